@@ -1,0 +1,38 @@
+# Two commands on a fresh machine with python3 and make: `make run` and `make test`.
+# Each creates (or reuses) the virtual environment in .venv with everything it needs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run check-config test lint bench bench-smoke clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: run the bridge in the foreground (needs .env, see .env.example)
+run: check-config $(STAMP)
+	$(BIN)/sms-bridge run
+
+check-config:
+	@if [ ! -f .env ] && [ -z "$$TELEGRAM_BOT_TOKEN" ]; then \
+	  echo "sms-bridge: no .env found: copy .env.example to .env and set TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS and the SMSC credentials" >&2; \
+	  exit 2; \
+	fi
+
+## test: the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## lint: ruff and mypy on the application and the store
+lint: $(STAMP)
+	$(BIN)/ruff check bot state tests
+	$(BIN)/ruff format --check bot state tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""`sms-bridge check`: is every part reachable with this configuration?
+
+Prints one line per part (Telegram bot, each chat, SMSC inbox, database) with ✓ or ✗ and
+what to do about a failure. Exit code 0 when all is well, 1 otherwise. Makes one inbox
+request, so it stays inside SMSC's rate rule.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import click
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+
+from bot.config import Settings
+from bot.smsc import SmscApiError, SmscClient, SmscError, credentials
+from state import SCHEMA_VERSION
+
+
+@dataclass
+class Finding:
+    ok: bool
+    what: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.what}: {self.detail}"
+
+
+async def check_telegram(settings: Settings) -> list[Finding]:
+    bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_base_url)
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        return [Finding(False, "Telegram", "the bot token was rejected (TELEGRAM_BOT_TOKEN)")]
+    except TelegramError as error:
+        return [Finding(False, "Telegram", f"not reachable: {error}")]
+    findings = [Finding(True, "Telegram", f"bot @{bot.username}")]
+    try:
+        for target in settings.telegram_chat_ids:
+            try:
+                chat = await bot.get_chat(target.chat_id)
+                name = chat.title or chat.username or chat.first_name or chat.type
+                where = f" topic {target.topic_id}" if target.topic_id else ""
+                findings.append(Finding(True, f"chat {target.key}", f"{name}{where}"))
+            except TelegramError as error:
+                findings.append(
+                    Finding(False, f"chat {target.key}", f"{error} (is the bot a member?)")
+                )
+    finally:
+        await bot.shutdown()
+    return findings
+
+
+async def check_smsc(settings: Settings) -> Finding:
+    client = SmscClient(
+        settings.smsc_base_url,
+        credentials(
+            settings.smsc_login,
+            settings.smsc_password.get_secret_value() if settings.smsc_password else None,
+            settings.smsc_api_key.get_secret_value() if settings.smsc_api_key else None,
+        ),
+        settings.smsc_zone,
+    )
+    try:
+        reply = await client.fetch_inbox(hours=1, count=1)
+    except SmscApiError as error:
+        return Finding(False, "SMSC", f"{error} ({error.policy.meaning})")
+    except SmscError as error:
+        return Finding(False, "SMSC", f"{settings.smsc_base_url}: {error}")
+    finally:
+        await client.aclose()
+    return Finding(True, "SMSC", f"inbox readable ({reply.item_count} SMS in the last hour)")
+
+
+def check_database(settings: Settings) -> Finding:
+    path = settings.database_path
+    if not path.exists():
+        return Finding(True, "database", f"{path} will be created on the first run")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            count = conn.execute("SELECT count(*) FROM messages").fetchone()[0] if version else 0
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        return Finding(False, "database", f"{path}: {error}")
+    if version > SCHEMA_VERSION:
+        return Finding(False, "database", f"{path} is from a newer sms-bridge (schema {version})")
+    return Finding(True, "database", f"{path}, schema {version}, {count} SMS stored")
+
+
+async def run_check(settings: Settings) -> int:
+    findings = await check_telegram(settings)
+    findings += [await check_smsc(settings), check_database(settings)]
+    for note in settings.warnings():
+        click.echo(f"! {note}")
+    for finding in findings:
+        click.echo(finding.line())
+    return 0 if all(f.ok for f in findings) else 1

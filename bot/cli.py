@@ -1,0 +1,76 @@
+"""The `sms-bridge` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import click
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.lock import AlreadyRunning
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def _settings() -> Settings:
+    """Settings, or exit 2 with one line naming what is wrong (no traceback)."""
+    try:
+        return load_settings()
+    except ConfigError as error:
+        click.echo(f"sms-bridge: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="sms-bridge")
+def main() -> None:
+    """Relay SMS from an SMSC inbox into Telegram chats."""
+
+
+@main.command()
+def run() -> None:
+    """Run the bridge in the foreground until SIGINT or SIGTERM."""
+    from bot.app import run_bridge  # imported late: `--help` and config errors stay fast
+
+    settings = _settings()
+    setup_logging(settings.log_level, settings.secrets)
+    for note in settings.warnings():
+        log.warning("%s", note)
+    try:
+        code = asyncio.run(run_bridge(settings))
+    except AlreadyRunning as error:
+        click.echo(f"sms-bridge: {error}", err=True)
+        sys.exit(1)
+    sys.exit(code)
+
+
+@main.command()
+def check() -> None:
+    """Check the settings, and that Telegram, each chat and SMSC answer."""
+    from bot.check import run_check
+
+    settings = _settings()
+    setup_logging(logging.WARNING, settings.secrets)
+    sys.exit(asyncio.run(run_check(settings)))
+
+
+@main.command("retry-failed")
+@click.option("--chat", help="only this chat (as written in TELEGRAM_CHAT_IDS)")
+def retry_failed(chat: str | None) -> None:
+    """Queue deliveries that Telegram refused again (e.g. after re-adding the bot).
+
+    A running bridge picks them up within seconds.
+    """
+    from state import Store
+
+    settings = _settings()
+    store = Store.open(settings.database_path)
+    try:
+        count = store.requeue_failed(chat)
+    finally:
+        store.close()
+    click.echo(f"{count} deliveries queued again")

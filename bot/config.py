@@ -1,0 +1,190 @@
+"""Settings: environment variables, also read from `.env` (the real environment wins).
+
+Every setting users see is declared here once, with its default and its bounds; the
+README and `.env.example` describe the same list. A missing or malformed setting becomes a
+`ConfigError` whose message is one line naming the variable, so the CLI can print it and
+exit 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_FILE = ".env"
+MAX_BACKFILL_HOURS = 168  # SMSC keeps the inbox for 7 days and refuses larger windows
+SAFE_POLL_INTERVAL = 20  # below this an idle poll breaks SMSC's 3-identical-per-minute rule
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True, order=True)
+class ChatTarget:
+    """One place SMS are relayed to: a chat, or a forum topic inside a chat."""
+
+    chat_id: int
+    topic_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable name of this target in the database (`CHAT` or `CHAT:TOPIC`)."""
+        return str(self.chat_id) if self.topic_id is None else f"{self.chat_id}:{self.topic_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> ChatTarget:
+        chat, sep, topic = text.strip().partition(":")
+        try:
+            return cls(int(chat), int(topic) if sep else None)
+        except ValueError:
+            raise ValueError(f"{text.strip()!r} is not CHAT_ID or CHAT_ID:TOPIC_ID") from None
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part for part in (p.strip() for p in value.split(",")) if part]
+    return value
+
+
+class Settings(BaseSettings):
+    """The bridge's configuration; field names are the environment variables, lowercased."""
+
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    telegram_bot_token: SecretStr
+    telegram_chat_ids: Annotated[list[ChatTarget], NoDecode]
+    telegram_allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    telegram_base_url: str = "https://api.telegram.org/bot"
+
+    smsc_login: str | None = None
+    smsc_password: SecretStr | None = None
+    smsc_api_key: SecretStr | None = None
+    smsc_base_url: str = "https://smsc.ru"
+    smsc_poll_interval: float = Field(default=30, ge=1, le=3600)
+    smsc_backfill_hours: int = Field(default=24, ge=1, le=MAX_BACKFILL_HOURS)
+    smsc_relay_backfill: bool = False
+    smsc_timezone: str = "Europe/Moscow"
+
+    display_timezone: str | None = None
+    database_path: Path = Path("data/bridge.db")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_host: str = "127.0.0.1"
+    alert_after: float = Field(default=300, ge=10)
+
+    @field_validator("telegram_chat_ids", mode="before")
+    @classmethod
+    def _parse_chat_ids(cls, value: Any) -> Any:
+        parts = _split_commas(value)
+        if isinstance(parts, list):
+            return [p if isinstance(p, ChatTarget) else ChatTarget.parse(str(p)) for p in parts]
+        return parts
+
+    @field_validator("telegram_chat_ids")
+    @classmethod
+    def _at_least_one_chat(cls, value: list[ChatTarget]) -> list[ChatTarget]:
+        if not value:
+            raise ValueError("needs at least one chat ID")
+        return list(dict.fromkeys(value))  # keep order, drop repeats
+
+    @field_validator("telegram_allowed_user_ids", mode="before")
+    @classmethod
+    def _parse_user_ids(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_base_url", "smsc_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("smsc_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("smsc_timezone", "display_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @model_validator(mode="after")
+    def _smsc_credentials(self) -> Settings:
+        has_login = bool(self.smsc_login and self.smsc_password)
+        if not has_login and self.smsc_api_key is None:
+            raise ValueError("SMSC_LOGIN and SMSC_PASSWORD, or SMSC_API_KEY, must be set")
+        return self
+
+    @property
+    def smsc_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.smsc_timezone)
+
+    @property
+    def display_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.display_timezone or self.smsc_timezone)
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret value, so that logging can blank them out wherever they appear."""
+        values = [self.telegram_bot_token, self.smsc_password, self.smsc_api_key]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
+    def warnings(self) -> list[str]:
+        """Settings that are allowed but risky, to be logged at start-up."""
+        notes = []
+        if self.smsc_poll_interval < SAFE_POLL_INTERVAL:
+            notes.append(
+                f"SMSC_POLL_INTERVAL={self.smsc_poll_interval:g} is below {SAFE_POLL_INTERVAL}s: "
+                "SMSC refuses more than 3 identical requests a minute and will answer code 9"
+            )
+        return notes
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
+    message = str(error.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ")
+    if not location:
+        return message
+    name = location[0].upper()
+    if error.get("type") == "missing":
+        return f"{name} is not set"
+    return f"{name}: {message}"
+
+
+def load_settings(env_file: str | Path | None = ENV_FILE) -> Settings:
+    """Read the settings, or raise ConfigError with one line naming what is wrong."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = "; ".join(dict.fromkeys(_describe(dict(e)) for e in exc.errors()))
+        raise ConfigError(f"{problems} (see .env.example)") from None
+
+
+def log_level_number(settings: Settings) -> int:
+    return int(logging.getLevelName(settings.log_level))

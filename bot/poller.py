@@ -1,0 +1,193 @@
+"""Polling the SMSC inbox into the store.
+
+Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
+database, never only in memory), a page at a time, and stores them; the store queues every
+new SMS for every chat in the same transaction. Every few minutes a poll also re-reads the
+last hour, so an SMS whose ID arrived out of order is still caught; dedup by ID makes the
+overlap harmless.
+
+On the very first start (no marker in the database) the last SMSC_BACKFILL_HOURS are
+fetched into history, relayed only if SMSC_RELAY_BACKFILL is set.
+
+Failures never end the poller: SMSC error codes pause as `bot.smsc.errors` says,
+everything else backs off exponentially with jitter (never faster than the poll
+interval, so retries cannot break SMSC's three-identical-requests-a-minute rule).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_never,
+    wait_exponential_jitter,
+)
+
+from bot.alerts import Alerts
+from bot.database import StoreThread
+from bot.smsc import PAGE_SIZE, InboxReply, SmscApiError, SmscClient, SmscUnavailable
+from bot.smsc.errors import MAX_GROWING_PAUSE
+from bot.status import BridgeStatus
+from state.times import from_db, to_db
+
+log = logging.getLogger(__name__)
+
+INITIALIZED_KEY = "initialized_at"  # set once the first start's backfill finished
+OVERLAP_EVERY = 300.0  # seconds between re-reads of the last hour
+OVERLAP_HOURS = 1
+CATCH_UP_HOURS = 168  # SMSC keeps the inbox for 7 days
+MAX_TRANSIENT_PAUSE = 300.0
+
+
+class Poller:
+    """Fetches new SMS from SMSC into the store, forever, until cancelled."""
+
+    def __init__(
+        self,
+        *,
+        db: StoreThread,
+        client: SmscClient,
+        chats: list[str],
+        interval: float,
+        backfill_hours: int,
+        relay_backfill: bool,
+        status: BridgeStatus,
+        alerts: Alerts,
+        on_new_sms: Callable[[], None],
+    ) -> None:
+        self._db = db
+        self._client = client
+        self._chats = chats
+        self._interval = interval
+        self._backfill_hours = backfill_hours
+        self._relay_backfill = relay_backfill
+        self._status = status
+        self._alerts = alerts
+        self._on_new_sms = on_new_sms
+        self._last_overlap = -math.inf
+        self._transient_wait = wait_exponential_jitter(
+            initial=interval, max=max(MAX_TRANSIENT_PAUSE, interval), jitter=interval / 2
+        )
+
+    async def run(self) -> None:
+        """Poll every interval; each poll retried until it succeeds."""
+        while True:
+            await self.poll_until_success()
+            await asyncio.sleep(self._interval)
+
+    async def poll_until_success(self) -> None:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=self._pause_after,
+            stop=stop_never,
+            before_sleep=self._record_failure,
+            reraise=True,
+        ):
+            with attempt:
+                await self.poll_once()
+        recovered_after = self._status.failing_for()
+        self._status.poll_succeeded()
+        if recovered_after:
+            log.info("SMSC polling works again after %.0f s of failures", recovered_after)
+        self._alerts.polling_recovered(recovered_after)
+
+    async def poll_once(self) -> None:
+        initialized = await self._db.call(self._db.store.get_meta, INITIALIZED_KEY)
+        if initialized is None:
+            await self._backfill()
+            return
+        cursor = await self._db.call(self._db.store.max_smsc_id)
+        if cursor is None:
+            # Nothing stored yet: look back to the first start, which the backfill covered.
+            since = (datetime.now(UTC) - from_db(initialized)).total_seconds()
+            hours = min(CATCH_UP_HOURS, math.ceil(since / 3600) + 1)
+            await self._fetch_pages(after_id=None, hours=hours, relay=True)
+        else:
+            await self._fetch_pages(after_id=cursor, hours=CATCH_UP_HOURS, relay=True)
+        if time.monotonic() - self._last_overlap >= OVERLAP_EVERY:
+            await self._fetch_pages(after_id=None, hours=OVERLAP_HOURS, relay=True)
+            self._last_overlap = time.monotonic()
+
+    async def _backfill(self) -> None:
+        log.info(
+            "first start: fetching the last %d hours of SMS into history (%s)",
+            self._backfill_hours,
+            "relaying them" if self._relay_backfill else "not relaying them",
+        )
+        stored = await self._fetch_pages(
+            after_id=None, hours=self._backfill_hours, relay=self._relay_backfill
+        )
+        await self._db.call(self._db.store.set_meta, INITIALIZED_KEY, to_db(datetime.now(UTC)))
+        log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
+        self._last_overlap = time.monotonic()
+
+    async def _fetch_pages(self, *, after_id: int | None, hours: int, relay: bool) -> int:
+        """Fetch page after page until a short one; returns how many SMS were new."""
+        new = 0
+        while True:
+            reply = await self._client.fetch_inbox(after_id=after_id, hours=hours)
+            log.debug(
+                "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, reply.item_count
+            )
+            new += await self._store(reply, relay)
+            full_page = reply.item_count >= PAGE_SIZE
+            moved_on = reply.max_id is not None and (after_id is None or reply.max_id > after_id)
+            if not (full_page and moved_on):
+                return new
+            after_id = reply.max_id
+
+    async def _store(self, reply: InboxReply, relay: bool) -> int:
+        for problem in reply.problems:
+            log.warning("SMSC reply: %s", problem)
+        if not reply.records:
+            return 0
+        chats = self._chats if relay else []
+        new_ids = set(await self._db.call(self._db.store.save_incoming, reply.records, chats))
+        for sms in reply.records:
+            if sms.smsc_id in new_ids:
+                log.info(
+                    "fetched SMS %d from %s to %s, %d characters%s",
+                    sms.smsc_id,
+                    sms.sender,
+                    sms.recipient,
+                    len(sms.text),
+                    "" if relay else " (history, not relayed)",
+                )
+        self._status.sms_fetched += len(new_ids)
+        if new_ids and relay:
+            self._on_new_sms()
+        return len(new_ids)
+
+    def _pause_after(self, state: RetryCallState) -> float:
+        """Seconds to wait after a failed poll: the error code's rule, else backoff."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, SmscApiError):
+            policy = error.policy
+            if policy.grows:
+                return float(min(policy.pause * 2 ** (state.attempt_number - 1), MAX_GROWING_PAUSE))
+            return policy.pause
+        return float(self._transient_wait(state))
+
+    def _record_failure(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if error is None:
+            return
+        pause = state.upcoming_sleep
+        code = error.code if isinstance(error, SmscApiError) else None
+        self._status.poll_failed(str(error), code)
+        if isinstance(error, SmscApiError):
+            level = logging.WARNING if code in (4, 9) else logging.ERROR
+            log.log(level, "%s (%s); next try in %.0f s", error, error.policy.meaning, pause)
+        elif isinstance(error, SmscUnavailable):
+            log.warning("SMSC unavailable: %s; next try in %.0f s", error, pause)
+        else:
+            log.error("poll failed: %r; next try in %.0f s", error, pause, exc_info=error)
+        self._alerts.polling_failed(error)

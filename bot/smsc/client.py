@@ -1,0 +1,81 @@
+"""The SMSC inbox over HTTP: one request, one parsed reply, errors as `SmscError`s.
+
+Credentials go in the POST body, never in the URL: httpx logs request URLs, and a URL is
+what proxies and error messages repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from bot import __version__
+from bot.smsc.errors import SmscUnavailable
+from bot.smsc.reply import InboxReply, parse_inbox_reply
+
+INBOX_PATH = "/sys/get.php"
+PAGE_SIZE = 1000  # SMSC allows up to 10000; a smaller page keeps each transaction short
+MAX_PAGE_SIZE = 10000
+REQUEST_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+
+def credentials(login: str | None, password: str | None, api_key: str | None) -> dict[str, str]:
+    """The form fields that authenticate: login+psw when given, else apikey."""
+    if login and password:
+        return {"login": login, "psw": password}
+    if api_key:
+        return {"apikey": api_key}
+    raise ValueError("SMSC needs a login and password, or an API key")
+
+
+class SmscClient:
+    """Reads the inbox of one SMSC account."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Mapping[str, str],
+        zone: ZoneInfo,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._auth = dict(auth)
+        self._zone = zone
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=REQUEST_TIMEOUT,
+            headers={"User-Agent": f"sms-bridge/{__version__}"},
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def fetch_inbox(
+        self, *, after_id: int | None = None, hours: int | None = None, count: int = PAGE_SIZE
+    ) -> InboxReply:
+        """One page of incoming SMS: IDs above `after_id`, received within `hours`."""
+        form = {
+            "get_answers": "1",
+            "fmt": "3",
+            "charset": "utf-8",
+            "cnt": str(min(count, MAX_PAGE_SIZE)),
+            **self._auth,
+        }
+        if after_id is not None:
+            form["after_id"] = str(after_id)
+        if hours is not None:
+            form["hour"] = str(hours)
+        try:
+            response = await self._http.post(INBOX_PATH, data=form)
+        except httpx.TimeoutException as exc:
+            raise SmscUnavailable(f"timed out ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise SmscUnavailable(f"request failed ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise SmscUnavailable(f"HTTP {response.status_code}")
+        return parse_inbox_reply(response.content, self._zone, datetime.now(UTC))

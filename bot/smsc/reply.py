@@ -1,0 +1,150 @@
+"""Reading SMSC's inbox replies: pure functions, no I/O.
+
+A reply is untrusted input. It is either an error (raised as `SmscApiError`), garbage
+(raised as `SmscGarbageReply`), or a list of records. Each record is validated on its own:
+a record with a bad field is kept with what could be read and a note, so that one odd
+record never costs the others. Only a record without a usable ID is dropped, since it
+could not be deduplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.smsc.errors import SmscApiError, SmscGarbageReply
+from state import IncomingSms
+
+SMSC_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+_TEXT_ERROR = re.compile(r"^\s*ERROR\s*=\s*(\d+)\s*(?:\((.*)\))?", re.IGNORECASE)
+_PREVIEW = 80
+
+
+@dataclass
+class InboxReply:
+    """The usable records of one reply, and notes on what was wrong with the rest."""
+
+    records: list[IncomingSms]
+    problems: list[str] = field(default_factory=list)
+    item_count: int = 0  # items in the reply, usable or not: a full page means "ask again"
+    max_id: int | None = None  # the largest ID in the reply: the next page's after_id
+
+
+def _preview(body: bytes | str) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    return repr(text[:_PREVIEW] + ("…" if len(text) > _PREVIEW else ""))
+
+
+def parse_smsc_time(value: Any, zone: ZoneInfo) -> datetime:
+    """`DD.MM.YYYY hh:mm:ss` in SMSC's zone, as an aware datetime (ValueError if not)."""
+    if not isinstance(value, str):
+        raise ValueError(f"not a date string: {value!r}")
+    return datetime.strptime(value.strip(), SMSC_TIME_FORMAT).replace(tzinfo=zone)
+
+
+def _record_id(item: dict[str, Any]) -> int | None:
+    raw = item.get("id")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        value = int(raw.strip())
+    else:
+        return None
+    return value if 0 < value < 2**63 else None
+
+
+def _text_field(item: dict[str, Any], name: str, default: str) -> tuple[str, str | None]:
+    raw = item.get(name)
+    if isinstance(raw, str):
+        return raw, None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return str(raw), None
+    return default, f"{name} missing or not text ({type(raw).__name__})"
+
+
+def parse_record(
+    item: Any, zone: ZoneInfo, fallback_time: datetime
+) -> tuple[IncomingSms | None, list[str]]:
+    """One inbox item as an SMS plus notes; (None, notes) when it has no usable ID."""
+    if not isinstance(item, dict):
+        return None, [f"item is not an object: {_preview(json.dumps(item))}"]
+    smsc_id = _record_id(item)
+    if smsc_id is None:
+        return None, [f"item without a valid id: id={_preview(str(item.get('id')))}"]
+    notes: list[str] = []
+    sender, note = _text_field(item, "phone", "unknown")
+    notes += [note] if note else []
+    recipient, note = _text_field(item, "to_phone", "")
+    notes += [note] if note else []
+    text, note = _text_field(item, "message", "")
+    notes += [note] if note else []
+    try:
+        received = parse_smsc_time(item.get("received"), zone)
+    except ValueError:
+        received = fallback_time
+        notes.append(f"bad received date {_preview(str(item.get('received')))}, using fetch time")
+    sent: datetime | None = None
+    if item.get("sent") not in (None, ""):
+        try:
+            sent = parse_smsc_time(item.get("sent"), zone)
+        except ValueError:
+            notes.append(f"bad sent date {_preview(str(item.get('sent')))}, ignored")
+    sms = IncomingSms(
+        smsc_id=smsc_id,
+        sender=sender,
+        recipient=recipient,
+        text=text,
+        received_at=received,
+        sent_at=sent,
+    )
+    return sms, [f"SMS {smsc_id}: {n}" for n in notes]
+
+
+def _raise_if_error(payload: Any) -> None:
+    if isinstance(payload, dict) and ("error_code" in payload or "error" in payload):
+        code = payload.get("error_code")
+        description = str(payload.get("error", "no description"))
+        if isinstance(code, int) and not isinstance(code, bool):
+            raise SmscApiError(code, description)
+        if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+            raise SmscApiError(abs(int(code)), description)
+        preview = _preview(json.dumps(payload))
+        raise SmscGarbageReply(f"error reply without a usable code: {preview}")
+
+
+def parse_inbox_reply(body: bytes, zone: ZoneInfo, fallback_time: datetime) -> InboxReply:
+    """Turn the bytes of an inbox reply into records, or raise SmscApiError/SmscGarbageReply.
+
+    `fallback_time` stands in for a record's unreadable received date (the fetch time).
+    """
+    if not body.strip():
+        raise SmscGarbageReply("empty reply")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SmscGarbageReply(f"reply is not UTF-8: {_preview(body)}") from None
+    match = _TEXT_ERROR.match(text)
+    if match:  # the plain-text form, when fmt=3 was not honoured
+        raise SmscApiError(int(match.group(1)), (match.group(2) or "").strip() or "no description")
+    try:
+        payload = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise SmscGarbageReply(f"reply is not JSON: {_preview(text)}") from None
+    _raise_if_error(payload)
+    if not isinstance(payload, list):
+        raise SmscGarbageReply(f"reply is not a list of messages: {_preview(text)}")
+    reply = InboxReply(records=[], item_count=len(payload))
+    for item in payload:
+        sms, notes = parse_record(item, zone, fallback_time)
+        reply.problems.extend(notes)
+        if sms is not None:
+            reply.records.append(sms)
+            reply.max_id = sms.smsc_id if reply.max_id is None else max(reply.max_id, sms.smsc_id)
+    return reply

@@ -1,0 +1,50 @@
+"""What the running bridge knows about itself, for /status, alerts and the health check.
+
+This is process memory, not the database: uptime, the last poll and its outcome. What
+must survive a restart (SMS, deliveries) lives in the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class PollError:
+    at: datetime
+    message: str
+    code: int | None = None  # the SMSC error code, when SMSC gave one
+
+
+@dataclass
+class BridgeStatus:
+    started_at: datetime = field(default_factory=_now)
+    last_poll_ok_at: datetime | None = None
+    last_error: PollError | None = None
+    failing_since: datetime | None = None  # start of the current run of failed polls
+    sms_fetched: int = 0
+    telegram_ready: bool = False
+    telegram_error: str | None = None
+
+    def poll_succeeded(self, at: datetime | None = None) -> None:
+        self.last_poll_ok_at = at or _now()
+        self.failing_since = None
+
+    def poll_failed(
+        self, message: str, code: int | None = None, at: datetime | None = None
+    ) -> None:
+        moment = at or _now()
+        self.last_error = PollError(moment, message, code)
+        if self.failing_since is None:
+            self.failing_since = moment
+
+    def failing_for(self, now: datetime | None = None) -> float:
+        """Seconds since polling last worked, counted from the first failure (0 if fine)."""
+        if self.failing_since is None:
+            return 0.0
+        return ((now or _now()) - self.failing_since).total_seconds()

@@ -1,0 +1,18 @@
+"""The SQLite store of SMS and their deliveries. Knows nothing of Telegram or SMSC."""
+
+from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
+from state.schema import SCHEMA_VERSION, SchemaTooNew
+from state.store import Page, Store, fts_query
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ChatQueue",
+    "DeliveryStatus",
+    "IncomingSms",
+    "Page",
+    "PendingDelivery",
+    "SchemaTooNew",
+    "Store",
+    "StoredSms",
+    "fts_query",
+]

@@ -1,0 +1,67 @@
+"""The records that cross the store's boundary. Plain data; no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class IncomingSms:
+    """An SMS as read from the SMSC inbox, validated, times in UTC."""
+
+    smsc_id: int
+    sender: str
+    recipient: str
+    text: str
+    received_at: datetime
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredSms:
+    """An SMS as kept in the database."""
+
+    smsc_id: int
+    sender: str
+    recipient: str
+    text: str
+    received_at: datetime
+    sent_at: datetime | None
+    fetched_at: datetime
+
+
+class DeliveryStatus(StrEnum):
+    """Where one SMS stands with one chat.
+
+    PENDING waits for its turn; SENDING has been handed to Telegram and has no answer yet
+    (after a crash it means "possibly sent"); SENT carries the Telegram message ID; FAILED
+    carries the reason Telegram refused for good.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    """One SMS waiting to go to one chat."""
+
+    sms: StoredSms
+    chat: str
+    attempts: int
+    uncertain: int
+
+
+@dataclass(frozen=True)
+class ChatQueue:
+    """Delivery counts for one chat, for /status and metrics."""
+
+    chat: str
+    pending: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    last_error: str | None = None

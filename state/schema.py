@@ -1,0 +1,101 @@
+"""The database schema and its migrations.
+
+`PRAGMA user_version` holds the schema version. Each migration takes the database from
+version N-1 to N and is idempotent, so a crash halfway through one is repaired by running
+it again on the next start; the version is written only after the step finished. A later
+release appends to MIGRATIONS and never edits a published step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+
+def _v1_initial(db: Database) -> None:
+    """Messages keyed by SMSC ID, the per-chat outbox, and a key-value table for markers."""
+    messages = db.table("messages")
+    messages.create(
+        {
+            "id": int,  # the SMSC ID: the dedup key and the poll cursor
+            "sender": str,
+            "sender_key": str,  # sender normalised for /from (state.phones.sender_key)
+            "recipient": str,
+            "text": str,
+            "received_at": str,  # UTC, state.times format
+            "sent_at": str,
+            "fetched_at": str,
+        },
+        pk="id",
+        not_null={"sender", "sender_key", "recipient", "text", "received_at", "fetched_at"},
+        if_not_exists=True,
+    )
+    messages.create_index(["received_at"], if_not_exists=True)
+    messages.create_index(["sender_key", "received_at"], if_not_exists=True)
+    db.table("deliveries").create(
+        {
+            "message_id": int,
+            "chat": str,  # config.ChatTarget.key: "CHAT" or "CHAT:TOPIC"
+            "status": str,  # models.DeliveryStatus
+            "attempts": int,
+            "uncertain": int,  # sends whose answer never came: a duplicate is possible
+            "telegram_message_id": int,
+            "error": str,
+            "created_at": str,
+            "updated_at": str,
+            "sent_at": str,
+        },
+        pk=("message_id", "chat"),
+        not_null={"status", "attempts", "uncertain", "created_at", "updated_at"},
+        defaults={"attempts": 0, "uncertain": 0},
+        foreign_keys=[("message_id", "messages", "id")],
+        if_not_exists=True,
+    )
+    # Partial indexes keep the relay's queue look-ups and /status counts small however
+    # long the sent history grows.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (chat, message_id) "
+        "WHERE status IN ('pending', 'sending')"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (chat) WHERE status = 'failed'"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS deliveries_uncertain ON deliveries (chat) WHERE uncertain > 0"
+    )
+    db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    db.table("chat_migrations").create(
+        {"chat": str, "chat_id": int, "migrated_at": str}, pk="chat", if_not_exists=True
+    )
+    messages.enable_fts(["text"], create_triggers=True, tokenize=FTS_TOKENIZER, replace=True)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer release than this one."""
+
+
+def schema_version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database) -> list[int]:
+    """Bring the database to SCHEMA_VERSION; returns the versions applied."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the database is at schema version {current}, this release knows up to "
+            f"{SCHEMA_VERSION}: upgrade sms-bridge"
+        )
+    applied = []
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        MIGRATIONS[version - 1](db)
+        db.execute(f"PRAGMA user_version = {version}")
+        applied.append(version)
+    return applied

@@ -1,0 +1,406 @@
+"""The SQLite store: every SMS once, and the per-chat outbox that drives the relay.
+
+The database is the truth. The poll cursor is derived from it (the largest SMSC ID), an
+SMS and its delivery rows are committed in one transaction before anything is sent, and a
+delivery is marked sent only after Telegram answered with a message ID. A delivery handed to
+Telegram is first marked SENDING; if the process dies before the answer is recorded, the
+next start finds it still SENDING, counts it as *uncertain* (a duplicate is possible) and
+queues it again.
+
+The store is synchronous and owns one connection; callers in async code run it on one
+dedicated thread (see `bot.database`).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from state.models import ChatQueue, IncomingSms, PendingDelivery, StoredSms
+from state.phones import sender_key
+from state.schema import migrate
+from state.times import from_db, to_db, utc_now
+
+BUSY_TIMEOUT_MS = 3000  # another process holding the lock: wait this long, then raise
+_IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
+
+_SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of a query's answer: the newest `limit` rows, oldest first, and the total."""
+
+    messages: list[StoredSms]
+    total: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.messages)
+
+
+def _sms(row: Sequence[Any]) -> StoredSms:
+    return StoredSms(
+        smsc_id=row[0],
+        sender=row[1],
+        recipient=row[2],
+        text=row[3],
+        received_at=from_db(row[4]),
+        sent_at=from_db(row[5]) if row[5] else None,
+        fetched_at=from_db(row[6]),
+    )
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_FTS_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str | None:
+    """User words as an FTS5 query: every word must match, each as a prefix.
+
+    Each word is quoted, so FTS operators typed by a user (`AND`, `*`, `"`, `NEAR`) are
+    searched for as text instead of breaking the query. None when there is no word at all.
+    """
+    words = _FTS_WORD.findall(text)
+    if not words:
+        return None
+    return " ".join(f'"{word}"*' for word in words)
+
+
+class Store:
+    """The bridge's database. Not thread-safe: use it from one thread at a time."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating the file and its folder if needed) and migrate to this release."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            str(path),
+            isolation_level=None,  # transactions are explicit: see transaction()
+            check_same_thread=False,  # used from one dedicated thread, not the creating one
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")  # a committed SMS survives power loss
+        conn.execute("PRAGMA foreign_keys = ON")
+        store = cls(Database(conn, execute_plugins=False))
+        migrate(store.db)
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction, taking the write lock up front (no upgrade deadlocks)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- markers ---------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- the poller's side -------------------------------------------------------------
+
+    def max_smsc_id(self) -> int | None:
+        """The poll cursor: the largest SMSC ID stored."""
+        row = self.conn.execute("SELECT max(id) FROM messages").fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def save_incoming(
+        self,
+        batch: Iterable[IncomingSms],
+        chats: Sequence[str],
+        fetched_at: datetime | None = None,
+    ) -> list[int]:
+        """Store the SMS not seen before and queue each of them for every chat in `chats`.
+
+        Returns the SMSC IDs that were new. SMS already stored are left as they are and get
+        no new delivery rows, so fetching the same SMS twice never relays it twice.
+        """
+        unique: dict[int, IncomingSms] = {}
+        for sms in batch:
+            unique.setdefault(sms.smsc_id, sms)
+        if not unique:
+            return []
+        now = to_db(fetched_at or utc_now())
+        with self.transaction():
+            ids = list(unique)
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for (known,) in self.conn.execute(
+                    f"SELECT id FROM messages WHERE id IN ({marks})", chunk
+                ):
+                    unique.pop(known, None)
+            new = list(unique.values())
+            self.conn.executemany(
+                "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, "
+                "sent_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        s.smsc_id,
+                        s.sender,
+                        sender_key(s.sender),
+                        s.recipient,
+                        s.text,
+                        to_db(s.received_at),
+                        to_db(s.sent_at) if s.sent_at else None,
+                        now,
+                    )
+                    for s in new
+                ],
+            )
+            self.conn.executemany(
+                "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, "
+                "created_at, updated_at) VALUES (?, ?, 'pending', 0, 0, ?, ?)",
+                [(s.smsc_id, chat, now, now) for s in new for chat in chats],
+            )
+        return [s.smsc_id for s in new]
+
+    # -- the relay's side -----------------------------------------------------------------
+
+    def pending(self, chat: str, limit: int) -> list[PendingDelivery]:
+        """The oldest deliveries waiting for `chat`, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {_SMS_COLUMNS}, d.attempts, d.uncertain FROM deliveries d "
+            "JOIN messages m ON m.id = d.message_id "
+            "WHERE d.chat = ? AND d.status = 'pending' "
+            "ORDER BY m.received_at, m.id LIMIT ?",
+            (chat, limit),
+        ).fetchall()
+        return [PendingDelivery(_sms(r[:7]), chat, r[7], r[8]) for r in rows]
+
+    def count_pending(self, chat: str) -> int:
+        row = self.conn.execute(
+            "SELECT count(*) FROM deliveries WHERE chat = ? AND status IN ('pending', 'sending')",
+            (chat,),
+        ).fetchone()
+        return int(row[0])
+
+    def _update(self, chat: str, ids: Sequence[int], assignments: str, args: Sequence[Any]) -> None:
+        now = to_db(utc_now())
+        with self.transaction():
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                self.conn.execute(
+                    f"UPDATE deliveries SET {assignments}, updated_at = ? "
+                    f"WHERE chat = ? AND message_id IN ({marks})",
+                    (*args, now, chat, *chunk),
+                )
+
+    def mark_sending(self, chat: str, ids: Sequence[int]) -> None:
+        """Record that these deliveries are being handed to Telegram now."""
+        self._update(chat, ids, "status = 'sending', attempts = attempts + 1", ())
+
+    def mark_sent(self, chat: str, ids: Sequence[int], telegram_message_id: int) -> None:
+        now = to_db(utc_now())
+        self._update(
+            chat,
+            ids,
+            "status = 'sent', telegram_message_id = ?, sent_at = ?, error = NULL",
+            (telegram_message_id, now),
+        )
+
+    def release(self, chat: str, ids: Sequence[int], *, uncertain: bool, error: str) -> None:
+        """Put deliveries back in the queue after a send that did not succeed.
+
+        `uncertain` says Telegram may have received the send anyway (a timeout after the
+        request left), so the retry that follows may show the SMS twice; it is counted.
+        """
+        self._update(
+            chat,
+            ids,
+            "status = 'pending', error = ?, uncertain = uncertain + ?",
+            (error, 1 if uncertain else 0),
+        )
+
+    def mark_failed(self, chat: str, ids: Sequence[int], reason: str) -> None:
+        """Telegram refused for good (bot removed, chat gone): stop trying, keep the reason."""
+        self._update(chat, ids, "status = 'failed', error = ?", (reason,))
+
+    def fail_pending(self, chat: str, reason: str) -> int:
+        """Mark everything still queued for `chat` failed: the chat refused for good."""
+        now = to_db(utc_now())
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE deliveries SET status = 'failed', error = ?, updated_at = ? "
+                "WHERE chat = ? AND status = 'pending'",
+                (reason, now, chat),
+            )
+        return cursor.rowcount
+
+    def requeue_failed(self, chat: str | None = None) -> int:
+        """Queue failed deliveries again (after the bot was re-added to a chat, say)."""
+        now = to_db(utc_now())
+        where, args = ("status = 'failed'", [now])
+        if chat is not None:
+            where += " AND chat = ?"
+            args.append(chat)
+        with self.transaction():
+            cursor = self.conn.execute(
+                f"UPDATE deliveries SET status = 'pending', updated_at = ? WHERE {where}", args
+            )
+        return cursor.rowcount
+
+    def oldest_pending(self, chats: Sequence[str]) -> datetime | None:
+        """When the longest-waiting queued delivery was queued, across `chats`."""
+        oldest: str | None = None
+        for chat in chats:
+            row = self.conn.execute(
+                "SELECT min(created_at) FROM deliveries "
+                "WHERE chat = ? AND status IN ('pending', 'sending')",
+                (chat,),
+            ).fetchone()
+            if row[0] is not None and (oldest is None or row[0] < oldest):
+                oldest = row[0]
+        return None if oldest is None else from_db(oldest)
+
+    def recover_interrupted(self) -> int:
+        """At start-up: sends that never got an answer go back to the queue as uncertain."""
+        now = to_db(utc_now())
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE deliveries SET status = 'pending', uncertain = uncertain + 1, "
+                "error = 'interrupted while sending', updated_at = ? WHERE status = 'sending'",
+                (now,),
+            )
+        return cursor.rowcount
+
+    def chat_id_for(self, chat: str) -> int | None:
+        """The chat ID a configured chat migrated to, if Telegram told us it moved."""
+        row = self.conn.execute(
+            "SELECT chat_id FROM chat_migrations WHERE chat = ?", (chat,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def record_chat_migration(self, chat: str, new_chat_id: int) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO chat_migrations (chat, chat_id, migrated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (chat) DO UPDATE SET chat_id = excluded.chat_id, "
+                "migrated_at = excluded.migrated_at",
+                (chat, new_chat_id, to_db(utc_now())),
+            )
+
+    def queues(self, chats: Sequence[str]) -> list[ChatQueue]:
+        """Pending, failed and uncertain counts for each chat, using the partial indexes."""
+        result = []
+        for chat in chats:
+            pending = self.count_pending(chat)
+            failed, uncertain = (
+                int(self.conn.execute(sql, (chat,)).fetchone()[0])
+                for sql in (
+                    "SELECT count(*) FROM deliveries WHERE chat = ? AND status = 'failed'",
+                    "SELECT count(*) FROM deliveries WHERE chat = ? AND uncertain > 0",
+                )
+            )
+            row = self.conn.execute(
+                "SELECT error FROM deliveries WHERE chat = ? AND status = 'failed' "
+                "ORDER BY updated_at DESC LIMIT 1",
+                (chat,),
+            ).fetchone()
+            result.append(ChatQueue(chat, pending, failed, uncertain, row[0] if row else None))
+        return result
+
+    # -- history queries ----------------------------------------------------------------
+
+    def count_messages(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def get(self, smsc_id: int) -> StoredSms | None:
+        row = self.conn.execute(
+            f"SELECT {_SMS_COLUMNS} FROM messages m WHERE m.id = ?", (smsc_id,)
+        ).fetchone()
+        return None if row is None else _sms(row)
+
+    def last(self, count: int) -> Page:
+        rows = self.conn.execute(
+            f"SELECT {_SMS_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
+            (count,),
+        ).fetchall()
+        return Page([_sms(r) for r in reversed(rows)], len(rows))
+
+    def _page(self, where: str, args: Sequence[Any], limit: int, source: str) -> Page:
+        total = int(
+            self.conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", args).fetchone()[0]
+        )
+        rows = self.conn.execute(
+            f"SELECT {_SMS_COLUMNS} FROM {source} WHERE {where} "
+            "ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        return Page([_sms(r) for r in reversed(rows)], total)
+
+    def between(self, start: datetime, end: datetime, limit: int) -> Page:
+        """SMS received in [start, end)."""
+        return self._page(
+            "m.received_at >= ? AND m.received_at < ?",
+            (to_db(start), to_db(end)),
+            limit,
+            "messages m",
+        )
+
+    def from_sender(
+        self, sender: str, start: datetime | None, end: datetime | None, limit: int
+    ) -> Page:
+        """SMS from one sender, however its number was written."""
+        where, args = self._window("m.sender_key = ?", [sender_key(sender)], start, end)
+        return self._page(where, args, limit, "messages m")
+
+    def search(self, words: str, start: datetime | None, end: datetime | None, limit: int) -> Page:
+        """Full-text search: SMS containing every word (as a prefix) of `words`."""
+        query = fts_query(words)
+        if query is None:
+            return Page([], 0)
+        where, args = self._window(
+            "m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)",
+            [query],
+            start,
+            end,
+        )
+        return self._page(where, args, limit, "messages m")
+
+    @staticmethod
+    def _window(
+        where: str, args: list[Any], start: datetime | None, end: datetime | None
+    ) -> tuple[str, list[Any]]:
+        if start is not None:
+            where += " AND m.received_at >= ?"
+            args.append(to_db(start))
+        if end is not None:
+            where += " AND m.received_at < ?"
+            args.append(to_db(end))
+        return where, args

@@ -1,0 +1,408 @@
+"""A fake Telegram Bot API on 127.0.0.1 for the real python-telegram-bot to talk to.
+
+It serves what the bridge uses (getMe, deleteWebhook, getUpdates with long polling,
+sendMessage, sendDocument, setMyCommands, getChat) and checks what Telegram checks: HTML
+that Telegram would refuse is refused with 400, texts over 4096 characters too, and a
+request to a chat still under a 429 ban is recorded as a violation. Tests queue faults
+(429 with retry_after, 5xx, 403, chat migration, an answer lost after the message was
+posted), inject chat commands from users, and read back every message per chat.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import html
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+TOKEN = "123456:FAKE-bot-token-abcdefghijklmnop"
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "SMS Bridge",
+    "username": "sms_bridge_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+    "code", "pre", "blockquote", "tg-emoji",
+}  # fmt: skip
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[^<>]*)?)>")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
+
+
+class HtmlRefused(ValueError):
+    pass
+
+
+def parse_telegram_html(text: str) -> str:
+    """The plain text Telegram would show, or HtmlRefused as Telegram would answer 400."""
+    out: list[str] = []
+    stack: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "<":
+            match = _TAG.match(text, i)
+            if not match:
+                raise HtmlRefused(f"can't parse entities: unexpected '<' at offset {i}")
+            closing, name = match.group(1), match.group(2).lower()
+            if name not in ALLOWED_TAGS:
+                raise HtmlRefused(f'can\'t parse entities: Unsupported start tag "{name}"')
+            if closing:
+                if not stack or stack[-1] != name:
+                    raise HtmlRefused(f"can't parse entities: unmatched end tag {name}")
+                stack.pop()
+            else:
+                stack.append(name)
+            i = match.end()
+        elif ch == ">":
+            raise HtmlRefused(f"can't parse entities: unexpected '>' at offset {i}")
+        elif ch == "&":
+            match = _ENTITY.match(text, i)
+            if not match:
+                raise HtmlRefused(f"can't parse entities: bare '&' at offset {i}")
+            out.append(html.unescape(match.group()))
+            i = match.end()
+        else:
+            out.append(ch)
+            i += 1
+    if stack:
+        raise HtmlRefused(f"can't parse entities: unclosed tag {stack[-1]}")
+    return "".join(out)
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True)
+class TgFault:
+    """What the next sendMessage (to a chat, or to any chat) gets instead of success."""
+
+    kind: str  # retry_after | status | forbidden | bad_request | migrate | lost_answer | delay
+    value: Any = None
+
+
+@dataclass
+class SentMessage:
+    chat_id: int
+    message_id: int
+    text: str  # as sent (HTML)
+    plain: str  # as Telegram would show it
+    parse_mode: str | None
+    thread_id: int | None
+    at: float  # time.monotonic()
+    document: bytes | None = None
+
+
+@dataclass
+class ApiRequest:
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeTelegram:
+    token: str = TOKEN
+    lock: threading.Condition = field(default_factory=threading.Condition)
+    sent: list[SentMessage] = field(default_factory=list)
+    requests: list[ApiRequest] = field(default_factory=list)
+    faults: dict[int | None, deque[TgFault]] = field(default_factory=lambda: defaultdict(deque))
+    banned_until: dict[int, float] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    chat_types: dict[int, str] = field(default_factory=dict)
+    next_message_id: int = 1
+    next_update_id: int = 1
+
+    def __post_init__(self) -> None:
+        self._server: ThreadingHTTPServer | None = None
+        self._port = 0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> FakeTelegram:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening: the bridge then sees "connection refused" until start()."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}/bot"
+
+    # -- test controls ------------------------------------------------------------------
+
+    def fail_next(self, *faults: TgFault, chat_id: int | None = None) -> None:
+        with self.lock:
+            self.faults[chat_id].extend(faults)
+
+    def messages(self, chat_id: int) -> list[SentMessage]:
+        with self.lock:
+            return [m for m in self.sent if m.chat_id == chat_id]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [m.plain for m in self.messages(chat_id)]
+
+    def user_sends(
+        self, chat_id: int, text: str, *, user_id: int = 777, chat_type: str | None = None
+    ) -> None:
+        """A user writes `text` in a chat: it becomes an update for getUpdates."""
+        kind = chat_type or ("private" if chat_id > 0 else "supergroup")
+        chat: dict[str, Any] = {"id": chat_id, "type": kind}
+        if kind == "private":
+            chat["first_name"] = "Operator"
+        else:
+            chat["title"] = f"Chat {chat_id}"
+        message: dict[str, Any] = {
+            "message_id": 0,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": "Operator"},
+            "text": text,
+        }
+        command = text.split()[0] if text.startswith("/") else None
+        if command:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        with self.lock:
+            message["message_id"] = self._new_message_id()
+            self.updates.append({"update_id": self.next_update_id, "message": message})
+            self.next_update_id += 1
+            self.lock.notify_all()
+
+    def wait_for(self, predicate: Any, timeout: float = 20.0, what: str = "condition") -> None:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+                self.lock.wait(min(left, 0.1))
+
+    # -- serving ------------------------------------------------------------------------
+
+    def _new_message_id(self) -> int:
+        self.next_message_id += 1
+        return self.next_message_id
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        path = urlsplit(handler.path).path
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            self._answer(handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        method = path[len(prefix) :]
+        params, files = self._params(handler)
+        with self.lock:
+            self.requests.append(ApiRequest(method, params, time.monotonic()))
+        endpoint = getattr(self, f"_api_{method}", None)
+        if endpoint is None:
+            self._answer(handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        endpoint(handler, params, files)
+
+    @staticmethod
+    def _params(handler: BaseHTTPRequestHandler) -> tuple[dict[str, Any], dict[str, bytes]]:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        kind = handler.headers.get("Content-Type", "")
+        params: dict[str, Any] = dict(parse_qsl(urlsplit(handler.path).query))
+        files: dict[str, bytes] = {}
+        if kind.startswith("application/json") and body:
+            params.update(json.loads(body))
+        elif kind.startswith("multipart/form-data"):
+            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                b"Content-Type: " + kind.encode() + b"\r\n\r\n" + body
+            )
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                payload = part.get_payload(decode=True) or b""
+                if part.get_filename():
+                    files[str(name)] = payload
+                else:
+                    params[str(name)] = payload.decode("utf-8")
+        elif body:
+            params.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return params, files
+
+    def _answer(self, handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
+        body = json.dumps(payload).encode("utf-8")
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _ok(self, handler: BaseHTTPRequestHandler, result: Any) -> None:
+        self._answer(handler, 200, {"ok": True, "result": result})
+
+    def _error(
+        self, handler: BaseHTTPRequestHandler, status: int, text: str, **params: Any
+    ) -> None:
+        payload: dict[str, Any] = {"ok": False, "error_code": status, "description": text}
+        if params:
+            payload["parameters"] = params
+        self._answer(handler, status, payload)
+
+    def _api_getMe(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        self._ok(handler, BOT_USER)
+
+    def _api_deleteWebhook(self, handler: BaseHTTPRequestHandler, params: Any, files: Any) -> None:
+        self._ok(handler, True)
+
+    def _api_setMyCommands(self, handler: BaseHTTPRequestHandler, params: Any, files: Any) -> None:
+        self._ok(handler, True)
+
+    def _api_getChat(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        chat_id = int(params["chat_id"])
+        self._ok(handler, {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"})
+
+    def _api_getUpdates(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)  # short polls keep tests snappy
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                ready = [u for u in self.updates if u["update_id"] >= offset]
+                left = deadline - time.monotonic()
+                if ready or left <= 0:
+                    break
+                self.lock.wait(left)
+        self._ok(handler, ready)
+
+    def _api_sendMessage(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        self._post(handler, params, None)
+
+    def _api_sendDocument(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        self._post(handler, params, files.get("document", b""))
+
+    def _post(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], document: bytes | None
+    ) -> None:
+        chat_id = int(params["chat_id"])
+        thread = int(params["message_thread_id"]) if params.get("message_thread_id") else None
+        text = str(params.get("text") if document is None else params.get("caption", ""))
+        now = time.monotonic()
+        with self.lock:
+            until = self.banned_until.get(chat_id)
+            if until is not None and now < until:
+                self.violations.append(
+                    f"chat {chat_id}: request {until - now:.3f} s before retry_after"
+                )
+            queue = self.faults.get(chat_id) or self.faults.get(None)
+            fault = queue.popleft() if queue else None
+        if fault is not None and fault.kind not in ("lost_answer", "delay"):
+            self._apply(handler, fault, chat_id)
+            return
+        parse_mode = params.get("parse_mode")
+        try:
+            plain = parse_telegram_html(text) if parse_mode == "HTML" else text
+        except HtmlRefused as refusal:
+            with self.lock:
+                self.refused.append(str(refusal))
+            self._error(handler, 400, f"Bad Request: {refusal}")
+            return
+        if document is None and not plain.strip():
+            self._error(handler, 400, "Bad Request: message text is empty")
+            return
+        if document is None and utf16_length(plain) > 4096:
+            with self.lock:
+                self.refused.append("message is too long")
+            self._error(handler, 400, "Bad Request: message is too long")
+            return
+        with self.lock:
+            message = SentMessage(
+                chat_id, self._new_message_id(), text, plain, parse_mode, thread, now, document
+            )
+            self.sent.append(message)
+            self.lock.notify_all()
+        if fault is not None and fault.kind == "lost_answer":
+            handler.close_connection = True
+            handler.connection.shutdown(2)  # posted, but the answer never arrives
+            return
+        if fault is not None and fault.kind == "delay":
+            time.sleep(float(fault.value))
+        result: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
+            "from": BOT_USER,
+            "text": plain,
+        }
+        if thread is not None:
+            result["message_thread_id"] = thread
+            result["is_topic_message"] = True
+        self._ok(handler, result)
+
+    def _apply(self, handler: BaseHTTPRequestHandler, fault: TgFault, chat_id: int) -> None:
+        if fault.kind == "retry_after":
+            with self.lock:
+                self.banned_until[chat_id] = time.monotonic() + float(fault.value)
+            self._error(
+                handler,
+                429,
+                f"Too Many Requests: retry after {fault.value}",
+                retry_after=fault.value,
+            )
+        elif fault.kind == "status":
+            self._error(handler, int(fault.value), "Bad Gateway")
+        elif fault.kind == "forbidden":
+            self._error(handler, 403, "Forbidden: bot was kicked from the supergroup chat")
+        elif fault.kind == "bad_request":
+            self._error(handler, 400, f"Bad Request: {fault.value}")
+        elif fault.kind == "migrate":
+            self._error(
+                handler,
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=int(fault.value),
+            )
+        else:
+            raise ValueError(fault.kind)

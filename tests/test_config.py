@@ -1,0 +1,119 @@
+"""Settings: parsing, defaults, and one-line errors that name the variable."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.config import ChatTarget, ConfigError, load_settings
+from tests.fakes.bridge import clean_environment, sms_bridge_command
+
+REQUIRED = {
+    "TELEGRAM_BOT_TOKEN": "1:abcdefgh",
+    "TELEGRAM_CHAT_IDS": "-1001, -1002:5,-1001",
+    "SMSC_LOGIN": "acme",
+    "SMSC_PASSWORD": "pw",
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in clean_environment.__globals__["_OWN_PREFIXES"]:
+        for key in [k for k in __import__("os").environ if k.startswith(name)]:
+            monkeypatch.delenv(key)
+    for key, value in REQUIRED.items():
+        monkeypatch.setenv(key, value)
+    return monkeypatch
+
+
+def test_defaults_and_chat_targets(env: pytest.MonkeyPatch) -> None:
+    settings = load_settings(env_file=None)
+    assert settings.telegram_chat_ids == [ChatTarget(-1001), ChatTarget(-1002, 5)]
+    assert settings.telegram_chat_ids[1].key == "-1002:5"
+    assert settings.smsc_poll_interval == 30 and settings.smsc_backfill_hours == 24
+    assert settings.display_zone.key == "Europe/Moscow"
+    assert settings.database_path == Path("data/bridge.db")
+    assert settings.telegram_base_url == "https://api.telegram.org/bot"
+    assert settings.warnings() == []
+
+
+def test_empty_values_mean_default(env: pytest.MonkeyPatch) -> None:
+    env.setenv("TELEGRAM_ALLOWED_USER_IDS", "")
+    env.setenv("DISPLAY_TIMEZONE", "")
+    settings = load_settings(env_file=None)
+    assert settings.telegram_allowed_user_ids == [] and settings.display_timezone is None
+
+
+def test_real_environment_wins_over_env_file(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SMSC_POLL_INTERVAL=45\nSMSC_LOGIN=from-file\n")
+    settings = load_settings(env_file=dotenv)
+    assert settings.smsc_poll_interval == 45 and settings.smsc_login == "acme"
+
+
+def test_short_interval_is_allowed_with_a_warning(env: pytest.MonkeyPatch) -> None:
+    env.setenv("SMSC_POLL_INTERVAL", "5")
+    assert "code 9" in load_settings(env_file=None).warnings()[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("TELEGRAM_CHAT_IDS", "-100,abc", "TELEGRAM_CHAT_IDS"),
+        ("TELEGRAM_ALLOWED_USER_IDS", "12,x", "TELEGRAM_ALLOWED_USER_IDS"),
+        ("SMSC_POLL_INTERVAL", "fast", "SMSC_POLL_INTERVAL"),
+        ("SMSC_BACKFILL_HOURS", "500", "SMSC_BACKFILL_HOURS"),
+        ("SMSC_TIMEZONE", "Mars/Olympus", "SMSC_TIMEZONE"),
+        ("TELEGRAM_BASE_URL", "ftp://x", "TELEGRAM_BASE_URL"),
+        ("SMSC_RELAY_BACKFILL", "perhaps", "SMSC_RELAY_BACKFILL"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+    ],
+)
+def test_malformed_settings_name_the_variable(
+    env: pytest.MonkeyPatch, name: str, value: str, named: str
+) -> None:
+    env.setenv(name, value)
+    with pytest.raises(ConfigError, match=named) as caught:
+        load_settings(env_file=None)
+    assert "\n" not in str(caught.value)
+
+
+def test_smsc_credentials_are_required(env: pytest.MonkeyPatch) -> None:
+    env.delenv("SMSC_PASSWORD")
+    with pytest.raises(ConfigError, match="SMSC_API_KEY"):
+        load_settings(env_file=None)
+    env.setenv("SMSC_API_KEY", "k" * 10)
+    assert load_settings(env_file=None).smsc_api_key is not None
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*sms_bridge_command(), *args],
+        cwd=tmp_path,
+        env=clean_environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_missing_settings_exit_2_with_one_line(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "run")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr and ".env.example" in result.stderr
+
+
+def test_cli_malformed_setting_exit_2_naming_it(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "check", **{**REQUIRED, "SMSC_POLL_INTERVAL": "soon"})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "SMSC_POLL_INTERVAL" in result.stderr
+
+
+def test_cli_reads_dotenv_from_working_directory(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:abcdefgh\n")
+    result = run_cli(tmp_path, "run")
+    assert result.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN" not in result.stderr and "TELEGRAM_CHAT_IDS" in result.stderr

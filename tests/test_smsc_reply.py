@@ -1,0 +1,145 @@
+"""Reading SMSC inbox replies: records, errors, garbage, and anything at all."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.smsc import SmscApiError, SmscError, SmscGarbageReply, parse_inbox_reply
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+FETCHED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+SAMPLE = (
+    b'[{"id": 47436134, "received": "29.09.2018 15:07:39", "phone": "7926XXXXXXX",'
+    b' "message": "1", "to_phone": "7903XXXXXXX", "sent": "29.09.2018 15:07:37"}]'
+)
+
+
+def parse(body: bytes):  # type: ignore[no-untyped-def]
+    return parse_inbox_reply(body, MOSCOW, FETCHED)
+
+
+def test_documented_sample_is_read_with_times_in_utc() -> None:
+    reply = parse(SAMPLE)
+    assert reply.problems == []
+    assert reply.item_count == 1 and reply.max_id == 47436134
+    [sms] = reply.records
+    assert (sms.smsc_id, sms.sender, sms.recipient, sms.text) == (
+        47436134,
+        "7926XXXXXXX",
+        "7903XXXXXXX",
+        "1",
+    )
+    assert sms.received_at == datetime(2018, 9, 29, 12, 7, 39, tzinfo=UTC)
+    assert sms.sent_at == datetime(2018, 9, 29, 12, 7, 37, tzinfo=UTC)
+
+
+def test_empty_inbox() -> None:
+    reply = parse(b"[]")
+    assert reply.records == [] and reply.item_count == 0 and reply.max_id is None
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"error": "authorise error", "error_code": 2}', 2),
+        (b'{"error": "duplicate request, wait a minute", "error_code": 9}', 9),
+        (b'{"error": "x", "error_code": "4"}', 4),
+        (b"ERROR = 4 (ip is blocked)", 4),
+        (b"ERROR = 1", 1),
+    ],
+)
+def test_error_replies_carry_their_code(body: bytes, code: int) -> None:
+    with pytest.raises(SmscApiError) as caught:
+        parse(body)
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"   \n",
+        b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+        b'[{"id": 1, "message": "trunc',
+        b'{"id": 5}',
+        b'"just a string"',
+        b'{"error": "no code here"}',
+        b"\xff\xfe\x00garbage",
+    ],
+)
+def test_garbage_is_refused_with_a_clear_error(body: bytes) -> None:
+    with pytest.raises(SmscGarbageReply) as caught:
+        parse(body)
+    assert str(caught.value)
+
+
+def test_a_bad_record_never_costs_the_others() -> None:
+    items = [
+        {"id": 10, "received": "01.11.2026 10:00:00", "phone": "79261112233", "message": "ok"},
+        {"received": "01.11.2026 10:00:01", "message": "no id at all"},
+        {"id": "eleven", "message": "id not a number"},
+        {"id": 12, "received": "not a date", "phone": "79261112233", "message": "bad date"},
+        {"id": 13, "received": "01.11.2026 10:00:03"},
+        "not an object",
+        {"id": "14", "received": "01.11.2026 10:00:04", "phone": 79261112233, "message": 42},
+    ]
+    reply = parse(json.dumps(items).encode())
+    assert reply.item_count == 7
+    assert [s.smsc_id for s in reply.records] == [10, 12, 13, 14]
+    bad_date = reply.records[1]
+    assert bad_date.text == "bad date" and bad_date.received_at == FETCHED
+    missing = reply.records[2]
+    assert (missing.sender, missing.recipient, missing.text) == ("unknown", "", "")
+    numeric = reply.records[3]
+    assert (numeric.sender, numeric.text) == ("79261112233", "42")
+    assert len(reply.problems) >= 5
+    assert any("SMS 12" in p and "received" in p for p in reply.problems)
+    assert reply.max_id == 14
+
+
+def test_text_is_kept_exactly() -> None:
+    text = "  <b>&</code>\n\ttabs  and  spaces  \u200b🙂 "
+    body = json.dumps([{"id": 1, "received": "01.11.2026 10:00:00", "message": text}]).encode()
+    assert parse(body).records[0].text == text
+
+
+@given(st.binary(max_size=2000))
+def test_any_bytes_are_parsed_or_refused_with_an_smsc_error(body: bytes) -> None:
+    try:
+        reply = parse(body)
+    except SmscError as error:
+        assert str(error)
+    else:
+        assert len(reply.records) <= reply.item_count
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+record_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.integers() | st.text(max_size=12) | st.none(),
+        "received": st.text(max_size=25) | st.just("01.11.2026 10:00:00") | st.integers(),
+        "sent": st.text(max_size=25) | st.none(),
+        "phone": st.text(max_size=15) | st.integers(),
+        "to_phone": st.text(max_size=15),
+        "message": st.text() | st.integers() | st.none() | json_values,
+    },
+)
+
+
+@given(st.lists(record_like | json_values, max_size=20))
+def test_any_list_of_records_never_crashes(items: list[object]) -> None:
+    reply = parse(json.dumps(items).encode())
+    assert reply.item_count == len(items)
+    assert all(s.smsc_id > 0 for s in reply.records)
+    assert all(s.received_at.tzinfo is not None for s in reply.records)

@@ -1,0 +1,164 @@
+"""The SQLite store: dedup by SMSC ID, the per-chat outbox, history queries, schema."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from state import SCHEMA_VERSION, IncomingSms, SchemaTooNew, Store, fts_query
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+CHATS = ["-1001", "-1002:7"]
+
+
+def sms(
+    smsc_id: int, text: str = "hello", sender: str = "79261234567", minutes: int = 0
+) -> IncomingSms:
+    return IncomingSms(smsc_id, sender, "79031234567", text, T0 + timedelta(minutes=minutes))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store.open(tmp_path / "sub" / "bridge.db")
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def test_open_creates_the_folder_in_wal_mode_at_the_current_schema(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a" / "b" / "x.db")
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
+
+
+def test_each_sms_is_stored_once_and_queued_once_per_chat(store: Store) -> None:
+    assert store.save_incoming([sms(1), sms(2), sms(1)], CHATS) == [1, 2]
+    assert store.save_incoming([sms(2), sms(3)], CHATS) == [3]
+    assert store.count_messages() == 3
+    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [1, 2, 3]
+    assert [d.sms.smsc_id for d in store.pending("-1002:7", 10)] == [1, 2, 3]
+    assert store.max_smsc_id() == 3
+
+
+def test_history_is_stored_without_deliveries(store: Store) -> None:
+    store.save_incoming([sms(5)], [])
+    assert store.pending("-1001", 10) == [] and store.count_messages() == 1
+
+
+def test_pending_is_oldest_first_by_received_time(store: Store) -> None:
+    store.save_incoming([sms(9, minutes=5), sms(8, minutes=1), sms(7, minutes=3)], CHATS)
+    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [8, 7, 9]
+
+
+def test_delivery_life_cycle(store: Store) -> None:
+    store.save_incoming([sms(1), sms(2)], CHATS)
+    store.mark_sending("-1001", [1])
+    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [2]
+    store.mark_sent("-1001", [1], telegram_message_id=555)
+    row = store.conn.execute(
+        "SELECT status, telegram_message_id, attempts FROM deliveries "
+        "WHERE message_id = 1 AND chat = '-1001'"
+    ).fetchone()
+    assert row == ("sent", 555, 1)
+    assert store.queues(CHATS)[0].pending == 1
+
+
+def test_interrupted_sends_come_back_as_uncertain(store: Store) -> None:
+    store.save_incoming([sms(1)], CHATS)
+    store.mark_sending("-1001", [1])
+    assert store.recover_interrupted() == 1
+    [again] = store.pending("-1001", 10)
+    assert again.uncertain == 1 and again.attempts == 1
+    assert store.queues(CHATS)[0].uncertain == 1
+
+
+def test_release_counts_uncertain_only_when_told(store: Store) -> None:
+    store.save_incoming([sms(1)], CHATS)
+    store.mark_sending("-1001", [1])
+    store.release("-1001", [1], uncertain=False, error="502")
+    store.mark_sending("-1001", [1])
+    store.release("-1001", [1], uncertain=True, error="timeout")
+    [again] = store.pending("-1001", 10)
+    assert (again.attempts, again.uncertain) == (2, 1)
+
+
+def test_a_refusing_chat_fails_alone_and_can_be_requeued(store: Store) -> None:
+    store.save_incoming([sms(1), sms(2), sms(3)], CHATS)
+    store.mark_failed("-1001", [1], "Forbidden: bot was kicked")
+    assert store.fail_pending("-1001", "Forbidden: bot was kicked") == 2
+    first, second = store.queues(CHATS)
+    assert (first.pending, first.failed, first.last_error) == (0, 3, "Forbidden: bot was kicked")
+    assert (second.pending, second.failed) == (3, 0)
+    assert store.requeue_failed("-1001") == 3
+    assert store.queues(CHATS)[0].pending == 3
+
+
+def test_oldest_pending(store: Store) -> None:
+    assert store.oldest_pending(CHATS) is None
+    store.save_incoming([sms(1)], CHATS, fetched_at=T0)
+    assert store.oldest_pending(CHATS) == T0
+
+
+def test_chat_migration_is_remembered(store: Store) -> None:
+    assert store.chat_id_for("-1001") is None
+    store.record_chat_migration("-1001", -100999)
+    assert store.chat_id_for("-1001") == -100999
+
+
+def test_queries(store: Store) -> None:
+    store.save_incoming(
+        [
+            sms(1, "Your code 1234", minutes=0),
+            sms(2, "Пароль для входа: 5678", sender="Sberbank", minutes=10),
+            sms(3, "Alarm: boiler pressure LOW", sender="89261112233", minutes=20),
+            sms(4, "alarm cleared", sender="+7 926 111-22-33", minutes=30),
+        ],
+        [],
+    )
+    last = store.last(2)
+    assert [s.smsc_id for s in last.messages] == [3, 4]
+    page = store.between(T0 + timedelta(minutes=5), T0 + timedelta(minutes=25), 10)
+    assert [s.smsc_id for s in page.messages] == [2, 3] and page.total == 2
+    assert [s.smsc_id for s in store.search("alarm", None, None, 10).messages] == [3, 4]
+    assert [s.smsc_id for s in store.search("пароль", None, None, 10).messages] == [2]
+    assert [s.smsc_id for s in store.search("парол", None, None, 10).messages] == [2]
+    assert [s.smsc_id for s in store.search("boil press", None, None, 10).messages] == [3]
+    in_window = store.search("alarm", T0 + timedelta(minutes=25), None, 10)
+    assert [s.smsc_id for s in in_window.messages] == [4]
+    for written in ("79261112233", "+79261112233", "8 926 111 22 33"):
+        assert [s.smsc_id for s in store.from_sender(written, None, None, 10).messages] == [3, 4]
+    assert store.from_sender("SBERBANK", None, None, 10).total == 1
+    limited = store.search("alarm", None, None, 1)
+    assert [s.smsc_id for s in limited.messages] == [4] and limited.truncated
+
+
+@pytest.mark.parametrize("typed", ['"', "AND", "a OR b", "NEAR(x", "*", "col:val", "(-)"])
+def test_search_syntax_typed_by_users_is_only_text(store: Store, typed: str) -> None:
+    store.save_incoming([sms(1, "plain text")], [])
+    store.search(typed, None, None, 10)  # must not raise an FTS syntax error
+
+
+def test_fts_query_quotes_every_word() -> None:
+    assert fts_query('code "AND" 12') == '"code"* "AND"* "12"*'
+    assert fts_query("!!!") is None
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    sqlite3.connect(path).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(SchemaTooNew, match="upgrade sms-bridge"):
+        Store.open(path)
+
+
+def test_migration_is_idempotent_after_a_crash_halfway(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 0")  # as if the version write never happened
+    conn.close()
+    store = Store.open(path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
