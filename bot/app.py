@@ -177,7 +177,7 @@ class Bridge:
 
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(NetworkError),
-            wait=wait_exponential_jitter(initial=1, max=60),
+            wait=wait_exponential_jitter(multiplier=1, max=60),
             stop=stop_never,
             before_sleep=report,
             reraise=True,

@@ -55,7 +55,7 @@ class StoreThread:
         bound = functools.partial(function, *args, **kwargs)
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(is_lock_error),
-            wait=wait_exponential_jitter(initial=0.2, max=5, jitter=0.2),
+            wait=wait_exponential_jitter(multiplier=0.2, max=5, jitter=0.2),
             stop=stop_never,
             before_sleep=_log_lock,
             reraise=True,

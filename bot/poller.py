@@ -74,7 +74,10 @@ class Poller:
         self._on_new_sms = on_new_sms
         self._last_overlap = -math.inf
         self._transient_wait = wait_exponential_jitter(
-            initial=interval, max=max(MAX_TRANSIENT_PAUSE, interval), jitter=interval / 2
+            multiplier=interval,
+            max=max(MAX_TRANSIENT_PAUSE, interval),
+            jitter=interval / 2,
+            min=interval,
         )
 
     async def run(self) -> None:

@@ -84,7 +84,7 @@ class ChatSender:
         self._bot = bot
         self._zone = zone
         self._stop = stop
-        self._network_wait = wait_exponential_jitter(initial=1, max=30, jitter=1)
+        self._network_wait = wait_exponential_jitter(multiplier=1, max=30, jitter=1)
 
     async def run(self) -> None:
         moved_to = await self._db.call(self._db.store.chat_id_for, self.key)

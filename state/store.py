@@ -193,12 +193,16 @@ class Store:
     # -- the relay's side -----------------------------------------------------------------
 
     def pending(self, chat: str, limit: int) -> list[PendingDelivery]:
-        """The oldest deliveries waiting for `chat`, oldest first."""
+        """The deliveries waiting for `chat`, oldest first.
+
+        Oldest by SMSC ID, which SMSC hands out in arrival order: unlike the received
+        date, it is never missing or malformed, and it follows the partial index.
+        """
         rows = self.conn.execute(
             f"SELECT {_SMS_COLUMNS}, d.attempts, d.uncertain FROM deliveries d "
             "JOIN messages m ON m.id = d.message_id "
             "WHERE d.chat = ? AND d.status = 'pending' "
-            "ORDER BY m.received_at, m.id LIMIT ?",
+            "ORDER BY d.message_id LIMIT ?",
             (chat, limit),
         ).fetchall()
         return [PendingDelivery(_sms(r[:7]), chat, r[7], r[8]) for r in rows]

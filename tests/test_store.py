@@ -48,9 +48,9 @@ def test_history_is_stored_without_deliveries(store: Store) -> None:
     assert store.pending("-1001", 10) == [] and store.count_messages() == 1
 
 
-def test_pending_is_oldest_first_by_received_time(store: Store) -> None:
+def test_pending_is_oldest_first_by_smsc_id(store: Store) -> None:
     store.save_incoming([sms(9, minutes=5), sms(8, minutes=1), sms(7, minutes=3)], CHATS)
-    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [8, 7, 9]
+    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [7, 8, 9]
 
 
 def test_delivery_life_cycle(store: Store) -> None:

@@ -10,11 +10,13 @@ posted), inject chat commands from users, and read back every message per chat.
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import email.policy
 import html
 import json
 import re
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -131,6 +133,7 @@ class FakeTelegram:
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
         self._port = 0
+        self._connections: set[socket.socket] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -139,6 +142,16 @@ class FakeTelegram:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with fake.lock:
+                    fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with fake.lock:
+                    fake._connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 fake._handle(self)
@@ -155,11 +168,16 @@ class FakeTelegram:
         return self
 
     def stop(self) -> None:
-        """Stop listening: the bridge then sees "connection refused" until start()."""
+        """Stop listening and cut open connections: "connection refused" until start()."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self.lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,345 @@
+"""The real `sms-bridge run` process against a fake SMSC inbox and a fake Bot API."""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GROUP, OPERATOR, OTHER_GROUP, TOPIC, TOPIC_CHAT
+from tests.fakes.bridge import BridgeProcess
+from tests.fakes.smsc import PASSWORD, FakeSmsc, Fault
+from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault
+from tests.fakes.wait import wait_until
+
+pytestmark = pytest.mark.e2e
+
+CHATS = (GROUP, OTHER_GROUP, TOPIC_CHAT)
+StartBridge = Callable[..., BridgeProcess]
+
+
+def relayed(telegram: FakeTelegram, chat: int) -> list[str]:
+    """The SMS texts relayed to a chat, in order (the part after the header)."""
+    return [
+        m.plain.split("\n\n", 1)[1]
+        for m in telegram.messages(chat)
+        if m.plain.startswith("📩 SMS from")
+    ]
+
+
+def wait_relayed(telegram: FakeTelegram, text: str, chats: tuple[int, ...] = CHATS) -> None:
+    telegram.wait_for(
+        lambda: all(text in relayed(telegram, chat) for chat in chats),
+        timeout=30,
+        what=f"{text!r} in chats {chats}",
+    )
+
+
+def replies(telegram: FakeTelegram, chat: int) -> list[str]:
+    return [m.plain for m in telegram.messages(chat) if not m.plain.startswith("📩")]
+
+
+def assert_no_secrets(bridge: BridgeProcess) -> None:
+    log = bridge.log()
+    for secret in (TOKEN, TOKEN.split(":")[1], PASSWORD):
+        assert secret not in log
+
+
+def test_sms_reaches_every_chat_once_as_typed_and_restarts_repeat_nothing(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    smsc.add_sms("history from before the first start")
+    bridge = start_bridge()
+    bridge.wait_for_log(r"first start: 1 SMS stored as history")
+
+    smsc.add_sms("<b>&</code> your code 123456", phone="79260001122")
+    wait_relayed(telegram, "<b>&</code> your code 123456")
+    for chat in CHATS:
+        [message] = telegram.messages(chat)
+        assert message.parse_mode == "HTML" and "<code>123456</code>" in message.text
+        assert message.plain.startswith("📩 SMS from +79260001122\nto +79031234567 · ")
+        assert message.thread_id == (TOPIC if chat == TOPIC_CHAT else None)
+    assert telegram.refused == []
+
+    code, seconds = bridge.stop(signal.SIGTERM)
+    assert code == 0 and seconds < 10
+
+    smsc.add_sms("arrived while the bridge was down")
+    restarted = start_bridge()
+    wait_relayed(telegram, "arrived while the bridge was down")
+    smsc.add_sms("after the restart")
+    wait_relayed(telegram, "after the restart")
+    for chat in CHATS:
+        assert relayed(telegram, chat) == [
+            "<b>&</code> your code 123456",
+            "arrived while the bridge was down",
+            "after the restart",
+        ]
+    code, _ = restarted.stop(signal.SIGINT)
+    assert code == 0
+    assert_no_secrets(restarted)
+    assert "history from before the first start" not in str(telegram.sent)
+
+
+def test_relay_backfill_relays_what_the_first_start_fetched(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    smsc.add_sms("from yesterday evening")
+    start_bridge(SMSC_RELAY_BACKFILL="true", TELEGRAM_CHAT_IDS=str(GROUP))
+    wait_relayed(telegram, "from yesterday evening", (GROUP,))
+
+
+def test_long_sms_arrives_whole_in_parts(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    text = "Line with <markup> & entities. " * 400  # 12,400 characters
+    start_bridge(TELEGRAM_CHAT_IDS=str(GROUP)).wait_for_log("first start")
+    smsc.add_sms(text)
+    telegram.wait_for(
+        lambda: "".join(relayed(telegram, GROUP)) == text, timeout=30, what="every part"
+    )
+    parts = telegram.messages(GROUP)
+    assert len(parts) >= 4 and all(len(m.plain) <= 4096 for m in parts)
+    assert parts[0].plain.split("\n")[0].endswith(f"(1/{len(parts)})")
+
+
+def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge()
+    bridge.wait_for_log("connected to Telegram")
+    bridge.wait_for_log("first start")
+    smsc.add_sms("Boiler pressure LOW", phone="79261112233")
+    smsc.add_sms("Your code 4321", phone="Sberbank")
+    wait_relayed(telegram, "Your code 4321")
+
+    def ask(chat: int, text: str, user: int = 1, chat_type: str | None = None) -> str:
+        before = len(replies(telegram, chat))
+        telegram.user_sends(chat, text, user_id=user, chat_type=chat_type)
+        telegram.wait_for(
+            lambda: len(replies(telegram, chat)) > before, timeout=20, what=f"answer to {text}"
+        )
+        return replies(telegram, chat)[-1]
+
+    last = ask(GROUP, "/last 5")
+    assert "The last 5 SMS" in last and "Boiler pressure LOW" in last and "4321" in last
+    assert last.index("Boiler") < last.index("Your code")
+    history = ask(GROUP, "/history 2h")
+    assert "the last 2 hours" in history and "(Europe/Moscow)" in history and "Boiler" in history
+    assert "No SMS matched" in ask(GROUP, "/history yesterday")
+    search = ask(OTHER_GROUP, "/search boil 1d")
+    assert "Boiler pressure LOW" in search and "Your code" not in search
+    by_phone = ask(GROUP, "/from 8 926 111-22-33")
+    assert "Boiler pressure LOW" in by_phone and "Your code" not in by_phone
+    assert "Usage: /last [N]" in ask(GROUP, "/last lots")
+    assert "Example: /history 2h" in ask(GROUP, "/history")
+    status = ask(GROUP, "/status")
+    assert "last successful poll" in status and "SMS stored: 2" in status
+    assert f"{GROUP}: 0 pending, 0 failed" in status
+    assert "/search" in ask(GROUP, "/help")
+    assert "Boiler" in ask(OPERATOR, "/last", user=OPERATOR)
+
+    stranger = 4242
+    refusal = ask(stranger, "/last", user=stranger)
+    assert "Boiler" not in refusal and "configured chats" in refusal
+    refusal = ask(-100777, "/search code", user=stranger, chat_type="supergroup")
+    assert "4321" not in refusal
+    bridge.wait_for_log(r"refused /search from user 4242 in supergroup chat -100777")
+    assert_no_secrets(bridge)
+
+
+def test_a_429_is_waited_out_exactly_and_nothing_is_lost(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge()
+    bridge.wait_for_log("first start")
+    telegram.fail_next(TgFault("retry_after", 2), chat_id=GROUP)
+    smsc.add_sms("held back by a flood limit")
+    wait_relayed(telegram, "held back by a flood limit")
+    attempts = [r for r in telegram.requests if r.method == "sendMessage"]
+    to_group = [r.at for r in attempts if int(r.params["chat_id"]) == GROUP]
+    assert len(to_group) == 2 and to_group[1] - to_group[0] >= 2.0
+    assert telegram.violations == []
+    assert relayed(telegram, GROUP) == ["held back by a flood limit"]
+    bridge.wait_for_log(r"flood limit: retry after 2 s")
+
+
+def test_smsc_errors_and_garbage_do_not_stop_the_bridge(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("first start")
+    faults = {
+        "empty reply": Fault("body", b""),
+        "reply is not JSON": Fault("body", b"<html><h1>502 Bad Gateway</h1></html>"),
+        "HTTP 503": Fault("status", 503),
+        "reply is not JSON: '[{": Fault("body", b'[{"id": 1, "mess'),
+        "request failed": Fault("drop"),
+        "SMSC error 1": Fault.error(1, "bad parameters"),
+    }
+    for n, (logged, fault) in enumerate(faults.items()):
+        smsc.inject(fault)
+        smsc.add_sms(f"survived fault {n}")
+        bridge.wait_for_log(re.escape(logged))
+        if logged != "SMSC error 1":  # code 1 pauses a minute: checked in the unit tests
+            wait_relayed(telegram, f"survived fault {n}", (GROUP,))
+    bridge.wait_for_log(r"SMSC error 1: bad parameters .*next try in 60 s")
+
+
+def test_bad_records_are_kept_and_logged(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("first start")
+    smsc.add_sms("bad date but kept", raw={"received": "31.02.2026 25:61:00"})
+    smsc.add_sms("no phone at all", raw={"phone": None})
+    smsc.add_sms("id is broken", raw={"id": "broken"})
+    smsc.add_sms("after the broken one")
+    wait_relayed(telegram, "after the broken one", (GROUP,))
+    assert relayed(telegram, GROUP) == [
+        "bad date but kept",
+        "no phone at all",
+        "after the broken one",
+    ]
+    log = bridge.log()
+    assert "bad received date" in log and "phone missing" in log and "without a valid id" in log
+    assert bridge.running
+
+
+def test_smsc_auth_error_tells_the_chats_once_and_stops_asking(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("first start")
+    bridge.wait_for_log("connected to Telegram")
+    smsc.sticky_fault = Fault.error(2, "authorise error")
+    bridge.wait_for_log(r"SMSC error 2: authorise error .*next try in 600 s")
+    telegram.wait_for(
+        lambda: any("refused the credentials" in t for t in replies(telegram, GROUP)),
+        what="auth alert",
+    )
+    asked = len(smsc.inbox_requests())
+    time.sleep(3)  # a window in which a 1 s poll interval would ask three more times
+    assert len(smsc.inbox_requests()) == asked
+    assert sum("refused the credentials" in t for t in replies(telegram, GROUP)) == 1
+
+
+def test_sigterm_mid_burst_exits_cleanly_and_the_next_start_finishes(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("first start")
+    texts = [f"burst {n}" for n in range(8)]
+    for text in texts:
+        smsc.add_sms(text)
+    telegram.wait_for(lambda: len(relayed(telegram, GROUP)) >= 2, what="burst started")
+    code, seconds = bridge.stop(signal.SIGTERM)
+    assert code == 0 and seconds < 10
+    assert len(relayed(telegram, GROUP)) < len(texts)
+    start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    telegram.wait_for(lambda: len(relayed(telegram, GROUP)) >= len(texts), timeout=40, what="all")
+    assert relayed(telegram, GROUP) == texts
+
+
+def test_a_chat_that_refuses_fails_alone(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=f"{GROUP},{OTHER_GROUP}")
+    bridge.wait_for_log("first start")
+    telegram.fail_next(TgFault("forbidden"), chat_id=OTHER_GROUP)
+    smsc.add_sms("only one chat can see this")
+    wait_relayed(telegram, "only one chat can see this", (GROUP,))
+    bridge.wait_for_log(r"chat -1002 refused SMS \d+ for good \(Forbidden")
+    smsc.add_sms("and this")
+    wait_relayed(telegram, "and this", (GROUP,))
+    telegram.user_sends(GROUP, "/status")
+    telegram.wait_for(
+        lambda: any("failed" in r and "Forbidden" in r for r in replies(telegram, GROUP))
+    )
+    db = sqlite3.connect(tmp_path / "data" / "bridge.db")
+    failed = db.execute("SELECT count(*) FROM deliveries WHERE chat='-1002' AND status='failed'")
+    assert failed.fetchone()[0] >= 1
+
+
+def test_a_migrated_group_is_followed_to_its_new_id(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    new_id = -100123456
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("first start")
+    telegram.fail_next(TgFault("migrate", new_id), chat_id=GROUP)
+    smsc.add_sms("follow me")
+    wait_relayed(telegram, "follow me", (new_id,))
+    bridge.stop()
+    start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    smsc.add_sms("still there after a restart")
+    wait_relayed(telegram, "still there after a restart", (new_id,))
+    assert relayed(telegram, GROUP) == []
+
+
+def test_a_second_bridge_on_the_same_database_refuses_to_start(
+    telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    first = start_bridge()
+    first.wait_for_log("first start")
+    second = start_bridge(name="second")
+    assert second.process is not None
+    assert second.process.wait(30) == 1
+    assert "already running on this database" in second.log()
+    assert first.running
+
+
+def test_telegram_down_at_start_does_not_stop_polling(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    telegram.stop()
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("first start")
+    smsc.add_sms("stored while Telegram was away")
+    bridge.wait_for_log(r"fetched SMS \d+ from")
+    bridge.wait_for_log("Telegram not reachable")
+    telegram.start()
+    wait_relayed(telegram, "stored while Telegram was away", (GROUP,))
+
+
+def test_refused_connections_and_502s_are_retried(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("connected to Telegram")
+    bridge.wait_for_log("first start")
+    telegram.fail_next(TgFault("status", 502), TgFault("status", 502), chat_id=GROUP)
+    smsc.add_sms("after two bad gateways")
+    wait_relayed(telegram, "after two bad gateways", (GROUP,))
+    telegram.stop()
+    smsc.add_sms("after an outage")
+    bridge.wait_for_log(r"chat -1001: NetworkError: httpx.ConnectError")
+    telegram.start()
+    wait_relayed(telegram, "after an outage", (GROUP,))
+    assert relayed(telegram, GROUP) == ["after two bad gateways", "after an outage"]
+
+
+def test_an_answer_lost_after_posting_is_recorded_as_uncertain(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("first start")
+    telegram.fail_next(TgFault("lost_answer"), chat_id=GROUP)
+    smsc.add_sms("maybe twice")
+    telegram.wait_for(lambda: relayed(telegram, GROUP).count("maybe twice") == 2, what="resend")
+    db = sqlite3.connect(tmp_path / "data" / "bridge.db")
+    wait_until(
+        lambda: (
+            db.execute(
+                "SELECT status, uncertain FROM deliveries WHERE chat = ?", (str(GROUP),)
+            ).fetchone()
+            == ("sent", 1)
+        ),
+        what="delivery recorded sent with one uncertain attempt",
+    )
+    bridge.wait_for_log("may have shown it")
