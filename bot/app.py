@@ -18,6 +18,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Update
@@ -36,7 +37,9 @@ from bot.alerts import Alerts
 from bot.commands import BridgeContext, bot_commands, register
 from bot.config import Settings
 from bot.database import StoreThread
+from bot.health import HealthRules, HealthServer, health_problems
 from bot.lock import InstanceLock
+from bot.metrics import Metrics
 from bot.poller import Poller
 from bot.relay import Relay
 from bot.smsc import SmscClient, credentials
@@ -47,6 +50,7 @@ log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
+WATCH_EVERY = 5.0  # seconds between refreshes of queue gauges and health facts
 RELAY_GRACE = 5.0  # seconds a chat may take to finish its message in flight at shutdown
 STEP_TIMEOUT = 3.0  # each further shutdown step
 
@@ -72,6 +76,9 @@ class Bridge:
         self.lock = InstanceLock(settings.database_path)
         self.stopping = asyncio.Event()
         self.exit_code = 0
+        self.metrics = Metrics()
+        self.oldest_pending: datetime | None = None
+        self.health_rules = HealthRules(settings.smsc_poll_interval, settings.alert_after)
 
     async def run(self) -> int:
         self.lock.acquire()
@@ -92,7 +99,13 @@ class Bridge:
             )
         application = build_application(settings)
         targets = settings.telegram_chat_ids
-        relay = Relay(db=db, bot=application.bot, targets=targets, zone=settings.display_zone)
+        relay = Relay(
+            db=db,
+            bot=application.bot,
+            targets=targets,
+            zone=settings.display_zone,
+            metrics=self.metrics,
+        )
         register(
             application,
             BridgeContext(
@@ -128,6 +141,7 @@ class Bridge:
             relay_backfill=settings.smsc_relay_backfill,
             status=self.status,
             alerts=alerts,
+            metrics=self.metrics,
             on_new_sms=relay.wake,
         )
         self._install_signal_handlers()
@@ -139,14 +153,19 @@ class Bridge:
             len(targets),
             settings.database_path,
         )
+        health = self._start_health_server()
         poll_task = asyncio.create_task(poller.run(), name="poller")
         telegram_task = asyncio.create_task(self._run_telegram(application, relay), name="telegram")
+        watch_task = asyncio.create_task(self._watch(db), name="watch")
         try:
             await self.stopping.wait()
         finally:
             log.info("stopping")
             relay.stop.set()
             poll_task.cancel()
+            watch_task.cancel()
+            if health is not None:
+                health.stop()
             await self._finish(telegram_task, RELAY_GRACE)
             await self._finish(poll_task, STEP_TIMEOUT)
             await self._stop_application(application)
@@ -154,6 +173,38 @@ class Bridge:
             db.close()
             log.info("stopped")
         return self.exit_code
+
+    def health_problems(self) -> list[str]:
+        return health_problems(
+            self.status, self.health_rules, self.oldest_pending, datetime.now(UTC)
+        )
+
+    def _start_health_server(self) -> HealthServer | None:
+        port = self.settings.health_port
+        if port is None:
+            return None
+        server = HealthServer(self.settings.health_host, port, self.metrics, self.health_problems)
+        server.start()
+        log.info(
+            "health endpoint on http://%s:%d/healthz and /metrics",
+            self.settings.health_host,
+            server.port,
+        )
+        return server
+
+    async def _watch(self, db: StoreThread) -> None:
+        """Keep the queue gauges and the oldest waiting delivery up to date."""
+        chats = [target.key for target in self.settings.telegram_chat_ids]
+        while True:
+            try:
+                queues = await db.call(db.store.queues, chats)
+                self.oldest_pending = await db.call(db.store.oldest_pending, chats)
+                for queue in queues:
+                    self.metrics.queue_depth.labels(chat=queue.chat).set(queue.pending)
+                    self.metrics.failed_deliveries.labels(chat=queue.chat).set(queue.failed)
+            except Exception as error:  # a watch failure must not end the bridge
+                log.warning("could not refresh queue figures: %r", error)
+            await asyncio.sleep(WATCH_EVERY)
 
     async def _run_telegram(self, application: AnyApplication, relay: Relay) -> None:
         try:

@@ -183,7 +183,9 @@ def load_settings(env_file: str | Path | None = ENV_FILE) -> Settings:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(dict.fromkeys(_describe(dict(e)) for e in exc.errors()))
-        raise ConfigError(f"{problems} (see .env.example)") from None
+        raise ConfigError(
+            f"{problems} (see .env.example; settings come from the environment or .env)"
+        ) from None
 
 
 def log_level_number(settings: Settings) -> int:

@@ -33,6 +33,7 @@ from tenacity import (
 
 from bot.alerts import Alerts
 from bot.database import StoreThread
+from bot.metrics import Metrics
 from bot.smsc import PAGE_SIZE, InboxReply, SmscApiError, SmscClient, SmscUnavailable
 from bot.smsc.errors import MAX_GROWING_PAUSE
 from bot.status import BridgeStatus
@@ -61,6 +62,7 @@ class Poller:
         relay_backfill: bool,
         status: BridgeStatus,
         alerts: Alerts,
+        metrics: Metrics,
         on_new_sms: Callable[[], None],
     ) -> None:
         self._db = db
@@ -71,6 +73,7 @@ class Poller:
         self._relay_backfill = relay_backfill
         self._status = status
         self._alerts = alerts
+        self._metrics = metrics
         self._on_new_sms = on_new_sms
         self._last_overlap = -math.inf
         self._transient_wait = wait_exponential_jitter(
@@ -98,6 +101,7 @@ class Poller:
                 await self.poll_once()
         recovered_after = self._status.failing_for()
         self._status.poll_succeeded()
+        self._metrics.last_poll_ok.set(time.time())
         if recovered_after:
             log.info("SMSC polling works again after %.0f s of failures", recovered_after)
         self._alerts.polling_recovered(recovered_after)
@@ -165,6 +169,7 @@ class Poller:
                     "" if relay else " (history, not relayed)",
                 )
         self._status.sms_fetched += len(new_ids)
+        self._metrics.sms_fetched.inc(len(new_ids))
         if new_ids and relay:
             self._on_new_sms()
         return len(new_ids)
@@ -186,6 +191,7 @@ class Poller:
         pause = state.upcoming_sleep
         code = error.code if isinstance(error, SmscApiError) else None
         self._status.poll_failed(str(error), code)
+        self._metrics.poll_errors.labels(code=str(code) if code else "transport").inc()
         if isinstance(error, SmscApiError):
             level = logging.WARNING if code in (4, 9) else logging.ERROR
             log.log(level, "%s (%s); next try in %.0f s", error, error.policy.meaning, pause)

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ from tenacity import (
 from bot.config import ChatTarget
 from bot.database import StoreThread
 from bot.formatting import render_sms
+from bot.metrics import Metrics
 from bot.telegram_errors import SendFailure, Verdict, classify_send_error
 from state import PendingDelivery
 
@@ -49,9 +51,10 @@ HEAD_SIZE = 1  # SMS taken from the head of the queue per send
 class RetryLater(Exception):
     """A send did not go through but may later; carries what the classifier said."""
 
-    def __init__(self, failure: SendFailure) -> None:
+    def __init__(self, failure: SendFailure, ids: list[int]) -> None:
         super().__init__(failure.reason)
         self.failure = failure
+        self.ids = ids
 
 
 @dataclass
@@ -75,6 +78,7 @@ class ChatSender:
         bot: ExtBot[Any],
         zone: ZoneInfo,
         stop: asyncio.Event,
+        metrics: Metrics,
     ) -> None:
         self.target = target
         self.key = target.key
@@ -84,6 +88,7 @@ class ChatSender:
         self._bot = bot
         self._zone = zone
         self._stop = stop
+        self._metrics = metrics
         self._network_wait = wait_exponential_jitter(multiplier=1, max=30, jitter=1)
 
     async def run(self) -> None:
@@ -159,9 +164,15 @@ class ChatSender:
         assert first_message_id is not None
         await self._db.call(self._db.store.mark_sent, self.key, ids, first_message_id)
         self.state.last_error = None
-        for smsc_id in ids:
+        self._metrics.deliveries.labels(chat=self.key, outcome="sent").inc(len(ids))
+        now = datetime.now(UTC)
+        for delivery in head:
+            self._metrics.delivery_delay.observe((now - delivery.sms.fetched_at).total_seconds())
             log.info(
-                "delivered SMS %d to chat %s as message %d", smsc_id, self.key, first_message_id
+                "delivered SMS %d to chat %s as message %d",
+                delivery.sms.smsc_id,
+                self.key,
+                first_message_id,
             )
 
     async def _handle_failure(
@@ -170,6 +181,7 @@ class ChatSender:
         store = self._db.store
         self.state.last_error = failure.reason
         if failure.verdict is Verdict.PERMANENT:
+            self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(ids))
             await self._db.call(store.mark_failed, self.key, ids, failure.reason)
             dropped = await self._db.call(store.fail_pending, self.key, failure.reason)
             log.error(
@@ -181,6 +193,8 @@ class ChatSender:
             )
             return
         maybe = failure.maybe_delivered or partly_sent is not None
+        outcome = "uncertain" if maybe else "retried"
+        self._metrics.deliveries.labels(chat=self.key, outcome=outcome).inc(len(ids))
         await self._db.call(store.release, self.key, ids, uncertain=maybe, error=failure.reason)
         if failure.verdict is Verdict.MIGRATED and failure.new_chat_id is not None:
             await self._db.call(store.record_chat_migration, self.key, failure.new_chat_id)
@@ -200,7 +214,7 @@ class ChatSender:
                 self.key,
                 failure.reason,
             )
-        raise RetryLater(failure)
+        raise RetryLater(failure, ids)
 
     def _retry_wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -210,8 +224,9 @@ class ChatSender:
 
     def _log_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
+        ids = ",".join(map(str, error.ids)) if isinstance(error, RetryLater) else "?"
         wait = max(state.upcoming_sleep, self.state.blocked_until - time.monotonic())
-        log.warning("chat %s: %s; retrying in %.1f s", self.key, error, wait)
+        log.warning("chat %s: SMS %s not sent: %s; retrying in %.1f s", self.key, ids, error, wait)
 
     async def _wait_turn(self) -> None:
         """Sleep until this chat may receive the next message (spacing, retry_after)."""
@@ -231,11 +246,18 @@ class Relay:
     """All chat senders, started and stopped together."""
 
     def __init__(
-        self, *, db: StoreThread, bot: ExtBot[Any], targets: list[ChatTarget], zone: ZoneInfo
+        self,
+        *,
+        db: StoreThread,
+        bot: ExtBot[Any],
+        targets: list[ChatTarget],
+        zone: ZoneInfo,
+        metrics: Metrics,
     ) -> None:
         self.stop = asyncio.Event()
         self.senders = [
-            ChatSender(target, db=db, bot=bot, zone=zone, stop=self.stop) for target in targets
+            ChatSender(target, db=db, bot=bot, zone=zone, stop=self.stop, metrics=metrics)
+            for target in targets
         ]
 
     def wake(self) -> None:

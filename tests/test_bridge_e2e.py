@@ -318,7 +318,7 @@ def test_refused_connections_and_502s_are_retried(
     wait_relayed(telegram, "after two bad gateways", (GROUP,))
     telegram.stop()
     smsc.add_sms("after an outage")
-    bridge.wait_for_log(r"chat -1001: NetworkError: httpx.ConnectError")
+    bridge.wait_for_log(r"chat -1001: SMS \d+ not sent: NetworkError: httpx.ConnectError")
     telegram.start()
     wait_relayed(telegram, "after an outage", (GROUP,))
     assert relayed(telegram, GROUP) == ["after two bad gateways", "after an outage"]

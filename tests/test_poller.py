@@ -12,6 +12,7 @@ from tenacity import RetryCallState
 
 from bot.alerts import Alerts
 from bot.database import StoreThread
+from bot.metrics import Metrics
 from bot.poller import INITIALIZED_KEY, Poller
 from bot.smsc import SmscApiError, SmscClient, SmscUnavailable, credentials
 from bot.status import BridgeStatus
@@ -58,6 +59,7 @@ async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
         relay_backfill=False,
         status=status,
         alerts=Alerts(status, 300, notify),
+        metrics=Metrics(),
         on_new_sms=woken,
     )
     holder.append(Harness(db, poller, status))

@@ -1,0 +1,90 @@
+"""/healthz and /metrics: the rules, and the real endpoint of a running bridge."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from bot.health import HealthRules, health_problems
+from bot.status import BridgeStatus
+from tests.conftest import GROUP
+from tests.fakes.bridge import BridgeProcess
+from tests.fakes.smsc import FakeSmsc
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.wait import wait_until
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def status_polled(seconds_ago: float | None, started_ago: float = 1000) -> BridgeStatus:
+    status = BridgeStatus(started_at=NOW - timedelta(seconds=started_ago))
+    if seconds_ago is not None:
+        status.last_poll_ok_at = NOW - timedelta(seconds=seconds_ago)
+    return status
+
+
+def test_silence_limit_is_three_intervals_or_90_seconds_whichever_is_longer() -> None:
+    assert HealthRules(poll_interval=30, alert_after=300).max_poll_silence == 90
+    assert HealthRules(poll_interval=60, alert_after=300).max_poll_silence == 180
+
+
+@pytest.mark.parametrize(
+    ("polled_ago", "started_ago", "healthy"),
+    [(10, 1000, True), (89, 1000, True), (91, 1000, False), (None, 30, True), (None, 100, False)],
+)
+def test_polling_health(polled_ago: float | None, started_ago: float, healthy: bool) -> None:
+    problems = health_problems(
+        status_polled(polled_ago, started_ago), HealthRules(30, 300), None, NOW
+    )
+    assert (problems == []) is healthy
+
+
+def test_a_delivery_waiting_longer_than_alert_after_is_unhealthy() -> None:
+    rules = HealthRules(30, 300)
+    status = status_polled(5)
+    assert health_problems(status, rules, NOW - timedelta(seconds=299), NOW) == []
+    [problem] = health_problems(status, rules, NOW - timedelta(seconds=301), NOW)
+    assert "a delivery has waited 301 s" in problem
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.e2e
+def test_endpoint_reports_health_and_metrics(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
+) -> None:
+    port = free_port()
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), HEALTH_PORT=str(port), ALERT_AFTER="10")
+    bridge.wait_for_log("connected to Telegram")
+    base = f"http://127.0.0.1:{port}"
+    healthz = httpx.get(f"{base}/healthz")
+    assert healthz.status_code == 200 and healthz.json()["status"] == "ok"
+    smsc.add_sms("counted")
+    telegram.wait_for(lambda: len(telegram.messages(GROUP)) == 1, what="delivery")
+
+    def metric(name: str) -> str:
+        lines = httpx.get(f"{base}/metrics").text.splitlines()
+        return "\n".join(line for line in lines if line.startswith(name))
+
+    wait_until(lambda: "1.0" in metric("sms_bridge_sms_fetched_total"), what="fetched metric")
+    assert 'chat="-1001",outcome="sent"} 1.0' in metric("sms_bridge_deliveries_total")
+    assert "sms_bridge_delivery_delay_seconds_count 1.0" in metric(
+        "sms_bridge_delivery_delay_seconds_count"
+    )
+
+    telegram.stop()  # deliveries now wait: after ALERT_AFTER=10 s the bridge is unhealthy
+    smsc.add_sms("stuck")
+    wait_until(lambda: httpx.get(f"{base}/healthz").status_code == 503, timeout=30, what="503")
+    body = json.loads(httpx.get(f"{base}/healthz").text)
+    assert "a delivery has waited" in body["problems"][0]
+    assert 'sms_bridge_queue_depth{chat="-1001"} 1.0' in metric("sms_bridge_queue_depth")
+    assert httpx.get(f"{base}/nothing").status_code == 404
