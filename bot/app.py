@@ -105,6 +105,7 @@ class Bridge:
             targets=targets,
             zone=settings.display_zone,
             metrics=self.metrics,
+            digest_threshold=settings.relay_digest_threshold,
         )
         register(
             application,

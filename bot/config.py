@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_host: str = "127.0.0.1"
     alert_after: float = Field(default=300, ge=10)
+    relay_digest_threshold: int | None = Field(default=None, ge=0)
 
     @field_validator("telegram_chat_ids", mode="before")
     @classmethod

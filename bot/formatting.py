@@ -171,3 +171,13 @@ def pack_entries(
             messages.extend(Packed(part, (index,)) for part in split_atoms(atoms, room))
     flush()
     return messages
+
+
+DIGEST_HEADER_RESERVE = 160  # room kept in each digest message for digest_header()
+
+
+def digest_header(first: StoredSms, last: StoredSms, count: int, left: int, zone: ZoneInfo) -> str:
+    """The heading of a backlog digest: how many SMS, their time span, what still waits."""
+    span = f"{format_time(first.received_at, zone)} – {format_time(last.received_at, zone)}"
+    waiting = f"; {left} more waiting" if left else ""
+    return f"📦 <b>Backlog: {count} SMS</b>, oldest first\n{escape(span)}{waiting}"

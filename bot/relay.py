@@ -10,6 +10,12 @@ Limits: python-telegram-bot's AIORateLimiter keeps the bot under 30 messages a s
 (Telegram's per-chat limit, which AIORateLimiter does not apply to private chats) and,
 after a 429, waits the `retry_after` Telegram asked for before that chat sees another
 request.
+
+Backlogs: when a chat's queue holds more SMS than it can take one per message within a
+minute (20 for a group, 60 for a private chat, or RELAY_DIGEST_THRESHOLD), consecutive SMS
+are packed into digest messages of up to 4096 characters, each SMS whole with its sender
+and time; each is still its own delivery, recorded sent with the digest's message ID.
+Live traffic stays one message per SMS.
 """
 
 from __future__ import annotations
@@ -35,7 +41,14 @@ from tenacity import (
 
 from bot.config import ChatTarget
 from bot.database import StoreThread
-from bot.formatting import render_sms
+from bot.formatting import (
+    DIGEST_HEADER_RESERVE,
+    ENTRY_SEPARATOR,
+    digest_header,
+    entry_atoms,
+    pack_entries,
+    render_sms,
+)
 from bot.metrics import Metrics
 from bot.telegram_errors import SendFailure, Verdict, classify_send_error
 from state import PendingDelivery
@@ -45,7 +58,14 @@ log = logging.getLogger(__name__)
 SEND_SPACING = 1.0  # seconds between two messages to one chat
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
 IDLE_RECHECK = 15.0  # a sender with nothing to do looks at its queue this often anyway
-HEAD_SIZE = 1  # SMS taken from the head of the queue per send
+DIGEST_HEAD = 200  # SMS considered for one digest message (far more than fit)
+GROUP_PER_MINUTE = 20  # Telegram: messages a minute into one group
+PRIVATE_PER_MINUTE = 60  # Telegram: about one message a second into one chat
+
+
+def default_digest_threshold(chat_id: int) -> int:
+    """Queue length above which a chat gets digests: what it can take in one minute."""
+    return GROUP_PER_MINUTE if chat_id < 0 else PRIVATE_PER_MINUTE
 
 
 class RetryLater(Exception):
@@ -79,8 +99,14 @@ class ChatSender:
         zone: ZoneInfo,
         stop: asyncio.Event,
         metrics: Metrics,
+        digest_threshold: int | None = None,
     ) -> None:
         self.target = target
+        self.digest_threshold = (
+            default_digest_threshold(target.chat_id)
+            if digest_threshold is None
+            else digest_threshold
+        )
         self.key = target.key
         self.state = ChatState(target, target.chat_id)
         self.wake = asyncio.Event()
@@ -132,15 +158,36 @@ class ChatSender:
         """Send the head of the queue; False when the queue is empty or we are stopping."""
         if self._stop.is_set():
             return False
-        head = await self._db.call(self._db.store.pending, self.key, HEAD_SIZE)
+        queued = await self._db.call(self._db.store.count_pending, self.key)
+        if queued == 0:
+            return False
+        digest = 0 < self.digest_threshold < queued
+        head = await self._db.call(self._db.store.pending, self.key, DIGEST_HEAD if digest else 1)
         if not head:
             return False
-        await self._deliver(head)
+        if digest:
+            await self._deliver(*self._plan_digest(head, queued))
+        else:
+            await self._deliver(head, render_sms(head[0].sms, self._zone))
         return True
 
-    async def _deliver(self, head: list[PendingDelivery]) -> None:
+    def _plan_digest(
+        self, head: list[PendingDelivery], queued: int
+    ) -> tuple[list[PendingDelivery], list[str]]:
+        """The first digest message of the backlog: as many whole SMS as fit, in order."""
+        first = pack_entries(
+            [entry_atoms(d.sms, self._zone) for d in head], reserve=DIGEST_HEADER_RESERVE
+        )[0]
+        members = [head[index] for index in first.entries]
+        if len(members) == 1:  # one SMS filling a message alone: send it the usual way
+            return members, render_sms(members[0].sms, self._zone)
+        header = digest_header(
+            members[0].sms, members[-1].sms, len(members), queued - len(members), self._zone
+        )
+        return members, [header + ENTRY_SEPARATOR + first.html]
+
+    async def _deliver(self, head: list[PendingDelivery], texts: list[str]) -> None:
         ids = [delivery.sms.smsc_id for delivery in head]
-        texts = [part for delivery in head for part in render_sms(delivery.sms, self._zone)]
         await self._wait_turn()
         if self._stop.is_set():
             return
@@ -253,10 +300,19 @@ class Relay:
         targets: list[ChatTarget],
         zone: ZoneInfo,
         metrics: Metrics,
+        digest_threshold: int | None = None,
     ) -> None:
         self.stop = asyncio.Event()
         self.senders = [
-            ChatSender(target, db=db, bot=bot, zone=zone, stop=self.stop, metrics=metrics)
+            ChatSender(
+                target,
+                db=db,
+                bot=bot,
+                zone=zone,
+                stop=self.stop,
+                metrics=metrics,
+                digest_threshold=digest_threshold,
+            )
             for target in targets
         ]
 
