@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from state.phones import looks_like_phone
 
 log = logging.getLogger(__name__)
 
+_ASCII_NUMBER = re.compile(r"[0-9]{1,6}")  # str.isdigit() also accepts "²", which int() refuses
 LAST_DEFAULT = 10
 LAST_MAX = 100
 ANSWER_ROWS = 5000  # most SMS one answer carries; more are counted and the user told
@@ -121,7 +123,7 @@ def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
 def parse_last_count(args: list[str]) -> int:
     if not args:
         return LAST_DEFAULT
-    if len(args) > 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= LAST_MAX:
+    if len(args) > 1 or not _ASCII_NUMBER.fullmatch(args[0]) or not 1 <= int(args[0]) <= LAST_MAX:
         raise UsageError(USAGE["last"])
     return int(args[0])
 

@@ -41,7 +41,8 @@ def format_time(moment: datetime, zone: ZoneInfo) -> str:
 
 def display_phone(number: str) -> str:
     """A bare international number gets its `+`; names and odd forms stay as written."""
-    return f"+{number}" if number.isdigit() and len(number) >= 7 else number
+    bare = number.isascii() and number.isdigit()
+    return f"+{number}" if bare and len(number) >= 7 else number
 
 
 def text_atoms(text: str) -> list[str]:

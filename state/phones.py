@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import re
 
-_PHONE_CHARS = re.compile(r"^[\d\s+()\-.]+$")
+_PHONE_CHARS = re.compile(r"^[0-9\s+()\-.]+$")
+_DIGITS = frozenset("0123456789")
 
 
 def looks_like_phone(text: str) -> bool:
     """True when the text is digits with the usual phone punctuation, and no letters."""
-    return bool(_PHONE_CHARS.match(text)) and any(ch.isdigit() for ch in text)
+    return bool(_PHONE_CHARS.match(text)) and any(ch in _DIGITS for ch in text)
 
 
 def sender_key(sender: str) -> str:
     """The form under which a sender is indexed and looked up."""
     text = sender.strip()
     if looks_like_phone(text):
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = "".join(ch for ch in text if ch in _DIGITS)
         if len(digits) == 11 and digits.startswith("8"):
             digits = "7" + digits[1:]
         return digits

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GROUP, OPERATOR, OTHER_GROUP, TOPIC, TOPIC_CHAT
-from tests.fakes.bridge import BridgeProcess
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import PASSWORD, FakeSmsc, Fault
 from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault
 from tests.fakes.wait import wait_until
@@ -98,7 +98,7 @@ def test_long_sms_arrives_whole_in_parts(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
     text = "Line with <markup> & entities. " * 400  # 12,400 characters
-    start_bridge(TELEGRAM_CHAT_IDS=str(GROUP)).wait_for_log("first start")
+    start_bridge(TELEGRAM_CHAT_IDS=str(GROUP)).wait_for_log(FIRST_START_DONE)
     smsc.add_sms(text)
     telegram.wait_for(
         lambda: "".join(relayed(telegram, GROUP)) == text, timeout=30, what="every part"
@@ -113,7 +113,7 @@ def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
 ) -> None:
     bridge = start_bridge()
     bridge.wait_for_log("connected to Telegram")
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     smsc.add_sms("Boiler pressure LOW", phone="79261112233")
     smsc.add_sms("Your code 4321", phone="Sberbank")
     wait_relayed(telegram, "Your code 4321")
@@ -157,7 +157,7 @@ def test_a_429_is_waited_out_exactly_and_nothing_is_lost(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
     bridge = start_bridge()
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     telegram.fail_next(TgFault("retry_after", 2), chat_id=GROUP)
     smsc.add_sms("held back by a flood limit")
     wait_relayed(telegram, "held back by a flood limit")
@@ -173,7 +173,7 @@ def test_smsc_errors_and_garbage_do_not_stop_the_bridge(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     faults = {
         "empty reply": Fault("body", b""),
         "reply is not JSON": Fault("body", b"<html><h1>502 Bad Gateway</h1></html>"),
@@ -195,7 +195,7 @@ def test_bad_records_are_kept_and_logged(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     smsc.add_sms("bad date but kept", raw={"received": "31.02.2026 25:61:00"})
     smsc.add_sms("no phone at all", raw={"phone": None})
     smsc.add_sms("id is broken", raw={"id": "broken"})
@@ -215,7 +215,7 @@ def test_smsc_auth_error_tells_the_chats_once_and_stops_asking(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     bridge.wait_for_log("connected to Telegram")
     smsc.sticky_fault = Fault.error(2, "authorise error")
     bridge.wait_for_log(r"SMSC error 2: authorise error .*next try in 600 s")
@@ -233,7 +233,7 @@ def test_sigterm_mid_burst_exits_cleanly_and_the_next_start_finishes(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     texts = [f"burst {n}" for n in range(8)]
     for text in texts:
         smsc.add_sms(text)
@@ -250,7 +250,7 @@ def test_a_chat_that_refuses_fails_alone(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=f"{GROUP},{OTHER_GROUP}")
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     telegram.fail_next(TgFault("forbidden"), chat_id=OTHER_GROUP)
     smsc.add_sms("only one chat can see this")
     wait_relayed(telegram, "only one chat can see this", (GROUP,))
@@ -271,7 +271,7 @@ def test_a_migrated_group_is_followed_to_its_new_id(
 ) -> None:
     new_id = -100123456
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     telegram.fail_next(TgFault("migrate", new_id), chat_id=GROUP)
     smsc.add_sms("follow me")
     wait_relayed(telegram, "follow me", (new_id,))
@@ -286,7 +286,7 @@ def test_a_second_bridge_on_the_same_database_refuses_to_start(
     telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
     first = start_bridge()
-    first.wait_for_log("first start")
+    first.wait_for_log(FIRST_START_DONE)
     second = start_bridge(name="second")
     assert second.process is not None
     assert second.process.wait(30) == 1
@@ -299,7 +299,7 @@ def test_telegram_down_at_start_does_not_stop_polling(
 ) -> None:
     telegram.stop()
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     smsc.add_sms("stored while Telegram was away")
     bridge.wait_for_log(r"fetched SMS \d+ from")
     bridge.wait_for_log("Telegram not reachable")
@@ -312,7 +312,7 @@ def test_refused_connections_and_502s_are_retried(
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
     bridge.wait_for_log("connected to Telegram")
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     telegram.fail_next(TgFault("status", 502), TgFault("status", 502), chat_id=GROUP)
     smsc.add_sms("after two bad gateways")
     wait_relayed(telegram, "after two bad gateways", (GROUP,))
@@ -328,7 +328,7 @@ def test_an_answer_lost_after_posting_is_recorded_as_uncertain(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     telegram.fail_next(TgFault("lost_answer"), chat_id=GROUP)
     smsc.add_sms("maybe twice")
     telegram.wait_for(lambda: relayed(telegram, GROUP).count("maybe twice") == 2, what="resend")

@@ -24,7 +24,7 @@ NOW = datetime(2026, 11, 27, 13, 30, tzinfo=UTC)
 def test_last_count() -> None:
     assert parse_last_count([]) == 10
     assert parse_last_count(["100"]) == 100
-    for bad in (["0"], ["101"], ["-5"], ["ten"], ["1", "2"], ["1.5"]):
+    for bad in (["0"], ["101"], ["-5"], ["ten"], ["1", "2"], ["1.5"], ["²"], ["٣"]):
         with pytest.raises(UsageError, match=r"Example: /last 20"):
             parse_last_count(bad)
 

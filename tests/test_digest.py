@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GROUP
-from tests.fakes.bridge import BridgeProcess
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.wait import wait_until
@@ -40,7 +41,7 @@ def test_a_backlog_is_packed_and_live_traffic_is_not(
     tmp_path: Path,
 ) -> None:
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     bridge.stop()
     backlog = [f"alarm {n}: pump {n % 7} pressure {'high ' * (n % 13)}<&>" for n in range(150)]
     for text in backlog:
@@ -75,7 +76,7 @@ def test_digests_can_be_turned_off(
 ) -> None:
     chat = 4040  # a private chat: one message a second, no group limit
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(chat), RELAY_DIGEST_THRESHOLD="0")
-    bridge.wait_for_log("first start")
+    bridge.wait_for_log(FIRST_START_DONE)
     bridge.stop()
     for n in range(5):
         smsc.add_sms(f"one by one {n}")
@@ -83,4 +84,4 @@ def test_digests_can_be_turned_off(
     telegram.wait_for(lambda: len(telegram.messages(chat)) == 5, what="5 messages")
     assert all(m.plain.startswith("📩") for m in telegram.messages(chat))
     sent = [m.at for m in telegram.messages(chat)]
-    assert all(b - a >= 0.99 for a, b in zip(sent, sent[1:], strict=False))
+    assert all(b - a >= 0.99 for a, b in itertools.pairwise(sent))

@@ -13,7 +13,7 @@ import pytest
 from bot.health import HealthRules, health_problems
 from bot.status import BridgeStatus
 from tests.conftest import GROUP
-from tests.fakes.bridge import BridgeProcess
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.wait import wait_until
@@ -65,6 +65,7 @@ def test_endpoint_reports_health_and_metrics(
     port = free_port()
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), HEALTH_PORT=str(port), ALERT_AFTER="10")
     bridge.wait_for_log("connected to Telegram")
+    bridge.wait_for_log(FIRST_START_DONE)
     base = f"http://127.0.0.1:{port}"
     healthz = httpx.get(f"{base}/healthz")
     assert healthz.status_code == 200 and healthz.json()["status"] == "ok"

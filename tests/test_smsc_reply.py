@@ -84,13 +84,14 @@ def test_a_bad_record_never_costs_the_others() -> None:
         {"id": 10, "received": "01.11.2026 10:00:00", "phone": "79261112233", "message": "ok"},
         {"received": "01.11.2026 10:00:01", "message": "no id at all"},
         {"id": "eleven", "message": "id not a number"},
+        {"id": "²", "message": "a digit to str.isdigit(), not to int()"},
         {"id": 12, "received": "not a date", "phone": "79261112233", "message": "bad date"},
         {"id": 13, "received": "01.11.2026 10:00:03"},
         "not an object",
         {"id": "14", "received": "01.11.2026 10:00:04", "phone": 79261112233, "message": 42},
     ]
     reply = parse(json.dumps(items).encode())
-    assert reply.item_count == 7
+    assert reply.item_count == 8
     assert [s.smsc_id for s in reply.records] == [10, 12, 13, 14]
     bad_date = reply.records[1]
     assert bad_date.text == "bad date" and bad_date.received_at == FETCHED

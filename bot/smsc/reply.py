@@ -22,6 +22,7 @@ from state import IncomingSms
 SMSC_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
 _TEXT_ERROR = re.compile(r"^\s*ERROR\s*=\s*(\d+)\s*(?:\((.*)\))?", re.IGNORECASE)
 _PREVIEW = 80
+_ASCII_NUMBER = re.compile(r"[0-9]{1,19}")  # not str.isdigit(): it accepts "²", int() does not
 
 
 @dataclass
@@ -53,7 +54,7 @@ def _record_id(item: dict[str, Any]) -> int | None:
         return None
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and raw.strip().isdigit():
+    elif isinstance(raw, str) and _ASCII_NUMBER.fullmatch(raw.strip()):
         value = int(raw.strip())
     else:
         return None
@@ -113,7 +114,7 @@ def _raise_if_error(payload: Any) -> None:
         description = str(payload.get("error", "no description"))
         if isinstance(code, int) and not isinstance(code, bool):
             raise SmscApiError(code, description)
-        if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+        if isinstance(code, str) and _ASCII_NUMBER.fullmatch(code.strip().lstrip("-")):
             raise SmscApiError(abs(int(code)), description)
         preview = _preview(json.dumps(payload))
         raise SmscGarbageReply(f"error reply without a usable code: {preview}")
