@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import signal
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,12 +23,7 @@ StartBridge = Callable[..., BridgeProcess]
 
 
 def relayed(telegram: FakeTelegram, chat: int) -> list[str]:
-    """The SMS texts relayed to a chat, in order (the part after the header)."""
-    return [
-        m.plain.split("\n\n", 1)[1]
-        for m in telegram.messages(chat)
-        if m.plain.startswith("📩 SMS from")
-    ]
+    return telegram.sms_texts(chat)
 
 
 def wait_relayed(telegram: FakeTelegram, text: str, chats: tuple[int, ...] = CHATS) -> None:
@@ -100,9 +94,7 @@ def test_long_sms_arrives_whole_in_parts(
     text = "Line with <markup> & entities. " * 400  # 12,400 characters
     start_bridge(TELEGRAM_CHAT_IDS=str(GROUP)).wait_for_log(FIRST_START_DONE)
     smsc.add_sms(text)
-    telegram.wait_for(
-        lambda: "".join(relayed(telegram, GROUP)) == text, timeout=30, what="every part"
-    )
+    telegram.wait_for(lambda: relayed(telegram, GROUP) == [text], timeout=30, what="all parts")
     parts = telegram.messages(GROUP)
     assert len(parts) >= 4 and all(len(m.plain) <= 4096 for m in parts)
     assert parts[0].plain.split("\n")[0].endswith(f"(1/{len(parts)})")
@@ -209,24 +201,6 @@ def test_bad_records_are_kept_and_logged(
     log = bridge.log()
     assert "bad received date" in log and "phone missing" in log and "without a valid id" in log
     assert bridge.running
-
-
-def test_smsc_auth_error_tells_the_chats_once_and_stops_asking(
-    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
-) -> None:
-    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
-    bridge.wait_for_log(FIRST_START_DONE)
-    bridge.wait_for_log("connected to Telegram")
-    smsc.sticky_fault = Fault.error(2, "authorise error")
-    bridge.wait_for_log(r"SMSC error 2: authorise error .*next try in 600 s")
-    telegram.wait_for(
-        lambda: any("refused the credentials" in t for t in replies(telegram, GROUP)),
-        what="auth alert",
-    )
-    asked = len(smsc.inbox_requests())
-    time.sleep(3)  # a window in which a 1 s poll interval would ask three more times
-    assert len(smsc.inbox_requests()) == asked
-    assert sum("refused the credentials" in t for t in replies(telegram, GROUP)) == 1
 
 
 def test_sigterm_mid_burst_exits_cleanly_and_the_next_start_finishes(

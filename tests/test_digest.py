@@ -18,20 +18,8 @@ from tests.fakes.wait import wait_until
 pytestmark = pytest.mark.e2e
 
 
-def digest_entries(plain: str) -> list[str]:
-    """The SMS texts inside a digest message, in order."""
-    entries = plain.split("\n\n")[1:]  # after the digest heading
-    return [entry.split("\n", 1)[1] for entry in entries]
-
-
 def sms_texts(telegram: FakeTelegram, chat: int) -> list[str]:
-    texts: list[str] = []
-    for message in telegram.messages(chat):
-        if message.plain.startswith("📦 Backlog"):
-            texts += digest_entries(message.plain)
-        elif message.plain.startswith("📩 SMS from"):
-            texts.append(message.plain.split("\n\n", 1)[1])
-    return texts
+    return telegram.sms_texts(chat)
 
 
 def test_a_backlog_is_packed_and_live_traffic_is_not(

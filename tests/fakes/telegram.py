@@ -196,6 +196,25 @@ class FakeTelegram:
     def texts(self, chat_id: int) -> list[str]:
         return [m.plain for m in self.messages(chat_id)]
 
+    def sms_texts(self, chat_id: int) -> list[str]:
+        """The SMS texts relayed to a chat, in order, from single messages and digests.
+
+        Parts of a long SMS are joined back; tests keep "\n\n" out of their SMS texts.
+        """
+        texts: list[str] = []
+        for message in self.messages(chat_id):
+            plain = message.plain
+            if plain.startswith("📦 Backlog"):
+                texts += [entry.split("\n", 1)[1] for entry in plain.split("\n\n")[1:]]
+            elif plain.startswith("📩 SMS from"):
+                header, _, body = plain.partition("\n\n")
+                part = re.search(r"\((\d+)/(\d+)\)$", header.split("\n")[0])
+                if part and part.group(1) != "1" and texts:
+                    texts[-1] += body
+                else:
+                    texts.append(body)
+        return texts
+
     def user_sends(
         self, chat_id: int, text: str, *, user_id: int = 777, chat_type: str | None = None
     ) -> None:

@@ -1,0 +1,60 @@
+"""The database under pressure: locked by another process, shared by a second bridge,
+written by an older release."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import GROUP
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
+from tests.fakes.smsc import FakeSmsc
+from tests.fakes.telegram import FakeTelegram
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("COMMIT")
+"""
+
+
+def test_a_database_locked_for_seconds_is_waited_for(
+    smsc: FakeSmsc,
+    telegram: FakeTelegram,
+    start_bridge: Callable[..., BridgeProcess],
+    tmp_path: Path,
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(FIRST_START_DONE)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path / "data" / "bridge.db"), "6"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    smsc.add_sms("arrived while the database was locked")
+    bridge.wait_for_log("database is locked by another process; waiting")
+    assert holder.wait(30) == 0
+    telegram.wait_for(
+        lambda: telegram.sms_texts(GROUP) == ["arrived while the database was locked"],
+        what="the SMS after the lock",
+    )
+    assert bridge.running
+
+
+def test_a_second_bridge_on_the_same_database_refuses_to_start(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
+) -> None:
+    first = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    first.wait_for_log(FIRST_START_DONE)
+    second = start_bridge(name="second", TELEGRAM_CHAT_IDS=str(GROUP))
+    assert second.process is not None and second.process.wait(30) == 1
+    assert "another sms-bridge (pid" in second.log() and "already running" in second.log()
+    smsc.add_sms("sent once")
+    telegram.wait_for(lambda: telegram.sms_texts(GROUP) == ["sent once"], what="one relay")
+    assert first.running

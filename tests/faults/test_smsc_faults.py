@@ -1,0 +1,93 @@
+"""SMSC misbehaving: the bridge keeps going, loses nothing, and keeps SMSC's rules."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import GROUP
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
+from tests.fakes.smsc import FakeSmsc, Fault, InboxRequest
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.wait import wait_until
+
+
+def most_identical_in_a_minute(requests: list[InboxRequest]) -> int:
+    """The largest number of identical inbox requests within any 60-second window."""
+    worst = 0
+    for _, group in itertools.groupby(
+        sorted(requests, key=lambda r: (r.identity, r.at)), key=lambda r: r.identity
+    ):
+        times = [r.at for r in group]
+        for i, start in enumerate(times):
+            worst = max(worst, sum(1 for t in times[i:] if t - start < 60))
+    return worst
+
+
+@pytest.mark.timeout(300)  # the default interval is 30 s, and code 9 pauses a minute
+def test_faults_at_the_default_interval_keep_smscs_rules(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
+) -> None:
+    smsc.enforce_rate_rule = True  # a fourth identical request within a minute gets code 9
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), SMSC_POLL_INTERVAL="30")
+    bridge.wait_for_log(FIRST_START_DONE)
+    smsc.inject(Fault.error(9, "duplicate request, wait a minute"))
+    smsc.add_sms("waited out code 9")
+    bridge.wait_for_log(r"SMSC error 9: duplicate request, wait a minute .*next try in 60 s", 45)
+    refused_at = smsc.inbox_requests()[-1].at
+    telegram.wait_for(
+        lambda: "waited out code 9" in telegram.sms_texts(GROUP), timeout=90, what="after 9"
+    )
+    after = [r.at for r in smsc.inbox_requests() if r.at > refused_at]
+    assert after[0] - refused_at >= 60  # a minute's pause after code 9
+
+    smsc.inject(Fault("status", 502))
+    smsc.add_sms("after a bad gateway")
+    bridge.wait_for_log(r"SMSC unavailable: HTTP 502", 45)
+    telegram.wait_for(
+        lambda: "after a bad gateway" in telegram.sms_texts(GROUP), timeout=90, what="later"
+    )
+    requests = smsc.inbox_requests()
+    assert most_identical_in_a_minute(requests) <= 3
+    assert bridge.running
+
+
+def test_timeouts_empty_and_truncated_replies_lose_nothing(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(FIRST_START_DONE)
+    smsc.inject(Fault("delay", 21))  # longer than the bridge's 20 s SMSC timeout
+    texts = [f"queued behind a timeout {n}" for n in range(3)]
+    for text in texts:
+        smsc.add_sms(text)
+    bridge.wait_for_log(r"SMSC unavailable: timed out", timeout=40)
+    smsc.inject(Fault("body", b""), Fault("body", b'[{"id": 5, "received": "01.1'))
+    smsc.add_sms("missing fields", raw={"phone": None, "to_phone": None, "sent": "garbage"})
+    smsc.add_sms("bad date", raw={"received": "yesterday-ish"})
+    texts += ["missing fields", "bad date"]
+    telegram.wait_for(lambda: telegram.sms_texts(GROUP) == texts, timeout=60, what="all five")
+    assert bridge.running
+
+
+def test_auth_error_asks_rarely_and_alerts_once(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(FIRST_START_DONE)
+    bridge.wait_for_log("connected to Telegram")
+    smsc.sticky_fault = Fault.error(2, "authorise error")
+    bridge.wait_for_log(r"SMSC error 2: authorise error .*next try in 600 s")
+    refused = len(smsc.inbox_requests())
+    telegram.wait_for(
+        lambda: any("refused the credentials" in t for t in telegram.texts(GROUP)), what="alert"
+    )
+    # At a 1 s interval an ordinary failure is retried within seconds; code 2 waits 600 s
+    # (tests/test_poller.py checks the figure), so 5 refusals in 30 minutes never happen.
+    deadline = time.monotonic() + 8
+    wait_until(lambda: time.monotonic() > deadline or len(smsc.inbox_requests()) > refused)
+    assert len(smsc.inbox_requests()) == refused
+    assert sum("refused the credentials" in t for t in telegram.texts(GROUP)) == 1
