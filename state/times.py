@@ -20,8 +20,12 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    """Stored text back as an aware UTC datetime."""
-    return datetime.strptime(text, DB_TIME_FORMAT).replace(tzinfo=UTC)
+    """Stored text back as an aware UTC datetime.
+
+    `fromisoformat` reads this format too, and is some twenty times faster than
+    `strptime`: it matters when a history answer converts thousands of rows.
+    """
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def utc_now() -> datetime:

@@ -38,6 +38,12 @@ def replies(telegram: FakeTelegram, chat: int) -> list[str]:
     return [m.plain for m in telegram.messages(chat) if not m.plain.startswith("📩")]
 
 
+def assert_not_logged_above_debug(bridge: BridgeProcess, text: str) -> None:
+    """SMS text may hold one-time codes: it appears only in DEBUG lines, if at all."""
+    lines = [line for line in bridge.log().splitlines() if text in line]
+    assert all(" DEBUG " in line for line in lines), lines
+
+
 def assert_no_secrets(bridge: BridgeProcess) -> None:
     log = bridge.log()
     for secret in (TOKEN, TOKEN.split(":")[1], PASSWORD):
@@ -62,6 +68,9 @@ def test_sms_reaches_every_chat_once_as_typed_and_restarts_repeat_nothing(
 
     code, seconds = bridge.stop(signal.SIGTERM)
     assert code == 0 and seconds < 10
+    assert_not_logged_above_debug(bridge, "your code 123456")
+    bridge.wait_for_log(r"INFO bot.poller: fetched SMS \d+ from 79260001122 to 79031234567")
+    bridge.wait_for_log(r"INFO bot.relay: delivered SMS \d+ to chat -1003:42 as message \d+")
 
     smsc.add_sms("arrived while the bridge was down")
     restarted = start_bridge()
