@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 _ASCII_NUMBER = re.compile(r"[0-9]{1,6}")  # str.isdigit() also accepts "²", which int() refuses
 LAST_DEFAULT = 10
 LAST_MAX = 100
-ANSWER_ROWS = 5000  # most SMS one answer carries; more are counted and the user told
+ANSWER_ROWS = 2000  # most SMS one answer carries; more are counted and the user told
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
 
 COMMANDS = [
@@ -156,13 +156,19 @@ def parse_from_args(args: list[str], now: datetime, zone: Any) -> tuple[str, Win
 # -- answers ----------------------------------------------------------------------------
 
 
+def showing(page: Page) -> str:
+    """How much of a truncated answer is shown, stated, never silent."""
+    of = f"more than {page.total:,}" if page.total_is_lower_bound else f"{page.total:,}"
+    return f"Showing the newest {len(page.messages):,} of {of}; narrow the window to see more."
+
+
 def answer_messages(title: str, page: Page, zone: Any) -> list[str] | None:
     """The answer as HTML messages, or None when it is too long and must be a file."""
     heading = f"<b>{escape(title)}</b>"
     if page.total == 0:
         return [f"{heading}\nNo SMS matched."]
     if page.truncated:
-        heading += f"\nShowing the newest {len(page.messages)} of {page.total}."
+        heading += f"\n{showing(page)}"
     entries = [entry_atoms(sms, zone) for sms in page.messages]
     reserve = telegram_length(heading) + 2
     packed = pack_entries(entries, TEXT_LIMIT, reserve)
@@ -177,7 +183,7 @@ def answer_messages(title: str, page: Page, zone: Any) -> list[str] | None:
 def answer_file(title: str, page: Page, zone: Any) -> bytes:
     lines = [title]
     if page.truncated:
-        lines.append(f"Showing the newest {len(page.messages)} of {page.total}; narrow the window.")
+        lines.append(showing(page))
     lines += ["", *(plain_entry(sms, zone) + "\n" for sms in page.messages)]
     return "\n".join(lines).encode("utf-8")
 
@@ -209,7 +215,7 @@ async def send_answer(
     assert message is not None
     caption = f"{title}\n{len(page.messages)} SMS, too many for messages: here as a file."
     if page.truncated:
-        caption += f"\nShowing the newest {len(page.messages)} of {page.total}."
+        caption += f"\n{showing(page)}"
     await _bot(context).send_document(
         chat_id=message.chat_id,
         message_thread_id=message.message_thread_id if message.is_topic_message else None,

@@ -15,7 +15,9 @@ Backlogs: when a chat's queue holds more SMS than it can take one per message wi
 minute (20 for a group, 60 for a private chat, or RELAY_DIGEST_THRESHOLD), consecutive SMS
 are packed into digest messages of up to 4096 characters, each SMS whole with its sender
 and time; each is still its own delivery, recorded sent with the digest's message ID.
-Live traffic stays one message per SMS.
+Once in a backlog, a chat stays on digests until its queue is empty: sending the tail of
+a backlog one SMS per message would spend the minute's budget that a digest saves. Live
+traffic (a queue that never grew past the threshold) stays one message per SMS.
 """
 
 from __future__ import annotations
@@ -100,8 +102,11 @@ class ChatSender:
         stop: asyncio.Event,
         metrics: Metrics,
         digest_threshold: int | None = None,
+        spacing: float = SEND_SPACING,
     ) -> None:
         self.target = target
+        self.spacing = spacing
+        self.draining_backlog = False
         self.digest_threshold = (
             default_digest_threshold(target.chat_id)
             if digest_threshold is None
@@ -160,8 +165,11 @@ class ChatSender:
             return False
         queued = await self._db.call(self._db.store.count_pending, self.key)
         if queued == 0:
+            self.draining_backlog = False
             return False
-        digest = 0 < self.digest_threshold < queued
+        if queued > self.digest_threshold > 0:
+            self.draining_backlog = True
+        digest = self.draining_backlog and queued > 1
         head = await self._db.call(self._db.store.pending, self.key, DIGEST_HEAD if digest else 1)
         if not head:
             return False
@@ -196,6 +204,9 @@ class ChatSender:
         try:
             for text in texts:
                 await self._wait_turn()
+                # Spacing counts from the start of a send: Telegram limits a chat's rate,
+                # and the time a send takes is part of the gap, not added to it.
+                self.state.blocked_until = time.monotonic() + self.spacing
                 message = await self._bot.send_message(
                     chat_id=self.state.chat_id,
                     message_thread_id=self.target.topic_id,
@@ -203,7 +214,6 @@ class ChatSender:
                     parse_mode=ParseMode.HTML,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
-                self.state.blocked_until = time.monotonic() + SEND_SPACING
                 first_message_id = first_message_id or message.message_id
         except Exception as error:
             await self._handle_failure(ids, classify_send_error(error), first_message_id)
@@ -301,6 +311,7 @@ class Relay:
         zone: ZoneInfo,
         metrics: Metrics,
         digest_threshold: int | None = None,
+        spacing: float = SEND_SPACING,
     ) -> None:
         self.stop = asyncio.Event()
         self.senders = [
@@ -312,6 +323,7 @@ class Relay:
                 stop=self.stop,
                 metrics=metrics,
                 digest_threshold=digest_threshold,
+                spacing=spacing,
             )
             for target in targets
         ]

@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class IncomingSms:
-    """An SMS as read from the SMSC inbox, validated, times in UTC."""
+class IncomingSms(NamedTuple):
+    """An SMS as read from the SMSC inbox, validated, times in UTC.
+
+    A NamedTuple rather than a frozen dataclass: as immutable, and several times cheaper
+    to build, which matters when a page of 1,000 records or a history answer of thousands
+    of rows is converted.
+    """
 
     smsc_id: int
     sender: str
@@ -19,9 +24,8 @@ class IncomingSms:
     sent_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class StoredSms:
-    """An SMS as kept in the database."""
+class StoredSms(NamedTuple):
+    """An SMS as kept in the database (a NamedTuple for the reason IncomingSms is)."""
 
     smsc_id: int
     sender: str

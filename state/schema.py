@@ -73,7 +73,39 @@ def _v1_initial(db: Database) -> None:
     messages.enable_fts(["text"], create_triggers=True, tokenize=FTS_TOKENIZER, replace=True)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial]
+FTS_PREFIXES = "2 3 4 5 6"  # prefix lengths FTS5 indexes: "парол"* reads one doclist
+
+
+def _v2_fts_prefix_index(db: Database) -> None:
+    """Rebuild the full-text index with prefix indexes.
+
+    Search matches each word of 3+ letters as a prefix ("парол" finds "пароль",
+    "пароля"). Without a prefix index FTS5 merges the doclists of every term with that
+    prefix: 20 ms and more on a million SMS for a common word. With one, a prefix query
+    costs what a whole-word query does. The index grows by about a third.
+    """
+    (sql,) = db.execute(
+        "SELECT coalesce(max(sql), '') FROM sqlite_master WHERE name = 'messages_fts'"
+    ).fetchone()
+    if "prefix=" in sql:
+        return  # done by an earlier, interrupted run of this step
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DROP TABLE IF EXISTS messages_fts")
+        # content="messages" in quotes, as sqlite-utils writes it, so that its
+        # detect_fts() and table.search() keep recognising the index.
+        db.execute(
+            "CREATE VIRTUAL TABLE messages_fts USING FTS5 (text, "
+            f"tokenize='{FTS_TOKENIZER}', prefix='{FTS_PREFIXES}', content=\"messages\")"
+        )
+        db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_fts_prefix_index]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -32,6 +32,8 @@ from state.times import from_db, to_db, utc_now
 BUSY_TIMEOUT_MS = 3000  # another process holding the lock: wait this long, then raise
 _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 
+COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
+WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
 _SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at"
 
 
@@ -41,6 +43,7 @@ class Page:
 
     messages: list[StoredSms]
     total: int
+    total_is_lower_bound: bool = False  # counting stopped at COUNT_CAP: "more than total"
 
     @property
     def truncated(self) -> bool:
@@ -67,8 +70,11 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
 
 
+PREFIX_FROM = 3  # shorter words match whole: "1"* would match every number from 1
+
+
 def fts_query(text: str) -> str | None:
-    """User words as an FTS5 query: every word must match, each as a prefix.
+    """User words as an FTS5 query: every word must match; words of 3+ letters as prefixes.
 
     Each word is quoted, so FTS operators typed by a user (`AND`, `*`, `"`, `NEAR`) are
     searched for as text instead of breaking the query. None when there is no word at all.
@@ -76,7 +82,7 @@ def fts_query(text: str) -> str | None:
     words = _FTS_WORD.findall(text)
     if not words:
         return None
-    return " ".join(f'"{word}"*' for word in words)
+    return " ".join(f'"{w}"*' if len(w) >= PREFIX_FROM else f'"{w}"' for w in words)
 
 
 class Store:
@@ -385,17 +391,55 @@ class Store:
         return self._page(where, args, limit, "messages m")
 
     def search(self, words: str, start: datetime | None, end: datetime | None, limit: int) -> Page:
-        """Full-text search: SMS containing every word (as a prefix) of `words`."""
+        """Full-text search: SMS containing every word of `words`, newest (by ID) first.
+
+        The FTS index drives, in descending ID order, so the newest matches come first and
+        the LIMIT stops the walk. A window narrows it further: when the window holds at
+        most WINDOW_SEEK_LIMIT SMS, their smallest and largest IDs bound the walk (every
+        SMS of the window lies between them); the received time is still checked on each
+        row. The total is counted up to COUNT_CAP.
+        """
         query = fts_query(words)
         if query is None:
             return Page([], 0)
-        where, args = self._window(
-            "m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)",
-            [query],
-            start,
-            end,
-        )
-        return self._page(where, args, limit, "messages m")
+        where, args = self._window("messages_fts MATCH ?", [query], start, end)
+        if start is not None or end is not None:
+            bounds = self._id_bounds(start, end)
+            if bounds == (None, None):
+                return Page([], 0)
+            if bounds is not None:
+                where += " AND f.rowid BETWEEN ? AND ?"
+                args += bounds
+        source = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
+        # Without a window the index alone can count; with one, each match's time counts.
+        counted = source if len(args) > 1 else "messages_fts f"
+        (total,) = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
+            (*args, COUNT_CAP + 1),
+        ).fetchone()
+        rows = self.conn.execute(
+            f"SELECT {_SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT ?",
+            (*args, limit),
+        ).fetchall()
+        capped = total > COUNT_CAP
+        return Page([_sms(r) for r in reversed(rows)], min(total, COUNT_CAP), capped)
+
+    def _id_bounds(
+        self, start: datetime | None, end: datetime | None
+    ) -> tuple[int, int] | tuple[None, None] | None:
+        """Smallest and largest ID received in the window; None if the window is too big
+        for that to be cheap; (None, None) if it is empty."""
+        where, args = self._window("1", [], start, end)
+        (size,) = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE {where} LIMIT ?)",
+            (*args, WINDOW_SEEK_LIMIT + 1),
+        ).fetchone()
+        if size > WINDOW_SEEK_LIMIT:
+            return None
+        low, high = self.conn.execute(
+            f"SELECT min(m.id), max(m.id) FROM messages m WHERE {where}", args
+        ).fetchone()
+        return (None, None) if low is None else (int(low), int(high))
 
     @staticmethod
     def _window(

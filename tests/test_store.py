@@ -142,7 +142,7 @@ def test_search_syntax_typed_by_users_is_only_text(store: Store, typed: str) -> 
 
 
 def test_fts_query_quotes_every_word() -> None:
-    assert fts_query('code "AND" 12') == '"code"* "AND"* "12"*'
+    assert fts_query('code "AND" 12') == '"code"* "AND"* "12"'
     assert fts_query("!!!") is None
 
 
@@ -161,4 +161,61 @@ def test_migration_is_idempotent_after_a_crash_halfway(tmp_path: Path) -> None:
     conn.close()
     store = Store.open(path)
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
+
+
+def test_a_windowed_search_finds_an_sms_whose_id_arrived_out_of_order(store: Store) -> None:
+    store.save_incoming([sms(10, "alarm one", minutes=0), sms(20, "alarm two", minutes=10)], [])
+    store.save_incoming([sms(5, "alarm late id", minutes=5)], [])  # lower ID, later time
+    page = store.search("alarm", T0 + timedelta(minutes=4), T0 + timedelta(minutes=6), 10)
+    assert [s.smsc_id for s in page.messages] == [5] and page.total == 1
+    page = store.search("alarm", T0, T0 + timedelta(minutes=11), 10)
+    assert sorted(s.smsc_id for s in page.messages) == [5, 10, 20]
+    assert store.search("alarm", T0 + timedelta(days=1), None, 10).total == 0
+
+
+def test_search_counts_up_to_a_cap_and_says_so(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import state.store
+
+    monkeypatch.setattr(state.store, "COUNT_CAP", 3)
+    store.save_incoming([sms(n, f"pump {n}", minutes=n) for n in range(1, 8)], [])
+    page = store.search("pump", None, None, 2)
+    assert (page.total, page.total_is_lower_bound) == (3, True)
+    assert [s.smsc_id for s in page.messages] == [6, 7]
+    windowed = store.search("pump", T0, T0 + timedelta(minutes=2, seconds=30), 10)
+    assert (windowed.total, windowed.total_is_lower_bound) == (2, False)
+
+
+def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from state.schema import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    MIGRATIONS[0](Database(conn))  # the schema the first release wrote
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO messages VALUES (7, '79261234567', '79261234567', '79031234567', "
+        "'Пароль для входа 4455', '2026-11-27 10:00:00', NULL, '2026-11-27 10:00:01')"
+    )
+    conn.execute(
+        "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
+        "updated_at) VALUES (7, '-1001', 'pending', 0, 0, '2026-11-27 10:00:01', "
+        "'2026-11-27 10:00:01')"
+    )
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    fts_sql = store.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'messages_fts'"
+    ).fetchone()[0]
+    assert "prefix=" in fts_sql
+    assert [s.smsc_id for s in store.search("парол", None, None, 10).messages] == [7]
+    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [7]
+    store.save_incoming([sms(8, "пароль новый")], ["-1001"])  # triggers still feed the index
+    assert store.search("парол", None, None, 10).total == 2
     store.close()

@@ -41,11 +41,20 @@ def _preview(body: bytes | str) -> str:
     return repr(text[:_PREVIEW] + ("…" if len(text) > _PREVIEW else ""))
 
 
+_SMSC_TIME = re.compile(r"(\d\d)\.(\d\d)\.(\d{4})\s+(\d\d):(\d\d):(\d\d)", re.ASCII)
+
+
 def parse_smsc_time(value: Any, zone: ZoneInfo) -> datetime:
-    """`DD.MM.YYYY hh:mm:ss` in SMSC's zone, as an aware datetime (ValueError if not)."""
-    if not isinstance(value, str):
-        raise ValueError(f"not a date string: {value!r}")
-    return datetime.strptime(value.strip(), SMSC_TIME_FORMAT).replace(tzinfo=zone)
+    """`DD.MM.YYYY hh:mm:ss` in SMSC's zone, as an aware datetime (ValueError if not).
+
+    A regular expression and the datetime constructor, not `strptime`: this runs twice
+    per record and `strptime` made it the slowest step of ingesting a page.
+    """
+    match = _SMSC_TIME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not a date in {SMSC_TIME_FORMAT}: {value!r}")
+    day, month, year, hour, minute, second = map(int, match.groups())
+    return datetime(year, month, day, hour, minute, second, tzinfo=zone)
 
 
 def _record_id(item: dict[str, Any]) -> int | None:

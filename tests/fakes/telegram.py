@@ -129,6 +129,9 @@ class FakeTelegram:
     chat_types: dict[int, str] = field(default_factory=dict)
     next_message_id: int = 1
     next_update_id: int = 1
+    # (messages, seconds): Telegram's group limit, enforced per group chat with a 429
+    group_limit: tuple[int, float] | None = None
+    group_sends: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -375,6 +378,8 @@ class FakeTelegram:
                 )
             queue = self.faults.get(chat_id) or self.faults.get(None)
             fault = queue.popleft() if queue else None
+            if fault is None and chat_id < 0 and self.group_limit is not None:
+                fault = self._group_limit_fault(chat_id, now)
         if fault is not None and fault.kind not in ("lost_answer", "delay"):
             self._apply(handler, fault, chat_id)
             return
@@ -417,6 +422,18 @@ class FakeTelegram:
             result["message_thread_id"] = thread
             result["is_topic_message"] = True
         self._ok(handler, result)
+
+    def _group_limit_fault(self, chat_id: int, now: float) -> TgFault | None:
+        """A 429 when this group already had its fill within the window (lock held)."""
+        assert self.group_limit is not None
+        most, period = self.group_limit
+        sends = self.group_sends[chat_id]
+        while sends and now - sends[0] >= period:
+            sends.popleft()
+        if len(sends) >= most:
+            return TgFault("retry_after", round(sends[0] + period - now + 0.005, 2))
+        sends.append(now)
+        return None
 
     def _apply(self, handler: BaseHTTPRequestHandler, fault: TgFault, chat_id: int) -> None:
         if fault.kind == "retry_after":

@@ -3,11 +3,16 @@ written by an older release."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlite_utils import Database
+
+from state import SCHEMA_VERSION
+from state.schema import MIGRATIONS
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
@@ -58,3 +63,46 @@ def test_a_second_bridge_on_the_same_database_refuses_to_start(
     smsc.add_sms("sent once")
     telegram.wait_for(lambda: telegram.sms_texts(GROUP) == ["sent once"], what="one relay")
     assert first.running
+
+
+def test_a_first_release_database_is_upgraded_in_place_by_the_bridge(
+    smsc: FakeSmsc,
+    telegram: FakeTelegram,
+    start_bridge: Callable[..., BridgeProcess],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data" / "bridge.db"
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    MIGRATIONS[0](Database(conn))  # written by the first release
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO meta VALUES ('initialized_at', '2026-11-20 09:00:00')")
+    conn.execute(
+        "INSERT INTO messages VALUES (900, '79261234567', '79261234567', '79031234567', "
+        "'queued before the upgrade', '2026-11-27 10:00:00', NULL, '2026-11-27 10:00:01')"
+    )
+    conn.execute(
+        "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
+        "updated_at) VALUES (900, ?, 'pending', 0, 0, '2026-11-27 10:00:01', "
+        "'2026-11-27 10:00:01')",
+        (str(GROUP),),
+    )
+    conn.commit()
+    conn.close()
+    smsc.next_id = 900
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    telegram.wait_for(
+        lambda: telegram.sms_texts(GROUP) == ["queued before the upgrade"], what="old queue"
+    )
+    smsc.add_sms("after the upgrade")
+    telegram.wait_for(lambda: "after the upgrade" in telegram.sms_texts(GROUP), what="new SMS")
+    telegram.user_sends(GROUP, "/search upgrad")
+    telegram.wait_for(
+        lambda: any(
+            "SMS containing" in t and "before the upgrade" in t for t in telegram.texts(GROUP)
+        ),
+        what="search across old and new rows",
+    )
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert bridge.running

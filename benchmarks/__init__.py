@@ -1,0 +1,1 @@
+"""Benchmarks of every hot path: `python -m benchmarks.run` (or `make bench`)."""

@@ -1,0 +1,142 @@
+"""Backlog drain: 1,000 queued SMS into one group, through a Bot API that enforces the
+group limit (20 messages in any 60 s, answered with 429 and retry_after) on a scaled clock.
+
+The real relay (ChatSender, AIORateLimiter, store) runs in process with every period
+divided by SCALE: the fake's window, AIORateLimiter's periods and the relay's per-chat
+spacing. Times are reported back in unscaled seconds and compared with the minimum the
+limit allows: M messages need at least floor((M - 1) / 20) minutes (and M - 1 seconds),
+where M is the smallest number of 4096-character messages the SMS pack into. Sending one
+message per SMS is given as that same minimum for M = 1,000 (49 minutes): measuring it
+would take 49 scaled minutes for a figure the arithmetic already fixes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from telegram.ext import AIORateLimiter, ApplicationBuilder
+
+from benchmarks.common import MOSCOW, Result, phone, sms_text
+from bot.config import ChatTarget
+from bot.database import StoreThread
+from bot.formatting import DIGEST_HEADER_RESERVE, entry_atoms, pack_entries
+from bot.metrics import Metrics
+from bot.relay import GROUP_PER_MINUTE, SEND_SPACING, Relay
+from state import IncomingSms, Store
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+GROUP = -1001
+SCALE = 10.0  # six real seconds stand for a minute
+
+
+def minimum_seconds(messages: int) -> float:
+    """The least time M messages take into a group: 20 in any minute, 1 a second."""
+    return max(((messages - 1) // GROUP_PER_MINUTE) * 60.0, (messages - 1) * SEND_SPACING)
+
+
+def queue(store: Store, count: int) -> list[IncomingSms]:
+    rng = random.Random(1000)
+    now = datetime.now(UTC)
+    batch = [
+        IncomingSms(n + 1, phone(rng), "79031234567", sms_text(rng), now) for n in range(count)
+    ]
+    store.save_incoming(batch, [str(GROUP)])
+    return batch
+
+
+async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
+    telegram = FakeTelegram(group_limit=(GROUP_PER_MINUTE, 60 / SCALE)).start()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(Path(folder) / "drain.db")
+        batch = queue(store, count)
+        db = StoreThread(store)
+        application = (
+            ApplicationBuilder()
+            .token(TOKEN)
+            .base_url(telegram.base_url)
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_time_period=1 / SCALE,
+                    group_time_period=60 / SCALE,
+                    max_retries=0,
+                )
+            )
+            .build()
+        )
+        await application.initialize()
+        relay = Relay(
+            db=db,
+            bot=application.bot,
+            targets=[ChatTarget(GROUP)],
+            zone=MOSCOW,
+            metrics=Metrics(),
+            digest_threshold=None if digests else 0,
+            spacing=SEND_SPACING / SCALE,
+        )
+        started = time.perf_counter()
+        task = asyncio.create_task(relay.run())
+        while await db.call(store.count_pending, str(GROUP)):  # noqa: ASYNC110 (a poll of the store)
+            await asyncio.sleep(0.01)
+        elapsed = (time.perf_counter() - started) * SCALE
+        relay.stop.set()
+        await task
+        await application.shutdown()
+        db.close()
+    telegram.stop()
+    packed = len(
+        pack_entries(
+            [entry_atoms(s, MOSCOW) for s in _stored(batch)], reserve=DIGEST_HEADER_RESERVE
+        )
+    )
+    return elapsed, len(telegram.messages(GROUP)), packed
+
+
+def _stored(batch: list[IncomingSms]) -> list[object]:
+    from state import StoredSms
+
+    return [
+        StoredSms(s.smsc_id, s.sender, s.recipient, s.text, s.received_at, None, s.received_at)
+        for s in batch
+    ]
+
+
+def run(count: int) -> list[Result]:
+    digest_time, digest_messages, packed = asyncio.run(_drain(count, digests=True))
+    packed_min = minimum_seconds(packed)
+    single_min = minimum_seconds(count)
+    ratio = digest_time / packed_min
+    how = (
+        f"{count:,} queued SMS of realistic lengths into one group; fake Bot API enforcing "
+        f"20 messages per 60 s with 429 + retry_after; clock scaled x{SCALE:g}; real relay "
+        f"and AIORateLimiter in process; minimum = floor((M-1)/20) min"
+    )
+    extra = {"digest_messages": digest_messages, "packed_minimum_messages": packed}
+    return [
+        Result("drain", "digests: drain time", digest_time, "s", how=how, extra=extra),
+        Result("drain", f"packed minimum ({packed} messages)", packed_min, "s", how=how),
+        Result(
+            "drain",
+            "digests / packed minimum",
+            ratio,
+            "x",
+            target="<= 1.5",
+            met=ratio <= 1.5,
+            how=how,
+            extra=extra,
+        ),
+        Result(
+            "drain", f"one message per SMS: minimum ({count} messages)", single_min, "s", how=how
+        ),
+        Result(
+            "drain",
+            "one-per-SMS minimum / digest drain time",
+            single_min / digest_time,
+            "x faster",
+            how=how,
+        ),
+    ]

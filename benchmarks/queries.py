@@ -1,0 +1,190 @@
+"""Queries: the chat commands' look-ups on a database of SMS spread over a year.
+
+Each command's store call is timed as the command makes it (newest 5,000 rows at most,
+plus the total), at random points of the year, then p50 and p95. The query plans are
+checked: every query must search an index or the FTS index, never scan the table.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.common import SITES, Result, percentile, phone, sms_text
+from bot.commands import ANSWER_ROWS
+from state import Store
+from state.phones import sender_key
+from state.times import to_db
+
+END = datetime(2026, 11, 27, tzinfo=UTC)
+SPAN = timedelta(days=365)
+REPEATS = 60
+WORDS = ["pressure", "код", "battery", "температура", "door", "заказ", "invoice"]
+
+
+def build(path: Path, count: int) -> None:
+    """A bridge database of `count` SMS spread evenly over the year before END."""
+    rng = random.Random(365)
+    store = Store.open(path)
+    step = SPAN / count
+    batch: list[tuple[object, ...]] = []
+    fetched = to_db(END)
+
+    def flush() -> None:
+        store.conn.execute("BEGIN")
+        store.conn.executemany(
+            "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, "
+            "sent_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            batch,
+        )
+        store.conn.execute("COMMIT")
+        batch.clear()
+
+    for n in range(count):
+        sender = phone(rng)
+        received = to_db(END - SPAN + step * n)
+        batch.append(
+            (
+                n + 1,
+                sender,
+                sender_key(sender),
+                "79031234567",
+                sms_text(rng),
+                received,
+                None,
+                fetched,
+            )
+        )
+        if len(batch) == 20000:
+            flush()
+    if batch:
+        flush()
+    store.conn.execute("PRAGMA optimize")
+    store.close()
+
+
+def database(folder: Path, count: int) -> Path:
+    path = folder / f"queries-{count}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        for leftover in folder.glob(partial.name + "*"):
+            leftover.unlink()
+        build(partial, count)
+        partial.rename(path)
+        for suffix in ("-wal", "-shm"):
+            Path(str(partial) + suffix).unlink(missing_ok=True)
+    return path
+
+
+def _plan(conn: sqlite3.Connection, sql: str) -> list[str]:
+    return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+
+
+def _full_scans(sql: str, plan: list[str]) -> list[str]:
+    """Plan steps that read a whole table or index instead of searching it.
+
+    A walk along an index in ORDER BY order, stopped by LIMIT (no temporary B-tree to
+    sort), reads only LIMIT entries: /last does that, and it is not a full scan. Scans of
+    the FTS virtual table and of a subquery's own rows are not either.
+    """
+    ordered_walk = "LIMIT" in sql.upper() and not any("TEMP B-TREE" in s for s in plan)
+    return [
+        step
+        for step in plan
+        if step.startswith("SCAN")
+        and "VIRTUAL TABLE" not in step
+        and not step.startswith("SCAN (subquery")
+        and not (ordered_walk and " USING INDEX " in step)
+    ]
+
+
+def _statements(conn: sqlite3.Connection, query: Callable[[], object]) -> list[str]:
+    """The SQL a query really runs, parameters bound (for EXPLAIN QUERY PLAN)."""
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        query()
+    finally:
+        conn.set_trace_callback(None)
+    return [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+
+
+def run(folder: Path, count: int) -> list[Result]:
+    path = database(folder, count)
+    store = Store.open(path)
+    rng = random.Random(7)
+
+    def moment() -> datetime:
+        return END - timedelta(seconds=rng.uniform(0, SPAN.total_seconds() - 7 * 86400))
+
+    def window(days: int) -> tuple[datetime, datetime]:
+        end = moment()
+        return end - timedelta(days=days), end
+
+    cases: dict[str, Callable[[], object]] = {
+        "/history 1d": lambda: store.between(*window(1), ANSWER_ROWS),
+        "/history 7d": lambda: store.between(*window(7), ANSWER_ROWS),
+        "/search SITE door": lambda: store.search(
+            f"{rng.choice(SITES)} door", None, None, ANSWER_ROWS
+        ),
+        "/search WORD": lambda: store.search(rng.choice(WORDS), None, None, ANSWER_ROWS),
+        "/search WORD 1d": lambda: store.search(rng.choice(WORDS), *window(1), ANSWER_ROWS),
+        "/from PHONE": lambda: store.from_sender(phone(rng), None, None, ANSWER_ROWS),
+        "/from PHONE 7d": lambda: store.from_sender(phone(rng), *window(7), ANSWER_ROWS),
+        "/last 100": lambda: store.last(100),
+    }
+    results = []
+    how = (
+        f"{count:,} SMS over 365 days, 5,000 senders; Store call as the command makes it "
+        f"(newest {ANSWER_ROWS:,} rows + total), {REPEATS} runs at random points, "
+        "rows converted to StoredSms"
+    )
+    for name, query in cases.items():
+        query()  # warm the page cache, as a running bridge has it
+        timings = []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            query()
+            timings.append((time.perf_counter() - started) * 1000)
+        p95 = percentile(timings, 0.95)
+        results.append(
+            Result(
+                "queries",
+                f"{name} p50 / p95",
+                p95,
+                "ms (p95)",
+                target="p95 < 20 ms",
+                met=p95 < 20,
+                how=how,
+                extra={"p50_ms": round(percentile(timings, 0.5), 3), "p95_ms": round(p95, 3)},
+            )
+        )
+    traced = [
+        (name, sql, _plan(store.conn, sql))
+        for name, query in cases.items()
+        for sql in _statements(store.conn, query)
+    ]
+    plans = {f"{name}: {sql}": plan for name, sql, plan in traced}
+    scans = {
+        f"{name}: {sql}": _full_scans(sql, plan)
+        for name, sql, plan in traced
+        if _full_scans(sql, plan)
+    }
+    results.append(
+        Result(
+            "queries",
+            "query plans with a full scan",
+            len(scans),
+            "queries",
+            target="0",
+            met=not scans,
+            how="EXPLAIN QUERY PLAN of every SELECT each command ran (traced); SEARCH or FTS",
+            extra={"plans": plans, "scans": scans},
+        )
+    )
+    store.close()
+    return results
