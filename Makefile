@@ -30,9 +30,17 @@ test: $(STAMP)
 
 ## lint: ruff and mypy on the application and the store
 lint: $(STAMP)
-	$(BIN)/ruff check bot state tests
-	$(BIN)/ruff format --check bot state tests
+	$(BIN)/ruff check bot state tests benchmarks
+	$(BIN)/ruff format --check bot state tests benchmarks
 	$(BIN)/mypy
+
+## bench: every benchmark at full size (about 15 minutes); table + benchmarks/results/full.json
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+## bench-smoke: every benchmark at a small size (CI runs this)
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks.run --smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
