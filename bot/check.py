@@ -37,6 +37,8 @@ async def check_telegram(settings: Settings) -> list[Finding]:
         return [Finding(False, "Telegram", "the bot token was rejected (TELEGRAM_BOT_TOKEN)")]
     except TelegramError as error:
         return [Finding(False, "Telegram", f"not reachable: {error}")]
+    except Exception as error:
+        return [Finding(False, "Telegram", f"unreadable answer from the Bot API: {error!r}")]
     findings = [Finding(True, "Telegram", f"bot @{bot.username}")]
     try:
         for target in settings.telegram_chat_ids:
@@ -48,6 +50,10 @@ async def check_telegram(settings: Settings) -> list[Finding]:
             except TelegramError as error:
                 findings.append(
                     Finding(False, f"chat {target.key}", f"{error} (is the bot a member?)")
+                )
+            except Exception as error:  # an answer this python-telegram-bot cannot read
+                findings.append(
+                    Finding(False, f"chat {target.key}", f"unreadable answer: {error!r}")
                 )
     finally:
         await bot.shutdown()

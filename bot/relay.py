@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 SEND_SPACING = 1.0  # seconds between two messages to one chat
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
 IDLE_RECHECK = 15.0  # a sender with nothing to do looks at its queue this often anyway
+UNEXPECTED_PAUSE = 10.0  # after an error no rule covers, before the sender tries again
 DIGEST_HEAD = 200  # SMS considered for one digest message (far more than fit)
 GROUP_PER_MINUTE = 20  # Telegram: messages a minute into one group
 PRIVATE_PER_MINUTE = 60  # Telegram: about one message a second into one chat
@@ -132,8 +133,29 @@ class ChatSender:
                 sent = await self._send_next_with_retries()
             except RetryLater:  # only when stopping in the middle of retries
                 break
+            except Exception as error:  # a bug or the disk: the sender must not end
+                await self._recover_from(error)
+                continue
             if not sent:
                 await self._wait_for_work()
+
+    async def _recover_from(self, error: Exception) -> None:
+        """Log loudly, put an unanswered send back in the queue, and pause before going on."""
+        log.error(
+            "chat %s: unexpected error, retrying in %.0f s",
+            self.key,
+            UNEXPECTED_PAUSE,
+            exc_info=error,
+        )
+        self.state.last_error = f"unexpected error: {error!r}"
+        try:
+            requeued = await self._db.call(self._db.store.recover_interrupted, self.key)
+        except Exception as again:
+            log.error("chat %s: could not requeue its send either: %r", self.key, again)
+        else:
+            if requeued:
+                log.warning("chat %s: %d SMS requeued as possibly shown", self.key, requeued)
+        await self._sleep(UNEXPECTED_PAUSE)
 
     async def _wait_for_work(self) -> None:
         waiters = [

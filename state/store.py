@@ -27,7 +27,7 @@ from sqlite_utils import Database
 from state.models import ChatQueue, IncomingSms, PendingDelivery, StoredSms
 from state.phones import sender_key
 from state.schema import migrate
-from state.times import from_db, to_db, utc_now
+from state.times import from_db, to_db, to_db_end, utc_now
 
 BUSY_TIMEOUT_MS = 3000  # another process holding the lock: wait this long, then raise
 _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
@@ -298,14 +298,22 @@ class Store:
                 oldest = row[0]
         return None if oldest is None else from_db(oldest)
 
-    def recover_interrupted(self) -> int:
-        """At start-up: sends that never got an answer go back to the queue as uncertain."""
+    def recover_interrupted(self, chat: str | None = None) -> int:
+        """Sends that never got an answer go back to the queue as uncertain.
+
+        At start-up for every chat (a crash interrupted them); for one chat when its
+        sender hit an error between handing a message over and recording the answer.
+        """
         now = to_db(utc_now())
+        where, args = "status = 'sending'", [now]
+        if chat is not None:
+            where += " AND chat = ?"
+            args.append(chat)
         with self.transaction():
             cursor = self.conn.execute(
                 "UPDATE deliveries SET status = 'pending', uncertain = uncertain + 1, "
-                "error = 'interrupted while sending', updated_at = ? WHERE status = 'sending'",
-                (now,),
+                f"error = 'interrupted while sending', updated_at = ? WHERE {where}",
+                args,
             )
         return cursor.rowcount
 
@@ -378,7 +386,7 @@ class Store:
         """SMS received in [start, end)."""
         return self._page(
             "m.received_at >= ? AND m.received_at < ?",
-            (to_db(start), to_db(end)),
+            (to_db(start), to_db_end(end)),
             limit,
             "messages m",
         )
@@ -450,5 +458,5 @@ class Store:
             args.append(to_db(start))
         if end is not None:
             where += " AND m.received_at < ?"
-            args.append(to_db(end))
+            args.append(to_db_end(end))
         return where, args

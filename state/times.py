@@ -7,7 +7,7 @@ know the format.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 DB_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -18,6 +18,17 @@ def to_db(moment: datetime) -> str:
         raise ValueError("naive datetime: the store only takes aware datetimes")
     # isoformat is the same text as DB_TIME_FORMAT, several times faster than strftime
     return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+
+
+def to_db_end(moment: datetime) -> str:
+    """An exclusive upper bound as stored text, rounded up to the next whole second.
+
+    Stored times are whole seconds: an SMS stored as 12:00:05 arrived within that second,
+    so a window ending at 12:00:05.8 ("now") must include it. Rounding the bound up does.
+    """
+    if moment.microsecond:
+        moment += timedelta(microseconds=1_000_000 - moment.microsecond)
+    return to_db(moment)
 
 
 def from_db(text: str) -> datetime:

@@ -6,6 +6,7 @@ import re
 import signal
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,23 @@ def test_relay_backfill_relays_what_the_first_start_fetched(
     wait_relayed(telegram, "from yesterday evening", (GROUP,))
 
 
+def test_times_are_read_in_smsc_timezone_and_shown_in_display_timezone(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    bridge = start_bridge(
+        TELEGRAM_CHAT_IDS=str(GROUP),
+        SMSC_TIMEZONE="Europe/Moscow",  # the fake writes Moscow time, UTC+3
+        DISPLAY_TIMEZONE="Asia/Yekaterinburg",  # UTC+5
+    )
+    bridge.wait_for_log(FIRST_START_DONE)
+    smsc.add_sms("zone check", received=datetime(2026, 11, 27, 9, 30, 0, tzinfo=UTC))
+    wait_relayed(telegram, "zone check", (GROUP,))
+    assert "27.11.2026 14:30:00 +05" in telegram.messages(GROUP)[0].plain
+    db = sqlite3.connect(tmp_path / "data" / "bridge.db")
+    stored = db.execute("SELECT received_at FROM messages WHERE text = 'zone check'").fetchone()
+    assert stored == ("2026-11-27 09:30:00",)
+
+
 def test_long_sms_arrives_whole_in_parts(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
@@ -152,6 +170,26 @@ def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
     assert "4321" not in refusal
     bridge.wait_for_log(r"refused /search from user 4242 in supergroup chat -100777")
     assert_no_secrets(bridge)
+
+
+def test_a_long_answer_comes_as_a_file_and_says_how_much_it_holds(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    for n in range(150):
+        smsc.add_sms(f"history line {n}: boiler pressure normal, nothing to report today")
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(r"first start: 150 SMS stored as history")
+    telegram.user_sends(GROUP, "/history 1d")
+    telegram.wait_for(lambda: any(m.document for m in telegram.messages(GROUP)), what="file")
+    [answer] = [m for m in telegram.messages(GROUP) if m.document]
+    assert "150 SMS, too many for messages: here as a file" in answer.plain
+    lines = answer.document.decode("utf-8").splitlines()
+    assert lines[0].startswith("SMS, the last 1 day: ") and lines[0].endswith("(Europe/Moscow)")
+    assert sum("history line" in line for line in lines) == 150
+    assert (
+        "history line 0:" in answer.document.decode()
+        and "history line 149:" in answer.document.decode()
+    )
 
 
 def test_a_429_is_waited_out_exactly_and_nothing_is_lost(

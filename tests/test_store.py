@@ -219,3 +219,12 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     store.save_incoming([sms(8, "пароль новый")], ["-1001"])  # triggers still feed the index
     assert store.search("парол", None, None, 10).total == 2
     store.close()
+
+
+def test_a_window_ending_now_includes_this_second(store: Store) -> None:
+    store.save_incoming([sms(1, "just now")], [])  # stored as T0, a whole second
+    now = T0 + timedelta(milliseconds=400)
+    assert store.between(now - timedelta(hours=1), now, 10).total == 1
+    assert store.search("just", now - timedelta(hours=1), now, 10).total == 1
+    assert store.from_sender("79261234567", None, now, 10).total == 1
+    assert store.between(now - timedelta(hours=1), T0, 10).total == 0  # end is exclusive

@@ -336,7 +336,16 @@ class FakeTelegram:
         self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
     ) -> None:
         chat_id = int(params["chat_id"])
-        self._ok(handler, {"id": chat_id, "type": "supergroup", "title": f"Chat {chat_id}"})
+        self._ok(
+            handler,
+            {
+                "id": chat_id,
+                "type": "supergroup" if chat_id < 0 else "private",
+                "title": f"Chat {chat_id}",
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+            },
+        )
 
     def _api_getUpdates(
         self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any

@@ -17,6 +17,7 @@ from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.wait import wait_until
 
 HOLD_LOCK = """
 import sqlite3, sys, time
@@ -106,3 +107,37 @@ def test_a_first_release_database_is_upgraded_in_place_by_the_bridge(
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert bridge.running
+
+
+def test_an_unexpected_database_error_mid_send_does_not_end_the_relay(
+    smsc: FakeSmsc,
+    telegram: FakeTelegram,
+    start_bridge: Callable[..., BridgeProcess],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "data" / "bridge.db"
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(FIRST_START_DONE)
+    # Another process makes recording "sent" fail, as a full or broken disk would.
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TRIGGER broken_disk BEFORE UPDATE ON deliveries WHEN NEW.status = 'sent' "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END"
+        )
+    smsc.add_sms("sent, but not recorded")
+    bridge.wait_for_log(r"chat -1001: unexpected error, retrying in 10 s")
+    bridge.wait_for_log(r"chat -1001: 1 SMS requeued as possibly shown")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER broken_disk")
+    telegram.wait_for(
+        lambda: telegram.sms_texts(GROUP) == ["sent, but not recorded"] * 2, what="the retry"
+    )
+    wait_until(
+        lambda: (
+            sqlite3.connect(path).execute("SELECT status, uncertain FROM deliveries").fetchall()
+            == [("sent", 1)]
+        ),
+        what="recorded sent, with its duplicate counted",
+    )
+    smsc.add_sms("and on it goes")
+    telegram.wait_for(lambda: "and on it goes" in telegram.sms_texts(GROUP), what="next SMS")

@@ -1,0 +1,48 @@
+"""`sms-bridge check`: one line per part, exit 0 only when everything works."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.bridge import sms_bridge_command
+from tests.fakes.smsc import FakeSmsc
+from tests.fakes.telegram import FakeTelegram
+
+pytestmark = pytest.mark.e2e
+
+
+def check(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*sms_bridge_command(), "check"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_everything_reachable(bridge_env: dict[str, str], tmp_path: Path, smsc: FakeSmsc) -> None:
+    smsc.add_sms("one in the last hour")
+    result = check(bridge_env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "✓ Telegram: bot @sms_bridge_test_bot" in lines
+    assert "✓ chat -1001: Chat -1001" in lines and "✓ chat -1003:42: Chat -1003 topic 42" in lines
+    assert "✓ SMSC: inbox readable (1 SMS in the last hour)" in lines
+    assert any(line.startswith("✓ database:") and "will be created" in line for line in lines)
+    assert any("SMSC_POLL_INTERVAL=1 is below 20s" in line for line in lines)
+
+
+def test_wrong_smsc_password_and_unreachable_telegram_are_named(
+    bridge_env: dict[str, str], tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    telegram.stop()
+    result = check({**bridge_env, "SMSC_PASSWORD": "p4ss-NOT-right"}, tmp_path)
+    assert result.returncode == 1
+    assert "✗ Telegram: not reachable" in result.stdout
+    assert "✗ SMSC: SMSC error 2: authorise error" in result.stdout
+    assert "p4ss-NOT-right" not in result.stdout + result.stderr  # never echoed
