@@ -18,11 +18,10 @@ $(STAMP): pyproject.toml
 run: check-config $(STAMP)
 	$(BIN)/sms-bridge run
 
+# Before anything is installed: without a .env (or settings in the environment) say what
+# to do, in one line, and stop.
 check-config:
-	@if [ ! -f .env ] && [ -z "$$TELEGRAM_BOT_TOKEN" ]; then \
-	  echo "sms-bridge: no .env found: copy .env.example to .env and set TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS and the SMSC credentials" >&2; \
-	  exit 2; \
-	fi
+	$(if $(wildcard .env)$(TELEGRAM_BOT_TOKEN),,$(error no .env found: copy .env.example to .env and set TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS and the SMSC credentials))
 
 ## test: the whole test suite
 test: $(STAMP)
