@@ -19,17 +19,8 @@ from pathlib import Path
 from benchmarks.common import CHATS, MOSCOW, Result, inbox_records, pages
 from bot.smsc import parse_inbox_reply
 from state import IncomingSms, Store
-from state.phones import sender_key
+from state.store import INSERT_DELIVERY, INSERT_MESSAGE, message_row
 from state.times import to_db
-
-MESSAGE_SQL = (
-    "INSERT {or_ignore} INTO messages (id, sender, sender_key, recipient, text, received_at, "
-    "sent_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-DELIVERY_SQL = (
-    "INSERT {or_ignore} INTO deliveries (message_id, chat, status, attempts, uncertain, "
-    "created_at, updated_at) VALUES (?, ?, 'pending', 0, 0, ?, ?)"
-)
 
 
 def _bridge_pass(store: Store, bodies: list[bytes]) -> float:
@@ -47,19 +38,7 @@ def _raw_rows(
     batches = []
     for body in bodies:
         records: list[IncomingSms] = parse_inbox_reply(body, MOSCOW, datetime.now(UTC)).records
-        messages = [
-            (
-                s.smsc_id,
-                s.sender,
-                sender_key(s.sender),
-                s.recipient,
-                s.text,
-                to_db(s.received_at),
-                to_db(s.sent_at) if s.sent_at else None,
-                now,
-            )
-            for s in records
-        ]
+        messages = [message_row(s, now) for s in records]
         deliveries = [(s.smsc_id, chat, now, now) for s in records for chat in CHATS]
         batches.append((messages, deliveries))
     return batches
@@ -74,8 +53,8 @@ def _raw_pass(
     started = time.perf_counter()
     for messages, deliveries in batches:
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(MESSAGE_SQL.format(or_ignore=or_ignore), messages)
-        conn.executemany(DELIVERY_SQL.format(or_ignore=or_ignore), deliveries)
+        conn.executemany(INSERT_MESSAGE.replace("INSERT", f"INSERT {or_ignore}"), messages)
+        conn.executemany(INSERT_DELIVERY.replace("INSERT", f"INSERT {or_ignore}"), deliveries)
         conn.execute("COMMIT")
     return time.perf_counter() - started
 

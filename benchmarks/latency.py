@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from benchmarks.common import Result, percentile
-from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, clean_environment
-from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, bridge_settings
+from tests.fakes.smsc import FakeSmsc
+from tests.fakes.telegram import FakeTelegram
 
 GROUP = -1001
 POLL_INTERVAL = 1.0
@@ -28,15 +28,12 @@ def run(count: int) -> list[Result]:
     rng = random.Random(42)
     smsc, telegram = FakeSmsc().start(), FakeTelegram().start()
     with tempfile.TemporaryDirectory() as folder:
-        env = clean_environment(
-            TELEGRAM_BOT_TOKEN=TOKEN,
+        env = bridge_settings(
+            smsc,
+            telegram,
+            Path(folder) / "bridge.db",
             TELEGRAM_CHAT_IDS=str(GROUP),
-            TELEGRAM_BASE_URL=telegram.base_url,
-            SMSC_BASE_URL=smsc.url,
-            SMSC_LOGIN=LOGIN,
-            SMSC_PASSWORD=PASSWORD,
             SMSC_POLL_INTERVAL=str(POLL_INTERVAL),
-            DATABASE_PATH=str(Path(folder) / "bridge.db"),
             LOG_LEVEL="INFO",
         )
         bridge = BridgeProcess(Path(folder), env).start()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from benchmarks import queries
 from benchmarks.common import Result
-from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, clean_environment
-from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, bridge_settings
+from tests.fakes.smsc import FakeSmsc
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.wait import wait_until
 
 CHAT = 5151  # a private chat
@@ -42,15 +42,12 @@ def run(folder: Path, database_count: int, relay_count: int) -> list[Result]:
     with tempfile.TemporaryDirectory() as work:
         database = Path(work) / "bridge.db"
         shutil.copyfile(source, database)
-        env = clean_environment(
-            TELEGRAM_BOT_TOKEN=TOKEN,
+        env = bridge_settings(
+            smsc,
+            telegram,
+            database,
             TELEGRAM_CHAT_IDS=str(CHAT),
-            TELEGRAM_BASE_URL=telegram.base_url,
-            SMSC_BASE_URL=smsc.url,
-            SMSC_LOGIN=LOGIN,
-            SMSC_PASSWORD=PASSWORD,
             SMSC_POLL_INTERVAL="1",
-            DATABASE_PATH=str(database),
             LOG_LEVEL="INFO",
         )
         bridge = BridgeProcess(Path(work), env).start()

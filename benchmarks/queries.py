@@ -18,6 +18,7 @@ from benchmarks.common import SITES, Result, percentile, phone, sms_text
 from bot.commands import ANSWER_ROWS
 from state import Store
 from state.phones import sender_key
+from state.store import INSERT_MESSAGE
 from state.times import to_db
 
 END = datetime(2026, 11, 27, tzinfo=UTC)
@@ -36,11 +37,7 @@ def build(path: Path, count: int) -> None:
 
     def flush() -> None:
         store.conn.execute("BEGIN")
-        store.conn.executemany(
-            "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, "
-            "sent_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            batch,
-        )
+        store.conn.executemany(INSERT_MESSAGE, batch)
         store.conn.execute("COMMIT")
         batch.clear()
 

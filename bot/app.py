@@ -42,7 +42,7 @@ from bot.lock import InstanceLock
 from bot.metrics import Metrics
 from bot.poller import Poller
 from bot.relay import Relay
-from bot.smsc import SmscClient, credentials
+from bot.smsc import SmscClient
 from bot.status import BridgeStatus
 from state import Store
 
@@ -124,15 +124,7 @@ class Bridge:
             settings.alert_after,
             lambda text: self._notify(relay, application, text),
         )
-        client = SmscClient(
-            settings.smsc_base_url,
-            credentials(
-                settings.smsc_login,
-                settings.smsc_password.get_secret_value() if settings.smsc_password else None,
-                settings.smsc_api_key.get_secret_value() if settings.smsc_api_key else None,
-            ),
-            settings.smsc_zone,
-        )
+        client = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
         poller = Poller(
             db=db,
             client=client,

@@ -15,7 +15,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings
-from bot.smsc import SmscApiError, SmscClient, SmscError, credentials
+from bot.smsc import SmscApiError, SmscClient, SmscError
 from state import SCHEMA_VERSION
 
 
@@ -61,15 +61,7 @@ async def check_telegram(settings: Settings) -> list[Finding]:
 
 
 async def check_smsc(settings: Settings) -> Finding:
-    client = SmscClient(
-        settings.smsc_base_url,
-        credentials(
-            settings.smsc_login,
-            settings.smsc_password.get_secret_value() if settings.smsc_password else None,
-            settings.smsc_api_key.get_secret_value() if settings.smsc_api_key else None,
-        ),
-        settings.smsc_zone,
-    )
+    client = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     try:
         reply = await client.fetch_inbox(hours=1, count=1)
     except SmscApiError as error:

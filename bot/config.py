@@ -141,6 +141,13 @@ class Settings(BaseSettings):
             raise ValueError("SMSC_LOGIN and SMSC_PASSWORD, or SMSC_API_KEY, must be set")
         return self
 
+    def smsc_auth(self) -> dict[str, str]:
+        """The form fields that authenticate with SMSC: login and psw if set, else apikey."""
+        if self.smsc_login and self.smsc_password:
+            return {"login": self.smsc_login, "psw": self.smsc_password.get_secret_value()}
+        assert self.smsc_api_key is not None  # guaranteed by _smsc_credentials
+        return {"apikey": self.smsc_api_key.get_secret_value()}
+
     @property
     def smsc_zone(self) -> ZoneInfo:
         return ZoneInfo(self.smsc_timezone)

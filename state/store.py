@@ -67,6 +67,30 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
+INSERT_MESSAGE = (
+    "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, sent_at, "
+    "fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_DELIVERY = (
+    "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
+    "updated_at) VALUES (?, ?, 'pending', 0, 0, ?, ?)"
+)
+
+
+def message_row(sms: IncomingSms, fetched_at: str) -> tuple[object, ...]:
+    """An SMS as the values of INSERT_MESSAGE."""
+    return (
+        sms.smsc_id,
+        sms.sender,
+        sender_key(sms.sender),
+        sms.recipient,
+        sms.text,
+        to_db(sms.received_at),
+        to_db(sms.sent_at) if sms.sent_at else None,
+        fetched_at,
+    )
+
+
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -172,27 +196,9 @@ class Store:
                 ):
                     unique.pop(known, None)
             new = list(unique.values())
+            self.conn.executemany(INSERT_MESSAGE, [message_row(s, now) for s in new])
             self.conn.executemany(
-                "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, "
-                "sent_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        s.smsc_id,
-                        s.sender,
-                        sender_key(s.sender),
-                        s.recipient,
-                        s.text,
-                        to_db(s.received_at),
-                        to_db(s.sent_at) if s.sent_at else None,
-                        now,
-                    )
-                    for s in new
-                ],
-            )
-            self.conn.executemany(
-                "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, "
-                "created_at, updated_at) VALUES (?, ?, 'pending', 0, 0, ?, ?)",
-                [(s.smsc_id, chat, now, now) for s in new for chat in chats],
+                INSERT_DELIVERY, [(s.smsc_id, chat, now, now) for s in new for chat in chats]
             )
         return [s.smsc_id for s in new]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.bridge import BridgeProcess, clean_environment
-from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.bridge import BridgeProcess, bridge_settings
+from tests.fakes.smsc import FakeSmsc
+from tests.fakes.telegram import FakeTelegram
 
 GROUP, OTHER_GROUP, TOPIC_CHAT, TOPIC = -1001, -1002, -1003, 42
 OPERATOR = 555
@@ -31,16 +31,12 @@ def telegram() -> Iterator[FakeTelegram]:
 
 @pytest.fixture
 def bridge_env(tmp_path: Path, smsc: FakeSmsc, telegram: FakeTelegram) -> dict[str, str]:
-    return clean_environment(
-        TELEGRAM_BOT_TOKEN=TOKEN,
+    return bridge_settings(
+        smsc,
+        telegram,
+        tmp_path / "data" / "bridge.db",
         TELEGRAM_CHAT_IDS=f"{GROUP},{OTHER_GROUP},{TOPIC_CHAT}:{TOPIC}",
         TELEGRAM_ALLOWED_USER_IDS=str(OPERATOR),
-        TELEGRAM_BASE_URL=telegram.base_url,
-        SMSC_BASE_URL=smsc.url,
-        SMSC_LOGIN=LOGIN,
-        SMSC_PASSWORD=PASSWORD,
-        SMSC_POLL_INTERVAL="1",
-        DATABASE_PATH=str(tmp_path / "data" / "bridge.db"),
         LOG_LEVEL="DEBUG",
     )
 

@@ -117,3 +117,10 @@ def test_cli_reads_dotenv_from_working_directory(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "run")
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" not in result.stderr and "TELEGRAM_CHAT_IDS" in result.stderr
+
+
+def test_smsc_auth_prefers_login_and_password(env: pytest.MonkeyPatch) -> None:
+    assert load_settings(env_file=None).smsc_auth() == {"login": "acme", "psw": "pw"}
+    env.delenv("SMSC_PASSWORD")
+    env.setenv("SMSC_API_KEY", "key-1234567")
+    assert load_settings(env_file=None).smsc_auth() == {"apikey": "key-1234567"}

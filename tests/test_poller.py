@@ -14,7 +14,7 @@ from bot.alerts import Alerts
 from bot.database import StoreThread
 from bot.metrics import Metrics
 from bot.poller import INITIALIZED_KEY, Poller
-from bot.smsc import SmscApiError, SmscClient, SmscUnavailable, credentials
+from bot.smsc import SmscApiError, SmscClient, SmscUnavailable
 from bot.status import BridgeStatus
 from state import Store
 from state.times import to_db
@@ -41,7 +41,7 @@ class Harness:
 async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
     db = StoreThread(Store.open(tmp_path / "bridge.db"))
     status = BridgeStatus()
-    client = SmscClient(smsc.url, credentials(LOGIN, PASSWORD, None), smsc.zone)
+    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
     holder: list[Harness] = []
 
     async def notify(text: str) -> None:

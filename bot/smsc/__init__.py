@@ -1,6 +1,6 @@
 """The SMSC inbox: an HTTP client, the reply parser, and the error-code policies."""
 
-from bot.smsc.client import PAGE_SIZE, SmscClient, credentials
+from bot.smsc.client import PAGE_SIZE, SmscClient
 from bot.smsc.errors import (
     ERROR_POLICIES,
     ErrorPolicy,
@@ -22,7 +22,6 @@ __all__ = [
     "SmscError",
     "SmscGarbageReply",
     "SmscUnavailable",
-    "credentials",
     "parse_inbox_reply",
     "parse_record",
     "parse_smsc_time",

@@ -22,15 +22,6 @@ MAX_PAGE_SIZE = 10000
 REQUEST_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
 
-def credentials(login: str | None, password: str | None, api_key: str | None) -> dict[str, str]:
-    """The form fields that authenticate: login+psw when given, else apikey."""
-    if login and password:
-        return {"login": login, "psw": password}
-    if api_key:
-        return {"apikey": api_key}
-    raise ValueError("SMSC needs a login and password, or an API key")
-
-
 class SmscClient:
     """Reads the inbox of one SMSC account."""
 

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
+from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.wait import wait_until
 
 FIRST_START_DONE = r"first start: \d+ SMS stored as history"  # the backfill has finished
@@ -27,6 +29,22 @@ def clean_environment(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
     env.update(settings)
     return env
+
+
+def bridge_settings(
+    smsc: FakeSmsc, telegram: FakeTelegram, database: Path, **overrides: str
+) -> dict[str, str]:
+    """The environment of a bridge wired to the fakes, polling every second."""
+    settings = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": telegram.base_url,
+        "SMSC_BASE_URL": smsc.url,
+        "SMSC_LOGIN": LOGIN,
+        "SMSC_PASSWORD": PASSWORD,
+        "SMSC_POLL_INTERVAL": "1",
+        "DATABASE_PATH": str(database),
+    }
+    return clean_environment(**{**settings, **overrides})
 
 
 class BridgeProcess:
