@@ -14,7 +14,6 @@ queued for the next start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
@@ -200,17 +199,26 @@ class Bridge:
             await asyncio.sleep(WATCH_EVERY)
 
     async def _run_telegram(self, application: AnyApplication, relay: Relay) -> None:
+        """Connect, then relay; chat commands start beside the relay, not before it."""
         try:
-            await self._start_telegram(application)
+            await self._connect(application)
         except InvalidToken:
             log.critical("Telegram rejected TELEGRAM_BOT_TOKEN; fix it and start again")
             self.exit_code = 1
             self.stopping.set()
             return
-        await relay.run()
+        await application.start()
+        self.status.telegram_ready = True
+        self.status.telegram_error = None
+        log.info("connected to Telegram as @%s", application.bot.username)
+        commands = asyncio.create_task(self._serve_commands(application), name="commands")
+        try:
+            await relay.run()
+        finally:
+            commands.cancel()
 
-    async def _start_telegram(self, application: AnyApplication) -> None:
-        """Connect to the Bot API, retrying until it answers (or rejects the token)."""
+    async def _connect(self, application: AnyApplication) -> None:
+        """getMe until the Bot API answers; only its answer can reject the token."""
 
         def report(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -228,16 +236,36 @@ class Bridge:
         ):
             with attempt:
                 await application.initialize()
-                assert application.updater is not None
+
+    async def _serve_commands(self, application: AnyApplication) -> None:
+        """Fetch chat commands (long polling), retrying until it works.
+
+        Separate from relaying on purpose: a Bot API that refuses deleteWebhook or
+        getUpdates (a proxy, a partial test server) costs the commands, never the SMS.
+        """
+
+        def report(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "cannot fetch chat commands (%r); retrying in %.0f s", error, state.upcoming_sleep
+            )
+
+        assert application.updater is not None
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential_jitter(multiplier=2, max=300),
+            stop=stop_never,
+            before_sleep=report,
+        ):
+            with attempt:
                 await application.updater.start_polling(
                     allowed_updates=[Update.MESSAGE], error_callback=self._polling_error
                 )
-        await application.start()
-        with contextlib.suppress(TelegramError):  # the menu is a nicety; SMS are not
+        try:  # the command menu is a nicety; a server without setMyCommands is fine
             await application.bot.set_my_commands(bot_commands())
-        self.status.telegram_ready = True
-        self.status.telegram_error = None
-        log.info("connected to Telegram as @%s", application.bot.username)
+        except Exception as error:
+            log.warning("could not set the command menu: %r", error)
+        log.info("answering chat commands")
 
     @staticmethod
     def _polling_error(error: TelegramError) -> None:

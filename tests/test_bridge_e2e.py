@@ -330,6 +330,20 @@ def test_telegram_down_at_start_does_not_stop_polling(
     wait_relayed(telegram, "stored while Telegram was away", (GROUP,))
 
 
+def test_a_bot_api_without_commands_support_still_gets_every_sms(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    telegram.missing = {"deleteWebhook", "getUpdates", "setMyCommands"}
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(FIRST_START_DONE)
+    smsc.add_sms("relayed all the same")
+    wait_relayed(telegram, "relayed all the same", (GROUP,))
+    bridge.wait_for_log(r"cannot fetch chat commands \(InvalidToken")
+    assert bridge.running
+    telegram.missing = set()
+    bridge.wait_for_log("answering chat commands", timeout=30)
+
+
 def test_refused_connections_and_502s_are_retried(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:

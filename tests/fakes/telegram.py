@@ -129,6 +129,7 @@ class FakeTelegram:
     chat_types: dict[int, str] = field(default_factory=dict)
     next_message_id: int = 1
     next_update_id: int = 1
+    missing: set[str] = field(default_factory=set)  # methods answered 404, as partial servers do
     # (messages, seconds): Telegram's group limit, enforced per group chat with a 429
     group_limit: tuple[int, float] | None = None
     group_sends: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -269,7 +270,7 @@ class FakeTelegram:
         params, files = self._params(handler)
         with self.lock:
             self.requests.append(ApiRequest(method, params, time.monotonic()))
-        endpoint = getattr(self, f"_api_{method}", None)
+        endpoint = None if method in self.missing else getattr(self, f"_api_{method}", None)
         if endpoint is None:
             self._answer(handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
