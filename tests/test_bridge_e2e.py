@@ -344,6 +344,16 @@ def test_a_bot_api_without_commands_support_still_gets_every_sms(
     bridge.wait_for_log("answering chat commands", timeout=30)
 
 
+def test_sigterm_while_telegram_is_unreachable_still_exits_cleanly(
+    telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    telegram.stop()
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log("Telegram not reachable")
+    code, seconds = bridge.stop(signal.SIGTERM)
+    assert code == 0 and seconds < 10
+
+
 def test_refused_connections_and_502s_are_retried(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
