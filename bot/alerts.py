@@ -71,6 +71,11 @@ class Alerts:
         log.info("telling the chats: %s", text)
         self._send(text)
 
+    def cancel_pending(self) -> None:
+        """At shutdown: drop alerts still waiting for Telegram (they are in the log)."""
+        for task in list(self._tasks):
+            task.cancel()
+
     def _send(self, text: str) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._notify(text))
         self._tasks.add(task)

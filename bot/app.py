@@ -74,6 +74,7 @@ class Bridge:
         self.status = BridgeStatus()
         self.lock = InstanceLock(settings.database_path)
         self.stopping = asyncio.Event()
+        self.telegram_connected = asyncio.Event()
         self.exit_code = 0
         self.metrics = Metrics()
         self.oldest_pending: datetime | None = None
@@ -156,6 +157,7 @@ class Bridge:
             relay.stop.set()
             poll_task.cancel()
             watch_task.cancel()
+            alerts.cancel_pending()
             if health is not None:
                 health.stop()
             await self._finish(telegram_task, RELAY_GRACE)
@@ -209,6 +211,7 @@ class Bridge:
             return
         await application.start()
         self.status.telegram_ready = True
+        self.telegram_connected.set()
         self.status.telegram_error = None
         log.info("connected to Telegram as @%s", application.bot.username)
         commands = asyncio.create_task(self._serve_commands(application), name="commands")
@@ -272,9 +275,10 @@ class Bridge:
         log.warning("fetching chat commands from Telegram failed: %s", error)
 
     async def _notify(self, relay: Relay, application: AnyApplication, text: str) -> None:
-        if not self.status.telegram_ready:
-            log.error("cannot tell the chats, Telegram is not connected: %s", text)
-            return
+        """Tell every chat; an alert raised before Telegram connected waits for it."""
+        if not self.telegram_connected.is_set():
+            log.warning("Telegram is not connected yet; the alert goes out once it is")
+            await self.telegram_connected.wait()
         await relay.notify(application.bot, text)
 
     def _install_signal_handlers(self) -> None:

@@ -327,7 +327,11 @@ async def render_status(bridge: BridgeContext) -> str:
         )
     if status.failing_since is not None:
         lines.append(f"⚠️ polling has failed for {_age(status.failing_for(now))}")
-    telegram = "connected" if status.telegram_ready else f"not ready ({status.telegram_error})"
+    telegram = (
+        "connected"
+        if status.telegram_ready
+        else f"not connected ({status.telegram_error or 'connecting'})"
+    )
     lines.append(f"Telegram: {escape(telegram)}")
     lines.append(f"SMS stored: {stored}; fetched since start: {status.sms_fetched}")
     lines.append("Deliveries per chat:")

@@ -73,6 +73,19 @@ def test_timeouts_empty_and_truncated_replies_lose_nothing(
     assert bridge.running
 
 
+def test_wrong_credentials_at_the_first_start_reach_the_chats(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
+) -> None:
+    smsc.sticky_fault = Fault.error(2, "authorise error")  # before Telegram is connected
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    telegram.wait_for(
+        lambda: any("refused the credentials" in t for t in telegram.texts(GROUP)), what="alert"
+    )
+    assert len(smsc.inbox_requests()) == 1
+    code, _ = bridge.stop()
+    assert code == 0
+
+
 def test_auth_error_asks_rarely_and_alerts_once(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
 ) -> None:
