@@ -194,6 +194,7 @@ async def reply(
     """Answer in the asker's chat (and forum topic), waiting out a 429 if one comes."""
     message = update.effective_message
     assert message is not None
+    await _take_turn(context, message.chat_id)
     await _bot(context).send_message(
         chat_id=message.chat_id,
         message_thread_id=message.message_thread_id if message.is_topic_message else None,
@@ -201,6 +202,13 @@ async def reply(
         parse_mode=ParseMode.HTML if html else None,
         rate_limit_args=3,
     )
+
+
+async def _take_turn(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """A configured chat's flood-limit wait applies to replies too (see Relay.take_turn)."""
+    relay = bridge_of(context).relay
+    if relay is not None:
+        await relay.take_turn(chat_id)
 
 
 async def send_answer(
@@ -213,6 +221,7 @@ async def send_answer(
         return
     message = update.effective_message
     assert message is not None
+    await _take_turn(context, message.chat_id)
     caption = f"{title}\n{len(page.messages)} SMS, too many for messages: here as a file."
     if page.truncated:
         caption += f"\n{showing(page)}"

@@ -358,10 +358,26 @@ class Relay:
     async def run(self) -> None:
         await asyncio.gather(*(sender.run() for sender in self.senders))
 
+    async def take_turn(self, chat_id: int) -> None:
+        """Wait until a chat may get a message that is not an SMS (a reply, a notice).
+
+        The chat's senders know when it may next be written to: a second after their
+        last message, or once a 429's retry_after has passed. A reply must not jump that.
+        """
+        senders = [s for s in self.senders if s.state.chat_id == chat_id]
+        delay = max((s.state.blocked_until for s in senders), default=0.0) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        for sender in senders:
+            sender.state.blocked_until = max(
+                sender.state.blocked_until, time.monotonic() + sender.spacing
+            )
+
     async def notify(self, bot: ExtBot[Any], text: str) -> None:
         """Post a notice (not an SMS) to every chat; best effort, failures are logged."""
         for sender in self.senders:
             try:
+                await self.take_turn(sender.state.chat_id)
                 await bot.send_message(
                     chat_id=sender.state.chat_id,
                     message_thread_id=sender.target.topic_id,

@@ -209,6 +209,16 @@ def test_a_429_is_waited_out_exactly_and_nothing_is_lost(
     assert relayed(telegram, GROUP) == ["held back by a flood limit"]
     bridge.wait_for_log(r"flood limit: retry after 2 s")
 
+    with telegram.lock:
+        telegram.banned_until.clear()
+    telegram.fail_next(TgFault("retry_after", 3), chat_id=GROUP)
+    smsc.add_sms("and a question during the wait")
+    telegram.wait_for(lambda: GROUP in telegram.banned_until, what="the second 429")
+    telegram.user_sends(GROUP, "/status")  # the reply must wait for retry_after too
+    telegram.wait_for(lambda: any("SMS stored" in t for t in telegram.texts(GROUP)), what="reply")
+    wait_relayed(telegram, "and a question during the wait", (GROUP,))
+    assert telegram.violations == []
+
 
 def test_smsc_errors_and_garbage_do_not_stop_the_bridge(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
