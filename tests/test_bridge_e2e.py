@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GROUP, OPERATOR, OTHER_GROUP, TOPIC, TOPIC_CHAT
-from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, sms_bridge_command
 from tests.fakes.smsc import PASSWORD, FakeSmsc, Fault
 from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault
 from tests.fakes.wait import wait_until
@@ -297,6 +298,30 @@ def test_a_chat_that_refuses_fails_alone(
     db = sqlite3.connect(tmp_path / "data" / "bridge.db")
     failed = db.execute("SELECT count(*) FROM deliveries WHERE chat='-1002' AND status='failed'")
     assert failed.fetchone()[0] >= 1
+
+
+def test_retry_failed_queues_refused_deliveries_again(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=f"{GROUP},{OTHER_GROUP}")
+    bridge.wait_for_log(FIRST_START_DONE)
+    telegram.fail_next(TgFault("forbidden"), chat_id=OTHER_GROUP)
+    smsc.add_sms("missed while the bot was out")
+    wait_relayed(telegram, "missed while the bot was out", (GROUP,))
+    bridge.wait_for_log(r"chat -1002 refused SMS")
+    bridge.stop()
+    result = subprocess.run(
+        [*sms_bridge_command(), "retry-failed", "--chat", str(OTHER_GROUP)],
+        cwd=tmp_path,
+        env=bridge.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "1 deliveries queued again" in result.stdout
+    start_bridge(TELEGRAM_CHAT_IDS=f"{GROUP},{OTHER_GROUP}")
+    wait_relayed(telegram, "missed while the bot was out", (OTHER_GROUP,))
+    assert relayed(telegram, GROUP) == ["missed while the bot was out"]
 
 
 def test_a_migrated_group_is_followed_to_its_new_id(
