@@ -89,7 +89,13 @@ class Bridge:
 
     async def _run_locked(self) -> int:
         settings = self.settings
-        db = StoreThread(Store.open(settings.database_path))
+        health = self._start_health_server()  # first: a busy port fails before anything opens
+        try:
+            db = StoreThread(Store.open(settings.database_path))
+        except BaseException:
+            if health is not None:
+                health.stop()
+            raise
         recovered = await db.call(db.store.recover_interrupted)
         if recovered:
             log.warning(
@@ -146,7 +152,6 @@ class Bridge:
             len(targets),
             settings.database_path,
         )
-        health = self._start_health_server()
         poll_task = asyncio.create_task(poller.run(), name="poller")
         telegram_task = asyncio.create_task(self._run_telegram(application, relay), name="telegram")
         watch_task = asyncio.create_task(self._watch(db), name="watch")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import sys
 
 import click
@@ -12,6 +13,7 @@ from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.lock import AlreadyRunning
 from bot.logs import setup_logging
+from state import SchemaTooNew
 
 log = logging.getLogger("bot")
 
@@ -42,8 +44,12 @@ def run() -> None:
         log.warning("%s", note)
     try:
         code = asyncio.run(run_bridge(settings))
-    except AlreadyRunning as error:
+    except (AlreadyRunning, SchemaTooNew) as error:
         click.echo(f"sms-bridge: {error}", err=True)
+        sys.exit(1)
+    except (sqlite3.Error, OSError) as error:  # the database file or HEALTH_PORT, at start
+        log.debug("start-up failed", exc_info=error)
+        click.echo(f"sms-bridge: cannot start: {error}", err=True)
         sys.exit(1)
     sys.exit(code)
 

@@ -124,3 +124,31 @@ def test_smsc_auth_prefers_login_and_password(env: pytest.MonkeyPatch) -> None:
     env.delenv("SMSC_PASSWORD")
     env.setenv("SMSC_API_KEY", "key-1234567")
     assert load_settings(env_file=None).smsc_auth() == {"apikey": "key-1234567"}
+
+
+def test_cli_start_up_failures_are_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        settings = {
+            **REQUIRED,
+            "HEALTH_PORT": str(port),
+            "DATABASE_PATH": str(tmp_path / "db.sqlite"),
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
+            "SMSC_BASE_URL": "http://127.0.0.1:9",
+        }
+        result = run_cli(tmp_path, "run", **settings)
+    assert result.returncode == 1
+    assert (
+        "sms-bridge: cannot start: " in result.stderr and "Address already in use" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    (tmp_path / "a-folder.db").mkdir()
+    result = run_cli(
+        tmp_path, "run", **{**REQUIRED, "DATABASE_PATH": str(tmp_path / "a-folder.db")}
+    )
+    assert result.returncode == 1 and "sms-bridge: cannot start: " in result.stderr
+    assert "Traceback" not in result.stderr
