@@ -74,7 +74,6 @@ class Bridge:
         self.status = BridgeStatus()
         self.lock = InstanceLock(settings.database_path)
         self.stopping = asyncio.Event()
-        self.telegram_connected = asyncio.Event()
         self.exit_code = 0
         self.metrics = Metrics()
         self.oldest_pending: datetime | None = None
@@ -215,8 +214,7 @@ class Bridge:
             self.stopping.set()
             return
         await application.start()
-        self.status.telegram_ready = True
-        self.telegram_connected.set()
+        self.status.telegram_connected.set()
         self.status.telegram_error = None
         log.info("connected to Telegram as @%s", application.bot.username)
         commands = asyncio.create_task(self._serve_commands(application), name="commands")
@@ -281,9 +279,9 @@ class Bridge:
 
     async def _notify(self, relay: Relay, application: AnyApplication, text: str) -> None:
         """Tell every chat; an alert raised before Telegram connected waits for it."""
-        if not self.telegram_connected.is_set():
+        if not self.status.telegram_ready:
             log.warning("Telegram is not connected yet; the alert goes out once it is")
-            await self.telegram_connected.wait()
+            await self.status.telegram_connected.wait()
         await relay.notify(application.bot, text)
 
     def _install_signal_handlers(self) -> None:

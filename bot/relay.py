@@ -218,17 +218,15 @@ class ChatSender:
 
     async def _deliver(self, head: list[PendingDelivery], texts: list[str]) -> None:
         ids = [delivery.sms.smsc_id for delivery in head]
-        await self._wait_turn()
+        await self.wait_turn()
         if self._stop.is_set():
             return
         await self._db.call(self._db.store.mark_sending, self.key, ids)
         first_message_id: int | None = None
         try:
             for text in texts:
-                await self._wait_turn()
-                # Spacing counts from the start of a send: Telegram limits a chat's rate,
-                # and the time a send takes is part of the gap, not added to it.
-                self.state.blocked_until = time.monotonic() + self.spacing
+                await self.wait_turn()
+                self.claim_turn()
                 message = await self._bot.send_message(
                     chat_id=self.state.chat_id,
                     message_thread_id=self.target.topic_id,
@@ -298,7 +296,7 @@ class ChatSender:
     def _retry_wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RetryLater) and error.failure.wait is not None:
-            return 0.0  # blocked_until holds the exact wait; _wait_turn honours it
+            return 0.0  # blocked_until holds the exact wait; wait_turn honours it
         return float(self._network_wait(state))
 
     def _log_retry(self, state: RetryCallState) -> None:
@@ -307,7 +305,15 @@ class ChatSender:
         wait = max(state.upcoming_sleep, self.state.blocked_until - time.monotonic())
         log.warning("chat %s: SMS %s not sent: %s; retrying in %.1f s", self.key, ids, error, wait)
 
-    async def _wait_turn(self) -> None:
+    def claim_turn(self) -> None:
+        """A message goes to this chat now: the next one waits a spacing from now.
+
+        Spacing counts from the start of a send: Telegram limits a chat's rate, and the
+        time a send takes is part of the gap, not added to it.
+        """
+        self.state.blocked_until = max(self.state.blocked_until, time.monotonic() + self.spacing)
+
+    async def wait_turn(self) -> None:
         """Sleep until this chat may receive the next message (spacing, retry_after)."""
         while not self._stop.is_set():
             delay = self.state.blocked_until - time.monotonic()
@@ -365,13 +371,10 @@ class Relay:
         last message, or once a 429's retry_after has passed. A reply must not jump that.
         """
         senders = [s for s in self.senders if s.state.chat_id == chat_id]
-        delay = max((s.state.blocked_until for s in senders), default=0.0) - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
         for sender in senders:
-            sender.state.blocked_until = max(
-                sender.state.blocked_until, time.monotonic() + sender.spacing
-            )
+            await sender.wait_turn()
+        for sender in senders:
+            sender.claim_turn()
 
     async def notify(self, bot: ExtBot[Any], text: str) -> None:
         """Post a notice (not an SMS) to every chat; best effort, failures are logged."""

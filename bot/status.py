@@ -6,6 +6,7 @@ must survive a restart (SMS, deliveries) lives in the store.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -28,8 +29,12 @@ class BridgeStatus:
     last_error: PollError | None = None
     failing_since: datetime | None = None  # start of the current run of failed polls
     sms_fetched: int = 0
-    telegram_ready: bool = False
+    telegram_connected: asyncio.Event = field(default_factory=asyncio.Event)
     telegram_error: str | None = None
+
+    @property
+    def telegram_ready(self) -> bool:
+        return self.telegram_connected.is_set()
 
     def poll_succeeded(self, at: datetime | None = None) -> None:
         self.last_poll_ok_at = at or _now()

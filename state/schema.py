@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from state.transactions import write_transaction
+
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 
@@ -89,8 +91,7 @@ def _v2_fts_prefix_index(db: Database) -> None:
     ).fetchone()
     if "prefix=" in sql:
         return  # done by an earlier, interrupted run of this step
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(db.conn):
         db.execute("DROP TABLE IF EXISTS messages_fts")
         # content="messages" in quotes, as sqlite-utils writes it, so that its
         # detect_fts() and table.search() keep recognising the index.
@@ -99,10 +100,6 @@ def _v2_fts_prefix_index(db: Database) -> None:
             f"tokenize='{FTS_TOKENIZER}', prefix='{FTS_PREFIXES}', content=\"messages\")"
         )
         db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_fts_prefix_index]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from state.models import ChatQueue, IncomingSms, PendingDelivery, StoredSms
 from state.phones import sender_key
 from state.schema import migrate
 from state.times import from_db, to_db, to_db_end, utc_now
+from state.transactions import write_transaction
 
 BUSY_TIMEOUT_MS = 3000  # another process holding the lock: wait this long, then raise
 _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
@@ -138,16 +139,9 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One write transaction, taking the write lock up front (no upgrade deadlocks)."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[None]:
+        """One write transaction (see state.transactions.write_transaction)."""
+        return write_transaction(self.conn)
 
     # -- markers ---------------------------------------------------------------------
 
@@ -390,12 +384,8 @@ class Store:
 
     def between(self, start: datetime, end: datetime, limit: int) -> Page:
         """SMS received in [start, end)."""
-        return self._page(
-            "m.received_at >= ? AND m.received_at < ?",
-            (to_db(start), to_db_end(end)),
-            limit,
-            "messages m",
-        )
+        where, args = self._window("1", [], start, end)
+        return self._page(where, args, limit, "messages m")
 
     def from_sender(
         self, sender: str, start: datetime | None, end: datetime | None, limit: int
@@ -417,7 +407,8 @@ class Store:
         if query is None:
             return Page([], 0)
         where, args = self._window("messages_fts MATCH ?", [query], start, end)
-        if start is not None or end is not None:
+        windowed = start is not None or end is not None
+        if windowed:
             bounds = self._id_bounds(start, end)
             if bounds == (None, None):
                 return Page([], 0)
@@ -426,7 +417,7 @@ class Store:
                 args += bounds
         source = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
         # Without a window the index alone can count; with one, each match's time counts.
-        counted = source if len(args) > 1 else "messages_fts f"
+        counted = source if windowed else "messages_fts f"
         (total,) = self.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
             (*args, COUNT_CAP + 1),
