@@ -1,7 +1,7 @@
 """Backlog drain: 1,000 queued SMS into one group, through a Bot API that enforces the
 group limit (20 messages in any 60 s, answered with 429 and retry_after) on a scaled clock.
 
-The real relay (ChatSender, AIORateLimiter, store) runs in process with every period
+The real relay (ChatRelay, its ChatGateway, AIORateLimiter, store) runs in process with every period
 divided by SCALE: the fake's window, AIORateLimiter's periods and the relay's per-chat
 spacing. Times are reported back in unscaled seconds and compared with the minimum the
 limit allows: M messages need at least floor((M - 1) / 20) minutes (and M - 1 seconds),
@@ -22,11 +22,14 @@ from pathlib import Path
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from benchmarks.common import MOSCOW, Result, phone, sms_text
+from bot.chats import Chats
 from bot.config import ChatTarget
 from bot.database import StoreThread
+from bot.delivery_plan import GROUP_PER_MINUTE
 from bot.formatting import DIGEST_HEADER_RESERVE, entry_atoms, pack_entries
+from bot.gateway import SEND_SPACING
 from bot.metrics import Metrics
-from bot.relay import GROUP_PER_MINUTE, SEND_SPACING, Relay
+from bot.relay import Relay
 from state import IncomingSms, Store
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
@@ -69,14 +72,13 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
             .build()
         )
         await application.initialize()
+        chats = Chats([ChatTarget(GROUP)], application.bot, db, spacing=SEND_SPACING / SCALE)
         relay = Relay(
             db=db,
-            bot=application.bot,
-            targets=[ChatTarget(GROUP)],
+            chats=chats,
             zone=MOSCOW,
             metrics=Metrics(),
             digest_threshold=None if digests else 0,
-            spacing=SEND_SPACING / SCALE,
         )
         started = time.perf_counter()
         task = asyncio.create_task(relay.run())

@@ -1,10 +1,11 @@
-"""The bridge as one asyncio process: poller, relay and chat commands, wired in one place.
+"""The bridge's lifecycle: start the parts in order, keep an eye on them, stop them in order.
 
-Start-up order matters. The store comes first (and deliveries interrupted by a crash are
-re-queued as uncertain); the poller starts at once, so SMS keep being stored while
-Telegram is unreachable; the Telegram side (getMe, commands, relay) starts when the Bot
-API answers, retrying with backoff until it does. A rejected token is fatal: no retry
-will fix it.
+The parts are built in `bot.wiring`; this module only starts and stops them. Start-up
+order matters. The health endpoint binds first (a busy port fails before anything opens),
+then the store (and deliveries interrupted by a crash are re-queued as uncertain); the
+poller starts at once, so SMS keep being stored while Telegram is unreachable; the
+Telegram side (getMe, the relay, then commands) starts when the Bot API answers. A
+rejected token is fatal: no retry will fix it.
 
 Shutdown (SIGTERM/SIGINT) stops taking new work, lets each chat finish the message in
 flight, and closes everything within a few seconds. Anything not yet marked sent stays
@@ -17,67 +18,40 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_never,
-    wait_exponential_jitter,
-)
+from telegram.error import InvalidToken
 
 from bot import __version__
-from bot.alerts import Alerts
-from bot.commands import BridgeContext, bot_commands, register
 from bot.config import Settings
 from bot.database import StoreThread
-from bot.health import HealthRules, HealthServer, health_problems
+from bot.health import HealthMonitor, HealthRules, HealthServer
 from bot.lock import InstanceLock
 from bot.metrics import Metrics
-from bot.poller import Poller
-from bot.relay import Relay
-from bot.smsc import SmscClient
 from bot.status import BridgeStatus
+from bot.telegram_link import connect, serve_commands
+from bot.wiring import AnyApplication, Parts, build_parts
 from state import Store
 
 log = logging.getLogger(__name__)
-
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 WATCH_EVERY = 5.0  # seconds between refreshes of queue gauges and health facts
 RELAY_GRACE = 5.0  # seconds a chat may take to finish its message in flight at shutdown
 STEP_TIMEOUT = 3.0  # each further shutdown step
 
 
-def build_application(settings: Settings) -> AnyApplication:
-    return (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        # Throttles to Telegram's overall and per-group limits. max_retries=0: a 429 is
-        # raised to the relay, which waits it out per chat and keeps the SMS queued.
-        .rate_limiter(AIORateLimiter(max_retries=0))
-        .build()
-    )
-
-
 class Bridge:
-    """Owns every part of the running bridge."""
+    """Runs the bridge's parts from start to a clean stop."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.status = BridgeStatus()
         self.lock = InstanceLock(settings.database_path)
         self.stopping = asyncio.Event()
         self.exit_code = 0
         self.metrics = Metrics()
-        self.oldest_pending: datetime | None = None
-        self.health_rules = HealthRules(settings.smsc_poll_interval, settings.alert_after)
+        self.health = HealthMonitor(
+            BridgeStatus(), HealthRules(settings.smsc_poll_interval, settings.alert_after)
+        )
 
     async def run(self) -> int:
         self.lock.acquire()
@@ -87,13 +61,12 @@ class Bridge:
             self.lock.release()
 
     async def _run_locked(self) -> int:
-        settings = self.settings
-        health = self._start_health_server()  # first: a busy port fails before anything opens
+        health_server = self._start_health_server()  # first: a busy port fails early
         try:
-            db = StoreThread(Store.open(settings.database_path))
+            db = StoreThread(Store.open(self.settings.database_path))
         except BaseException:
-            if health is not None:
-                health.stop()
+            if health_server is not None:
+                health_server.stop()
             raise
         recovered = await db.call(db.store.recover_interrupted)
         if recovered:
@@ -102,86 +75,49 @@ class Bridge:
                 "re-sending them (each may show twice)",
                 recovered,
             )
-        application = build_application(settings)
-        targets = settings.telegram_chat_ids
-        relay = Relay(
-            db=db,
-            bot=application.bot,
-            targets=targets,
-            zone=settings.display_zone,
-            metrics=self.metrics,
-            digest_threshold=settings.relay_digest_threshold,
-        )
-        register(
-            application,
-            BridgeContext(
-                db=db,
-                targets=targets,
-                allowed_user_ids=set(settings.telegram_allowed_user_ids),
-                zone=settings.display_zone,
-                status=self.status,
-                relay=relay,
-                secrets=settings.secrets,
-            ),
-        )
-        alerts = Alerts(
-            self.status,
-            settings.alert_after,
-            lambda text: self._notify(relay, application, text),
-        )
-        client = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
-        poller = Poller(
-            db=db,
-            client=client,
-            chats=[target.key for target in targets],
-            interval=settings.smsc_poll_interval,
-            backfill_hours=settings.smsc_backfill_hours,
-            relay_backfill=settings.smsc_relay_backfill,
-            status=self.status,
-            alerts=alerts,
-            metrics=self.metrics,
-            on_new_sms=relay.wake,
-        )
+        parts = build_parts(self.settings, db, self.health, self.metrics)
+        await parts.chats.load_migrations()
         self._install_signal_handlers()
+        self._log_start()
+        tasks = [
+            asyncio.create_task(parts.poller.run(), name="poller"),
+            asyncio.create_task(self._watch(db), name="watch"),
+        ]
+        telegram = asyncio.create_task(self._run_telegram(parts), name="telegram")
+        try:
+            await self.stopping.wait()
+        finally:
+            log.info("stopping")
+            parts.relay.stop.set()
+            for task in tasks:
+                task.cancel()
+            parts.alerts.cancel_pending()
+            if health_server is not None:
+                health_server.stop()
+            await self._finish(telegram, RELAY_GRACE)
+            await self._finish(tasks[0], STEP_TIMEOUT)
+            await self._stop_application(parts.application)
+            await self._step(parts.inbox.aclose())
+            db.close()
+            log.info("stopped")
+        return self.exit_code
+
+    def _log_start(self) -> None:
+        settings = self.settings
         log.info(
             "sms-bridge %s: polling %s every %g s, relaying to %d chat(s), database %s",
             __version__,
             settings.smsc_base_url,
             settings.smsc_poll_interval,
-            len(targets),
+            len(settings.telegram_chat_ids),
             settings.database_path,
-        )
-        poll_task = asyncio.create_task(poller.run(), name="poller")
-        telegram_task = asyncio.create_task(self._run_telegram(application, relay), name="telegram")
-        watch_task = asyncio.create_task(self._watch(db), name="watch")
-        try:
-            await self.stopping.wait()
-        finally:
-            log.info("stopping")
-            relay.stop.set()
-            poll_task.cancel()
-            watch_task.cancel()
-            alerts.cancel_pending()
-            if health is not None:
-                health.stop()
-            await self._finish(telegram_task, RELAY_GRACE)
-            await self._finish(poll_task, STEP_TIMEOUT)
-            await self._stop_application(application)
-            await self._step(client.aclose())
-            db.close()
-            log.info("stopped")
-        return self.exit_code
-
-    def health_problems(self) -> list[str]:
-        return health_problems(
-            self.status, self.health_rules, self.oldest_pending, datetime.now(UTC)
         )
 
     def _start_health_server(self) -> HealthServer | None:
         port = self.settings.health_port
         if port is None:
             return None
-        server = HealthServer(self.settings.health_host, port, self.metrics, self.health_problems)
+        server = HealthServer(self.settings.health_host, port, self.metrics, self.health)
         server.start()
         log.info(
             "health endpoint on http://%s:%d/healthz and /metrics",
@@ -196,7 +132,7 @@ class Bridge:
         while True:
             try:
                 queues = await db.call(db.store.queues, chats)
-                self.oldest_pending = await db.call(db.store.oldest_pending, chats)
+                self.health.oldest_pending = await db.call(db.store.oldest_pending, chats)
                 for queue in queues:
                     self.metrics.queue_depth.labels(chat=queue.chat).set(queue.pending)
                     self.metrics.failed_deliveries.labels(chat=queue.chat).set(queue.failed)
@@ -204,85 +140,25 @@ class Bridge:
                 log.warning("could not refresh queue figures: %r", error)
             await asyncio.sleep(WATCH_EVERY)
 
-    async def _run_telegram(self, application: AnyApplication, relay: Relay) -> None:
+    async def _run_telegram(self, parts: Parts) -> None:
         """Connect, then relay; chat commands start beside the relay, not before it."""
+        status = self.health.status
         try:
-            await self._connect(application)
+            await connect(parts.application, status)
         except InvalidToken:
             log.critical("Telegram rejected TELEGRAM_BOT_TOKEN; fix it and start again")
             self.exit_code = 1
             self.stopping.set()
             return
-        await application.start()
-        self.status.telegram_connected.set()
-        self.status.telegram_error = None
-        log.info("connected to Telegram as @%s", application.bot.username)
-        commands = asyncio.create_task(self._serve_commands(application), name="commands")
+        await parts.application.start()
+        status.telegram_connected.set()
+        status.telegram_error = None
+        log.info("connected to Telegram as @%s", parts.application.bot.username)
+        commands = asyncio.create_task(serve_commands(parts.application), name="commands")
         try:
-            await relay.run()
+            await parts.relay.run()
         finally:
             commands.cancel()
-
-    async def _connect(self, application: AnyApplication) -> None:
-        """getMe until the Bot API answers; only its answer can reject the token."""
-
-        def report(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            self.status.telegram_error = str(error)
-            log.warning(
-                "Telegram not reachable (%s); retrying in %.0f s", error, state.upcoming_sleep
-            )
-
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(NetworkError),
-            wait=wait_exponential_jitter(multiplier=1, max=60),
-            stop=stop_never,
-            before_sleep=report,
-            reraise=True,
-        ):
-            with attempt:
-                await application.initialize()
-
-    async def _serve_commands(self, application: AnyApplication) -> None:
-        """Fetch chat commands (long polling), retrying until it works.
-
-        Separate from relaying on purpose: a Bot API that refuses deleteWebhook or
-        getUpdates (a proxy, a partial test server) costs the commands, never the SMS.
-        """
-
-        def report(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            log.warning(
-                "cannot fetch chat commands (%r); retrying in %.0f s", error, state.upcoming_sleep
-            )
-
-        assert application.updater is not None
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(Exception),
-            wait=wait_exponential_jitter(multiplier=2, max=300),
-            stop=stop_never,
-            before_sleep=report,
-        ):
-            with attempt:
-                await application.updater.start_polling(
-                    allowed_updates=[Update.MESSAGE], error_callback=self._polling_error
-                )
-        try:  # the command menu is a nicety; a server without setMyCommands is fine
-            await application.bot.set_my_commands(bot_commands())
-        except Exception as error:
-            log.warning("could not set the command menu: %r", error)
-        log.info("answering chat commands")
-
-    @staticmethod
-    def _polling_error(error: TelegramError) -> None:
-        log.warning("fetching chat commands from Telegram failed: %s", error)
-
-    async def _notify(self, relay: Relay, application: AnyApplication, text: str) -> None:
-        """Tell every chat; an alert raised before Telegram connected waits for it."""
-        if not self.status.telegram_ready:
-            log.warning("Telegram is not connected yet; the alert goes out once it is")
-            await self.status.telegram_connected.wait()
-        await relay.notify(application.bot, text)
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

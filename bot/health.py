@@ -57,6 +57,25 @@ def health_problems(
     return problems
 
 
+class HealthMonitor:
+    """The bridge's health facts in one place: /healthz, /status and the watch loop use it.
+
+    `status` is kept up to date by the poller and the Telegram side; `oldest_pending` by
+    the app's watch loop, which reads it from the store every few seconds.
+    """
+
+    def __init__(self, status: BridgeStatus, rules: HealthRules) -> None:
+        self.status = status
+        self.rules = rules
+        self.oldest_pending: datetime | None = None
+
+    def problems(self, now: datetime | None = None) -> list[str]:
+        """Why the bridge is unhealthy right now; empty when it is fine."""
+        return health_problems(
+            self.status, self.rules, self.oldest_pending, now or datetime.now(UTC)
+        )
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("health endpoint: " + format, *args)
@@ -78,10 +97,10 @@ class HealthServer:
         host: str,
         port: int,
         metrics: Metrics,
-        problems: Callable[[], list[str]],
+        monitor: HealthMonitor,
     ) -> None:
         self._metrics_app = make_wsgi_app(metrics.registry)
-        self._problems = problems
+        self._problems = monitor.problems
         self._server = make_server(
             host, port, self._app, server_class=_ThreadingServer, handler_class=_QuietHandler
         )

@@ -37,18 +37,27 @@ def secret_variants(secrets: Iterable[str]) -> list[str]:
     return sorted(variants, key=len, reverse=True)  # longest first: no partial leftovers
 
 
+class Redactor:
+    """Blanks every form of the secrets out of a text: log lines, and what chats are shown."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._variants = secret_variants(secrets)
+
+    def redact(self, text: str) -> str:
+        for secret in self._variants:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
 class RedactingFormatter(logging.Formatter):
     """A formatter that blanks out secrets in the finished line."""
 
     def __init__(self, secrets: Iterable[str], fmt: str = LOG_FORMAT) -> None:
         super().__init__(fmt)
-        self._secrets = secret_variants(secrets)
+        self._redactor = Redactor(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        for secret in self._secrets:
-            line = line.replace(secret, REDACTED)
-        return line
+        return self._redactor.redact(super().format(record))
 
 
 def setup_logging(level: int | str, secrets: Iterable[str]) -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import (
-    UsageError,
+from bot.commands import COMMANDS, UsageError
+from bot.commands.history import (
     parse_from_args,
     parse_history_args,
     parse_last_count,
@@ -18,6 +18,14 @@ from bot.commands import (
 )
 
 MOSCOW = ZoneInfo("Europe/Moscow")
+REGISTRY = {command.name: command for command in COMMANDS}
+
+
+def usage_answer(name: str, usage: UsageError) -> str:
+    """What the chat is told when the arguments of /name could not be read."""
+    return REGISTRY[name].usage_answer(str(usage))
+
+
 NOW = datetime(2026, 11, 27, 13, 30, tzinfo=UTC)
 
 
@@ -25,24 +33,29 @@ def test_last_count() -> None:
     assert parse_last_count([]) == 10
     assert parse_last_count(["100"]) == 100
     for bad in (["0"], ["101"], ["-5"], ["ten"], ["1", "2"], ["1.5"], ["²"], ["٣"]):
-        with pytest.raises(UsageError, match=r"Example: /last 20"):
+        with pytest.raises(UsageError) as refused:
             parse_last_count(bad)
+        assert "Example: /last 20" in usage_answer("last", refused.value)
 
 
 def test_history_needs_a_window() -> None:
     assert parse_history_args(["yesterday"], NOW, MOSCOW).description == "yesterday"
-    with pytest.raises(UsageError, match="Example: /history 2h"):
+    with pytest.raises(UsageError) as refused:
         parse_history_args([], NOW, MOSCOW)
-    with pytest.raises(UsageError, match="is not a window"):
+    assert "Example: /history 2h" in usage_answer("history", refused.value)
+    with pytest.raises(UsageError) as refused:
         parse_history_args(["soon"], NOW, MOSCOW)
+    answer = usage_answer("history", refused.value)
+    assert "is not a window" in answer and "Example: /history 2h" in answer
 
 
 def test_search_text_and_optional_window() -> None:
     assert parse_search_args(["code", "1d"], NOW, MOSCOW)[0] == "code"
     assert parse_search_args(["code", "1d"], NOW, MOSCOW)[1] is not None
     assert parse_search_args(["today"], NOW, MOSCOW) == ("today", None)
-    with pytest.raises(UsageError, match="Example: /search code 1d"):
+    with pytest.raises(UsageError) as refused:
         parse_search_args([], NOW, MOSCOW)
+    assert "Example: /search code 1d" in usage_answer("search", refused.value)
     with pytest.raises(UsageError):
         parse_search_args(["!!!"], NOW, MOSCOW)
 
@@ -51,8 +64,9 @@ def test_from_phone_in_pieces_and_window() -> None:
     sender, window = parse_from_args(["+7", "926", "123-45-67", "7d"], NOW, MOSCOW)
     assert sender == "+7 926 123-45-67" and window is not None
     assert parse_from_args(["Sberbank"], NOW, MOSCOW) == ("Sberbank", None)
-    with pytest.raises(UsageError, match="Example: /from"):
+    with pytest.raises(UsageError) as refused:
         parse_from_args([], NOW, MOSCOW)
+    assert "Example: /from" in usage_answer("from", refused.value)
     with pytest.raises(UsageError):
         parse_from_args(["#$%"], NOW, MOSCOW)
 
@@ -62,12 +76,13 @@ args = st.lists(st.text(min_size=1, max_size=20).filter(lambda s: not s.isspace(
 
 @given(args)
 def test_any_arguments_get_an_answer_or_a_usage_line(words: list[str]) -> None:
-    for parse in (parse_history_args, parse_search_args, parse_from_args):
+    parsers = {"history": parse_history_args, "search": parse_search_args, "from": parse_from_args}
+    for name, parse in parsers.items():
         try:
             parse(words, NOW, MOSCOW)
         except UsageError as usage:
-            assert "Usage:" in str(usage)
+            assert "Usage:" in usage_answer(name, usage)
     try:
         parse_last_count(words)
     except UsageError as usage:
-        assert "Usage:" in str(usage)
+        assert "Usage:" in usage_answer("last", usage)

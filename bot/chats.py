@@ -1,0 +1,89 @@
+"""The chats the bridge writes to: relay targets, and one gateway per Telegram chat.
+
+A target is where SMS go: a chat, or a forum topic in it. Several targets may share a
+chat, and so its gateway, because the flood limit is the chat's, not the topic's. A chat
+that is not a target (a private chat with an allowed user, a stranger trying a command)
+gets a gateway the first time the bot answers there, so its answers are paced too.
+
+Where a configured group moved when it became a supergroup is kept in the store, so that
+a restart writes to the new ID at once and commands from there count as configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.ext import ExtBot
+
+from bot.config import ChatTarget
+from bot.database import StoreThread
+from bot.gateway import SEND_SPACING, ChatGateway, WriteFailed
+
+log = logging.getLogger(__name__)
+
+MAX_OTHER_CHATS = 1000  # gateways kept for chats that are not targets; oldest dropped
+
+
+class Chats:
+    """Relay targets and the gateway of every chat the bot writes to."""
+
+    def __init__(
+        self,
+        targets: list[ChatTarget],
+        bot: ExtBot[Any],
+        db: StoreThread,
+        *,
+        spacing: float = SEND_SPACING,
+    ) -> None:
+        self.targets = targets
+        self._bot = bot
+        self._db = db
+        self._spacing = spacing
+        self._configured: dict[int, ChatGateway] = {}
+        for target in targets:
+            if target.chat_id not in self._configured:
+                self._configured[target.chat_id] = self._new_gateway(target.chat_id)
+        self._others: dict[int, ChatGateway] = {}
+
+    def _new_gateway(self, chat_id: int) -> ChatGateway:
+        return ChatGateway(chat_id, self._bot, spacing=self._spacing, on_migrated=self._remember)
+
+    async def _remember(self, configured: int, moved_to: int) -> None:
+        log.warning("chat %d moved to %d; writing there from now", configured, moved_to)
+        if configured in self._configured:
+            await self._db.call(self._db.store.record_chat_migration, str(configured), moved_to)
+
+    async def load_migrations(self) -> None:
+        """Point each configured chat's gateway at the ID it moved to, if it moved."""
+        for chat_id, gateway in self._configured.items():
+            moved_to = await self._db.call(self._db.store.chat_id_for, str(chat_id))
+            if moved_to is not None:
+                gateway.chat_id = moved_to
+
+    def for_target(self, target: ChatTarget) -> ChatGateway:
+        return self._configured[target.chat_id]
+
+    def configured(self, chat_id: int) -> ChatGateway | None:
+        """The gateway of a configured chat that `chat_id` is (before or after a move)."""
+        return next((g for g in self._configured.values() if g.answers_to(chat_id)), None)
+
+    def gateway(self, chat_id: int) -> ChatGateway:
+        """The gateway for writing into any chat; made on first use for other chats."""
+        found = self.configured(chat_id) or self._others.get(chat_id)
+        if found is not None:
+            return found
+        if len(self._others) >= MAX_OTHER_CHATS:
+            del self._others[next(iter(self._others))]
+        self._others[chat_id] = made = self._new_gateway(chat_id)
+        return made
+
+    async def broadcast(self, text: str) -> None:
+        """Post a notice (not an SMS) to every target; best effort, failures logged."""
+        for target in self.targets:
+            try:
+                await self.for_target(target).send_text(
+                    text, topic_id=target.topic_id, html=False, retry=True
+                )
+            except WriteFailed as error:
+                log.error("could not post a notice to chat %s: %s", target.key, error)

@@ -1,0 +1,100 @@
+"""Who gets an answer, and what happens when a handler fails.
+
+Every command answers only where its `Access` allows: the configured chats and, in
+private chats, TELEGRAM_ALLOWED_USER_IDS. Anyone else gets no data, only a line with
+their IDs to pass on to an operator, and the attempt is logged. A `UsageError` becomes the
+command's usage line. An answer Telegram refuses (the bot may not write there) is one
+warning line in the log, not a traceback: there is nobody to tell in the chat.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.commands.answers import reply
+from bot.commands.context import BridgeContext, bridge_of
+from bot.commands.registry import ChatCommand, Handler, UsageError
+from bot.gateway import WriteFailed
+
+log = logging.getLogger("bot.commands")
+
+
+def guarded(command: ChatCommand) -> Handler:
+    """The command's handler behind access control, usage answers and refused writes."""
+
+    async def guarded_handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        bridge = bridge_of(context)
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or update.effective_message is None:
+            return
+        user_id = user.id if user else None
+        try:
+            if not bridge.may_use(command.access, chat.id, chat.type, user_id):
+                await _refuse(update, context, command.name, user_id)
+                return
+            log.info("/%s from user %s in chat %s", command.name, user_id, chat.id)
+            try:
+                await command.handler(update, context)
+            except UsageError as usage:
+                await reply(update, context, command.usage_answer(str(usage)), html=False)
+        except WriteFailed as refused:
+            log.warning("could not answer /%s in chat %s: %s", command.name, chat.id, refused)
+
+    guarded_handler.__doc__ = command.handler.__doc__
+    return guarded_handler
+
+
+async def _refuse(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, user_id: int | None
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    log.warning(
+        "refused /%s from user %s in %s chat %s: not a configured chat or allowed user",
+        name,
+        user_id,
+        chat.type,
+        chat.id,
+    )
+    await reply(
+        update,
+        context,
+        f"This bot answers only in its configured chats. Chat ID {chat.id}, "
+        f"your user ID {user_id}: an operator can add them to TELEGRAM_CHAT_IDS "
+        "or TELEGRAM_ALLOWED_USER_IDS.",
+        html=False,
+    )
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not know, in a private chat: point an allowed user at /help.
+
+    Strangers get silence (they get their IDs from any known command), and groups too:
+    there a command may be meant for another bot.
+    """
+    bridge = bridge_of(context)
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or not bridge.is_member(chat.id, chat.type, user.id):
+        return
+    try:
+        await reply(update, context, "I do not know that command; /help lists mine.", html=False)
+    except WriteFailed as refused:
+        log.warning("could not answer an unknown command in chat %s: %s", chat.id, refused)
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log any handler failure, and tell the asker that their command failed."""
+    bridge = context.bot_data.get("bridge")
+    error = context.error
+    log.error("command failed: %r", error, exc_info=error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        reason = (
+            bridge.redactor.redact(repr(error)) if isinstance(bridge, BridgeContext) else "error"
+        )
+        try:
+            await reply(update, context, f"⚠️ That failed: {reason[:300]}", html=False)
+        except Exception as reply_error:  # the reply itself may be what failed
+            log.error("could not report the failure to the chat: %r", reply_error)

@@ -1,0 +1,190 @@
+"""Every write into one Telegram chat goes through that chat's `ChatGateway`.
+
+Telegram limits how fast a bot writes into one chat (about a message a second, and a 429
+with `retry_after` past that) and counts edits like sends. If relayed SMS, command answers,
+notices and edits each kept their own pace, together they would break the limit. So each
+chat has one gateway, built in the wiring, and it alone:
+
+- knows the chat's current ID: a group that becomes a supergroup gets a new one, which
+  Telegram tells us once (`ChatMigrated`); the gateway switches, remembers it through
+  `on_migrated`, and repeats the call there (nothing was posted in the old chat);
+- grants turns: one write at a time, `spacing` apart counted from the start of the
+  previous write, and none before a `retry_after` has passed;
+- turns every failure into `WriteFailed`, carrying what `bot.telegram_errors` says it
+  means, and remembers the last one for /status.
+
+Whether to try again is the caller's choice: the relay keeps an SMS queued and decides
+itself; answers and notices pass `retry=True`, which repeats a write only when Telegram
+certainly did not show it (a 429), so a retry can never post twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.ext import ExtBot
+
+from bot.telegram_errors import SendFailure, Verdict, classify_send_error
+
+SEND_SPACING = 1.0  # seconds between two writes into one chat
+RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
+CERTAIN_RETRIES = 3  # `retry=True`: tries in all while Telegram answers 429
+MAX_MOVES_FOLLOWED = 2  # a chat that keeps "moving" is a loop, not a migration
+
+T = TypeVar("T")
+OnMigrated = Callable[[int, int], Awaitable[None]]  # (configured chat ID, new chat ID)
+
+
+class WriteFailed(Exception):
+    """A write into a chat did not go through; `failure` says what that means."""
+
+    def __init__(self, failure: SendFailure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+async def _forget_migration(configured: int, moved_to: int) -> None:
+    """The default `on_migrated`: keep the new ID in memory only."""
+
+
+class ChatGateway:
+    """The one way to write into one Telegram chat: paced, migration-aware, classified."""
+
+    def __init__(
+        self,
+        chat_id: int,
+        bot: ExtBot[Any],
+        *,
+        spacing: float = SEND_SPACING,
+        moved_to: int | None = None,
+        on_migrated: OnMigrated = _forget_migration,
+    ) -> None:
+        self.configured_id = chat_id
+        self.chat_id = moved_to if moved_to is not None else chat_id
+        self.last_error: str | None = None
+        self._bot = bot
+        self._spacing = spacing
+        self._on_migrated = on_migrated
+        self._blocked_until = 0.0  # monotonic time before which nothing goes to this chat
+        self._turn = asyncio.Lock()
+
+    def answers_to(self, chat_id: int) -> bool:
+        """Whether a message from `chat_id` comes from this chat (before or after a move)."""
+        return chat_id in (self.configured_id, self.chat_id)
+
+    # -- the writes --------------------------------------------------------------------
+
+    async def send_text(
+        self,
+        text: str,
+        *,
+        topic_id: int | None = None,
+        html: bool = True,
+        reply_to: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+        silent: bool = False,
+        retry: bool = False,
+    ) -> Message:
+        """Post a text message; raises WriteFailed."""
+
+        def send(chat_id: int) -> Awaitable[Message]:
+            return self._bot.send_message(
+                chat_id=chat_id,
+                text=text,
+                message_thread_id=topic_id,
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_parameters=_reply_to(reply_to),
+                reply_markup=markup,
+                disable_notification=silent,
+            )
+
+        return await self._write(send, retry=retry)
+
+    async def send_document(
+        self,
+        content: bytes,
+        filename: str,
+        *,
+        caption: str,
+        topic_id: int | None = None,
+        reply_to: int | None = None,
+        retry: bool = False,
+    ) -> Message:
+        """Post a file with a plain-text caption; raises WriteFailed."""
+
+        def send(chat_id: int) -> Awaitable[Message]:
+            return self._bot.send_document(
+                chat_id=chat_id,
+                document=InputFile(content, filename=filename),
+                caption=caption,
+                message_thread_id=topic_id,
+                reply_parameters=_reply_to(reply_to),
+            )
+
+        return await self._write(send, retry=retry)
+
+    async def _write(self, call: Callable[[int], Awaitable[T]], *, retry: bool) -> T:
+        """Make the call in this chat's turn; repeat it where nothing can have been posted."""
+        retries_left = CERTAIN_RETRIES - 1 if retry else 0
+        moves_left = MAX_MOVES_FOLLOWED
+        while True:
+            await self._take_turn()
+            try:
+                result = await call(self.chat_id)
+            except Exception as error:
+                failure = classify_send_error(error)
+                self.last_error = failure.reason
+                if failure.wait is not None:
+                    self._block(failure.wait + RETRY_AFTER_MARGIN)
+                if failure.verdict is Verdict.MIGRATED and failure.new_chat_id is not None:
+                    await self._follow(failure.new_chat_id)
+                    if moves_left > 0:  # refused in the old chat: posting there is safe
+                        moves_left -= 1
+                        continue
+                elif retries_left > 0 and failure.wait is not None:  # a 429: not posted
+                    retries_left -= 1
+                    continue
+                raise WriteFailed(failure) from error
+            self.last_error = None
+            return result
+
+    async def _follow(self, new_chat_id: int) -> None:
+        self.chat_id = new_chat_id
+        await self._on_migrated(self.configured_id, new_chat_id)
+
+    # -- turns -------------------------------------------------------------------------
+
+    def wait_needed(self) -> float:
+        """Seconds until this chat may get a write (spacing, retry_after); 0 when it may now.
+
+        The relay waits this out, stop-aware, before it marks an SMS as being sent, so that
+        a long `retry_after` is not spent with the SMS recorded as "handed to Telegram".
+        """
+        return max(0.0, self._blocked_until - time.monotonic())
+
+    async def _take_turn(self) -> None:
+        """Wait until this chat may get the next write, and claim it.
+
+        Spacing counts from the start of a write: Telegram limits a chat's rate, and the
+        time a write takes is part of the gap, not added to it.
+        """
+        async with self._turn:
+            while (delay := self.wait_needed()) > 0:  # noqa: ASYNC110 (a deadline, not an event)
+                await asyncio.sleep(delay)
+            self._block(self._spacing)
+
+    def _block(self, seconds: float) -> None:
+        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+
+
+def _reply_to(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    # An answer to a command that was deleted meanwhile still goes out, just not as a reply.
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)

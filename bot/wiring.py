@@ -1,0 +1,110 @@
+"""Building the bridge's parts from the settings: which part talks to which. No I/O.
+
+Everything here is construction: the Telegram application, a gateway per chat, a relay
+per target, the poller, the alerts and the command context, each handed the parts it
+uses. Starting and stopping them, in order, is `bot.app`'s job; keeping the two apart
+lets a test build the whole bridge and look at how it is wired without running it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.alerts import Alerts, Notify
+from bot.chats import Chats
+from bot.commands import BridgeContext, register
+from bot.config import Settings
+from bot.database import StoreThread
+from bot.health import HealthMonitor
+from bot.logs import Redactor
+from bot.metrics import Metrics
+from bot.poller import Poller
+from bot.relay import Relay
+from bot.smsc import SmscClient
+from bot.status import BridgeStatus
+
+log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass
+class Parts:
+    """The running bridge's parts, wired to each other."""
+
+    application: AnyApplication
+    chats: Chats
+    relay: Relay
+    inbox: SmscClient
+    alerts: Alerts
+    poller: Poller
+
+
+def build_application(settings: Settings) -> AnyApplication:
+    return (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        # Throttles to Telegram's overall and per-group limits. max_retries=0: a 429 is
+        # raised to the chat's gateway, which waits it out for that chat alone.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .build()
+    )
+
+
+def notify_once_connected(status: BridgeStatus, chats: Chats) -> Notify:
+    """Tell every chat; an alert raised before Telegram connected waits for it."""
+
+    async def notify(text: str) -> None:
+        if not status.telegram_ready:
+            log.warning("Telegram is not connected yet; the alert goes out once it is")
+            await status.telegram_connected.wait()
+        await chats.broadcast(text)
+
+    return notify
+
+
+def build_parts(
+    settings: Settings, db: StoreThread, health: HealthMonitor, metrics: Metrics
+) -> Parts:
+    """Every part of the bridge, wired; nothing is started or contacted yet."""
+    status = health.status
+    application = build_application(settings)
+    chats = Chats(settings.telegram_chat_ids, application.bot, db)
+    relay = Relay(
+        db=db,
+        chats=chats,
+        zone=settings.display_zone,
+        metrics=metrics,
+        digest_threshold=settings.relay_digest_threshold,
+    )
+    register(
+        application,
+        BridgeContext(
+            db=db,
+            chats=chats,
+            allowed_user_ids=set(settings.telegram_allowed_user_ids),
+            zone=settings.display_zone,
+            health=health,
+            redactor=Redactor(settings.secrets),
+        ),
+    )
+    alerts = Alerts(status, settings.alert_after, notify_once_connected(status, chats))
+    inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
+    poller = Poller(
+        db=db,
+        client=inbox,
+        chats=[target.key for target in settings.telegram_chat_ids],
+        interval=settings.smsc_poll_interval,
+        backfill_hours=settings.smsc_backfill_hours,
+        relay_backfill=settings.smsc_relay_backfill,
+        status=status,
+        alerts=alerts,
+        metrics=metrics,
+        on_new_sms=relay.wake,
+    )
+    return Parts(application, chats, relay, inbox, alerts, poller)

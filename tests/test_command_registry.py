@@ -1,0 +1,40 @@
+"""One registry entry per chat command: the menu, /help, usage and the README agree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.commands import COMMANDS, bot_commands
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_chat_commands() -> list[str]:
+    """The first column of the README's chat-command table, as written."""
+    section = README.read_text("utf-8").split("## Chat commands", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `(/[^`]+)` \|", section, re.MULTILINE)
+
+
+def test_the_readme_lists_every_offered_command_as_the_registry_spells_it() -> None:
+    offered = [command.synopsis for command in COMMANDS if command.in_menu]
+    assert sorted(readme_chat_commands()) == sorted(offered)
+
+
+def test_the_menu_is_the_registry() -> None:
+    menu = [(c.command, c.description) for c in bot_commands()]
+    assert menu == [(c.name, c.summary) for c in COMMANDS if c.in_menu]
+
+
+def test_names_are_unique_and_what_telegram_accepts() -> None:
+    names = [command.name for command in COMMANDS]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z0-9_]{1,32}", name) for name in names)
+    assert all(3 <= len(c.summary) <= 256 for c in COMMANDS)
+
+
+def test_every_command_with_arguments_says_how_to_write_them() -> None:
+    for command in COMMANDS:
+        if command.args:
+            answer = command.usage_answer()
+            assert answer.startswith(f"Usage: {command.synopsis}") and "Example: " in answer

@@ -1,0 +1,82 @@
+"""What a chat's relay sends next: pure rules, no servers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.delivery_plan import (
+    DIGEST_HEAD,
+    default_digest_threshold,
+    head_size,
+    in_backlog,
+    plan_next,
+)
+from bot.formatting import TEXT_LIMIT
+from state import PendingDelivery, StoredSms
+from tests.fakes.telegram import parse_telegram_html, utf16_length
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+WHEN = datetime(2026, 11, 27, 13, 5, 3, tzinfo=UTC)
+
+
+def queued(*texts: str) -> list[PendingDelivery]:
+    return [
+        PendingDelivery(StoredSms(n, "79261234567", "79031234567", t, WHEN, None, WHEN), "-1", 0, 0)
+        for n, t in enumerate(texts, start=1)
+    ]
+
+
+def test_a_group_goes_into_backlog_above_what_it_takes_in_a_minute() -> None:
+    assert default_digest_threshold(-1001) == 20 and default_digest_threshold(4040) == 60
+    assert not in_backlog(20, 20, was_in_backlog=False)
+    assert in_backlog(21, 20, was_in_backlog=False)
+
+
+def test_a_backlog_lasts_until_the_queue_is_empty() -> None:
+    assert in_backlog(1, 20, was_in_backlog=True)
+    assert not in_backlog(0, 20, was_in_backlog=True)
+
+
+def test_threshold_zero_turns_digests_off() -> None:
+    assert not in_backlog(10_000, 0, was_in_backlog=False)
+
+
+def test_how_much_of_the_queue_is_read() -> None:
+    assert head_size(queued=50, backlog=False) == 1
+    assert head_size(queued=1, backlog=True) == 1
+    assert head_size(queued=50, backlog=True) == DIGEST_HEAD
+
+
+def test_live_traffic_is_one_message_per_sms() -> None:
+    plan = plan_next(queued("only this"), queued=1, backlog=False, zone=MOSCOW)
+    assert plan.ids == [1]
+    assert parse_telegram_html(plan.texts[0]).endswith("only this")
+
+
+def test_a_backlog_packs_consecutive_sms_into_one_digest() -> None:
+    head = queued(*(f"alarm {n}" for n in range(30)))
+    plan = plan_next(head, queued=45, backlog=True, zone=MOSCOW)
+    assert plan.ids == list(range(1, 31))
+    [text] = plan.texts
+    assert parse_telegram_html(text).startswith("📦 Backlog: 30 SMS")
+    assert "15 more waiting" in parse_telegram_html(text)
+
+
+def test_an_sms_that_fills_a_message_alone_goes_the_usual_way() -> None:
+    head = queued("x" * 5000, "short")
+    plan = plan_next(head, queued=2, backlog=True, zone=MOSCOW)
+    assert plan.ids == [1] and len(plan.texts) == 2
+    assert parse_telegram_html(plan.texts[0]).startswith("📩 SMS from")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=1500), min_size=1, max_size=40))
+def test_a_plan_carries_a_prefix_of_the_queue_in_order_within_the_limit(texts: list[str]) -> None:
+    head = queued(*texts)
+    plan = plan_next(head, queued=len(head), backlog=True, zone=MOSCOW)
+    assert plan.ids == list(range(1, len(plan.ids) + 1)) and plan.ids
+    assert all(utf16_length(parse_telegram_html(text)) <= TEXT_LIMIT for text in plan.texts)

@@ -1,0 +1,144 @@
+"""The relay in process: real python-telegram-bot against the fake Bot API, a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from telegram.ext import ExtBot
+
+from bot.chats import Chats
+from bot.config import ChatTarget
+from bot.database import StoreThread
+from bot.metrics import Metrics
+from bot.relay import Relay
+from state import IncomingSms, Store
+from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault
+from tests.fakes.wait import eventually
+
+GROUP, PRIVATE, MOVED = -1001, 4040, -100777
+MOSCOW = ZoneInfo("Europe/Moscow")
+SPACING = 0.2  # seconds between writes into one chat (1 s in production)
+
+
+@dataclass
+class Rig:
+    store: Store
+    chats: Chats
+    relay: Relay
+    telegram: FakeTelegram
+    next_id: int = 1
+
+    def queue(self, *texts: str, chats: tuple[int, ...] = (GROUP, PRIVATE)) -> list[int]:
+        """Store SMS and queue them for `chats`, as the poller does; wake the relay."""
+        batch = []
+        for text in texts:
+            batch.append(IncomingSms(self.next_id, "79261234567", "79031234567", text, _now()))
+            self.next_id += 1
+        self.store.save_incoming(batch, [str(chat) for chat in chats])
+        self.relay.wake()
+        return [sms.smsc_id for sms in batch]
+
+    def statuses(self, chat: int) -> list[tuple[str, int]]:
+        return self.store.conn.execute(
+            "SELECT status, uncertain FROM deliveries WHERE chat = ? ORDER BY message_id",
+            (str(chat),),
+        ).fetchall()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
+    store = Store.open(tmp_path / "bridge.db")
+    db = StoreThread(store)
+    bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
+    await bot.initialize()
+    chats = Chats([ChatTarget(GROUP), ChatTarget(PRIVATE)], bot, db, spacing=SPACING)
+    relay = Relay(db=db, chats=chats, zone=MOSCOW, metrics=Metrics(), digest_threshold=5)
+    task = asyncio.create_task(relay.run())
+    yield Rig(store, chats, relay, telegram)
+    relay.stop.set()
+    await asyncio.wait_for(task, 10)
+    await bot.shutdown()
+    db.close()
+
+
+async def test_queued_sms_reach_every_chat_in_order_and_are_booked_sent(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    rig.queue("first", "second", "third")
+    await eventually(lambda: telegram.sms_texts(PRIVATE) == ["first", "second", "third"])
+    await eventually(lambda: telegram.sms_texts(GROUP) == ["first", "second", "third"])
+    await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)] * 3)
+    sent_at = [m.at for m in telegram.messages(GROUP)]
+    assert all(later - earlier >= SPACING * 0.99 for earlier, later in itertools.pairwise(sent_at))
+
+
+async def test_a_429_holds_back_every_kind_of_write_into_that_chat(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    telegram.fail_next(TgFault("retry_after", 1), chat_id=GROUP)
+    rig.queue("held back", chats=(GROUP,))
+    await eventually(lambda: telegram.banned_until.get(GROUP), what="the 429")
+    answer = await rig.chats.gateway(GROUP).send_text("an answer to a command", retry=True)
+    await eventually(lambda: telegram.sms_texts(GROUP) == ["held back"])
+    assert answer.message_id in [m.message_id for m in telegram.messages(GROUP)]
+    assert telegram.violations == []
+    await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)])
+
+
+async def test_a_chat_that_refuses_fails_alone(rig: Rig, telegram: FakeTelegram) -> None:
+    telegram.fail_next(TgFault("forbidden"), chat_id=GROUP)
+    rig.queue("one", "two")
+    await eventually(lambda: telegram.sms_texts(PRIVATE) == ["one", "two"])
+    await eventually(lambda: rig.statuses(GROUP) == [("failed", 0), ("failed", 0)])
+    assert telegram.messages(GROUP) == []
+
+
+async def test_a_migrated_group_is_followed_and_remembered(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    telegram.fail_next(TgFault("migrate", MOVED), chat_id=GROUP)
+    rig.queue("after the move", chats=(GROUP,))
+    await eventually(lambda: telegram.sms_texts(MOVED) == ["after the move"])
+    assert rig.store.chat_id_for(str(GROUP)) == MOVED
+    assert rig.chats.configured(MOVED) is rig.chats.configured(GROUP) is not None
+    await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)])
+
+
+async def test_an_answer_lost_after_posting_is_sent_again_and_counted_uncertain(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    telegram.fail_next(TgFault("lost_answer"), chat_id=PRIVATE)
+    rig.queue("maybe twice", chats=(PRIVATE,))
+    await eventually(lambda: telegram.sms_texts(PRIVATE) == ["maybe twice", "maybe twice"])
+    await eventually(lambda: rig.statuses(PRIVATE) == [("sent", 1)])
+
+
+async def test_a_5xx_is_retried_and_not_counted_uncertain(rig: Rig, telegram: FakeTelegram) -> None:
+    telegram.fail_next(TgFault("status", 502), chat_id=PRIVATE)
+    rig.queue("after a 502", chats=(PRIVATE,))
+    await eventually(lambda: telegram.sms_texts(PRIVATE) == ["after a 502"])
+    await eventually(lambda: rig.statuses(PRIVATE) == [("sent", 0)])
+
+
+async def test_a_backlog_goes_out_as_digests_and_live_sms_alone(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    texts = [f"alarm {n}" for n in range(12)]
+    rig.queue(*texts, chats=(PRIVATE,))
+    await eventually(lambda: telegram.sms_texts(PRIVATE) == texts)
+    assert len(telegram.messages(PRIVATE)) < len(texts)
+    assert telegram.messages(PRIVATE)[0].plain.startswith("📦 Backlog: ")
+    rig.queue("live", chats=(PRIVATE,))
+    await eventually(lambda: telegram.sms_texts(PRIVATE)[-1:] == ["live"])
+    assert telegram.messages(PRIVATE)[-1].plain.startswith("📩 SMS from")

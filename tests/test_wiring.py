@@ -1,0 +1,76 @@
+"""Building the bridge from settings: every part is there and talks to the right ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from telegram.ext import CommandHandler
+
+from bot.commands import COMMANDS
+from bot.config import Settings
+from bot.database import StoreThread
+from bot.health import HealthMonitor, HealthRules
+from bot.metrics import Metrics
+from bot.status import BridgeStatus
+from bot.wiring import Parts, build_parts
+from state import Store
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[StoreThread]:
+    thread = StoreThread(Store.open(tmp_path / "bridge.db"))
+    yield thread
+    thread.close()
+
+
+def settings(**values: str) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        telegram_bot_token="1:abcdefgh",
+        telegram_chat_ids="-1001,-1002:5,-1002:6,4040",
+        smsc_login="acme",
+        smsc_password="pw",
+        **values,
+    )
+
+
+def build(db: StoreThread, **values: str) -> Parts:
+    health = HealthMonitor(BridgeStatus(), HealthRules(30, 300))
+    return build_parts(settings(**values), db, health, Metrics())
+
+
+def test_each_target_has_a_relay_and_topics_of_one_chat_share_its_gateway(
+    db: StoreThread,
+) -> None:
+    parts = build(db)
+    keys = [relay.key for relay in parts.relay.relays]
+    assert keys == ["-1001", "-1002:5", "-1002:6", "4040"]
+    gateways = {t.key: parts.chats.for_target(t) for t in parts.chats.targets}
+    assert gateways["-1002:5"] is gateways["-1002:6"]
+    assert len({id(g) for g in gateways.values()}) == 3
+
+
+def test_every_registered_command_is_handled(db: StoreThread) -> None:
+    parts = build(db)
+    handled = {
+        name
+        for handlers in parts.application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for name in handler.commands
+    }
+    assert handled == {command.name for command in COMMANDS}
+
+
+def test_a_new_sms_wakes_every_relay(db: StoreThread) -> None:
+    parts = build(db)
+    assert not any(relay.wake.is_set() for relay in parts.relay.relays)
+    parts.poller._on_new_sms()
+    assert all(relay.wake.is_set() for relay in parts.relay.relays)
+
+
+def test_the_digest_threshold_reaches_every_relay(db: StoreThread) -> None:
+    parts = build(db, relay_digest_threshold="7")
+    assert {relay.digest_threshold for relay in parts.relay.relays} == {7}
