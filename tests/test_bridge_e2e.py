@@ -175,6 +175,26 @@ def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
     assert_no_secrets(bridge)
 
 
+def test_unknown_commands_and_refused_answers(
+    telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge()
+    bridge.wait_for_log("answering chat commands")
+    telegram.user_sends(OPERATOR, "/nonsense", user_id=OPERATOR)
+    telegram.wait_for(lambda: replies(telegram, OPERATOR), what="a pointer to /help")
+    assert "/help" in replies(telegram, OPERATOR)[0]
+
+    telegram.user_sends(GROUP, "/othercommand@another_bot")  # may be meant for another bot
+    stranger_group = -100999  # the bot may not write there
+    telegram.fail_next(TgFault("forbidden"), chat_id=stranger_group)
+    telegram.user_sends(stranger_group, "/last", user_id=4242, chat_type="supergroup")
+    bridge.wait_for_log(r"WARNING bot.commands: could not answer /last in chat -100999: ")
+    telegram.user_sends(OPERATOR, "/help", user_id=OPERATOR)
+    telegram.wait_for(lambda: len(replies(telegram, OPERATOR)) == 2, what="/help answered")
+    assert replies(telegram, GROUP) == [] and telegram.messages(stranger_group) == []
+    assert "Traceback" not in bridge.log()
+
+
 def test_a_long_answer_comes_as_a_file_and_says_how_much_it_holds(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
