@@ -12,9 +12,28 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from state.models import DeliveryStatus
 from state.transactions import write_transaction
 
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+
+def status_literal(status: DeliveryStatus) -> str:
+    """A delivery status as an SQL string literal (the values are plain lowercase words)."""
+    return f"'{status.value}'"
+
+
+# The conditions of the partial indexes on deliveries, written once. SQLite uses a partial
+# index only for a query whose WHERE repeats the index's condition with the same literal
+# values (a bound parameter never matches), so the store writes these very strings into its
+# queries instead of binding the statuses. They are part of published schema steps: the
+# text must never change (tests/test_store.py pins it).
+OPEN_DELIVERY = (
+    f"status IN ({status_literal(DeliveryStatus.PENDING)}, "
+    f"{status_literal(DeliveryStatus.SENDING)})"
+)
+FAILED_DELIVERY = f"status = {status_literal(DeliveryStatus.FAILED)}"
+UNCERTAIN_DELIVERY = "uncertain > 0"
 
 
 def _v1_initial(db: Database) -> None:
@@ -60,13 +79,14 @@ def _v1_initial(db: Database) -> None:
     # long the sent history grows.
     db.execute(
         "CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (chat, message_id) "
-        "WHERE status IN ('pending', 'sending')"
+        f"WHERE {OPEN_DELIVERY}"
     )
     db.execute(
-        "CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (chat) WHERE status = 'failed'"
+        f"CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (chat) WHERE {FAILED_DELIVERY}"
     )
     db.execute(
-        "CREATE INDEX IF NOT EXISTS deliveries_uncertain ON deliveries (chat) WHERE uncertain > 0"
+        "CREATE INDEX IF NOT EXISTS deliveries_uncertain ON deliveries (chat) "
+        f"WHERE {UNCERTAIN_DELIVERY}"
     )
     db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
     db.table("chat_migrations").create(

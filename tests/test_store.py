@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from state import SCHEMA_VERSION, IncomingSms, SchemaTooNew, Store, fts_query
+from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 CHATS = ["-1001", "-1002:7"]
@@ -100,6 +103,61 @@ def test_oldest_pending(store: Store) -> None:
     assert store.oldest_pending(CHATS) is None
     store.save_incoming([sms(1)], CHATS, fetched_at=T0)
     assert store.oldest_pending(CHATS) == T0
+
+
+class RecordingConnection:
+    """The store's own connection, passed through, remembering each statement it ran."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.statements: list[tuple[str, Sequence[Any]]] = []
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self.statements.append((sql, args))
+        return self.conn.execute(sql, args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+def test_queue_queries_use_the_partial_indexes(store: Store) -> None:
+    """SQLite uses a partial index only for a query that repeats its condition literally.
+
+    A status bound as a parameter would silently turn a look-up into a walk over every
+    delivery ever sent.
+    """
+    store.save_incoming([sms(1), sms(2)], CHATS)
+    recorder = RecordingConnection(store.conn)
+    store.conn = recorder  # type: ignore[assignment]
+    store.pending("-1001", 10)
+    store.mark_sending("-1001", [1])
+    store.recover_interrupted()
+    store.recover_interrupted("-1001")
+    store.oldest_pending(CHATS)
+    store.queues(CHATS)
+    store.fail_pending("-1001", "Forbidden")
+    store.requeue_failed()
+    store.requeue_failed("-1001")
+    store.conn = recorder.conn
+    plans = {
+        sql: [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
+        for sql, args in recorder.statements
+        if "FROM deliveries" in sql or "UPDATE deliveries" in sql
+    }
+    assert len(plans) >= 10
+    for sql, plan in plans.items():
+        if OPEN_DELIVERY in sql:
+            assert any("USING INDEX deliveries_open" in step for step in plan), (sql, plan)
+        for step in plan:
+            whole_table = step.startswith("SCAN") and "INDEX deliveries_" not in step
+            assert not whole_table, (sql, plan)
+
+
+def test_the_partial_index_conditions_are_the_published_ones() -> None:
+    # Databases in use carry these conditions in their indexes; queries must keep matching.
+    assert OPEN_DELIVERY == "status IN ('pending', 'sending')"
+    assert FAILED_DELIVERY == "status = 'failed'"
+    assert UNCERTAIN_DELIVERY == "uncertain > 0"
 
 
 def test_chat_migration_is_remembered(store: Store) -> None:
