@@ -67,7 +67,7 @@ def _v1_initial(db: Database) -> None:
             "error": str,
             "created_at": str,
             "updated_at": str,
-            "sent_at": str,
+            "sent_at": str,  # when Telegram accepted it; renamed delivered_at by v3
         },
         pk=("message_id", "chat"),
         not_null={"status", "attempts", "uncertain", "created_at", "updated_at"},
@@ -122,7 +122,23 @@ def _v2_fts_prefix_index(db: Database) -> None:
         db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_fts_prefix_index]
+def _v3_deliveries_delivered_at(db: Database) -> None:
+    """Rename deliveries.sent_at to delivered_at: one meaning per name.
+
+    `sent_at` in messages is when the subscriber sent the SMS; in deliveries it was when
+    Telegram accepted it. The rename is one statement, atomic on its own; the check makes a
+    second run (after a crash before the version was written) a no-op.
+    """
+    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)").fetchall()}
+    if "sent_at" in columns:
+        db.execute("ALTER TABLE deliveries RENAME COLUMN sent_at TO delivered_at")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_initial,
+    _v2_fts_prefix_index,
+    _v3_deliveries_delivered_at,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

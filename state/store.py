@@ -249,11 +249,12 @@ class Store:
         self._update(chat, ids, "status = ?, attempts = attempts + 1", (DeliveryStatus.SENDING,))
 
     def mark_sent(self, chat: str, ids: Sequence[int], telegram_message_id: int) -> None:
+        """Telegram accepted these deliveries as message `telegram_message_id`, now."""
         now = to_db(utc_now())
         self._update(
             chat,
             ids,
-            "status = ?, telegram_message_id = ?, sent_at = ?, error = NULL",
+            "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
             (DeliveryStatus.SENT, telegram_message_id, now),
         )
 

@@ -279,6 +279,51 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from state.schema import MIGRATIONS
+
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    for step in MIGRATIONS[:2]:  # the schema the second release wrote
+        step(Database(conn))
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(
+        "INSERT INTO messages VALUES (7, '79261234567', '79261234567', '79031234567', "
+        "'code 4455', '2026-11-27 10:00:00', '2026-11-27 09:59:58', '2026-11-27 10:00:01')"
+    )
+    conn.execute(
+        "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, "
+        "telegram_message_id, created_at, updated_at, sent_at) VALUES (7, '-1001', 'sent', 1, "
+        "0, 555, '2026-11-27 10:00:01', '2026-11-27 10:00:02', '2026-11-27 10:00:02')"
+    )
+    conn.execute(
+        "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
+        "updated_at) VALUES (7, '-1002:7', 'pending', 0, 0, '2026-11-27 10:00:01', "
+        "'2026-11-27 10:00:01')"
+    )
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    columns = {r[1] for r in store.conn.execute("PRAGMA table_info(deliveries)")}
+    assert "delivered_at" in columns and "sent_at" not in columns
+    assert store.conn.execute(
+        "SELECT delivered_at FROM deliveries WHERE chat = '-1001'"
+    ).fetchone() == ("2026-11-27 10:00:02",)
+    [kept] = store.last(1).messages  # the subscriber's sent_at is still the SMS's own
+    assert kept.sent_at == datetime(2026, 11, 27, 9, 59, 58, tzinfo=UTC)
+    store.mark_sending("-1002:7", [7])
+    store.mark_sent("-1002:7", [7], telegram_message_id=556)
+    assert store.conn.execute(
+        "SELECT status, delivered_at IS NOT NULL FROM deliveries WHERE chat = '-1002:7'"
+    ).fetchone() == ("sent", 1)
+    MIGRATIONS[2](store.db)  # again, as after a crash before the version was written
+    assert store.queues(CHATS)[1].pending == 0
+    store.close()
+
+
 def test_a_window_ending_now_includes_this_second(store: Store) -> None:
     store.save_incoming([sms(1, "just now")], [])  # stored as T0, a whole second
     now = T0 + timedelta(milliseconds=400)
