@@ -37,11 +37,9 @@ from bot.metrics import Metrics
 from bot.smsc import PAGE_SIZE, InboxReply, SmscApiError, SmscClient, SmscUnavailable
 from bot.smsc.errors import MAX_GROWING_PAUSE
 from bot.status import BridgeStatus
-from state.times import from_db, to_db
 
 log = logging.getLogger(__name__)
 
-INITIALIZED_KEY = "initialized_at"  # set once the first start's backfill finished
 OVERLAP_EVERY = 300.0  # seconds between re-reads of the last hour
 OVERLAP_HOURS = 1
 CATCH_UP_HOURS = 168  # SMSC keeps the inbox for 7 days
@@ -107,14 +105,14 @@ class Poller:
         self._alerts.polling_recovered(recovered_after)
 
     async def poll_once(self) -> None:
-        initialized = await self._db.call(self._db.store.get_meta, INITIALIZED_KEY)
-        if initialized is None:
+        first_start_done = await self._db.call(self._db.store.first_start_done_at)
+        if first_start_done is None:
             await self._backfill()
             return
         cursor = await self._db.call(self._db.store.max_smsc_id)
         if cursor is None:
             # Nothing stored yet: look back to the first start, which the backfill covered.
-            since = (datetime.now(UTC) - from_db(initialized)).total_seconds()
+            since = (datetime.now(UTC) - first_start_done).total_seconds()
             hours = min(CATCH_UP_HOURS, math.ceil(since / 3600) + 1)
             await self._fetch_pages(after_id=None, hours=hours, relay=True)
         else:
@@ -132,7 +130,7 @@ class Poller:
         stored = await self._fetch_pages(
             after_id=None, hours=self._backfill_hours, relay=self._relay_backfill
         )
-        await self._db.call(self._db.store.set_meta, INITIALIZED_KEY, to_db(datetime.now(UTC)))
+        await self._db.call(self._db.store.mark_first_start_done, datetime.now(UTC))
         log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
         self._last_overlap = time.monotonic()
 

@@ -46,6 +46,7 @@ _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 
 COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
+FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
 _SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at"
 
 
@@ -156,11 +157,19 @@ class Store:
 
     # -- markers ---------------------------------------------------------------------
 
-    def get_meta(self, key: str) -> str | None:
+    def first_start_done_at(self) -> datetime | None:
+        """When the first start's backfill finished; None until it has."""
+        value = self._get_meta(FIRST_START_DONE_KEY)
+        return None if value is None else from_db(value)
+
+    def mark_first_start_done(self, at: datetime) -> None:
+        self._set_meta(FIRST_START_DONE_KEY, to_db(at))
+
+    def _get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, key: str, value: str) -> None:
+    def _set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -371,12 +380,6 @@ class Store:
 
     def count_messages(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-
-    def get(self, smsc_id: int) -> StoredSms | None:
-        row = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS} FROM messages m WHERE m.id = ?", (smsc_id,)
-        ).fetchone()
-        return None if row is None else _sms(row)
 
     def last(self, count: int) -> Page:
         rows = self.conn.execute(

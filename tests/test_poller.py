@@ -13,11 +13,10 @@ from tenacity import RetryCallState
 from bot.alerts import Alerts
 from bot.database import StoreThread
 from bot.metrics import Metrics
-from bot.poller import INITIALIZED_KEY, Poller
+from bot.poller import Poller
 from bot.smsc import SmscApiError, SmscClient, SmscUnavailable
 from bot.status import BridgeStatus
 from state import Store
-from state.times import to_db
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
 
 CHATS = ["-1001", "-1002"]
@@ -70,7 +69,7 @@ async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
 
 def mark_initialized(harness: Harness, hours_ago: float = 0) -> None:
     moment = datetime.now(UTC) - timedelta(hours=hours_ago)
-    harness.store.set_meta(INITIALIZED_KEY, to_db(moment))
+    harness.store.mark_first_start_done(moment)
 
 
 async def test_first_start_stores_history_without_relaying(
@@ -81,7 +80,7 @@ async def test_first_start_stores_history_without_relaying(
     await harness.poller.poll_once()
     assert harness.store.count_messages() == 1  # only the last 24 hours
     assert harness.pending_ids() == [] and harness.wakes == 0
-    assert harness.store.get_meta(INITIALIZED_KEY) is not None
+    assert harness.store.first_start_done_at() is not None
     [first] = smsc.inbox_requests()
     assert first.form["hour"] == "24" and "after_id" not in first.form
     assert first.method == "POST" and first.form["psw"] == PASSWORD

@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from state import SCHEMA_VERSION, IncomingSms, SchemaTooNew, Store, fts_query
+from state import (
+    SCHEMA_VERSION,
+    DatabaseSummary,
+    DatabaseUnreadable,
+    IncomingSms,
+    SchemaTooNew,
+    Store,
+    fts_query,
+    inspect_database,
+)
 from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -158,6 +167,37 @@ def test_the_partial_index_conditions_are_the_published_ones() -> None:
     assert OPEN_DELIVERY == "status IN ('pending', 'sending')"
     assert FAILED_DELIVERY == "status = 'failed'"
     assert UNCERTAIN_DELIVERY == "uncertain > 0"
+
+
+def test_the_first_start_is_remembered_to_the_second(store: Store) -> None:
+    assert store.first_start_done_at() is None
+    store.mark_first_start_done(T0 + timedelta(seconds=5, microseconds=700))
+    assert store.first_start_done_at() == T0 + timedelta(seconds=5)
+
+
+def test_inspecting_a_database_reads_it_without_changing_it(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    assert inspect_database(path) is None and not path.exists()
+    store = Store.open(path)
+    store.save_incoming([sms(1), sms(2)], CHATS)
+    store.close()
+    before = path.read_bytes()
+    summary = inspect_database(path)
+    assert summary is not None and not summary.too_new
+    assert (summary.schema_version, summary.sms_count) == (SCHEMA_VERSION, 2)
+    assert path.read_bytes() == before
+
+
+def test_inspecting_a_newer_or_broken_database_says_so(tmp_path: Path) -> None:
+    newer, broken, empty = tmp_path / "newer.db", tmp_path / "broken.db", tmp_path / "empty.db"
+    sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    assert inspect_database(newer) == DatabaseSummary(SCHEMA_VERSION + 1, sms_count=None)
+    assert DatabaseSummary(SCHEMA_VERSION + 1, None).too_new
+    broken.write_bytes(b"not a database, just bytes " * 100)
+    with pytest.raises(DatabaseUnreadable, match="not a database"):
+        inspect_database(broken)
+    empty.touch()
+    assert inspect_database(empty) == DatabaseSummary(schema_version=0, sms_count=0)
 
 
 def test_chat_migration_is_remembered(store: Store) -> None:
