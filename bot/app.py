@@ -132,7 +132,7 @@ class Bridge:
         client = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
         poller = Poller(
             db=db,
-            client=client,
+            inbox=client,
             chats=[target.key for target in targets],
             interval=settings.smsc_poll_interval,
             backfill_hours=settings.smsc_backfill_hours,
