@@ -1,9 +1,11 @@
 """Telling the chats when SMS stop coming in, once, and once more when they come back.
 
 An on-call group must learn that the bridge is blind, but a failing poll every 30 seconds
-must not become a message every 30 seconds. The rule: one alert when SMSC refuses the
-credentials (an operator has to act) or when polling has failed for longer than
-ALERT_AFTER seconds; one message when a poll succeeds again; nothing in between.
+must not become a message every 30 seconds. The rule: one alert at once when the error's
+policy says `tell_chats` (an operator has to act: SMSC refused the credentials, say), or
+when polling has failed for longer than ALERT_AFTER seconds; one message when a poll
+succeeds again; nothing in between. Which errors are urgent is the inbox's knowledge (its
+`ErrorPolicy`), never an error number tested here.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.smsc import SmscApiError
+from bot.inbox import InboxError
 from bot.status import BridgeStatus
 
 log = logging.getLogger(__name__)
-
-AUTH_ERROR = 2
 
 Notify = Callable[[str], Coroutine[Any, Any, None]]
 
@@ -41,13 +41,8 @@ class Alerts:
     def polling_failed(self, error: BaseException) -> None:
         if self.alerting:
             return
-        if isinstance(error, SmscApiError) and error.code == AUTH_ERROR:
-            text = (
-                "⚠️ SMSC refused the credentials (error 2: invalid login or password, or "
-                "this server's IP is not allowed). No SMS are being fetched. The bridge "
-                "retries every 10 minutes; check SMSC_LOGIN/SMSC_PASSWORD or SMSC_API_KEY "
-                "and the account's IP allow-list."
-            )
+        if isinstance(error, InboxError) and error.policy.tell_chats:
+            text = f"⚠️ {error.policy.notice}"
         elif self._status.failing_for() > self._alert_after:
             text = (
                 f"⚠️ No SMS fetched for {_minutes(self._status.failing_for())}: {error}. "

@@ -7,7 +7,6 @@ request, so it stays inside SMSC's rate rule.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 import click
@@ -16,7 +15,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings
 from bot.smsc import SmscApiError, SmscClient, SmscError
-from state import SCHEMA_VERSION
+from state import DatabaseUnreadable, inspect_database
 
 
 @dataclass
@@ -75,20 +74,16 @@ async def check_smsc(settings: Settings) -> Finding:
 
 def check_database(settings: Settings) -> Finding:
     path = settings.database_path
-    if not path.exists():
-        return Finding(True, "database", f"{path} will be created on the first run")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            count = conn.execute("SELECT count(*) FROM messages").fetchone()[0] if version else 0
-        finally:
-            conn.close()
-    except sqlite3.Error as error:
+        summary = inspect_database(path)
+    except DatabaseUnreadable as error:
         return Finding(False, "database", f"{path}: {error}")
-    if version > SCHEMA_VERSION:
+    if summary is None:
+        return Finding(True, "database", f"{path} will be created on the first run")
+    version = summary.schema_version
+    if summary.too_new:
         return Finding(False, "database", f"{path} is from a newer sms-bridge (schema {version})")
-    return Finding(True, "database", f"{path}, schema {version}, {count} SMS stored")
+    return Finding(True, "database", f"{path}, schema {version}, {summary.sms_count} SMS stored")
 
 
 async def run_check(settings: Settings) -> int:

@@ -8,7 +8,6 @@ exit 2 without a traceback.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -194,7 +193,3 @@ def load_settings(env_file: str | Path | None = ENV_FILE) -> Settings:
         raise ConfigError(
             f"{problems} (see .env.example; settings come from the environment or .env)"
         ) from None
-
-
-def log_level_number(settings: Settings) -> int:
-    return int(logging.getLevelName(settings.log_level))

@@ -1,4 +1,4 @@
-"""Polling the SMSC inbox into the store.
+"""Polling the inbox into the store.
 
 Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
 database, never only in memory), a page at a time, and stores them; the store queues every
@@ -9,9 +9,12 @@ overlap harmless.
 On the very first start (no marker in the database) the last SMSC_BACKFILL_HOURS are
 fetched into history, relayed only if SMSC_RELAY_BACKFILL is set.
 
-Failures never end the poller: SMSC error codes pause as `bot.smsc.errors` says,
-everything else backs off exponentially with jitter (never faster than the poll
-interval, so retries cannot break SMSC's three-identical-requests-a-minute rule).
+The poller depends on `bot.inbox.Inbox`, not on SMSC: the app hands it an SMSC client,
+the unit tests anything with `fetch_after`. Failures never end the poller. An
+`InboxError` carries its policy (pause, growth, log level, metrics label, whether the
+chats are told at once), so no error number is read here; a policy without a fixed pause,
+and any other exception, backs off exponentially with jitter, never faster than the poll
+interval (so retries cannot break SMSC's three-identical-requests-a-minute rule).
 """
 
 from __future__ import annotations
@@ -33,19 +36,17 @@ from tenacity import (
 
 from bot.alerts import Alerts
 from bot.database import StoreThread
+from bot.inbox import Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
-from bot.smsc import PAGE_SIZE, InboxReply, SmscApiError, SmscClient, SmscUnavailable
-from bot.smsc.errors import MAX_GROWING_PAUSE
 from bot.status import BridgeStatus
-from state.times import from_db, to_db
 
 log = logging.getLogger(__name__)
 
-INITIALIZED_KEY = "initialized_at"  # set once the first start's backfill finished
 OVERLAP_EVERY = 300.0  # seconds between re-reads of the last hour
 OVERLAP_HOURS = 1
 CATCH_UP_HOURS = 168  # SMSC keeps the inbox for 7 days
 MAX_TRANSIENT_PAUSE = 300.0
+UNEXPECTED_ERROR_LABEL = "transport"  # not an InboxError (a bug, the disk): counted there
 
 
 class Poller:
@@ -55,7 +56,7 @@ class Poller:
         self,
         *,
         db: StoreThread,
-        client: SmscClient,
+        inbox: Inbox,
         chats: list[str],
         interval: float,
         backfill_hours: int,
@@ -66,7 +67,7 @@ class Poller:
         on_new_sms: Callable[[], None],
     ) -> None:
         self._db = db
-        self._client = client
+        self._inbox = inbox
         self._chats = chats
         self._interval = interval
         self._backfill_hours = backfill_hours
@@ -107,14 +108,14 @@ class Poller:
         self._alerts.polling_recovered(recovered_after)
 
     async def poll_once(self) -> None:
-        initialized = await self._db.call(self._db.store.get_meta, INITIALIZED_KEY)
-        if initialized is None:
+        first_start_done = await self._db.call(self._db.store.first_start_done_at)
+        if first_start_done is None:
             await self._backfill()
             return
         cursor = await self._db.call(self._db.store.max_smsc_id)
         if cursor is None:
             # Nothing stored yet: look back to the first start, which the backfill covered.
-            since = (datetime.now(UTC) - from_db(initialized)).total_seconds()
+            since = (datetime.now(UTC) - first_start_done).total_seconds()
             hours = min(CATCH_UP_HOURS, math.ceil(since / 3600) + 1)
             await self._fetch_pages(after_id=None, hours=hours, relay=True)
         else:
@@ -132,33 +133,37 @@ class Poller:
         stored = await self._fetch_pages(
             after_id=None, hours=self._backfill_hours, relay=self._relay_backfill
         )
-        await self._db.call(self._db.store.set_meta, INITIALIZED_KEY, to_db(datetime.now(UTC)))
+        await self._db.call(self._db.store.mark_first_start_done, datetime.now(UTC))
         log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
         self._last_overlap = time.monotonic()
 
     async def _fetch_pages(self, *, after_id: int | None, hours: int, relay: bool) -> int:
-        """Fetch page after page until a short one; returns how many SMS were new."""
+        """Fetch page after page until one says no more follow; returns how many were new.
+
+        A page whose cursor did not move on ends the walk too: asking again after the same
+        cursor would only get the same page.
+        """
         new = 0
         while True:
-            reply = await self._client.fetch_inbox(after_id=after_id, hours=hours)
+            page = await self._inbox.fetch_after(after_id, hours=hours)
             log.debug(
-                "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, reply.item_count
+                "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, len(page.records)
             )
-            new += await self._store(reply, relay)
-            full_page = reply.item_count >= PAGE_SIZE
-            moved_on = reply.max_id is not None and (after_id is None or reply.max_id > after_id)
-            if not (full_page and moved_on):
+            new += await self._store(page, relay)
+            cursor = page.next_cursor
+            moved_on = cursor is not None and (after_id is None or cursor > after_id)
+            if not (page.more and moved_on):
                 return new
-            after_id = reply.max_id
+            after_id = cursor
 
-    async def _store(self, reply: InboxReply, relay: bool) -> int:
-        for problem in reply.problems:
+    async def _store(self, page: InboxPage, relay: bool) -> int:
+        for problem in page.problems:
             log.warning("SMSC reply: %s", problem)
-        if not reply.records:
+        if not page.records:
             return 0
         chats = self._chats if relay else []
-        new_ids = set(await self._db.call(self._db.store.save_incoming, reply.records, chats))
-        for sms in reply.records:
+        new_ids = set(await self._db.call(self._db.store.save_incoming, page.records, chats))
+        for sms in page.records:
             if sms.smsc_id in new_ids:
                 log.info(
                     "fetched SMS %d from %s to %s, %d characters%s",
@@ -175,13 +180,12 @@ class Poller:
         return len(new_ids)
 
     def _pause_after(self, state: RetryCallState) -> float:
-        """Seconds to wait after a failed poll: the error code's rule, else backoff."""
+        """Seconds to wait after a failed poll: the error's policy, else backoff."""
         error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, SmscApiError):
-            policy = error.policy
-            if policy.grows:
-                return float(min(policy.pause * 2 ** (state.attempt_number - 1), MAX_GROWING_PAUSE))
-            return policy.pause
+        if isinstance(error, InboxError):
+            pause = error.policy.pause_before(state.attempt_number)
+            if pause is not None:
+                return pause
         return float(self._transient_wait(state))
 
     def _record_failure(self, state: RetryCallState) -> None:
@@ -189,14 +193,12 @@ class Poller:
         if error is None:
             return
         pause = state.upcoming_sleep
-        code = error.code if isinstance(error, SmscApiError) else None
-        self._status.poll_failed(str(error), code)
-        self._metrics.poll_errors.labels(code=str(code) if code else "transport").inc()
-        if isinstance(error, SmscApiError):
-            level = logging.WARNING if code in (4, 9) else logging.ERROR
-            log.log(level, "%s (%s); next try in %.0f s", error, error.policy.meaning, pause)
-        elif isinstance(error, SmscUnavailable):
-            log.warning("SMSC unavailable: %s; next try in %.0f s", error, pause)
+        self._status.poll_failed(str(error))
+        if isinstance(error, InboxError):
+            policy = error.policy
+            self._metrics.poll_errors.labels(code=policy.metrics_label).inc()
+            log.log(policy.log_level, "%s; next try in %.0f s", error.summary, pause)
         else:
+            self._metrics.poll_errors.labels(code=UNEXPECTED_ERROR_LABEL).inc()
             log.error("poll failed: %r; next try in %.0f s", error, pause, exc_info=error)
         self._alerts.polling_failed(error)

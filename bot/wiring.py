@@ -97,7 +97,7 @@ def build_parts(
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = Poller(
         db=db,
-        client=inbox,
+        inbox=inbox,
         chats=[target.key for target in settings.telegram_chat_ids],
         interval=settings.smsc_poll_interval,
         backfill_hours=settings.smsc_backfill_hours,

@@ -1,5 +1,6 @@
 """The SQLite store of SMS and their deliveries. Knows nothing of Telegram or SMSC."""
 
+from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
 from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
 from state.schema import SCHEMA_VERSION, SchemaTooNew
 from state.store import Page, Store, fts_query
@@ -7,6 +8,8 @@ from state.store import Page, Store, fts_query
 __all__ = [
     "SCHEMA_VERSION",
     "ChatQueue",
+    "DatabaseSummary",
+    "DatabaseUnreadable",
     "DeliveryStatus",
     "IncomingSms",
     "Page",
@@ -15,4 +18,5 @@ __all__ = [
     "Store",
     "StoredSms",
     "fts_query",
+    "inspect_database",
 ]

@@ -20,8 +20,8 @@ class IncomingSms(NamedTuple):
     sender: str
     recipient: str
     text: str
-    received_at: datetime
-    sent_at: datetime | None = None
+    received_at: datetime  # when SMSC received it
+    sent_at: datetime | None = None  # when the subscriber's phone sent it, if SMSC says
 
 
 class StoredSms(NamedTuple):

@@ -12,9 +12,28 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from state.models import DeliveryStatus
 from state.transactions import write_transaction
 
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+
+def status_literal(status: DeliveryStatus) -> str:
+    """A delivery status as an SQL string literal (the values are plain lowercase words)."""
+    return f"'{status.value}'"
+
+
+# The conditions of the partial indexes on deliveries, written once. SQLite uses a partial
+# index only for a query whose WHERE repeats the index's condition with the same literal
+# values (a bound parameter never matches), so the store writes these very strings into its
+# queries instead of binding the statuses. They are part of published schema steps: the
+# text must never change (tests/test_store.py pins it).
+OPEN_DELIVERY = (
+    f"status IN ({status_literal(DeliveryStatus.PENDING)}, "
+    f"{status_literal(DeliveryStatus.SENDING)})"
+)
+FAILED_DELIVERY = f"status = {status_literal(DeliveryStatus.FAILED)}"
+UNCERTAIN_DELIVERY = "uncertain > 0"
 
 
 def _v1_initial(db: Database) -> None:
@@ -48,7 +67,7 @@ def _v1_initial(db: Database) -> None:
             "error": str,
             "created_at": str,
             "updated_at": str,
-            "sent_at": str,
+            "sent_at": str,  # when Telegram accepted it; renamed delivered_at by v3
         },
         pk=("message_id", "chat"),
         not_null={"status", "attempts", "uncertain", "created_at", "updated_at"},
@@ -60,13 +79,14 @@ def _v1_initial(db: Database) -> None:
     # long the sent history grows.
     db.execute(
         "CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (chat, message_id) "
-        "WHERE status IN ('pending', 'sending')"
+        f"WHERE {OPEN_DELIVERY}"
     )
     db.execute(
-        "CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (chat) WHERE status = 'failed'"
+        f"CREATE INDEX IF NOT EXISTS deliveries_failed ON deliveries (chat) WHERE {FAILED_DELIVERY}"
     )
     db.execute(
-        "CREATE INDEX IF NOT EXISTS deliveries_uncertain ON deliveries (chat) WHERE uncertain > 0"
+        "CREATE INDEX IF NOT EXISTS deliveries_uncertain ON deliveries (chat) "
+        f"WHERE {UNCERTAIN_DELIVERY}"
     )
     db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
     db.table("chat_migrations").create(
@@ -102,7 +122,23 @@ def _v2_fts_prefix_index(db: Database) -> None:
         db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_fts_prefix_index]
+def _v3_deliveries_delivered_at(db: Database) -> None:
+    """Rename deliveries.sent_at to delivered_at: one meaning per name.
+
+    `sent_at` in messages is when the subscriber sent the SMS; in deliveries it was when
+    Telegram accepted it. The rename is one statement, atomic on its own; the check makes a
+    second run (after a crash before the version was written) a no-op.
+    """
+    columns = {row[1] for row in db.execute("PRAGMA table_info(deliveries)").fetchall()}
+    if "sent_at" in columns:
+        db.execute("ALTER TABLE deliveries RENAME COLUMN sent_at TO delivered_at")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_initial,
+    _v2_fts_prefix_index,
+    _v3_deliveries_delivered_at,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

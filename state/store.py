@@ -7,6 +7,11 @@ Telegram is first marked SENDING; if the process dies before the answer is recor
 next start finds it still SENDING, counts it as *uncertain* (a duplicate is possible) and
 queues it again.
 
+Statuses are `DeliveryStatus` values: bound as parameters where a query writes them, and
+where a query selects by them, the partial indexes' own conditions from `state.schema`
+(`OPEN_DELIVERY`, `FAILED_DELIVERY`), since SQLite uses a partial index only when the query
+repeats its condition as literal text.
+
 The store is synchronous and owns one connection; callers in async code run it on one
 dedicated thread (see `bot.database`).
 """
@@ -24,9 +29,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from state.models import ChatQueue, IncomingSms, PendingDelivery, StoredSms
+from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
 from state.phones import sender_key
-from state.schema import migrate
+from state.schema import (
+    FAILED_DELIVERY,
+    OPEN_DELIVERY,
+    UNCERTAIN_DELIVERY,
+    migrate,
+    status_literal,
+)
 from state.times import from_db, to_db, to_db_end, utc_now
 from state.transactions import write_transaction
 
@@ -35,6 +46,7 @@ _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 
 COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
+FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
 _SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at"
 
 
@@ -74,7 +86,7 @@ INSERT_MESSAGE = (
 )
 INSERT_DELIVERY = (
     "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
-    "updated_at) VALUES (?, ?, 'pending', 0, 0, ?, ?)"
+    f"updated_at) VALUES (?, ?, {status_literal(DeliveryStatus.PENDING)}, 0, 0, ?, ?)"
 )
 
 
@@ -145,11 +157,19 @@ class Store:
 
     # -- markers ---------------------------------------------------------------------
 
-    def get_meta(self, key: str) -> str | None:
+    def first_start_done_at(self) -> datetime | None:
+        """When the first start's backfill finished; None until it has."""
+        value = self._get_meta(FIRST_START_DONE_KEY)
+        return None if value is None else from_db(value)
+
+    def mark_first_start_done(self, at: datetime) -> None:
+        self._set_meta(FIRST_START_DONE_KEY, to_db(at))
+
+    def _get_meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, key: str, value: str) -> None:
+    def _set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -202,20 +222,22 @@ class Store:
         """The deliveries waiting for `chat`, oldest first.
 
         Oldest by SMSC ID, which SMSC hands out in arrival order: unlike the received
-        date, it is never missing or malformed, and it follows the partial index.
+        date, it is never missing or malformed, and it follows the partial index. The
+        redundant OPEN_DELIVERY condition is what lets SQLite walk that index (chat,
+        message_id) instead of every delivery ever made.
         """
         rows = self.conn.execute(
             f"SELECT {_SMS_COLUMNS}, d.attempts, d.uncertain FROM deliveries d "
             "JOIN messages m ON m.id = d.message_id "
-            "WHERE d.chat = ? AND d.status = 'pending' "
+            f"WHERE d.chat = ? AND {OPEN_DELIVERY} AND d.status = ? "
             "ORDER BY d.message_id LIMIT ?",
-            (chat, limit),
+            (chat, DeliveryStatus.PENDING, limit),
         ).fetchall()
         return [PendingDelivery(_sms(r[:7]), chat, r[7], r[8]) for r in rows]
 
     def count_pending(self, chat: str) -> int:
         row = self.conn.execute(
-            "SELECT count(*) FROM deliveries WHERE chat = ? AND status IN ('pending', 'sending')",
+            f"SELECT count(*) FROM deliveries WHERE chat = ? AND {OPEN_DELIVERY}",
             (chat,),
         ).fetchone()
         return int(row[0])
@@ -233,15 +255,16 @@ class Store:
 
     def mark_sending(self, chat: str, ids: Sequence[int]) -> None:
         """Record that these deliveries are being handed to Telegram now."""
-        self._update(chat, ids, "status = 'sending', attempts = attempts + 1", ())
+        self._update(chat, ids, "status = ?, attempts = attempts + 1", (DeliveryStatus.SENDING,))
 
     def mark_sent(self, chat: str, ids: Sequence[int], telegram_message_id: int) -> None:
+        """Telegram accepted these deliveries as message `telegram_message_id`, now."""
         now = to_db(utc_now())
         self._update(
             chat,
             ids,
-            "status = 'sent', telegram_message_id = ?, sent_at = ?, error = NULL",
-            (telegram_message_id, now),
+            "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
+            (DeliveryStatus.SENT, telegram_message_id, now),
         )
 
     def release(self, chat: str, ids: Sequence[int], *, uncertain: bool, error: str) -> None:
@@ -253,35 +276,35 @@ class Store:
         self._update(
             chat,
             ids,
-            "status = 'pending', error = ?, uncertain = uncertain + ?",
-            (error, 1 if uncertain else 0),
+            "status = ?, error = ?, uncertain = uncertain + ?",
+            (DeliveryStatus.PENDING, error, 1 if uncertain else 0),
         )
 
     def mark_failed(self, chat: str, ids: Sequence[int], reason: str) -> None:
         """Telegram refused for good (bot removed, chat gone): stop trying, keep the reason."""
-        self._update(chat, ids, "status = 'failed', error = ?", (reason,))
+        self._update(chat, ids, "status = ?, error = ?", (DeliveryStatus.FAILED, reason))
 
     def fail_pending(self, chat: str, reason: str) -> int:
         """Mark everything still queued for `chat` failed: the chat refused for good."""
         now = to_db(utc_now())
         with self.transaction():
             cursor = self.conn.execute(
-                "UPDATE deliveries SET status = 'failed', error = ?, updated_at = ? "
-                "WHERE chat = ? AND status = 'pending'",
-                (reason, now, chat),
+                "UPDATE deliveries SET status = ?, error = ?, updated_at = ? "
+                f"WHERE chat = ? AND {OPEN_DELIVERY} AND status = ?",
+                (DeliveryStatus.FAILED, reason, now, chat, DeliveryStatus.PENDING),
             )
         return cursor.rowcount
 
     def requeue_failed(self, chat: str | None = None) -> int:
         """Queue failed deliveries again (after the bot was re-added to a chat, say)."""
         now = to_db(utc_now())
-        where, args = ("status = 'failed'", [now])
+        where, args = FAILED_DELIVERY, [DeliveryStatus.PENDING, now]
         if chat is not None:
             where += " AND chat = ?"
             args.append(chat)
         with self.transaction():
             cursor = self.conn.execute(
-                f"UPDATE deliveries SET status = 'pending', updated_at = ? WHERE {where}", args
+                f"UPDATE deliveries SET status = ?, updated_at = ? WHERE {where}", args
             )
         return cursor.rowcount
 
@@ -290,8 +313,7 @@ class Store:
         oldest: str | None = None
         for chat in chats:
             row = self.conn.execute(
-                "SELECT min(created_at) FROM deliveries "
-                "WHERE chat = ? AND status IN ('pending', 'sending')",
+                f"SELECT min(created_at) FROM deliveries WHERE chat = ? AND {OPEN_DELIVERY}",
                 (chat,),
             ).fetchone()
             if row[0] is not None and (oldest is None or row[0] < oldest):
@@ -305,13 +327,14 @@ class Store:
         sender hit an error between handing a message over and recording the answer.
         """
         now = to_db(utc_now())
-        where, args = "status = 'sending'", [now]
+        where = f"{OPEN_DELIVERY} AND status = ?"
+        args: list[Any] = [DeliveryStatus.PENDING, now, DeliveryStatus.SENDING]
         if chat is not None:
             where += " AND chat = ?"
             args.append(chat)
         with self.transaction():
             cursor = self.conn.execute(
-                "UPDATE deliveries SET status = 'pending', uncertain = uncertain + 1, "
+                "UPDATE deliveries SET status = ?, uncertain = uncertain + 1, "
                 f"error = 'interrupted while sending', updated_at = ? WHERE {where}",
                 args,
             )
@@ -341,12 +364,12 @@ class Store:
             failed, uncertain = (
                 int(self.conn.execute(sql, (chat,)).fetchone()[0])
                 for sql in (
-                    "SELECT count(*) FROM deliveries WHERE chat = ? AND status = 'failed'",
-                    "SELECT count(*) FROM deliveries WHERE chat = ? AND uncertain > 0",
+                    f"SELECT count(*) FROM deliveries WHERE chat = ? AND {FAILED_DELIVERY}",
+                    f"SELECT count(*) FROM deliveries WHERE chat = ? AND {UNCERTAIN_DELIVERY}",
                 )
             )
             row = self.conn.execute(
-                "SELECT error FROM deliveries WHERE chat = ? AND status = 'failed' "
+                f"SELECT error FROM deliveries WHERE chat = ? AND {FAILED_DELIVERY} "
                 "ORDER BY updated_at DESC LIMIT 1",
                 (chat,),
             ).fetchone()
@@ -357,12 +380,6 @@ class Store:
 
     def count_messages(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-
-    def get(self, smsc_id: int) -> StoredSms | None:
-        row = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS} FROM messages m WHERE m.id = ?", (smsc_id,)
-        ).fetchone()
-        return None if row is None else _sms(row)
 
     def last(self, count: int) -> Page:
         rows = self.conn.execute(

@@ -1,9 +1,14 @@
-"""The poller against a real fake SMSC server and a real SQLite file, in process."""
+"""The poller against a real fake SMSC server and a real SQLite file, in process.
+
+The paging and error tests at the end use a small inbox written here instead: the poller
+depends on `bot.inbox.Inbox`, and must work with anything that keeps that contract.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,12 +17,18 @@ from tenacity import RetryCallState
 
 from bot.alerts import Alerts
 from bot.database import StoreThread
+from bot.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
-from bot.poller import INITIALIZED_KEY, Poller
-from bot.smsc import SmscApiError, SmscClient, SmscUnavailable
+from bot.poller import Poller
+from bot.smsc import (
+    ERROR_POLICIES,
+    SmscApiError,
+    SmscClient,
+    SmscGarbageReply,
+    SmscUnavailable,
+)
 from bot.status import BridgeStatus
-from state import Store
-from state.times import to_db
+from state import IncomingSms, Store
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
 
 CHATS = ["-1001", "-1002"]
@@ -37,11 +48,9 @@ class Harness:
         return [d.sms.smsc_id for d in self.store.pending(chat, 100000)]
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
-    db = StoreThread(Store.open(tmp_path / "bridge.db"))
+def make_harness(path: Path, inbox: Inbox) -> Harness:
+    db = StoreThread(Store.open(path))
     status = BridgeStatus()
-    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
     holder: list[Harness] = []
 
     async def notify(text: str) -> None:
@@ -52,7 +61,7 @@ async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
 
     poller = Poller(
         db=db,
-        client=client,
+        inbox=inbox,
         chats=CHATS,
         interval=30,
         backfill_hours=24,
@@ -63,14 +72,21 @@ async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
         on_new_sms=woken,
     )
     holder.append(Harness(db, poller, status))
-    yield holder[0]
+    return holder[0]
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
+    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    harness = make_harness(tmp_path / "bridge.db", client)
+    yield harness
     await client.aclose()
-    db.close()
+    harness.db.close()
 
 
 def mark_initialized(harness: Harness, hours_ago: float = 0) -> None:
     moment = datetime.now(UTC) - timedelta(hours=hours_ago)
-    harness.store.set_meta(INITIALIZED_KEY, to_db(moment))
+    harness.store.mark_first_start_done(moment)
 
 
 async def test_first_start_stores_history_without_relaying(
@@ -81,7 +97,7 @@ async def test_first_start_stores_history_without_relaying(
     await harness.poller.poll_once()
     assert harness.store.count_messages() == 1  # only the last 24 hours
     assert harness.pending_ids() == [] and harness.wakes == 0
-    assert harness.store.get_meta(INITIALIZED_KEY) is not None
+    assert harness.store.first_start_done_at() is not None
     [first] = smsc.inbox_requests()
     assert first.form["hour"] == "24" and "after_id" not in first.form
     assert first.method == "POST" and first.form["psw"] == PASSWORD
@@ -189,3 +205,173 @@ async def test_alerts_after_failing_longer_than_alert_after(harness: Harness) ->
     alerts.polling_failed(SmscUnavailable("timed out"))
     await asyncio.sleep(0)
     assert len(harness.notices) == 1 and "No SMS fetched for 5 minutes" in harness.notices[0]
+
+
+# -- the poller against any Inbox -----------------------------------------------------
+
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+class ListInbox:
+    """An inbox in memory: pages of `page_size`, largest ID as the cursor, as the contract says.
+
+    IDs are handed out in the order given, not sorted, so that a test can check the poller
+    takes the page's cursor (the largest ID) rather than its last record.
+    """
+
+    def __init__(self, ids: list[int], page_size: int = 3) -> None:
+        self.ids = ids
+        self.page_size = page_size
+        self.cursors: list[int | None] = []
+
+    async def fetch_after(self, cursor: int | None, *, hours: int) -> InboxPage:
+        self.cursors.append(cursor)
+        after = [i for i in self.ids if cursor is None or i > cursor][: self.page_size]
+        records = [IncomingSms(i, "79261234567", "79031234567", f"sms {i}", NOW) for i in after]
+        return InboxPage(
+            records=records,
+            problems=[f"SMS {i}: a note" for i in after if i % 10 == 0],
+            next_cursor=max(after, default=None),
+            more=len(after) == self.page_size,
+        )
+
+
+@pytest.fixture
+def list_inbox() -> ListInbox:
+    return ListInbox([])
+
+
+@pytest.fixture
+def on_list(tmp_path: Path, list_inbox: ListInbox) -> Iterator[Harness]:
+    harness = make_harness(tmp_path / "bridge.db", list_inbox)
+    harness.store.mark_first_start_done(datetime.now(UTC))
+    harness.poller._last_overlap = float("inf")  # no overlap re-reads: pages only
+    yield harness
+    harness.db.close()
+
+
+async def test_any_inbox_is_read_page_after_page_from_the_largest_id(
+    on_list: Harness, list_inbox: ListInbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    list_inbox.ids = [3, 1, 2, 6, 4, 5, 10, 7]  # a page's largest ID is not its last
+    await on_list.poller.poll_once()
+    assert list_inbox.cursors == [None, 3, 6]  # the third page was short: no fourth ask
+    assert on_list.pending_ids() == [1, 2, 3, 4, 5, 6, 7, 10]
+    assert on_list.wakes == 3
+    assert "SMSC reply: SMS 10: a note" in caplog.text
+    list_inbox.ids.append(11)
+    await on_list.poller.poll_once()
+    assert list_inbox.cursors[-1] == 10 and on_list.pending_ids()[-1] == 11
+
+
+class CursorIgnoringInbox(ListInbox):
+    """An inbox that answers every request with its first page, whatever the cursor."""
+
+    async def fetch_after(self, cursor: int | None, *, hours: int) -> InboxPage:
+        page = await super().fetch_after(None, hours=hours)
+        self.cursors[-1] = cursor
+        return page
+
+
+async def test_a_full_page_whose_cursor_did_not_move_ends_the_walk(tmp_path: Path) -> None:
+    inbox = CursorIgnoringInbox([7, 8, 9])  # always the same full page
+    harness = make_harness(tmp_path / "bridge.db", inbox)
+    harness.store.mark_first_start_done(datetime.now(UTC))
+    harness.store.save_incoming([IncomingSms(9, "x", "y", "stored", NOW)], CHATS)
+    harness.poller._last_overlap = float("inf")
+    await harness.poller.poll_once()
+    assert inbox.cursors == [9]  # asking after 9 again would only get the same page
+    assert harness.pending_ids() == [7, 8, 9]
+    harness.db.close()
+
+
+class PolicyError(InboxError):
+    """An error of no provider at all: only its policy tells the poller what to do."""
+
+
+URGENT = ErrorPolicy(
+    "the inbox wants a person",
+    metrics_label="urgent",
+    pause=42,
+    tell_chats=True,
+    notice="Someone must look at the inbox.",
+    log_level=logging.CRITICAL,
+)
+
+
+def record_failure(harness: Harness, error: BaseException, pause: float = 60) -> None:
+    state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+    state.set_exception((type(error), error, None))
+    state.upcoming_sleep = pause
+    harness.poller._record_failure(state)
+
+
+async def test_an_inbox_error_of_no_provider_is_handled_as_its_policy_says(
+    on_list: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    error = PolicyError("it broke", URGENT)
+    assert [pause_after(on_list.poller, error, n) for n in (1, 5)] == [42, 42]
+    record_failure(on_list, error, pause=42)
+    await asyncio.sleep(0)
+    assert on_list.notices == ["⚠️ Someone must look at the inbox."]
+    [record] = [r for r in caplog.records if "it broke" in r.getMessage()]
+    assert record.levelno == logging.CRITICAL
+    assert record.getMessage() == "it broke (the inbox wants a person); next try in 42 s"
+    counted = on_list.poller._metrics.registry.get_sample_value(
+        "sms_bridge_poll_errors_total", {"code": "urgent"}
+    )
+    assert counted == 1
+
+
+def test_a_policy_pause_grows_or_backs_off_as_it_says(on_list: Harness) -> None:
+    growing = PolicyError("x", ErrorPolicy("growing", "g", pause=100, grows=True))
+    pauses = [pause_after(on_list.poller, growing, n) for n in range(1, 6)]
+    assert pauses == [100, 200, 400, 600, 600]
+    backing_off = PolicyError("x", ErrorPolicy("passing", "p", pause=None))
+    pauses = [pause_after(on_list.poller, backing_off, n) for n in range(1, 10)]
+    assert all(30 <= p <= 300 for p in pauses) and pauses[-1] == 300
+
+
+@pytest.mark.parametrize(
+    ("error", "level", "label", "alerts_at_once", "logged"),
+    [
+        (SmscApiError(1, "x"), logging.ERROR, "1", False, "SMSC error 1: x (error in parameters)"),
+        (SmscApiError(2, "authorise error"), logging.ERROR, "2", True, "SMSC error 2: authorise"),
+        (SmscApiError(4, "ip is blocked"), logging.WARNING, "4", False, "SMSC error 4: ip is"),
+        (SmscApiError(9, "wait"), logging.WARNING, "9", False, "SMSC error 9: wait (too many"),
+        (SmscApiError(77, "new"), logging.ERROR, "77", False, "SMSC error 77: new (unexpected"),
+        (SmscUnavailable("timed out"), logging.WARNING, "transport", False, "SMSC unavailable: "),
+        (SmscGarbageReply("empty"), logging.WARNING, "transport", False, "SMSC unavailable: empty"),
+    ],
+)
+async def test_every_smsc_error_is_logged_counted_and_alerted_as_its_policy_says(
+    harness: Harness,
+    caplog: pytest.LogCaptureFixture,
+    error: InboxError,
+    level: int,
+    label: str,
+    alerts_at_once: bool,
+    logged: str,
+) -> None:
+    assert (error.policy.log_level, error.policy.metrics_label) == (level, label)
+    assert error.policy.tell_chats is alerts_at_once
+    record_failure(harness, error)
+    await asyncio.sleep(0)
+    [record] = [r for r in caplog.records if "next try in 60 s" in r.getMessage()]
+    assert record.levelno == level and record.getMessage().startswith(logged)
+    counted = harness.poller._metrics.registry.get_sample_value(
+        "sms_bridge_poll_errors_total", {"code": label}
+    )
+    assert counted == 1
+    assert len(harness.notices) == (1 if alerts_at_once else 0)
+
+
+def test_each_smsc_code_is_counted_under_its_own_number() -> None:
+    assert all(policy.metrics_label == str(code) for code, policy in ERROR_POLICIES.items())
+    assert [code for code, policy in ERROR_POLICIES.items() if policy.tell_chats] == [2]
+
+
+def test_a_policy_that_tells_the_chats_must_say_what() -> None:
+    with pytest.raises(ValueError, match="notice"):
+        ErrorPolicy("x", "x", pause=60, tell_chats=True)

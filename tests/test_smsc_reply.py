@@ -50,6 +50,7 @@ def test_empty_inbox() -> None:
         (b'{"error": "authorise error", "error_code": 2}', 2),
         (b'{"error": "duplicate request, wait a minute", "error_code": 9}', 9),
         (b'{"error": "x", "error_code": "4"}', 4),
+        (b'{"error": "x", "error_code": " -2 "}', 2),
         (b"ERROR = 4 (ip is blocked)", 4),
         (b"ERROR = 1", 1),
     ],
@@ -70,6 +71,8 @@ def test_error_replies_carry_their_code(body: bytes, code: int) -> None:
         b'{"id": 5}',
         b'"just a string"',
         b'{"error": "no code here"}',
+        b'{"error": "x", "error_code": "--9"}',
+        '{"error": "x", "error_code": "\u0669"}'.encode(),  # an Arabic-Indic 9
         b"\xff\xfe\x00garbage",
     ],
 )

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from state import SCHEMA_VERSION, IncomingSms, SchemaTooNew, Store, fts_query
+from state import (
+    SCHEMA_VERSION,
+    DatabaseSummary,
+    DatabaseUnreadable,
+    IncomingSms,
+    SchemaTooNew,
+    Store,
+    fts_query,
+    inspect_database,
+)
+from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 CHATS = ["-1001", "-1002:7"]
@@ -100,6 +112,92 @@ def test_oldest_pending(store: Store) -> None:
     assert store.oldest_pending(CHATS) is None
     store.save_incoming([sms(1)], CHATS, fetched_at=T0)
     assert store.oldest_pending(CHATS) == T0
+
+
+class RecordingConnection:
+    """The store's own connection, passed through, remembering each statement it ran."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.statements: list[tuple[str, Sequence[Any]]] = []
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self.statements.append((sql, args))
+        return self.conn.execute(sql, args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+def test_queue_queries_use_the_partial_indexes(store: Store) -> None:
+    """SQLite uses a partial index only for a query that repeats its condition literally.
+
+    A status bound as a parameter would silently turn a look-up into a walk over every
+    delivery ever sent.
+    """
+    store.save_incoming([sms(1), sms(2)], CHATS)
+    recorder = RecordingConnection(store.conn)
+    store.conn = recorder  # type: ignore[assignment]
+    store.pending("-1001", 10)
+    store.mark_sending("-1001", [1])
+    store.recover_interrupted()
+    store.recover_interrupted("-1001")
+    store.oldest_pending(CHATS)
+    store.queues(CHATS)
+    store.fail_pending("-1001", "Forbidden")
+    store.requeue_failed()
+    store.requeue_failed("-1001")
+    store.conn = recorder.conn
+    plans = {
+        sql: [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
+        for sql, args in recorder.statements
+        if "FROM deliveries" in sql or "UPDATE deliveries" in sql
+    }
+    assert len(plans) >= 10
+    for sql, plan in plans.items():
+        if OPEN_DELIVERY in sql:
+            assert any("USING INDEX deliveries_open" in step for step in plan), (sql, plan)
+        for step in plan:
+            whole_table = step.startswith("SCAN") and "INDEX deliveries_" not in step
+            assert not whole_table, (sql, plan)
+
+
+def test_the_partial_index_conditions_are_the_published_ones() -> None:
+    # Databases in use carry these conditions in their indexes; queries must keep matching.
+    assert OPEN_DELIVERY == "status IN ('pending', 'sending')"
+    assert FAILED_DELIVERY == "status = 'failed'"
+    assert UNCERTAIN_DELIVERY == "uncertain > 0"
+
+
+def test_the_first_start_is_remembered_to_the_second(store: Store) -> None:
+    assert store.first_start_done_at() is None
+    store.mark_first_start_done(T0 + timedelta(seconds=5, microseconds=700))
+    assert store.first_start_done_at() == T0 + timedelta(seconds=5)
+
+
+def test_inspecting_a_database_reads_it_without_changing_it(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    assert inspect_database(path) is None and not path.exists()
+    store = Store.open(path)
+    store.save_incoming([sms(1), sms(2)], CHATS)
+    store.close()
+    before = path.read_bytes()
+    summary = inspect_database(path)
+    assert summary is not None and not summary.too_new
+    assert (summary.schema_version, summary.sms_count) == (SCHEMA_VERSION, 2)
+    assert path.read_bytes() == before
+
+
+def test_inspecting_a_newer_or_broken_database_says_so(tmp_path: Path) -> None:
+    newer, broken, empty = tmp_path / "newer.db", tmp_path / "broken.db", tmp_path / "empty.db"
+    sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    assert inspect_database(newer) == DatabaseSummary(SCHEMA_VERSION + 1, sms_count=None)
+    assert DatabaseSummary(SCHEMA_VERSION + 1, None).too_new
+    broken.write_bytes(b"not a database, just bytes " * 100)
+    with pytest.raises(DatabaseUnreadable, match="not a database"):
+        inspect_database(broken)
+    empty.touch()
+    assert inspect_database(empty) == DatabaseSummary(schema_version=0, sms_count=0)
 
 
 def test_chat_migration_is_remembered(store: Store) -> None:
@@ -218,6 +316,51 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [7]
     store.save_incoming([sms(8, "пароль новый")], ["-1001"])  # triggers still feed the index
     assert store.search("парол", None, None, 10).total == 2
+    store.close()
+
+
+def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from state.schema import MIGRATIONS
+
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    for step in MIGRATIONS[:2]:  # the schema the second release wrote
+        step(Database(conn))
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(
+        "INSERT INTO messages VALUES (7, '79261234567', '79261234567', '79031234567', "
+        "'code 4455', '2026-11-27 10:00:00', '2026-11-27 09:59:58', '2026-11-27 10:00:01')"
+    )
+    conn.execute(
+        "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, "
+        "telegram_message_id, created_at, updated_at, sent_at) VALUES (7, '-1001', 'sent', 1, "
+        "0, 555, '2026-11-27 10:00:01', '2026-11-27 10:00:02', '2026-11-27 10:00:02')"
+    )
+    conn.execute(
+        "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
+        "updated_at) VALUES (7, '-1002:7', 'pending', 0, 0, '2026-11-27 10:00:01', "
+        "'2026-11-27 10:00:01')"
+    )
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    columns = {r[1] for r in store.conn.execute("PRAGMA table_info(deliveries)")}
+    assert "delivered_at" in columns and "sent_at" not in columns
+    assert store.conn.execute(
+        "SELECT delivered_at FROM deliveries WHERE chat = '-1001'"
+    ).fetchone() == ("2026-11-27 10:00:02",)
+    [kept] = store.last(1).messages  # the subscriber's sent_at is still the SMS's own
+    assert kept.sent_at == datetime(2026, 11, 27, 9, 59, 58, tzinfo=UTC)
+    store.mark_sending("-1002:7", [7])
+    store.mark_sent("-1002:7", [7], telegram_message_id=556)
+    assert store.conn.execute(
+        "SELECT status, delivered_at IS NOT NULL FROM deliveries WHERE chat = '-1002:7'"
+    ).fetchone() == ("sent", 1)
+    MIGRATIONS[2](store.db)  # again, as after a crash before the version was written
+    assert store.queues(CHATS)[1].pending == 0
     store.close()
 
 

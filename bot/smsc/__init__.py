@@ -1,21 +1,27 @@
-"""The SMSC inbox: an HTTP client, the reply parser, and the error-code policies."""
+"""SMSC, the SMS provider: its inbox as a `bot.inbox.Inbox`, the reply parser, the errors.
 
-from bot.smsc.client import PAGE_SIZE, SmscClient
+Everything that knows SMSC's API lives in this package: the requests and their fields, the
+reply formats, the error codes and what each one calls for. The rest of the bridge sees
+pages of SMS and errors that carry their own policy. Sending (send.php) belongs here too,
+beside the inbox, sharing the errors.
+"""
+
 from bot.smsc.errors import (
     ERROR_POLICIES,
-    ErrorPolicy,
+    TRANSPORT_POLICY,
     SmscApiError,
     SmscError,
     SmscGarbageReply,
     SmscUnavailable,
     policy_for,
 )
+from bot.smsc.inbox import PAGE_SIZE, SmscClient
 from bot.smsc.reply import InboxReply, parse_inbox_reply, parse_record, parse_smsc_time
 
 __all__ = [
     "ERROR_POLICIES",
     "PAGE_SIZE",
-    "ErrorPolicy",
+    "TRANSPORT_POLICY",
     "InboxReply",
     "SmscApiError",
     "SmscClient",

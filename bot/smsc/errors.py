@@ -1,25 +1,45 @@
-"""What can go wrong when talking to SMSC, and what the poller does about each.
+"""What can go wrong when talking to SMSC, and what the bridge does about each.
 
-    SmscError
-    ├── SmscUnavailable        no usable answer: timeout, refused connection, HTTP error
-    │   └── SmscGarbageReply   an answer, but not SMSC's JSON (empty, HTML, truncated)
-    └── SmscApiError           SMSC answered with an error code (HTTP 200, `error_code`)
+    bot.inbox.InboxError           carries an ErrorPolicy; all the poller looks at
+    └── SmscError                  talking to SMSC produced no answer to use
+        ├── SmscUnavailable        no usable answer: timeout, refused connection, HTTP error
+        │   └── SmscGarbageReply   an answer, but not SMSC's JSON (empty, HTML, truncated)
+        └── SmscApiError           SMSC answered with an error code (HTTP 200, `error_code`)
 
-The table of error codes lives here and only here: `policy_for(code)` says how long to
-pause before asking again and whether the chats must be told.
+SMSC's error numbers live here and only here, in ERROR_POLICIES: each code's pause, whether
+it grows, whether the chats are told at once, the log level and the metrics label travel
+with the exception (`error.policy`), so the poller, the alerts and `check` never test a
+number. Transport failures and garbage pass by themselves: they back off exponentially.
+The same codes answer every SMSC endpoint, so sending (send.php) will extend this table
+rather than start another.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import replace
+
+from bot.inbox import ErrorPolicy, InboxError
 
 
-class SmscError(Exception):
-    """Base class: polling SMSC did not produce a list of SMS."""
+class SmscError(InboxError):
+    """Base class: talking to SMSC did not produce an answer to use."""
+
+
+TRANSPORT_POLICY = ErrorPolicy(
+    "SMSC unavailable", metrics_label="transport", pause=None, log_level=logging.WARNING
+)
 
 
 class SmscUnavailable(SmscError):
     """No usable answer; worth retrying with backoff."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, TRANSPORT_POLICY)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.policy.meaning}: {self}"
 
 
 class SmscGarbageReply(SmscUnavailable):
@@ -30,39 +50,41 @@ class SmscApiError(SmscError):
     """SMSC answered with an error code."""
 
     def __init__(self, code: int, description: str) -> None:
-        super().__init__(f"SMSC error {code}: {description}")
+        super().__init__(f"SMSC error {code}: {description}", policy_for(code))
         self.code = code
         self.description = description
 
-    @property
-    def policy(self) -> ErrorPolicy:
-        return policy_for(self.code)
 
-
-@dataclass(frozen=True)
-class ErrorPolicy:
-    """How the poller reacts to one SMSC error code."""
-
-    meaning: str
-    pause: float  # seconds before the next request (the first time, if `grows`)
-    grows: bool = False  # doubles with each repeat, up to MAX_GROWING_PAUSE
-    tell_chats: bool = False
-
-
-MAX_GROWING_PAUSE = 600.0
+AUTH_NOTICE = (
+    "SMSC refused the credentials (error 2: invalid login or password, or this server's IP "
+    "is not allowed). No SMS are being fetched. The bridge retries every 10 minutes; check "
+    "SMSC_LOGIN/SMSC_PASSWORD or SMSC_API_KEY and the account's IP allow-list."
+)
 
 ERROR_POLICIES: dict[int, ErrorPolicy] = {
     # A bug or a bad setting: nothing improves by asking fast; log loudly and back off.
-    1: ErrorPolicy("error in parameters", pause=60, grows=True),
-    # Five of these within 30 minutes block the IP for 30 minutes: ask at most every 10.
-    2: ErrorPolicy("invalid login or password, or IP not allowed", pause=600, tell_chats=True),
+    1: ErrorPolicy("error in parameters", "1", pause=60, grows=True),
+    # Five of these within 30 minutes block the IP for 30 minutes: ask at most every 10,
+    # and tell the chats at once, since only an operator can fix the credentials.
+    2: ErrorPolicy(
+        "invalid login or password, or IP not allowed",
+        "2",
+        pause=600,
+        tell_chats=True,
+        notice=AUTH_NOTICE,
+    ),
     # SMSC blocks for 10 to 30 minutes; asking while blocked does not help.
-    4: ErrorPolicy("IP address temporarily blocked", pause=900),
+    4: ErrorPolicy("IP address temporarily blocked", "4", pause=900, log_level=logging.WARNING),
     # More than three identical requests within a minute.
-    9: ErrorPolicy("too many identical requests, wait a minute", pause=60),
+    9: ErrorPolicy(
+        "too many identical requests, wait a minute", "9", pause=60, log_level=logging.WARNING
+    ),
 }
-UNKNOWN_CODE_POLICY = ErrorPolicy("unexpected SMSC error", pause=60, grows=True)
+UNKNOWN_CODE_POLICY = ErrorPolicy("unexpected SMSC error", "unknown", pause=60, grows=True)
 
 
 def policy_for(code: int) -> ErrorPolicy:
-    return ERROR_POLICIES.get(code, UNKNOWN_CODE_POLICY)
+    """The policy for an SMSC error code; an unknown code is counted under its own number."""
+    if code in ERROR_POLICIES:
+        return ERROR_POLICIES[code]
+    return replace(UNKNOWN_CODE_POLICY, metrics_label=str(code))

@@ -1,7 +1,8 @@
 """The SMSC inbox over HTTP: one request, one parsed reply, errors as `SmscError`s.
 
-Credentials go in the POST body, never in the URL: httpx logs request URLs, and a URL is
-what proxies and error messages repeat.
+`SmscClient` is the bridge's `bot.inbox.Inbox`: `fetch_after` gives the poller a page,
+`fetch_inbox` gives `check` the raw reply. Credentials go in the POST body, never in the
+URL: httpx logs request URLs, and a URL is what proxies and error messages repeat.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bot import __version__
+from bot.inbox import InboxPage
 from bot.smsc.errors import SmscUnavailable
 from bot.smsc.reply import InboxReply, parse_inbox_reply
 
@@ -23,7 +25,7 @@ REQUEST_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
 
 class SmscClient:
-    """Reads the inbox of one SMSC account."""
+    """Reads the inbox of one SMSC account (a `bot.inbox.Inbox`)."""
 
     def __init__(
         self,
@@ -45,6 +47,16 @@ class SmscClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def fetch_after(self, cursor: int | None, *, hours: int) -> InboxPage:
+        """A page of SMS after `cursor`; a full page means another may follow."""
+        reply = await self.fetch_inbox(after_id=cursor, hours=hours, count=PAGE_SIZE)
+        return InboxPage(
+            records=reply.records,
+            problems=reply.problems,
+            next_cursor=reply.max_id,
+            more=reply.item_count >= PAGE_SIZE,
+        )
 
     async def fetch_inbox(
         self, *, after_id: int | None = None, hours: int | None = None, count: int = PAGE_SIZE
