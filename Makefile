@@ -27,11 +27,12 @@ check-config:
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## lint: ruff and mypy on the application and the store
+## lint: ruff, mypy and a dead-code check (vulture) on the application and the store
 lint: $(STAMP)
 	$(BIN)/ruff check bot state tests benchmarks
 	$(BIN)/ruff format --check bot state tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/vulture
 
 ## bench: every benchmark at full size (about 15 minutes); table + benchmarks/results/full.json
 bench: $(STAMP)

@@ -24,7 +24,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder
 from benchmarks.common import MOSCOW, Result, phone, sms_text
 from bot.chats import Chats
 from bot.config import ChatTarget
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.delivery_plan import GROUP_PER_MINUTE
 from bot.formatting import DIGEST_HEADER_RESERVE, entry_atoms, pack_entries
 from bot.gateway import SEND_SPACING
@@ -57,7 +57,7 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(Path(folder) / "drain.db")
         batch = queue(store, count)
-        db = StoreThread(store)
+        db = AsyncStore(store)
         application = (
             ApplicationBuilder()
             .token(TOKEN)
@@ -74,7 +74,7 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
         await application.initialize()
         chats = Chats([ChatTarget(GROUP)], application.bot, db, spacing=SEND_SPACING / SCALE)
         relay = Relay(
-            db=db,
+            store=db,
             chats=chats,
             zone=MOSCOW,
             metrics=Metrics(),
@@ -82,7 +82,7 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
         )
         started = time.perf_counter()
         task = asyncio.create_task(relay.run())
-        while await db.call(store.count_pending, str(GROUP)):  # noqa: ASYNC110 (a poll of the store)
+        while await db.call(Store.count_pending, str(GROUP)):  # noqa: ASYNC110 (a poll of the store)
             await asyncio.sleep(0.01)
         elapsed = (time.perf_counter() - started) * SCALE
         relay.stop.set()

@@ -24,7 +24,7 @@ from telegram.error import InvalidToken
 
 from bot import __version__
 from bot.config import Settings
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.health import HealthMonitor, HealthRules, HealthServer
 from bot.lock import InstanceLock
 from bot.metrics import Metrics
@@ -63,25 +63,25 @@ class Bridge:
     async def _run_locked(self) -> int:
         health_server = self._start_health_server()  # first: a busy port fails early
         try:
-            db = StoreThread(Store.open(self.settings.database_path))
+            store = AsyncStore(Store.open(self.settings.database_path))
         except BaseException:
             if health_server is not None:
                 health_server.stop()
             raise
-        recovered = await db.call(db.store.recover_interrupted)
+        recovered = await store.call(Store.recover_interrupted)
         if recovered:
             log.warning(
                 "%d deliveries were interrupted mid-send by the last shutdown; "
                 "re-sending them (each may show twice)",
                 recovered,
             )
-        parts = build_parts(self.settings, db, self.health, self.metrics)
+        parts = build_parts(self.settings, store, self.health, self.metrics)
         await parts.chats.load_migrations()
         self._install_signal_handlers()
         self._log_start()
         tasks = [
             asyncio.create_task(parts.poller.run(), name="poller"),
-            asyncio.create_task(self._watch(db), name="watch"),
+            asyncio.create_task(self._watch(store), name="watch"),
         ]
         telegram = asyncio.create_task(self._run_telegram(parts), name="telegram")
         try:
@@ -98,7 +98,7 @@ class Bridge:
             await self._finish(tasks[0], STEP_TIMEOUT)
             await self._stop_application(parts.application)
             await self._step(parts.inbox.aclose())
-            db.close()
+            store.close()
             log.info("stopped")
         return self.exit_code
 
@@ -126,13 +126,13 @@ class Bridge:
         )
         return server
 
-    async def _watch(self, db: StoreThread) -> None:
+    async def _watch(self, store: AsyncStore) -> None:
         """Keep the queue gauges and the oldest waiting delivery up to date."""
         chats = [target.key for target in self.settings.telegram_chat_ids]
         while True:
             try:
-                queues = await db.call(db.store.queues, chats)
-                self.health.oldest_pending = await db.call(db.store.oldest_pending, chats)
+                queues = await store.call(Store.queues, chats)
+                self.health.oldest_pending = await store.call(Store.oldest_pending, chats)
                 for queue in queues:
                     self.metrics.queue_depth.labels(chat=queue.chat).set(queue.pending)
                     self.metrics.failed_deliveries.labels(chat=queue.chat).set(queue.failed)

@@ -17,8 +17,9 @@ from typing import Any
 from telegram.ext import ExtBot
 
 from bot.config import ChatTarget
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.gateway import SEND_SPACING, ChatGateway, WriteFailed
+from state import Store
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,13 @@ class Chats:
         self,
         targets: list[ChatTarget],
         bot: ExtBot[Any],
-        db: StoreThread,
+        store: AsyncStore,
         *,
         spacing: float = SEND_SPACING,
     ) -> None:
         self.targets = targets
         self._bot = bot
-        self._db = db
+        self._store = store
         self._spacing = spacing
         self._configured: dict[int, ChatGateway] = {}
         for target in targets:
@@ -52,12 +53,12 @@ class Chats:
     async def _remember(self, configured: int, moved_to: int) -> None:
         log.warning("chat %d moved to %d; writing there from now", configured, moved_to)
         if configured in self._configured:
-            await self._db.call(self._db.store.record_chat_migration, str(configured), moved_to)
+            await self._store.call(Store.record_chat_migration, str(configured), moved_to)
 
     async def load_migrations(self) -> None:
         """Point each configured chat's gateway at the ID it moved to, if it moved."""
         for chat_id, gateway in self._configured.items():
-            moved_to = await self._db.call(self._db.store.chat_id_for, str(chat_id))
+            moved_to = await self._store.call(Store.chat_id_for, str(chat_id))
             if moved_to is not None:
                 gateway.chat_id = moved_to
 

@@ -1,6 +1,6 @@
 """The store, run on one dedicated thread so that SQLite never blocks the event loop.
 
-Every call goes through `StoreThread.call`, which also rides out a database locked by
+Every call goes through `AsyncStore.call`, which also rides out a database locked by
 another process: it waits with backoff and tries again instead of failing the caller.
 """
 
@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -42,17 +42,22 @@ def _log_lock(state: RetryCallState) -> None:
     log.warning("database is locked by another process; waiting (attempt %d)", state.attempt_number)
 
 
-class StoreThread:
-    """Owns the Store and the single thread that uses it."""
+class AsyncStore:
+    """The Store for async code: owns it and the single thread that uses it.
+
+    `await store.call(Store.pending, chat, 10)` runs `Store.pending` on that thread.
+    """
 
     def __init__(self, store: Store) -> None:
-        self.store = store
+        self._store = store
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
 
-    async def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `function(*args, **kwargs)` on the store's thread; wait out lock errors."""
+    async def call(
+        self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `method(store, *args, **kwargs)` on the store's thread; wait out lock errors."""
         loop = asyncio.get_running_loop()
-        bound = functools.partial(function, *args, **kwargs)
+        bound = functools.partial(method, self._store, *args, **kwargs)
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(is_lock_error),
             wait=wait_exponential_jitter(multiplier=0.2, max=5, jitter=0.2),
@@ -67,4 +72,4 @@ class StoreThread:
     def close(self) -> None:
         """Finish the call in progress, then close the database."""
         self._executor.shutdown(wait=True)
-        self.store.close()
+        self._store.close()

@@ -35,10 +35,11 @@ from tenacity import (
 )
 
 from bot.alerts import Alerts
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.inbox import Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
+from state import Store
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Poller:
     def __init__(
         self,
         *,
-        db: StoreThread,
+        store: AsyncStore,
         inbox: Inbox,
         chats: list[str],
         interval: float,
@@ -66,7 +67,7 @@ class Poller:
         metrics: Metrics,
         on_new_sms: Callable[[], None],
     ) -> None:
-        self._db = db
+        self._store = store
         self._inbox = inbox
         self._chats = chats
         self._interval = interval
@@ -108,11 +109,11 @@ class Poller:
         self._alerts.polling_recovered(recovered_after)
 
     async def poll_once(self) -> None:
-        first_start_done = await self._db.call(self._db.store.first_start_done_at)
+        first_start_done = await self._store.call(Store.first_start_done_at)
         if first_start_done is None:
             await self._backfill()
             return
-        cursor = await self._db.call(self._db.store.max_smsc_id)
+        cursor = await self._store.call(Store.max_smsc_id)
         if cursor is None:
             # Nothing stored yet: look back to the first start, which the backfill covered.
             since = (datetime.now(UTC) - first_start_done).total_seconds()
@@ -133,7 +134,7 @@ class Poller:
         stored = await self._fetch_pages(
             after_id=None, hours=self._backfill_hours, relay=self._relay_backfill
         )
-        await self._db.call(self._db.store.mark_first_start_done, datetime.now(UTC))
+        await self._store.call(Store.mark_first_start_done, datetime.now(UTC))
         log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
         self._last_overlap = time.monotonic()
 
@@ -149,20 +150,20 @@ class Poller:
             log.debug(
                 "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, len(page.records)
             )
-            new += await self._store(page, relay)
+            new += await self._save(page, relay)
             cursor = page.next_cursor
             moved_on = cursor is not None and (after_id is None or cursor > after_id)
             if not (page.more and moved_on):
                 return new
             after_id = cursor
 
-    async def _store(self, page: InboxPage, relay: bool) -> int:
+    async def _save(self, page: InboxPage, relay: bool) -> int:
         for problem in page.problems:
             log.warning("SMSC reply: %s", problem)
         if not page.records:
             return 0
         chats = self._chats if relay else []
-        new_ids = set(await self._db.call(self._db.store.save_incoming, page.records, chats))
+        new_ids = set(await self._store.call(Store.save_incoming, page.records, chats))
         for sms in page.records:
             if sms.smsc_id in new_ids:
                 log.info(

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chats import Chats
 from bot.config import ChatTarget
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.delivery_plan import (
     Plan,
     default_digest_threshold,
@@ -37,6 +37,7 @@ from bot.delivery_plan import (
 from bot.gateway import ChatGateway, WriteFailed
 from bot.metrics import Metrics
 from bot.telegram_errors import SendFailure, Verdict
+from state import Store
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class ChatRelay:
         target: ChatTarget,
         gateway: ChatGateway,
         *,
-        db: StoreThread,
+        store: AsyncStore,
         zone: ZoneInfo,
         stop: asyncio.Event,
         metrics: Metrics,
@@ -88,7 +89,7 @@ class ChatRelay:
             else digest_threshold
         )
         self._gateway = gateway
-        self._db = db
+        self._store = store
         self._zone = zone
         self._stop = stop
         self._metrics = metrics
@@ -110,12 +111,11 @@ class ChatRelay:
 
     async def step(self) -> Outcome:
         """Send the head of the queue (one SMS or a digest) and book what happened."""
-        store = self._db.store
-        queued = await self._db.call(store.count_pending, self.key)
+        queued = await self._store.call(Store.count_pending, self.key)
         self._backlog = in_backlog(queued, self.digest_threshold, self._backlog)
         if queued == 0:
             return Outcome(Step.IDLE)
-        head = await self._db.call(store.pending, self.key, head_size(queued, self._backlog))
+        head = await self._store.call(Store.pending, self.key, head_size(queued, self._backlog))
         if not head:
             return Outcome(Step.IDLE)
         plan = plan_next(head, queued, self._backlog, self._zone)
@@ -125,7 +125,7 @@ class ChatRelay:
         return await self._deliver(plan)
 
     async def _deliver(self, plan: Plan) -> Outcome:
-        await self._db.call(self._db.store.mark_sending, self.key, plan.ids)
+        await self._store.call(Store.mark_sending, self.key, plan.ids)
         first_message_id: int | None = None
         try:
             for text in plan.texts:
@@ -138,7 +138,7 @@ class ChatRelay:
         return Outcome(Step.SENT)
 
     async def _book_sent(self, plan: Plan, message_id: int) -> None:
-        await self._db.call(self._db.store.mark_sent, self.key, plan.ids, message_id)
+        await self._store.call(Store.mark_sent, self.key, plan.ids, message_id)
         self._failures = 0
         self._metrics.deliveries.labels(chat=self.key, outcome="sent").inc(len(plan.ids))
         now = datetime.now(UTC)
@@ -152,12 +152,12 @@ class ChatRelay:
             )
 
     async def _book_failure(self, plan: Plan, failure: SendFailure, partly_sent: bool) -> Outcome:
-        store, ids = self._db.store, plan.ids
+        ids = plan.ids
         listed = ",".join(map(str, ids))
         if failure.verdict is Verdict.PERMANENT:
             self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(ids))
-            await self._db.call(store.mark_failed, self.key, ids, failure.reason)
-            dropped = await self._db.call(store.fail_pending, self.key, failure.reason)
+            await self._store.call(Store.mark_failed, self.key, ids, failure.reason)
+            dropped = await self._store.call(Store.fail_pending, self.key, failure.reason)
             log.error(
                 "chat %s refused SMS %s for good (%s); %d more queued SMS marked failed too",
                 self.key,
@@ -169,7 +169,7 @@ class ChatRelay:
         maybe = failure.maybe_delivered or partly_sent
         outcome = "uncertain" if maybe else "retried"
         self._metrics.deliveries.labels(chat=self.key, outcome=outcome).inc(len(ids))
-        await self._db.call(store.release, self.key, ids, uncertain=maybe, error=failure.reason)
+        await self._store.call(Store.release, self.key, ids, uncertain=maybe, error=failure.reason)
         if maybe:
             log.warning(
                 "SMS %s to chat %s: %s; Telegram may have shown it, the retry may repeat it",
@@ -200,7 +200,7 @@ class ChatRelay:
             exc_info=error,
         )
         try:
-            requeued = await self._db.call(self._db.store.recover_interrupted, self.key)
+            requeued = await self._store.call(Store.recover_interrupted, self.key)
         except Exception as again:
             log.error("chat %s: could not requeue its send either: %r", self.key, again)
         else:
@@ -232,7 +232,7 @@ class Relay:
     def __init__(
         self,
         *,
-        db: StoreThread,
+        store: AsyncStore,
         chats: Chats,
         zone: ZoneInfo,
         metrics: Metrics,
@@ -243,7 +243,7 @@ class Relay:
             ChatRelay(
                 target,
                 chats.for_target(target),
-                db=db,
+                store=store,
                 zone=zone,
                 stop=self.stop,
                 metrics=metrics,

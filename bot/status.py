@@ -19,7 +19,6 @@ def _now() -> datetime:
 class PollError:
     at: datetime
     message: str
-    code: int | None = None  # the SMSC error code, when SMSC gave one
 
 
 @dataclass
@@ -40,11 +39,9 @@ class BridgeStatus:
         self.last_poll_ok_at = at or _now()
         self.failing_since = None
 
-    def poll_failed(
-        self, message: str, code: int | None = None, at: datetime | None = None
-    ) -> None:
+    def poll_failed(self, message: str, at: datetime | None = None) -> None:
         moment = at or _now()
-        self.last_error = PollError(moment, message, code)
+        self.last_error = PollError(moment, message)
         if self.failing_since is None:
             self.failing_since = moment
 

@@ -18,7 +18,7 @@ from bot.alerts import Alerts, Notify
 from bot.chats import Chats
 from bot.commands import BridgeContext, register
 from bot.config import Settings
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.health import HealthMonitor
 from bot.logs import Redactor
 from bot.metrics import Metrics
@@ -69,14 +69,14 @@ def notify_once_connected(status: BridgeStatus, chats: Chats) -> Notify:
 
 
 def build_parts(
-    settings: Settings, db: StoreThread, health: HealthMonitor, metrics: Metrics
+    settings: Settings, store: AsyncStore, health: HealthMonitor, metrics: Metrics
 ) -> Parts:
     """Every part of the bridge, wired; nothing is started or contacted yet."""
     status = health.status
     application = build_application(settings)
-    chats = Chats(settings.telegram_chat_ids, application.bot, db)
+    chats = Chats(settings.telegram_chat_ids, application.bot, store)
     relay = Relay(
-        db=db,
+        store=store,
         chats=chats,
         zone=settings.display_zone,
         metrics=metrics,
@@ -85,7 +85,7 @@ def build_parts(
     register(
         application,
         BridgeContext(
-            db=db,
+            store=store,
             chats=chats,
             allowed_user_ids=set(settings.telegram_allowed_user_ids),
             zone=settings.display_zone,
@@ -96,7 +96,7 @@ def build_parts(
     alerts = Alerts(status, settings.alert_after, notify_once_connected(status, chats))
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = Poller(
-        db=db,
+        store=store,
         inbox=inbox,
         chats=[target.key for target in settings.telegram_chat_ids],
         interval=settings.smsc_poll_interval,

@@ -56,7 +56,6 @@ class PendingDelivery:
 
     sms: StoredSms
     chat: str
-    attempts: int
     uncertain: int
 
 

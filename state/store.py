@@ -227,13 +227,13 @@ class Store:
         message_id) instead of every delivery ever made.
         """
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS}, d.attempts, d.uncertain FROM deliveries d "
+            f"SELECT {_SMS_COLUMNS}, d.uncertain FROM deliveries d "
             "JOIN messages m ON m.id = d.message_id "
             f"WHERE d.chat = ? AND {OPEN_DELIVERY} AND d.status = ? "
             "ORDER BY d.message_id LIMIT ?",
             (chat, DeliveryStatus.PENDING, limit),
         ).fetchall()
-        return [PendingDelivery(_sms(r[:7]), chat, r[7], r[8]) for r in rows]
+        return [PendingDelivery(_sms(r[:7]), chat, r[7]) for r in rows]
 
     def count_pending(self, chat: str) -> int:
         row = self.conn.execute(

@@ -25,7 +25,7 @@ WHEN = datetime(2026, 11, 27, 13, 5, 3, tzinfo=UTC)
 
 def queued(*texts: str) -> list[PendingDelivery]:
     return [
-        PendingDelivery(StoredSms(n, "79261234567", "79031234567", t, WHEN, None, WHEN), "-1", 0, 0)
+        PendingDelivery(StoredSms(n, "79261234567", "79031234567", t, WHEN, None, WHEN), "-1", 0)
         for n, t in enumerate(texts, start=1)
     ]
 

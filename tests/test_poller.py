@@ -16,7 +16,7 @@ import pytest
 from tenacity import RetryCallState
 
 from bot.alerts import Alerts
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
 from bot.poller import Poller
@@ -35,21 +35,18 @@ CHATS = ["-1001", "-1002"]
 
 
 class Harness:
-    def __init__(self, db: StoreThread, poller: Poller, status: BridgeStatus) -> None:
-        self.db, self.poller, self.status = db, poller, status
+    def __init__(self, store: Store, db: AsyncStore, poller: Poller, status: BridgeStatus) -> None:
+        self.store, self.db, self.poller, self.status = store, db, poller, status
         self.wakes = 0
         self.notices: list[str] = []
-
-    @property
-    def store(self) -> Store:
-        return self.db.store
 
     def pending_ids(self, chat: str = "-1001") -> list[int]:
         return [d.sms.smsc_id for d in self.store.pending(chat, 100000)]
 
 
 def make_harness(path: Path, inbox: Inbox) -> Harness:
-    db = StoreThread(Store.open(path))
+    store = Store.open(path)
+    db = AsyncStore(store)
     status = BridgeStatus()
     holder: list[Harness] = []
 
@@ -60,7 +57,7 @@ def make_harness(path: Path, inbox: Inbox) -> Harness:
         holder[0].wakes += 1
 
     poller = Poller(
-        db=db,
+        store=db,
         inbox=inbox,
         chats=CHATS,
         interval=30,
@@ -71,7 +68,7 @@ def make_harness(path: Path, inbox: Inbox) -> Harness:
         metrics=Metrics(),
         on_new_sms=woken,
     )
-    holder.append(Harness(db, poller, status))
+    holder.append(Harness(store, db, poller, status))
     return holder[0]
 
 
@@ -183,7 +180,7 @@ def test_transient_errors_back_off_never_faster_than_the_interval(harness: Harne
 async def test_alerts_once_on_auth_error_and_once_on_recovery(harness: Harness) -> None:
     alerts = harness.poller._alerts
     for _ in range(3):
-        harness.status.poll_failed("SMSC error 2", 2)
+        harness.status.poll_failed("SMSC error 2")
         alerts.polling_failed(SmscApiError(2, "authorise error"))
     await asyncio.sleep(0)
     assert len(harness.notices) == 1 and "refused the credentials" in harness.notices[0]

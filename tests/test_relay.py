@@ -15,7 +15,7 @@ from telegram.ext import ExtBot
 
 from bot.chats import Chats
 from bot.config import ChatTarget
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.metrics import Metrics
 from bot.relay import Relay
 from state import IncomingSms, Store
@@ -59,11 +59,11 @@ def _now() -> datetime:
 @pytest.fixture
 async def rig(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
     store = Store.open(tmp_path / "bridge.db")
-    db = StoreThread(store)
+    db = AsyncStore(store)
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
     await bot.initialize()
     chats = Chats([ChatTarget(GROUP), ChatTarget(PRIVATE)], bot, db, spacing=SPACING)
-    relay = Relay(db=db, chats=chats, zone=MOSCOW, metrics=Metrics(), digest_threshold=5)
+    relay = Relay(store=db, chats=chats, zone=MOSCOW, metrics=Metrics(), digest_threshold=5)
     task = asyncio.create_task(relay.run())
     yield Rig(store, chats, relay, telegram)
     relay.stop.set()

@@ -10,7 +10,7 @@ from telegram.ext import CommandHandler
 
 from bot.commands import COMMANDS
 from bot.config import Settings
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.health import HealthMonitor, HealthRules
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
@@ -19,8 +19,8 @@ from state import Store
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[StoreThread]:
-    thread = StoreThread(Store.open(tmp_path / "bridge.db"))
+def store(tmp_path: Path) -> Iterator[AsyncStore]:
+    thread = AsyncStore(Store.open(tmp_path / "bridge.db"))
     yield thread
     thread.close()
 
@@ -36,15 +36,15 @@ def settings(**values: str) -> Settings:
     )
 
 
-def build(db: StoreThread, **values: str) -> Parts:
+def build(store: AsyncStore, **values: str) -> Parts:
     health = HealthMonitor(BridgeStatus(), HealthRules(30, 300))
-    return build_parts(settings(**values), db, health, Metrics())
+    return build_parts(settings(**values), store, health, Metrics())
 
 
 def test_each_target_has_a_relay_and_topics_of_one_chat_share_its_gateway(
-    db: StoreThread,
+    store: AsyncStore,
 ) -> None:
-    parts = build(db)
+    parts = build(store)
     keys = [relay.key for relay in parts.relay.relays]
     assert keys == ["-1001", "-1002:5", "-1002:6", "4040"]
     gateways = {t.key: parts.chats.for_target(t) for t in parts.chats.targets}
@@ -52,8 +52,8 @@ def test_each_target_has_a_relay_and_topics_of_one_chat_share_its_gateway(
     assert len({id(g) for g in gateways.values()}) == 3
 
 
-def test_every_registered_command_is_handled(db: StoreThread) -> None:
-    parts = build(db)
+def test_every_registered_command_is_handled(store: AsyncStore) -> None:
+    parts = build(store)
     handled = {
         name
         for handlers in parts.application.handlers.values()
@@ -64,13 +64,13 @@ def test_every_registered_command_is_handled(db: StoreThread) -> None:
     assert handled == {command.name for command in COMMANDS}
 
 
-def test_a_new_sms_wakes_every_relay(db: StoreThread) -> None:
-    parts = build(db)
+def test_a_new_sms_wakes_every_relay(store: AsyncStore) -> None:
+    parts = build(store)
     assert not any(relay.wake.is_set() for relay in parts.relay.relays)
     parts.poller._on_new_sms()
     assert all(relay.wake.is_set() for relay in parts.relay.relays)
 
 
-def test_the_digest_threshold_reaches_every_relay(db: StoreThread) -> None:
-    parts = build(db, relay_digest_threshold="7")
+def test_the_digest_threshold_reaches_every_relay(store: AsyncStore) -> None:
+    parts = build(store, relay_digest_threshold="7")
     assert {relay.digest_threshold for relay in parts.relay.relays} == {7}

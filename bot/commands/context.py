@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.chats import Chats
 from bot.commands.registry import Access, ChatCommand
-from bot.database import StoreThread
+from bot.database import AsyncStore
 from bot.health import HealthMonitor
 from bot.logs import Redactor
 
@@ -19,7 +19,7 @@ BOT_DATA_KEY = "bridge"
 
 @dataclass
 class BridgeContext:
-    db: StoreThread
+    store: AsyncStore
     chats: Chats
     allowed_user_ids: set[int]
     zone: ZoneInfo

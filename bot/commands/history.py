@@ -6,7 +6,6 @@ raise `UsageError` with a reason, which the guard turns into the command's usage
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,10 +15,11 @@ from telegram.ext import ContextTypes
 from bot.commands.answers import send_answer
 from bot.commands.context import bridge_of
 from bot.commands.registry import ChatCommand, UsageError
+from bot.numbers import ascii_int
 from bot.windows import WINDOW_FORMS, Window, WindowError, parse_window, split_trailing_window
+from state import Store
 from state.phones import looks_like_phone
 
-_ASCII_NUMBER = re.compile(r"[0-9]{1,6}")  # str.isdigit() also accepts "²", which int() refuses
 LAST_DEFAULT = 10
 LAST_MAX = 100
 ANSWER_ROWS = 2000  # most SMS one answer carries; more are counted and the user told
@@ -35,9 +35,10 @@ def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
 def parse_last_count(args: list[str]) -> int:
     if not args:
         return LAST_DEFAULT
-    if len(args) > 1 or not _ASCII_NUMBER.fullmatch(args[0]) or not 1 <= int(args[0]) <= LAST_MAX:
+    count = ascii_int(args[0], max_digits=6) if len(args) == 1 else None
+    if count is None or not 1 <= count <= LAST_MAX:
         raise UsageError()
-    return int(args[0])
+    return count
 
 
 def parse_history_args(args: list[str], now: datetime, zone: ZoneInfo) -> Window:
@@ -78,7 +79,7 @@ async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """The last N SMS."""
     bridge = bridge_of(context)
     count = parse_last_count(_args(context))
-    page = await bridge.db.call(bridge.db.store.last, count)
+    page = await bridge.store.call(Store.last, count)
     await send_answer(update, context, f"The last {count} SMS (times in {bridge.zone.key})", page)
 
 
@@ -86,7 +87,7 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """SMS received within a window."""
     bridge = bridge_of(context)
     window = parse_history_args(_args(context), datetime.now(UTC), bridge.zone)
-    page = await bridge.db.call(bridge.db.store.between, window.start, window.end, ANSWER_ROWS)
+    page = await bridge.store.call(Store.between, window.start, window.end, ANSWER_ROWS)
     await send_answer(update, context, _title("SMS", window, bridge.zone), page)
 
 
@@ -95,7 +96,7 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     bridge = bridge_of(context)
     text, window = parse_search_args(_args(context), datetime.now(UTC), bridge.zone)
     start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.db.call(bridge.db.store.search, text, start, end, ANSWER_ROWS)
+    page = await bridge.store.call(Store.search, text, start, end, ANSWER_ROWS)
     await send_answer(
         update, context, _title(f"SMS containing “{text}”", window, bridge.zone), page
     )
@@ -106,7 +107,7 @@ async def from_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     bridge = bridge_of(context)
     sender, window = parse_from_args(_args(context), datetime.now(UTC), bridge.zone)
     start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.db.call(bridge.db.store.from_sender, sender, start, end, ANSWER_ROWS)
+    page = await bridge.store.call(Store.from_sender, sender, start, end, ANSWER_ROWS)
     await send_answer(update, context, _title(f"SMS from {sender}", window, bridge.zone), page)
 
 

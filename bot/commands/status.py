@@ -13,6 +13,7 @@ from bot.commands.context import BridgeContext, bridge_of
 from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
 from bot.formatting import escape, format_time
+from state import Store
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,10 +24,9 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def render_status(bridge: BridgeContext) -> str:
     now = datetime.now(UTC)
     status = bridge.health.status
-    store = bridge.db.store
-    stored = await bridge.db.call(store.count_messages)
+    stored = await bridge.store.call(Store.count_messages)
     targets = {target.key: target for target in bridge.chats.targets}
-    queues = await bridge.db.call(store.queues, list(targets))
+    queues = await bridge.store.call(Store.queues, list(targets))
     uptime = short_duration((now - status.started_at).total_seconds())
     lines = [f"<b>sms-bridge {escape(__version__)}</b>, up {uptime}"]
     if status.last_poll_ok_at is None:

@@ -16,23 +16,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.numbers import ascii_int
 from bot.smsc.errors import SmscApiError, SmscGarbageReply
 from state import IncomingSms
 
 SMSC_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
 _TEXT_ERROR = re.compile(r"^\s*ERROR\s*=\s*(\d+)\s*(?:\((.*)\))?", re.IGNORECASE)
 _PREVIEW = 80
+
+
 # SMSC's numbers (IDs, error codes) sometimes arrive as text. Only ASCII digits make one:
 # str.isdigit() accepts "²", which int() refuses, and int() itself reads "٣" and "1_0".
 # At most 19 digits, so that no huge string reaches int().
-_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
-
-
-def _ascii_int(text: str) -> int | None:
-    """`text` as a number when it is nothing but ASCII digits, else None."""
-    return int(text) if _ASCII_DIGITS.fullmatch(text) else None
-
-
 @dataclass
 class InboxReply:
     """The usable records of one reply, and notes on what was wrong with the rest."""
@@ -72,7 +67,7 @@ def _record_id(item: dict[str, Any]) -> int | None:
     if isinstance(raw, int):
         value: int | None = raw
     elif isinstance(raw, str):
-        value = _ascii_int(raw.strip())
+        value = ascii_int(raw.strip())
     else:
         return None
     return value if value is not None and 0 < value < 2**63 else None
@@ -131,7 +126,7 @@ def _raise_if_error(payload: Any) -> None:
         description = str(payload.get("error", "no description"))
         if isinstance(code, int) and not isinstance(code, bool):
             raise SmscApiError(code, description)
-        number = _ascii_int(code.strip().removeprefix("-")) if isinstance(code, str) else None
+        number = ascii_int(code.strip().removeprefix("-")) if isinstance(code, str) else None
         if number is not None:  # "-2" as well as "2": fmt=1 writes codes negative
             raise SmscApiError(number, description)
         preview = _preview(json.dumps(payload))
