@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run check-config test lint bench bench-smoke clean
+.PHONY: run check-config test lint bench bench-smoke messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ bench: $(STAMP)
 ## bench-smoke: every benchmark at a small size (CI runs this)
 bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks.run --smoke
+
+## messages: extract the bot's texts and merge them into the Russian catalogue to translate
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract --no-location --sort-output -k N_ -k ngettext:1,2 \
+		-o bot/locale/messages.pot bot
+	$(BIN)/pybabel -q update --no-fuzzy-matching -i bot/locale/messages.pot \
+		-d bot/locale -D messages
+	@rm bot/locale/messages.pot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

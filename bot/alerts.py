@@ -4,8 +4,12 @@ An on-call group must learn that the bridge is blind, but a failing poll every 3
 must not become a message every 30 seconds. The rule: one alert at once when the error's
 policy says `tell_chats` (an operator has to act: SMSC refused the credentials, say), or
 when polling has failed for longer than ALERT_AFTER seconds; one message when a poll
-succeeds again; nothing in between. Which errors are urgent is the inbox's knowledge (its
-`ErrorPolicy`), never an error number tested here.
+succeeds again, as a reply to the alert; nothing in between. Which errors are urgent is
+the inbox's knowledge (its `ErrorPolicy`), never an error number tested here.
+
+An alert leads with the impact a reader acts on (since when no SMS come in), then that
+nothing is lost (SMSC keeps SMS for 7 days), then the details for the admin. When one chat
+refuses the bot for good, the other chats are told once, so nobody counts on it.
 """
 
 from __future__ import annotations
@@ -13,65 +17,142 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.clock import moment_in_zone
+from bot.durations import minutes_in_words
+from bot.formatting import escape
+from bot.i18n import _
 from bot.inbox import InboxError
 from bot.status import BridgeStatus
 
 log = logging.getLogger(__name__)
 
-Notify = Callable[[str], Coroutine[Any, Any, None]]
+# Posts a notice to the chats (all but `skip`), replying to `reply_to`'s message in each;
+# returns the message ID it got in each chat, by target key.
+Notify = Callable[..., Coroutine[Any, Any, dict[str, int]]]
 
 
-def _minutes(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+def _alert(impact: str, detail: str) -> str:
+    """Impact first (bold), then that nothing is lost, then the admin's details."""
+    nothing_lost = _(
+        "Nothing is lost: SMSC keeps SMS for 7 days, and they come here once it answers again."
+    )
+    admin = _("For the admin: {detail}").format(detail=detail)
+    return f"⚠️ <b>{escape(impact)}</b>\n{escape(nothing_lost)}\n<i>{escape(admin)}</i>"
+
+
+def urgent_alert(since: str, notice: str) -> str:
+    """SMSC refuses the bridge (its policy says the chats must hear it at once)."""
+    cause = _("SMSC refuses the bridge")
+    return _alert(_("No new SMS since {since}: {cause}.").format(since=since, cause=cause), notice)
+
+
+def outage_alert(since: str, failed_for: float, detail: str) -> str:
+    """Polling has failed for longer than ALERT_AFTER."""
+    cause = _("SMSC has not answered for {minutes}").format(minutes=minutes_in_words(failed_for))
+    return _alert(_("No new SMS since {since}: {cause}.").format(since=since, cause=cause), detail)
+
+
+def recovered_text(failed_for: float) -> str:
+    text = _("SMS come in again, after {minutes}; those received meanwhile follow.")
+    return "✅ " + escape(text.format(minutes=minutes_in_words(failed_for)))
+
+
+def refusing_chat_text(name: str, reason: str, key: str) -> str:
+    """Told to the other chats when one refuses the bot for good."""
+    impact = _("The bot can no longer write in “{chat}” ({reason}).").format(
+        chat=name, reason=reason
+    )
+    kept = _("Its SMS are kept; they reach it once the bot is back.")
+    admin = _(
+        "For the admin: add the bot to that chat again, then run "
+        "sms-bridge retry-failed --chat {key}"
+    ).format(key=key)
+    return f"⛔ <b>{escape(impact)}</b>\n{escape(kept)}\n<i>{escape(admin)}</i>"
 
 
 class Alerts:
-    """Decides when the chats hear about polling trouble; `notify` does the sending."""
+    """Decides when the chats hear about trouble; `notify` does the sending."""
 
-    def __init__(self, status: BridgeStatus, alert_after: float, notify: Notify) -> None:
+    def __init__(
+        self, status: BridgeStatus, alert_after: float, notify: Notify, zone: ZoneInfo
+    ) -> None:
         self._status = status
         self._alert_after = alert_after
         self._notify = notify
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.alerting = False
+        self._zone = zone
+        self._tasks: set[asyncio.Task[dict[str, int]]] = set()
+        self._alert: asyncio.Task[dict[str, int]] | None = None  # the alert now standing
+        self._chats_told_refusing: set[str] = set()
+
+    @property
+    def alerting(self) -> bool:
+        return self._alert is not None
 
     def polling_failed(self, error: BaseException) -> None:
         if self.alerting:
             return
+        now = datetime.now(UTC)
+        since = moment_in_zone(self._status.failing_since or now, self._zone, now)
         if isinstance(error, InboxError) and error.policy.tell_chats:
-            text = f"⚠️ {error.policy.notice}"
+            text = urgent_alert(since, _(error.policy.notice))
         elif self._status.failing_for() > self._alert_after:
-            text = (
-                f"⚠️ No SMS fetched for {_minutes(self._status.failing_for())}: {error}. "
-                "SMSC keeps incoming SMS for 7 days; they will be relayed once polling "
-                "works again."
-            )
+            text = outage_alert(since, self._status.failing_for(), str(error))
         else:
             return
-        self.alerting = True
         log.error("alerting the chats: %s", text)
-        self._send(text)
+        self._alert = self._send(text)
 
     def polling_recovered(self, failed_for: float) -> None:
-        if not self.alerting:
+        alert, self._alert = self._alert, None
+        if alert is None:
             return
-        self.alerting = False
-        text = (
-            f"✅ SMSC polling works again after {_minutes(failed_for)}. "
-            "SMS received meanwhile are being relayed."
-        )
+        text = recovered_text(failed_for)
         log.info("telling the chats: %s", text)
-        self._send(text)
+        self._send(text, answering=alert)
+
+    def chat_refused(self, key: str, name: str, reason: str) -> None:
+        """A chat refuses the bot for good: the other chats hear it once."""
+        if key in self._chats_told_refusing:
+            return
+        self._chats_told_refusing.add(key)
+        text = refusing_chat_text(name, reason, key)
+        log.warning("telling the other chats that chat %s refuses: %s", key, reason)
+        self._send(text, skip=key)
+
+    def chat_delivers(self, key: str) -> None:
+        """A chat took a message again: a later refusal is news again."""
+        self._chats_told_refusing.discard(key)
+
+    async def flush(self) -> None:
+        """Wait until every notice in flight has gone out (or failed)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
 
     def cancel_pending(self) -> None:
         """At shutdown: drop alerts still waiting for Telegram (they are in the log)."""
         for task in list(self._tasks):
             task.cancel()
 
-    def _send(self, text: str) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._notify(text))
+    def _send(
+        self,
+        text: str,
+        *,
+        answering: asyncio.Task[dict[str, int]] | None = None,
+        skip: str | None = None,
+    ) -> asyncio.Task[dict[str, int]]:
+        async def send() -> dict[str, int]:
+            reply_to: dict[str, int] = {}
+            if answering is not None:  # the recovery quotes the alert, once that went out
+                await asyncio.wait({answering})
+                if not answering.cancelled() and answering.exception() is None:
+                    reply_to = answering.result()
+            return await self._notify(text, reply_to=reply_to, skip=skip)
+
+        task = asyncio.get_running_loop().create_task(send())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task

@@ -144,7 +144,7 @@ class Bridge:
         """Connect, then relay; chat commands start beside the relay, not before it."""
         status = self.health.status
         try:
-            await connect(parts.application, status)
+            await connect(parts.application)
         except InvalidToken:
             log.critical("Telegram rejected TELEGRAM_BOT_TOKEN; fix it and start again")
             self.exit_code = 1
@@ -152,8 +152,8 @@ class Bridge:
             return
         await parts.application.start()
         status.telegram_connected.set()
-        status.telegram_error = None
         log.info("connected to Telegram as @%s", parts.application.bot.username)
+        await parts.chats.load_titles()
         commands = asyncio.create_task(serve_commands(parts.application), name="commands")
         try:
             await parts.relay.run()

@@ -62,6 +62,16 @@ class Chats:
             if moved_to is not None:
                 gateway.chat_id = moved_to
 
+    async def load_titles(self) -> None:
+        """Ask Telegram each configured chat's name, for /status and notices; best effort."""
+        for gateway in self._configured.values():
+            try:
+                chat = await self._bot.get_chat(gateway.chat_id)
+            except Exception as error:  # a name is a nicety: the ID stands in for it
+                log.info("could not read the name of chat %d: %r", gateway.chat_id, error)
+                continue
+            gateway.title = chat.title or chat.username or chat.first_name
+
     def for_target(self, target: ChatTarget) -> ChatGateway:
         return self._configured[target.chat_id]
 
@@ -79,12 +89,27 @@ class Chats:
         self._others[chat_id] = made = self._new_gateway(chat_id)
         return made
 
-    async def broadcast(self, text: str) -> None:
-        """Post a notice (not an SMS) to every target; best effort, failures logged."""
+    async def broadcast(
+        self, text: str, *, reply_to: dict[str, int] | None = None, skip: str | None = None
+    ) -> dict[str, int]:
+        """Post a notice (HTML, not an SMS) to every target but `skip`; best effort.
+
+        `reply_to` names, by target key, a message to quote (the alert a recovery answers).
+        Returns the ID of the notice in each target it reached.
+        """
+        posted: dict[str, int] = {}
         for target in self.targets:
+            if target.key == skip:
+                continue
             try:
-                await self.for_target(target).send_text(
-                    text, topic_id=target.topic_id, html=False, retry=True
+                message = await self.for_target(target).send_text(
+                    text,
+                    topic_id=target.topic_id,
+                    reply_to=(reply_to or {}).get(target.key),
+                    retry=True,
                 )
             except WriteFailed as error:
                 log.error("could not post a notice to chat %s: %s", target.key, error)
+            else:
+                posted[target.key] = message.message_id
+        return posted

@@ -11,6 +11,7 @@ import click
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
+from bot.i18n import set_language
 from bot.lock import AlreadyRunning
 from bot.logs import setup_logging
 from state import SchemaTooNew
@@ -40,6 +41,7 @@ def run() -> None:
 
     settings = _settings()
     setup_logging(settings.log_level, settings.secrets)
+    set_language(settings.ui_language)
     for note in settings.warnings():
         log.warning("%s", note)
     try:

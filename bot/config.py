@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_FILE = ".env"
@@ -78,6 +85,7 @@ class Settings(BaseSettings):
     smsc_timezone: str = "Europe/Moscow"
 
     display_timezone: str | None = None
+    ui_language: Literal["en", "ru"] = "en"
     database_path: Path = Path("data/bridge.db")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -106,10 +114,12 @@ class Settings(BaseSettings):
     def _parse_user_ids(cls, value: Any) -> Any:
         return _split_commas(value)
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "ui_language", mode="before")
     @classmethod
-    def _upper_level(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
+    def _any_case(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @field_validator("telegram_base_url", "smsc_base_url")
     @classmethod

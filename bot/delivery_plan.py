@@ -13,21 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from bot.formatting import (
-    DIGEST_HEADER_RESERVE,
-    ENTRY_SEPARATOR,
-    digest_header,
-    entry_atoms,
-    pack_entries,
-    render_sms,
-)
+from bot.formatting import ENTRY_SEPARATOR, pack_entries
+from bot.sms_view import Look, digest_header, entry_atoms, render_sms
 from state import PendingDelivery
 
 GROUP_PER_MINUTE = 20  # Telegram: messages a minute into one group
 PRIVATE_PER_MINUTE = 60  # Telegram: about one message a second into one chat
 DIGEST_HEAD = 200  # SMS considered for one digest message (far more than fit)
+DIGEST_HEADER_RESERVE = 200  # room kept in each digest message for digest_header()
 
 
 def default_digest_threshold(chat_id: int) -> int:
@@ -59,15 +53,22 @@ class Plan:
         return [delivery.sms.smsc_id for delivery in self.deliveries]
 
 
-def plan_next(head: Sequence[PendingDelivery], queued: int, backlog: bool, zone: ZoneInfo) -> Plan:
+def _alone(delivery: PendingDelivery, look: Look) -> Plan:
+    """One SMS as its own message(s); a resend after an uncertain send says so."""
+    texts = render_sms(delivery.sms, look, repeat=delivery.uncertain > 0)
+    return Plan((delivery,), tuple(texts))
+
+
+def plan_next(head: Sequence[PendingDelivery], queued: int, backlog: bool, look: Look) -> Plan:
     """One SMS as its own message, or, in a backlog, as many whole SMS as one digest holds."""
     if not backlog or len(head) == 1:
-        return Plan((head[0],), tuple(render_sms(head[0].sms, zone)))
-    first = pack_entries([entry_atoms(d.sms, zone) for d in head], reserve=DIGEST_HEADER_RESERVE)[0]
+        return _alone(head[0], look)
+    entries = [entry_atoms(d.sms, look, note=" ↻" if d.uncertain else "") for d in head]
+    first = pack_entries(entries, reserve=DIGEST_HEADER_RESERVE)[0]
     members = tuple(head[index] for index in first.entries)
     if len(members) == 1:  # one SMS filling a message alone: send it the usual way
-        return Plan(members, tuple(render_sms(members[0].sms, zone)))
+        return _alone(members[0], look)
     header = digest_header(
-        members[0].sms, members[-1].sms, len(members), queued - len(members), zone
+        members[0].sms, members[-1].sms, len(members), queued - len(members), look
     )
     return Plan(members, (header + ENTRY_SEPARATOR + first.html,))

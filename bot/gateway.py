@@ -25,7 +25,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, ReplyParameters
+from telegram import (
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
@@ -66,6 +73,7 @@ class ChatGateway:
     ) -> None:
         self.configured_id = chat_id
         self.chat_id = moved_to if moved_to is not None else chat_id
+        self.title: str | None = None  # the chat's name, once Telegram told us
         self.last_error: str | None = None
         self._bot = bot
         self._spacing = spacing
@@ -86,7 +94,7 @@ class ChatGateway:
         topic_id: int | None = None,
         html: bool = True,
         reply_to: int | None = None,
-        markup: InlineKeyboardMarkup | None = None,
+        markup: InlineKeyboardMarkup | ForceReply | None = None,
         silent: bool = False,
         retry: bool = False,
     ) -> Message:

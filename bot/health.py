@@ -19,6 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
 
+from bot.i18n import _, in_language
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
 
@@ -45,14 +46,20 @@ def health_problems(
     last_ok = status.last_poll_ok_at or status.started_at
     silence = (now - last_ok).total_seconds()
     if silence > rules.max_poll_silence:
-        what = "no successful SMSC poll" if status.last_poll_ok_at else "no SMSC poll succeeded yet"
+        what = (
+            _("no successful SMSC poll for {seconds} s")
+            if status.last_poll_ok_at
+            else _("no SMSC poll succeeded yet, for {seconds} s")
+        ).format(seconds=f"{silence:.0f}")
         detail = f": {status.last_error.message}" if status.last_error else ""
-        problems.append(f"{what} for {silence:.0f} s{detail}")
+        problems.append(what + detail)
     if oldest_pending is not None:
         waited = (now - oldest_pending).total_seconds()
         if waited > rules.alert_after:
             problems.append(
-                f"a delivery has waited {waited:.0f} s (ALERT_AFTER={rules.alert_after:g})"
+                _("a delivery has waited {seconds} s (ALERT_AFTER={limit})").format(
+                    seconds=f"{waited:.0f}", limit=f"{rules.alert_after:g}"
+                )
             )
     return problems
 
@@ -124,7 +131,8 @@ class HealthServer:
         if path == "/metrics":
             return self._metrics_app(environ, start_response)  # type: ignore[no-any-return]
         if path == "/healthz":
-            problems = self._problems()
+            with in_language("en"):  # for watchdogs and admins, not chat members
+                problems = self._problems()
             body = json.dumps(
                 {
                     "status": "ok" if not problems else "unhealthy",

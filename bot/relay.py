@@ -22,6 +22,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.chats import Chats
@@ -36,6 +37,7 @@ from bot.delivery_plan import (
 )
 from bot.gateway import ChatGateway, WriteFailed
 from bot.metrics import Metrics
+from bot.sms_view import Look
 from bot.telegram_errors import SendFailure, Verdict
 from state import Store
 
@@ -66,6 +68,14 @@ class Outcome:
     pause: float = 0.0
 
 
+class DeliveryEvents(Protocol):
+    """Who hears that a chat refuses the bot for good, or takes messages again."""
+
+    def chat_refused(self, key: str, name: str, reason: str) -> None: ...
+
+    def chat_delivers(self, key: str) -> None: ...
+
+
 class ChatRelay:
     """Sends one target's pending deliveries in order, forever, until `stop` is set."""
 
@@ -78,6 +88,7 @@ class ChatRelay:
         zone: ZoneInfo,
         stop: asyncio.Event,
         metrics: Metrics,
+        events: DeliveryEvents,
         digest_threshold: int | None = None,
     ) -> None:
         self.target = target
@@ -93,6 +104,7 @@ class ChatRelay:
         self._zone = zone
         self._stop = stop
         self._metrics = metrics
+        self._events = events
         self._backlog = False
         self._failures = 0  # network failures in a row, for the backoff
 
@@ -118,7 +130,9 @@ class ChatRelay:
         head = await self._store.call(Store.pending, self.key, head_size(queued, self._backlog))
         if not head:
             return Outcome(Step.IDLE)
-        plan = plan_next(head, queued, self._backlog, self._zone)
+        several = await self._store.call(Store.receiving_numbers) > 1
+        look = Look(self._zone, datetime.now(UTC), several_numbers=several)
+        plan = plan_next(head, queued, self._backlog, look)
         await self._sleep(self._gateway.wait_needed())
         if self._stop.is_set():
             return Outcome(Step.IDLE)
@@ -140,6 +154,7 @@ class ChatRelay:
     async def _book_sent(self, plan: Plan, message_id: int) -> None:
         await self._store.call(Store.mark_sent, self.key, plan.ids, message_id)
         self._failures = 0
+        self._events.chat_delivers(self.key)
         self._metrics.deliveries.labels(chat=self.key, outcome="sent").inc(len(plan.ids))
         now = datetime.now(UTC)
         for delivery in plan.deliveries:
@@ -165,6 +180,8 @@ class ChatRelay:
                 failure.reason,
                 dropped,
             )
+            name = self._gateway.title or self.key
+            self._events.chat_refused(self.key, name, failure.reason)
             return Outcome(Step.REFUSED)
         maybe = failure.maybe_delivered or partly_sent
         outcome = "uncertain" if maybe else "retried"
@@ -236,6 +253,7 @@ class Relay:
         chats: Chats,
         zone: ZoneInfo,
         metrics: Metrics,
+        events: DeliveryEvents,
         digest_threshold: int | None = None,
     ) -> None:
         self.stop = asyncio.Event()
@@ -247,6 +265,7 @@ class Relay:
                 zone=zone,
                 stop=self.stop,
                 metrics=metrics,
+                events=events,
                 digest_threshold=digest_threshold,
             )
             for target in chats.targets

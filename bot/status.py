@@ -29,7 +29,6 @@ class BridgeStatus:
     failing_since: datetime | None = None  # start of the current run of failed polls
     sms_fetched: int = 0
     telegram_connected: asyncio.Event = field(default_factory=asyncio.Event)
-    telegram_error: str | None = None
 
     @property
     def telegram_ready(self) -> bool:

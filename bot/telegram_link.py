@@ -23,7 +23,7 @@ from tenacity import (
 )
 
 from bot.commands import bot_commands
-from bot.status import BridgeStatus
+from bot.i18n import current_language
 
 log = logging.getLogger("bot.app")
 
@@ -31,12 +31,11 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES = [Update.MESSAGE]
 
 
-async def connect(application: AnyApplication, status: BridgeStatus) -> None:
+async def connect(application: AnyApplication) -> None:
     """getMe until the Bot API answers; raises InvalidToken if it rejects the token."""
 
     def report(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        status.telegram_error = str(error)
         log.warning("Telegram not reachable (%s); retrying in %.0f s", error, state.upcoming_sleep)
 
     async for attempt in AsyncRetrying(
@@ -71,7 +70,9 @@ async def serve_commands(application: AnyApplication) -> None:
                 allowed_updates=ALLOWED_UPDATES, error_callback=_polling_error
             )
     try:  # the command menu is a nicety; a server without setMyCommands is fine
-        await application.bot.set_my_commands(bot_commands())
+        await application.bot.set_my_commands(bot_commands(current_language()))
+        # Russian-language apps show Russian whatever UI_LANGUAGE is.
+        await application.bot.set_my_commands(bot_commands("ru"), language_code="ru")
     except Exception as error:
         log.warning("could not set the command menu: %r", error)
     log.info("answering chat commands")

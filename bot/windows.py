@@ -1,8 +1,14 @@
-"""Time windows typed in chat commands (`2h`, `yesterday`, `2026-11-01 2026-11-07`...).
+"""Time windows typed in chat commands: `2h`, `yesterday`, `23:00`, `28.11`, `28.11–30.11`...
 
 Pure functions: the caller passes "now" and the display zone, so every case is testable
-without a clock. Calendar words and dates are read in the display zone; the window itself
-is returned in UTC, half-open: [start, end).
+without a clock. Calendar words, dates and times are read in the display zone; the window
+itself is returned in UTC, half-open: [start, end).
+
+Dates are accepted the way answers write them (`28.11.2026`, or `28.11` for the most
+recent 28 November) as well as ISO (`2026-11-28`); a range joins two of them with a space,
+a dash or `..`. `HH:MM` means its most recent occurrence: at 03:10, `23:00` is since
+23:00 yesterday. Russian words are understood whatever the interface language
+(`сегодня`, `вчера`, `30м`, `2ч`, `7д`, `1н`).
 """
 
 from __future__ import annotations
@@ -12,18 +18,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-WINDOW_FORMS = "30m, 2h, 1d, 7d, today, yesterday, HH:MM, YYYY-MM-DD or YYYY-MM-DD YYYY-MM-DD"
+from bot.clock import clock, day, span
+from bot.i18n import N_, _, ngettext
+
+# For /help: every form, in the interface language.
+WINDOW_FORMS = N_("30m, 2h, 7d, today, yesterday, 23:00, 28.11, 28.11–30.11")
 MAX_SPAN = timedelta(days=3660)  # ten years: longer than anything SMSC or a user keeps
 
-_DURATION = re.compile(r"^(\d{1,6})\s*(m|min|h|d|w)$", re.IGNORECASE)
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_UNIT_NAMES = {"m": "minute", "min": "minute", "h": "hour", "d": "day", "w": "week"}
+_DURATION = re.compile(r"^(\d{1,6})\s*(m|min|h|d|w|м|мин|ч|д|н|нед)$", re.IGNORECASE)
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$", re.ASCII)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_DOTTED_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2}))?$", re.ASCII)
+_DOTTED_RANGE = re.compile(r"^(\d{1,2}\.\d{1,2}(?:\.\d{2,4})?)-(\d{1,2}\.\d{1,2}(?:\.\d{2,4})?)$")
+_RANGE_SEPARATORS = ("..", "–", "—", " - ", " ")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_UNITS = {"m": "m", "min": "m", "м": "m", "мин": "m", "h": "h", "ч": "h"}
+_UNITS |= {"d": "d", "д": "d", "w": "w", "н": "w", "нед": "w"}
+_TODAY = {"today", "сегодня"}
+_YESTERDAY = {"yesterday", "вчера"}
 
 
 class WindowError(ValueError):
-    """The text is not a window; the message says why, for the user."""
+    """The text is not a window; the message says why, in one line, for the user."""
 
 
 @dataclass(frozen=True)
@@ -34,65 +50,119 @@ class Window:
     zone: ZoneInfo
 
     def label(self) -> str:
-        """The window as replies state it: words, local bounds, and the zone."""
-        start = self.start.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
-        end = self.end.astimezone(self.zone).strftime("%d.%m.%Y %H:%M")
-        return f"{self.description}: {start} – {end} ({self.zone.key})"
+        """The window as answers state it: words, then local bounds with the zone."""
+        return f"{self.description} ({span(self.start, self.end, self.zone)})"
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+def _midnight(day_: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day_, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def _parse_date(text: str) -> date:
-    if not _DATE.match(text):
-        raise WindowError(f"{text!r} is not a date like 2026-11-27")
+def _the_last(amount: int, unit: str) -> str:
+    if unit == "m":
+        return ngettext("the last {n} minute", "the last {n} minutes", amount).format(n=amount)
+    if unit == "h":
+        return ngettext("the last {n} hour", "the last {n} hours", amount).format(n=amount)
+    if unit == "d":
+        return ngettext("the last {n} day", "the last {n} days", amount).format(n=amount)
+    return ngettext("the last {n} week", "the last {n} weeks", amount).format(n=amount)
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """`2026-11-28`, `28.11.2026`, `28.11.26`, or `28.11` (its most recent occurrence).
+
+    None when the text is not shaped like a date; WindowError when it is, but no real day.
+    """
+    yearless = False
+    if iso := _ISO_DATE.match(text):
+        year, month, day_ = (int(g) for g in iso.groups())
+    elif dotted := _DOTTED_DATE.match(text):
+        day_, month, written = int(dotted.group(1)), int(dotted.group(2)), dotted.group(3)
+        yearless = written is None
+        year = today.year if written is None else int(written) + (2000 if len(written) == 2 else 0)
+    else:
+        return None
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise WindowError(f"{text!r} is not a real date") from None
+        found = date(year, month, day_)
+        if yearless and found > today:
+            found = found.replace(year=year - 1)  # "28.11" on 1 March: last November
+    except ValueError:  # 31.02, or 29.02 of a year that has none
+        raise WindowError(_("“{text}” is not a real date").format(text=text)) from None
+    return found
+
+
+def _days(first: date, last: date, zone: ZoneInfo, description: str) -> Window:
+    if last < first:
+        raise WindowError(
+            _("{last} is before {first}").format(
+                last=last.strftime("%d.%m.%Y"), first=first.strftime("%d.%m.%Y")
+            )
+        )
+    return Window(
+        _midnight(first, zone), _midnight(last + timedelta(days=1), zone), description, zone
+    )
+
+
+def _range(text: str, today: date, zone: ZoneInfo) -> Window | None:
+    """Two dates joined by a space, a dash or `..`; None when the text is not a range."""
+    pairs = [text.split(sep, 1) for sep in _RANGE_SEPARATORS if sep in text]
+    if match := _DOTTED_RANGE.match(text):
+        pairs.append([match.group(1), match.group(2)])
+    for left, right in pairs:
+        first, last = parse_date(left.strip(), today), parse_date(right.strip(), today)
+        if first is not None and last is not None:
+            if last < first and right.count(".") == 1:  # "28.12–03.01": across New Year
+                last = last.replace(year=last.year + 1)
+            description = _("{first} to {last}").format(
+                first=first.strftime("%d.%m.%Y"), last=last.strftime("%d.%m.%Y")
+            )
+            return _days(first, last, zone, description)
+    return None
+
+
+def _duration(amount: int, unit: str, word: str, now: datetime, zone: ZoneInfo) -> Window:
+    if amount == 0:
+        raise WindowError(_("a window must be longer than zero"))
+    length = timedelta(seconds=amount * _UNIT_SECONDS[unit])
+    if length > MAX_SPAN:
+        raise WindowError(_("{text} is longer than ten years").format(text=word))
+    return Window(now - length, now, _the_last(amount, unit), zone)
+
+
+def _since(hour: int, minute: int, now: datetime, zone: ZoneInfo) -> Window:
+    """Since the most recent HH:MM: today's if it has passed, else yesterday's."""
+    local_now = now.astimezone(zone)
+    since = datetime.combine(local_now.date(), time(hour, minute), tzinfo=zone)
+    description = _("since {time} today")
+    if since > local_now:
+        since = datetime.combine(
+            local_now.date() - timedelta(days=1), time(hour, minute), tzinfo=zone
+        )
+        description = _("since {time} yesterday")
+    return Window(since.astimezone(UTC), now, description.format(time=clock(since, zone)), zone)
 
 
 def parse_window(text: str, now: datetime, zone: ZoneInfo) -> Window:
     """Read a window; raise WindowError with a reason the user can act on."""
-    words = text.split()
+    text = " ".join(text.split())
     now = now.astimezone(UTC)
     today = now.astimezone(zone).date()
-    if len(words) == 2:
-        first, last = _parse_date(words[0]), _parse_date(words[1])
-        if last < first:
-            raise WindowError(f"{words[1]} is before {words[0]}")
-        end = _midnight(last + timedelta(days=1), zone)
-        return Window(_midnight(first, zone), end, f"{first} to {last}", zone)
-    if len(words) != 1:
-        raise WindowError(f"a window is one of: {WINDOW_FORMS}")
-    word = words[0].lower()
-    if word == "today":
-        return Window(_midnight(today, zone), now, "today", zone)
-    if word == "yesterday":
-        start = _midnight(today - timedelta(days=1), zone)
-        return Window(start, _midnight(today, zone), "yesterday", zone)
+    word = text.lower()
+    if word in _TODAY:
+        return Window(_midnight(today, zone), now, _("today"), zone)
+    if word in _YESTERDAY:
+        return Window(
+            _midnight(today - timedelta(days=1), zone), _midnight(today, zone), _("yesterday"), zone
+        )
     if match := _DURATION.match(word):
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        if amount == 0:
-            raise WindowError("a window must be longer than zero")
-        span = timedelta(seconds=amount * _UNIT_SECONDS[unit])
-        if span > MAX_SPAN:
-            raise WindowError(f"{word} is longer than ten years")
-        name = _UNIT_NAMES[unit] + ("s" if amount != 1 else "")
-        return Window(now - span, now, f"the last {amount} {name}", zone)
+        return _duration(int(match.group(1)), _UNITS[match.group(2).lower()], word, now, zone)
     if match := _CLOCK.match(word):
-        since = datetime.combine(
-            today, time(int(match.group(1)), int(match.group(2))), tzinfo=zone
-        ).astimezone(UTC)
-        if since > now:
-            raise WindowError(f"{word} has not come yet today")
-        return Window(since, now, f"since {word} today", zone)
-    if _DATE.match(word):
-        day = _parse_date(word)
-        end = _midnight(day + timedelta(days=1), zone)
-        return Window(_midnight(day, zone), end, str(day), zone)
-    raise WindowError(f"{words[0]!r} is not a window; use {WINDOW_FORMS}")
+        return _since(int(match.group(1)), int(match.group(2)), now, zone)
+    if (single := parse_date(word, today)) is not None:
+        return _days(single, single, zone, day(_midnight(single, zone), zone))
+    if (ranged := _range(word, today, zone)) is not None:
+        return ranged
+    raise WindowError(_("“{text}” is not a time window").format(text=text))
 
 
 def split_trailing_window(

@@ -57,13 +57,15 @@ def build_application(settings: Settings) -> AnyApplication:
 
 
 def notify_once_connected(status: BridgeStatus, chats: Chats) -> Notify:
-    """Tell every chat; an alert raised before Telegram connected waits for it."""
+    """Tell the chats; an alert raised before Telegram connected waits for it."""
 
-    async def notify(text: str) -> None:
+    async def notify(
+        text: str, *, reply_to: dict[str, int] | None = None, skip: str | None = None
+    ) -> dict[str, int]:
         if not status.telegram_ready:
             log.warning("Telegram is not connected yet; the alert goes out once it is")
             await status.telegram_connected.wait()
-        await chats.broadcast(text)
+        return await chats.broadcast(text, reply_to=reply_to, skip=skip)
 
     return notify
 
@@ -75,11 +77,15 @@ def build_parts(
     status = health.status
     application = build_application(settings)
     chats = Chats(settings.telegram_chat_ids, application.bot, store)
+    alerts = Alerts(
+        status, settings.alert_after, notify_once_connected(status, chats), settings.display_zone
+    )
     relay = Relay(
         store=store,
         chats=chats,
         zone=settings.display_zone,
         metrics=metrics,
+        events=alerts,
         digest_threshold=settings.relay_digest_threshold,
     )
     register(
@@ -93,7 +99,6 @@ def build_parts(
             redactor=Redactor(settings.secrets),
         ),
     )
-    alerts = Alerts(status, settings.alert_after, notify_once_connected(status, chats))
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = Poller(
         store=store,

@@ -134,10 +134,27 @@ def _v3_deliveries_delivered_at(db: Database) -> None:
         db.execute("ALTER TABLE deliveries RENAME COLUMN sent_at TO delivered_at")
 
 
+def _v4_receiving_numbers(db: Database) -> None:
+    """The account's receiving numbers, one row each, kept as SMS are stored.
+
+    A relayed SMS names the number it went to only when the account has several; asking
+    `count(DISTINCT recipient)` of a million messages for every SMS would cost a scan.
+    """
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS receiving_numbers (number TEXT PRIMARY KEY) WITHOUT ROWID"
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO receiving_numbers (number) "
+            "SELECT DISTINCT recipient FROM messages WHERE recipient != ''"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
     _v3_deliveries_delivered_at,
+    _v4_receiving_numbers,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

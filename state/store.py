@@ -214,7 +214,16 @@ class Store:
             self.conn.executemany(
                 INSERT_DELIVERY, [(s.smsc_id, chat, now, now) for s in new for chat in chats]
             )
+            numbers = {s.recipient for s in new if s.recipient}
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO receiving_numbers (number) VALUES (?)",
+                [(number,) for number in numbers],
+            )
         return [s.smsc_id for s in new]
+
+    def receiving_numbers(self) -> int:
+        """How many of the account's numbers have received an SMS."""
+        return int(self.conn.execute("SELECT count(*) FROM receiving_numbers").fetchone()[0])
 
     # -- the relay's side -----------------------------------------------------------------
 
@@ -377,6 +386,11 @@ class Store:
         return result
 
     # -- history queries ----------------------------------------------------------------
+
+    def last_received_at(self) -> datetime | None:
+        """When the newest SMS was received (by the received index: no scan)."""
+        (newest,) = self.conn.execute("SELECT max(received_at) FROM messages").fetchone()
+        return None if newest is None else from_db(newest)
 
     def count_messages(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import GROUP, OPERATOR, OTHER_GROUP, TOPIC, TOPIC_CHAT
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, sms_bridge_command
 from tests.fakes.smsc import PASSWORD, FakeSmsc, Fault
-from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault
+from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault, is_relayed_sms
 from tests.fakes.wait import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +37,7 @@ def wait_relayed(telegram: FakeTelegram, text: str, chats: tuple[int, ...] = CHA
 
 
 def replies(telegram: FakeTelegram, chat: int) -> list[str]:
-    return [m.plain for m in telegram.messages(chat) if not m.plain.startswith("📩")]
+    return [m.plain for m in telegram.messages(chat) if not is_relayed_sms(m.plain)]
 
 
 def assert_not_logged_above_debug(bridge: BridgeProcess, text: str) -> None:
@@ -64,7 +64,8 @@ def test_sms_reaches_every_chat_once_as_typed_and_restarts_repeat_nothing(
     for chat in CHATS:
         [message] = telegram.messages(chat)
         assert message.parse_mode == "HTML" and "<code>123456</code>" in message.text
-        assert message.plain.startswith("📩 SMS from +79260001122\nto +79031234567 · ")
+        # The code in front, then the sender and the start of the text, on the first line.
+        assert message.plain.startswith("🔑 123456 · +79260001122: <b>&</code> your code")
         assert message.thread_id == (TOPIC if chat == TOPIC_CHAT else None)
     assert telegram.refused == []
 
@@ -111,8 +112,8 @@ def test_times_are_read_in_smsc_timezone_and_shown_in_display_timezone(
     received = datetime.now(UTC).replace(microsecond=0)
     smsc.add_sms("zone check", received=received)
     wait_relayed(telegram, "zone check", (GROUP,))
-    shown = (received + timedelta(hours=5)).strftime("%d.%m.%Y %H:%M:%S +05")
-    assert shown in telegram.messages(GROUP)[0].plain
+    shown = (received + timedelta(hours=5)).strftime("%H:%M") + " UTC+5"  # never a bare +05
+    assert telegram.messages(GROUP)[0].plain.endswith(shown)
     db = sqlite3.connect(tmp_path / "data" / "bridge.db")
     stored = db.execute("SELECT received_at FROM messages WHERE text = 'zone check'").fetchone()
     assert stored == (received.strftime("%Y-%m-%d %H:%M:%S"),)
@@ -126,8 +127,9 @@ def test_long_sms_arrives_whole_in_parts(
     smsc.add_sms(text)
     telegram.wait_for(lambda: relayed(telegram, GROUP) == [text], timeout=30, what="all parts")
     parts = telegram.messages(GROUP)
-    assert len(parts) >= 4 and all(len(m.plain) <= 4096 for m in parts)
-    assert parts[0].plain.split("\n")[0].endswith(f"(1/{len(parts)})")
+    # 12,400 characters fit in 4 messages when counted as Telegram counts (after parsing).
+    assert len(parts) == 4 and all(len(m.plain) <= 4096 for m in parts)
+    assert parts[0].plain.startswith("📩 +79261234567 (1/4): Line with <markup> & entities.")
 
 
 def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
@@ -152,17 +154,17 @@ def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
     assert "The last 5 SMS" in last and "Boiler pressure LOW" in last and "4321" in last
     assert last.index("Boiler") < last.index("Your code")
     history = ask(GROUP, "/history 2h")
-    assert "the last 2 hours" in history and "(Europe/Moscow)" in history and "Boiler" in history
-    assert "No SMS matched" in ask(GROUP, "/history yesterday")
+    assert "the last 2 hours (" in history and " MSK)" in history and "Boiler" in history
+    assert "Nothing matched" in ask(GROUP, "/history yesterday")
     search = ask(OTHER_GROUP, "/search boil 1d")
     assert "Boiler pressure LOW" in search and "Your code" not in search
     by_phone = ask(GROUP, "/from 8 926 111-22-33")
     assert "Boiler pressure LOW" in by_phone and "Your code" not in by_phone
-    assert "Usage: /last [N]" in ask(GROUP, "/last lots")
-    assert "Example: /history 2h" in ask(GROUP, "/history")
+    assert "Try: /last, /last 30" in ask(GROUP, "/last lots")
+    assert "Boiler pressure LOW" in ask(GROUP, "/history")  # bare: the last 24 hours
     status = ask(GROUP, "/status")
-    assert "last successful poll" in status and "SMS stored: 2" in status
-    assert f"{GROUP}: 0 pending, 0 failed" in status
+    assert status.startswith("✅ All well · last SMS ") and "2 SMS stored" in status
+    assert f"Chat {GROUP}: ✓" in status  # by title, no zero counters
     assert "/search" in ask(GROUP, "/help")
     assert "Boiler" in ask(OPERATOR, "/last", user=OPERATOR)
 
@@ -207,7 +209,8 @@ def test_a_long_answer_comes_as_a_file_and_says_how_much_it_holds(
     [answer] = [m for m in telegram.messages(GROUP) if m.document]
     assert "150 SMS, too many for messages: here as a file" in answer.plain
     lines = answer.document.decode("utf-8").splitlines()
-    assert lines[0].startswith("SMS, the last 1 day: ") and lines[0].endswith("(Europe/Moscow)")
+    assert lines[:2] == ["SMS received", lines[1]] and lines[1].startswith("the last 1 day (")
+    assert lines[1].endswith(" MSK)")
     assert sum("history line" in line for line in lines) == 150
     assert (
         "history line 0:" in answer.document.decode()
@@ -236,7 +239,7 @@ def test_a_429_is_waited_out_exactly_and_nothing_is_lost(
     smsc.add_sms("and a question during the wait")
     telegram.wait_for(lambda: GROUP in telegram.banned_until, what="the second 429")
     telegram.user_sends(GROUP, "/status")  # the reply must wait for retry_after too
-    telegram.wait_for(lambda: any("SMS stored" in t for t in telegram.texts(GROUP)), what="reply")
+    telegram.wait_for(lambda: any("All well" in t for t in telegram.texts(GROUP)), what="reply")
     wait_relayed(telegram, "and a question during the wait", (GROUP,))
     assert telegram.violations == []
 
@@ -313,8 +316,13 @@ def test_a_chat_that_refuses_fails_alone(
     wait_relayed(telegram, "and this", (GROUP,))
     telegram.user_sends(GROUP, "/status")
     telegram.wait_for(
-        lambda: any("failed" in r and "Forbidden" in r for r in replies(telegram, GROUP))
+        lambda: any("refuses messages" in r and "Forbidden" in r for r in replies(telegram, GROUP))
     )
+    [status] = [r for r in replies(telegram, GROUP) if "refuses messages" in r]
+    assert f"sms-bridge retry-failed --chat {OTHER_GROUP}" in status  # the next step
+    # The other chat is told once that this one refuses, and what to do.
+    [notice] = [r for r in replies(telegram, GROUP) if r.startswith("⛔")]
+    assert f"“Chat {OTHER_GROUP}”" in notice and "Forbidden" in notice
     db = sqlite3.connect(tmp_path / "data" / "bridge.db")
     failed = db.execute("SELECT count(*) FROM deliveries WHERE chat='-1002' AND status='failed'")
     assert failed.fetchone()[0] >= 1

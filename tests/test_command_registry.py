@@ -17,13 +17,16 @@ def readme_chat_commands() -> list[str]:
 
 
 def test_the_readme_lists_every_offered_command_as_the_registry_spells_it() -> None:
-    offered = [command.synopsis for command in COMMANDS if command.in_menu]
+    offered = [command.synopsis() for command in COMMANDS if command.in_menu]
     assert sorted(readme_chat_commands()) == sorted(offered)
 
 
-def test_the_menu_is_the_registry() -> None:
-    menu = [(c.command, c.description) for c in bot_commands()]
+def test_the_menu_is_the_registry_in_each_language() -> None:
+    menu = [(c.command, c.description) for c in bot_commands("en")]
     assert menu == [(c.name, c.summary) for c in COMMANDS if c.in_menu]
+    russian = bot_commands("ru")
+    assert [c.command for c in russian] == [name for name, _ in menu]
+    assert all(ru.description != en for ru, (_, en) in zip(russian, menu, strict=True))
 
 
 def test_names_are_unique_and_what_telegram_accepts() -> None:
@@ -37,4 +40,5 @@ def test_every_command_with_arguments_says_how_to_write_them() -> None:
     for command in COMMANDS:
         if command.args:
             answer = command.usage_answer()
-            assert answer.startswith(f"Usage: {command.synopsis}") and "Example: " in answer
+            assert answer.startswith(f"Usage: {command.synopsis()}. Try: /{command.name}")
+            assert "\n" not in answer and len(command.examples) >= 2

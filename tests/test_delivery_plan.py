@@ -16,16 +16,20 @@ from bot.delivery_plan import (
     plan_next,
 )
 from bot.formatting import TEXT_LIMIT
+from bot.sms_view import Look
 from state import PendingDelivery, StoredSms
-from tests.fakes.telegram import parse_telegram_html, utf16_length
+from tests.fakes.telegram import parse_telegram_html, relayed_text, utf16_length
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 WHEN = datetime(2026, 11, 27, 13, 5, 3, tzinfo=UTC)
+LOOK = Look(MOSCOW, WHEN)
 
 
-def queued(*texts: str) -> list[PendingDelivery]:
+def queued(*texts: str, uncertain: int = 0) -> list[PendingDelivery]:
     return [
-        PendingDelivery(StoredSms(n, "79261234567", "79031234567", t, WHEN, None, WHEN), "-1", 0)
+        PendingDelivery(
+            StoredSms(n, "79261234567", "79031234567", t, WHEN, None, WHEN), "-1", uncertain
+        )
         for n, t in enumerate(texts, start=1)
     ]
 
@@ -52,31 +56,40 @@ def test_how_much_of_the_queue_is_read() -> None:
 
 
 def test_live_traffic_is_one_message_per_sms() -> None:
-    plan = plan_next(queued("only this"), queued=1, backlog=False, zone=MOSCOW)
+    plan = plan_next(queued("only this"), queued=1, backlog=False, look=LOOK)
     assert plan.ids == [1]
-    assert parse_telegram_html(plan.texts[0]).endswith("only this")
+    assert relayed_text(plan.texts[0]) == "only this"
+
+
+def test_a_resend_after_an_uncertain_send_says_it_may_be_a_repeat() -> None:
+    [alone] = plan_next(queued("again", uncertain=1), queued=1, backlog=False, look=LOOK).texts
+    assert "↻ may repeat" in parse_telegram_html(alone)
+    digest = plan_next(queued("a", "b", uncertain=1), queued=2, backlog=True, look=LOOK)
+    assert parse_telegram_html(digest.texts[0]).count("↻") == 2
 
 
 def test_a_backlog_packs_consecutive_sms_into_one_digest() -> None:
     head = queued(*(f"alarm {n}" for n in range(30)))
-    plan = plan_next(head, queued=45, backlog=True, zone=MOSCOW)
+    plan = plan_next(head, queued=45, backlog=True, look=LOOK)
     assert plan.ids == list(range(1, 31))
     [text] = plan.texts
-    assert parse_telegram_html(text).startswith("📦 Backlog: 30 SMS")
+    assert parse_telegram_html(text).startswith(
+        "📦 Backlog: 30 SMS · oldest first · 16:05 – 16:05 MSK"
+    )
     assert "15 more waiting" in parse_telegram_html(text)
 
 
 def test_an_sms_that_fills_a_message_alone_goes_the_usual_way() -> None:
     head = queued("x" * 5000, "short")
-    plan = plan_next(head, queued=2, backlog=True, zone=MOSCOW)
+    plan = plan_next(head, queued=2, backlog=True, look=LOOK)
     assert plan.ids == [1] and len(plan.texts) == 2
-    assert parse_telegram_html(plan.texts[0]).startswith("📩 SMS from")
+    assert parse_telegram_html(plan.texts[0]).startswith("📩 +79261234567 (1/2): ")
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(min_size=0, max_size=1500), min_size=1, max_size=40))
 def test_a_plan_carries_a_prefix_of_the_queue_in_order_within_the_limit(texts: list[str]) -> None:
     head = queued(*texts)
-    plan = plan_next(head, queued=len(head), backlog=True, zone=MOSCOW)
+    plan = plan_next(head, queued=len(head), backlog=True, look=LOOK)
     assert plan.ids == list(range(1, len(plan.ids) + 1)) and plan.ids
     assert all(utf16_length(parse_telegram_html(text)) <= TEXT_LIMIT for text in plan.texts)

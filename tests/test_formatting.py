@@ -1,81 +1,125 @@
-"""SMS as Telegram HTML: escaping, tap-to-copy codes, splitting, packing."""
+"""SMS as Telegram HTML: what a reader sees first, escaping, likely codes, splitting, packing."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.formatting import (
-    TEXT_LIMIT,
-    entry_atoms,
-    pack_entries,
-    render_sms,
-    split_atoms,
-    telegram_length,
-    text_atoms,
-)
+from bot.codes import code_spans, first_code
+from bot.formatting import TEXT_LIMIT, pack_entries, split_atoms, text_atoms, visible_length
+from bot.i18n import in_language
+from bot.sms_view import Look, entry_atoms, render_sms
 from state import StoredSms
-from tests.fakes.telegram import parse_telegram_html, utf16_length
+from tests.fakes.telegram import parse_telegram_html, relayed_text, utf16_length
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-WHEN = datetime(2026, 11, 27, 13, 5, 3, tzinfo=UTC)
+WHEN = datetime(2026, 11, 27, 13, 5, 3, tzinfo=UTC)  # 16:05 in Moscow
+LOOK = Look(MOSCOW, WHEN + timedelta(seconds=20))
 
 
-def sms(text: str, sender: str = "79261234567") -> StoredSms:
-    return StoredSms(1, sender, "79031234567", text, WHEN, None, WHEN)
+def sms(text: str, sender: str = "79261234567", received: datetime = WHEN) -> StoredSms:
+    return StoredSms(1, sender, "79031234567", text, received, None, received)
 
 
-def body_of(message_plain: str) -> str:
-    """What follows the header block of a rendered SMS."""
-    return message_plain.split("\n\n", 1)[1] if "\n\n" in message_plain else ""
+def first_line(html: str) -> str:
+    return parse_telegram_html(html).split("\n")[0]
 
 
-def test_header_shows_sender_recipient_and_local_time() -> None:
-    [html] = render_sms(sms("hello"), MOSCOW)
-    plain = parse_telegram_html(html)
-    assert plain == ("📩 SMS from +79261234567\nto +79031234567 · 27.11.2026 16:05:03 MSK\n\nhello")
+def test_the_first_line_is_the_sender_and_the_start_of_the_text() -> None:
+    [html] = render_sms(sms("Boiler 3: pressure low"), LOOK)
+    assert first_line(html) == "📩 +79261234567: Boiler 3: pressure low"
     assert "<b>+79261234567</b>" in html
+    assert parse_telegram_html(html).endswith("\n\n16:05 MSK")
+
+
+def test_a_one_time_code_goes_in_front_tap_to_copy() -> None:
+    [html] = render_sms(sms("Your code 123456. Do not tell it to anyone <3"), LOOK)
+    assert first_line(html).startswith("🔑 123456 · +79261234567: Your code 123456.")
+    assert html.startswith("🔑 <code>123456</code> · ")
+
+
+def test_metadata_is_short_the_date_only_when_not_today_the_number_only_when_several() -> None:
+    yesterday = Look(MOSCOW, WHEN + timedelta(days=1), several_numbers=True)
+    [html] = render_sms(sms("x", received=WHEN), yesterday)
+    footer = parse_telegram_html(html).split("\n\n")[-1]
+    assert footer.startswith("→ +79031234567 · ⏳ received 27.11 16:05 MSK, ")
+
+
+def test_a_late_sms_says_when_it_was_received() -> None:
+    late = Look(MOSCOW, WHEN + timedelta(minutes=3))
+    [html] = render_sms(sms("x"), late)
+    assert parse_telegram_html(html).endswith("⏳ received 16:05 MSK, 3 min ago")
+    [prompt] = render_sms(sms("x"), Look(MOSCOW, WHEN + timedelta(minutes=1, seconds=59)))
+    assert "⏳" not in prompt
+
+
+def test_a_resend_after_an_uncertain_send_says_it_may_be_a_repeat() -> None:
+    [html] = render_sms(sms("x"), LOOK, repeat=True)
+    assert "↻ may repeat a message shown before" in parse_telegram_html(html)
+
+
+def test_russian_readers_get_russian_words_around_the_text() -> None:
+    with in_language("ru"):
+        [html] = render_sms(sms("x"), Look(MOSCOW, WHEN + timedelta(hours=1)), repeat=True)
+    assert parse_telegram_html(html).endswith(
+        "⏳ получено 16:05 МСК, 60 мин назад · ↻ возможно, повтор уже показанного"
+    )
 
 
 def test_markup_in_sms_arrives_as_typed() -> None:
-    [html] = render_sms(sms("<b>&</code>"), MOSCOW)
+    [html] = render_sms(sms("<b>&</code>"), LOOK)
     assert "&lt;b&gt;&amp;&lt;/code&gt;" in html
-    assert body_of(parse_telegram_html(html)) == "<b>&</code>"
+    assert relayed_text(html) == "<b>&</code>"
 
 
 def test_sender_names_are_escaped_too() -> None:
-    [html] = render_sms(sms("x", sender="<Bank&Co>"), MOSCOW)
-    assert "📩 SMS from <Bank&Co>" in parse_telegram_html(html)
+    [html] = render_sms(sms("x", sender="<Bank&Co>"), LOOK)
+    assert first_line(html) == "📩 <Bank&Co>: x"
 
 
 @pytest.mark.parametrize(
     ("text", "codes"),
     [
         ("Your code 123456", ["123456"]),
+        ("Код подтверждения: 4821. Никому не сообщайте", ["4821"]),
         ("PIN 1234, again 87654321", ["1234", "87654321"]),
-        ("123 is short, 123456789 is long", []),
-        ("phone 79261234567", []),
+        ("Пароль для входа 55123", ["55123"]),
+        ("123 is short, 123456789 is long, code", []),
+        ("phone 79261234567 code", []),
         ("code:4321.", ["4321"]),
+        ("Payment of 1500 RUB on 27.11.2026, balance 2026", []),
+        ("Alarm w0000 at site 2026", []),
+        ("Your verification code is 12.50", []),
     ],
 )
-def test_codes_of_4_to_8_digits_are_tap_to_copy(text: str, codes: list[str]) -> None:
+def test_only_likely_one_time_codes_are_tap_to_copy(text: str, codes: list[str]) -> None:
     html = "".join(text_atoms(text))
     assert re.findall(r"<code>(\d+)</code>", html) == codes
+    assert [text[s.start : s.end] for s in code_spans(text)] == codes
+    assert first_code(text) == (codes[0] if codes else None)
 
 
 def test_long_sms_is_split_into_numbered_parts_with_nothing_cut() -> None:
     text = ("word & <tag> " * 900).strip()  # about 11,700 characters, 2 entities each
-    parts = render_sms(sms(text), MOSCOW)
-    assert len(parts) >= 3
-    plains = [parse_telegram_html(p) for p in parts]
-    assert all(utf16_length(p) <= TEXT_LIMIT for p in parts)
-    assert all(f"({n}/{len(parts)})" in p.split("\n")[0] for n, p in enumerate(plains, 1))
-    assert "".join(body_of(p) for p in plains) == text
+    parts = render_sms(sms(text), LOOK)
+    assert len(parts) == 3  # counted by what Telegram shows, not by the HTML's length
+    assert all(utf16_length(parse_telegram_html(p)) <= TEXT_LIMIT for p in parts)
+    assert all(f"({n}/3): " in first_line(p) for n, p in enumerate(parts, 1))
+    assert "".join(relayed_text(p) for p in parts) == text
+    assert parse_telegram_html(parts[-1]).endswith("16:05 MSK")
+
+
+def test_a_5400_character_sms_takes_two_messages() -> None:
+    assert len(render_sms(sms("a&b " * 1350), LOOK)) == 2
+
+
+def test_visible_length_counts_what_telegram_shows() -> None:
+    assert visible_length("<b>a</b>&lt;&amp;😀") == 5
 
 
 def test_split_prefers_whitespace() -> None:
@@ -84,18 +128,24 @@ def test_split_prefers_whitespace() -> None:
 
 
 def test_pack_keeps_order_and_never_splits_an_entry_that_fits() -> None:
-    entries = [entry_atoms(sms(f"message {n} " + "x" * (n * 37 % 700)), MOSCOW) for n in range(60)]
+    entries = [entry_atoms(sms(f"message {n} " + "x" * (n * 37 % 700)), LOOK) for n in range(60)]
     packed = pack_entries(entries)
     assert [i for message in packed for i in message.entries] == list(range(60))
-    assert all(telegram_length(m.html) <= TEXT_LIMIT for m in packed)
+    assert all(visible_length(m.html) <= TEXT_LIMIT for m in packed)
     assert len(packed) < 60 / 3
 
 
 def test_pack_splits_only_an_entry_longer_than_a_message() -> None:
-    entries = [entry_atoms(sms("short"), MOSCOW), entry_atoms(sms("y " * 5000), MOSCOW)]
+    entries = [entry_atoms(sms("short"), LOOK), entry_atoms(sms("y " * 5000), LOOK)]
     packed = pack_entries(entries)
     assert packed[0].entries == (0,)
     assert all(m.entries == (1,) for m in packed[1:]) and len(packed) >= 3
+
+
+def test_a_long_entry_folds_into_an_expandable_quote_that_keeps_it_whole() -> None:
+    atoms = entry_atoms(sms("z " * 400), LOOK, fold=True)
+    html = "".join(atoms)
+    assert "<blockquote expandable>" in html and relayed_text(html) == "z " * 400
 
 
 sms_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=9000) | st.text(
@@ -105,23 +155,23 @@ sms_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_siz
 
 @settings(max_examples=150, deadline=None)
 @given(sms_text)
-def test_any_text_renders_to_valid_html_whose_plain_text_is_the_sms(text: str) -> None:
-    parts = render_sms(sms(text), MOSCOW)
+def test_any_text_renders_to_valid_html_whose_text_is_the_sms(text: str) -> None:
+    parts = render_sms(sms(text), LOOK)
     plains = [parse_telegram_html(part) for part in parts]  # raises if Telegram would refuse
-    assert all(utf16_length(part) <= TEXT_LIMIT for part in parts)
+    assert all(utf16_length(plain) <= TEXT_LIMIT for plain in plains)
     for part in parts:
         tags = set(re.findall(r"</?([a-z-]+)", part))
-        assert tags <= {"b", "code"}
-    assert "".join(body_of(p) for p in plains) == text
+        assert tags <= {"b", "code", "i"}
+    assert "".join(relayed_text(p) for p in parts) == text
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(sms_text, min_size=1, max_size=15))
-def test_any_list_packs_into_valid_messages_in_order(texts: list[str]) -> None:
-    entries = [entry_atoms(sms(t), MOSCOW) for t in texts]
+@given(st.lists(sms_text, min_size=1, max_size=15), st.booleans())
+def test_any_list_packs_into_valid_messages_in_order(texts: list[str], fold: bool) -> None:
+    entries = [entry_atoms(sms(t), LOOK, fold=fold) for t in texts]
     packed = pack_entries(entries, reserve=100)
-    assert all(telegram_length(m.html) <= TEXT_LIMIT - 100 for m in packed)
+    assert all(visible_length(m.html) <= TEXT_LIMIT - 100 for m in packed)
     order = [i for m in packed for i in m.entries]
     assert sorted(set(order)) == list(range(len(texts))) and order == sorted(order)
     for message in packed:
-        parse_telegram_html(message.html)
+        assert utf16_length(parse_telegram_html(message.html)) <= TEXT_LIMIT - 100

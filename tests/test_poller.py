@@ -6,11 +6,11 @@ depends on `bot.inbox.Inbox`, and must work with anything that keeps that contra
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from tenacity import RetryCallState
@@ -39,6 +39,7 @@ class Harness:
         self.store, self.db, self.poller, self.status = store, db, poller, status
         self.wakes = 0
         self.notices: list[str] = []
+        self.quoted: list[dict[str, int] | None] = []
 
     def pending_ids(self, chat: str = "-1001") -> list[int]:
         return [d.sms.smsc_id for d in self.store.pending(chat, 100000)]
@@ -50,8 +51,12 @@ def make_harness(path: Path, inbox: Inbox) -> Harness:
     status = BridgeStatus()
     holder: list[Harness] = []
 
-    async def notify(text: str) -> None:
+    async def notify(
+        text: str, *, reply_to: dict[str, int] | None = None, skip: str | None = None
+    ) -> dict[str, int]:
         holder[0].notices.append(text)
+        holder[0].quoted.append(reply_to)
+        return {"-1001": len(holder[0].notices)}
 
     def woken() -> None:
         holder[0].wakes += 1
@@ -64,7 +69,7 @@ def make_harness(path: Path, inbox: Inbox) -> Harness:
         backfill_hours=24,
         relay_backfill=False,
         status=status,
-        alerts=Alerts(status, 300, notify),
+        alerts=Alerts(status, 300, notify, ZoneInfo("Europe/Moscow")),
         metrics=Metrics(),
         on_new_sms=woken,
     )
@@ -182,12 +187,14 @@ async def test_alerts_once_on_auth_error_and_once_on_recovery(harness: Harness) 
     for _ in range(3):
         harness.status.poll_failed("SMSC error 2")
         alerts.polling_failed(SmscApiError(2, "authorise error"))
-    await asyncio.sleep(0)
+    await alerts.flush()
     assert len(harness.notices) == 1 and "refused the credentials" in harness.notices[0]
+    assert harness.notices[0].startswith("⚠️ <b>No new SMS since ")
     alerts.polling_recovered(700)
     alerts.polling_recovered(700)
-    await asyncio.sleep(0)
-    assert len(harness.notices) == 2 and "works again after 12 minutes" in harness.notices[1]
+    await alerts.flush()
+    assert len(harness.notices) == 2 and "again, after 12 minutes" in harness.notices[1]
+    assert harness.quoted[1] == {"-1001": 1}  # the recovery quotes the alert
 
 
 async def test_alerts_after_failing_longer_than_alert_after(harness: Harness) -> None:
@@ -195,13 +202,13 @@ async def test_alerts_after_failing_longer_than_alert_after(harness: Harness) ->
     start = datetime.now(UTC) - timedelta(seconds=200)
     harness.status.poll_failed("timed out", at=start)
     alerts.polling_failed(SmscUnavailable("timed out"))
-    await asyncio.sleep(0)
+    await alerts.flush()
     assert harness.notices == []
     harness.status.failing_since = datetime.now(UTC) - timedelta(seconds=301)
     alerts.polling_failed(SmscUnavailable("timed out"))
     alerts.polling_failed(SmscUnavailable("timed out"))
-    await asyncio.sleep(0)
-    assert len(harness.notices) == 1 and "No SMS fetched for 5 minutes" in harness.notices[0]
+    await alerts.flush()
+    assert len(harness.notices) == 1 and "has not answered for 5 minutes" in harness.notices[0]
 
 
 # -- the poller against any Inbox -----------------------------------------------------
@@ -310,8 +317,9 @@ async def test_an_inbox_error_of_no_provider_is_handled_as_its_policy_says(
     error = PolicyError("it broke", URGENT)
     assert [pause_after(on_list.poller, error, n) for n in (1, 5)] == [42, 42]
     record_failure(on_list, error, pause=42)
-    await asyncio.sleep(0)
-    assert on_list.notices == ["⚠️ Someone must look at the inbox."]
+    await on_list.poller._alerts.flush()
+    [notice] = on_list.notices
+    assert notice.startswith("⚠️") and "Someone must look at the inbox." in notice
     [record] = [r for r in caplog.records if "it broke" in r.getMessage()]
     assert record.levelno == logging.CRITICAL
     assert record.getMessage() == "it broke (the inbox wants a person); next try in 42 s"
@@ -354,7 +362,7 @@ async def test_every_smsc_error_is_logged_counted_and_alerted_as_its_policy_says
     assert (error.policy.log_level, error.policy.metrics_label) == (level, label)
     assert error.policy.tell_chats is alerts_at_once
     record_failure(harness, error)
-    await asyncio.sleep(0)
+    await harness.poller._alerts.flush()
     [record] = [r for r in caplog.records if "next try in 60 s" in r.getMessage()]
     assert record.levelno == level and record.getMessage().startswith(logged)
     counted = harness.poller._metrics.registry.get_sample_value(

@@ -27,12 +27,27 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 SPACING = 0.2  # seconds between writes into one chat (1 s in production)
 
 
+class Told:
+    """Records what the relay tells about chats that refuse (the alerts' side)."""
+
+    def __init__(self) -> None:
+        self.refused: list[tuple[str, str, str]] = []
+        self.delivering: list[str] = []
+
+    def chat_refused(self, key: str, name: str, reason: str) -> None:
+        self.refused.append((key, name, reason))
+
+    def chat_delivers(self, key: str) -> None:
+        self.delivering.append(key)
+
+
 @dataclass
 class Rig:
     store: Store
     chats: Chats
     relay: Relay
     telegram: FakeTelegram
+    told: Told
     next_id: int = 1
 
     def queue(self, *texts: str, chats: tuple[int, ...] = (GROUP, PRIVATE)) -> list[int]:
@@ -63,9 +78,12 @@ async def rig(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
     await bot.initialize()
     chats = Chats([ChatTarget(GROUP), ChatTarget(PRIVATE)], bot, db, spacing=SPACING)
-    relay = Relay(store=db, chats=chats, zone=MOSCOW, metrics=Metrics(), digest_threshold=5)
+    told = Told()
+    relay = Relay(
+        store=db, chats=chats, zone=MOSCOW, metrics=Metrics(), events=told, digest_threshold=5
+    )
     task = asyncio.create_task(relay.run())
-    yield Rig(store, chats, relay, telegram)
+    yield Rig(store, chats, relay, telegram, told)
     relay.stop.set()
     await asyncio.wait_for(task, 10)
     await bot.shutdown()
@@ -103,6 +121,8 @@ async def test_a_chat_that_refuses_fails_alone(rig: Rig, telegram: FakeTelegram)
     await eventually(lambda: telegram.sms_texts(PRIVATE) == ["one", "two"])
     await eventually(lambda: rig.statuses(GROUP) == [("failed", 0), ("failed", 0)])
     assert telegram.messages(GROUP) == []
+    [(key, name, reason)] = rig.told.refused
+    assert (key, name) == (str(GROUP), str(GROUP)) and "Forbidden" in reason
 
 
 async def test_a_migrated_group_is_followed_and_remembered(
@@ -142,4 +162,4 @@ async def test_a_backlog_goes_out_as_digests_and_live_sms_alone(
     assert telegram.messages(PRIVATE)[0].plain.startswith("📦 Backlog: ")
     rig.queue("live", chats=(PRIVATE,))
     await eventually(lambda: telegram.sms_texts(PRIVATE)[-1:] == ["live"])
-    assert telegram.messages(PRIVATE)[-1].plain.startswith("📩 SMS from")
+    assert telegram.messages(PRIVATE)[-1].plain.startswith("📩 +79261234567: live")

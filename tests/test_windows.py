@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.i18n import in_language
 from bot.windows import WindowError, parse_window, split_trailing_window
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -34,6 +35,25 @@ def utc(*args: int) -> datetime:
         ("09:15", utc(2026, 11, 27, 6, 15), NOW),
         ("2026-11-01", utc(2026, 10, 31, 21, 0), utc(2026, 11, 1, 21, 0)),
         ("2026-11-01 2026-11-07", utc(2026, 10, 31, 21, 0), utc(2026, 11, 7, 21, 0)),
+        # dates as answers write them, and ranges of them
+        ("01.11", utc(2026, 10, 31, 21, 0), utc(2026, 11, 1, 21, 0)),
+        ("01.11.2026", utc(2026, 10, 31, 21, 0), utc(2026, 11, 1, 21, 0)),
+        ("1.11.26", utc(2026, 10, 31, 21, 0), utc(2026, 11, 1, 21, 0)),
+        ("28.11", utc(2025, 11, 27, 21, 0), utc(2025, 11, 28, 21, 0)),  # the last 28.11
+        ("01.11 07.11", utc(2026, 10, 31, 21, 0), utc(2026, 11, 7, 21, 0)),
+        ("01.11-07.11", utc(2026, 10, 31, 21, 0), utc(2026, 11, 7, 21, 0)),
+        ("01.11–07.11.2026", utc(2026, 10, 31, 21, 0), utc(2026, 11, 7, 21, 0)),
+        ("01.11..07.11", utc(2026, 10, 31, 21, 0), utc(2026, 11, 7, 21, 0)),
+        ("28.12.2025-03.01", utc(2025, 12, 27, 21, 0), utc(2026, 1, 3, 21, 0)),
+        # HH:MM is its most recent occurrence: 17:00 has not come yet today
+        ("17:00", utc(2026, 11, 26, 14, 0), NOW),
+        # Russian words, whatever the interface language
+        ("сегодня", utc(2026, 11, 26, 21, 0), NOW),
+        ("Вчера", utc(2026, 11, 25, 21, 0), utc(2026, 11, 26, 21, 0)),
+        ("30м", NOW - timedelta(minutes=30), NOW),
+        ("2ч", NOW - timedelta(hours=2), NOW),
+        ("7д", NOW - timedelta(days=7), NOW),
+        ("1н", NOW - timedelta(days=7), NOW),
     ],
 )
 def test_windows_in_the_display_zone(text: str, start: datetime, end: datetime) -> None:
@@ -43,7 +63,12 @@ def test_windows_in_the_display_zone(text: str, start: datetime, end: datetime) 
 
 def test_label_states_bounds_and_zone() -> None:
     label = parse_window("2h", NOW, MOSCOW).label()
-    assert label == "the last 2 hours: 27.11.2026 14:30 – 27.11.2026 16:30 (Europe/Moscow)"
+    assert label == "the last 2 hours (27.11.2026 14:30 – 16:30 MSK)"
+    label = parse_window("25.11 26.11", NOW, MOSCOW).label()
+    assert label == "25.11.2026 to 26.11.2026 (25.11.2026 00:00 – 27.11.2026 00:00 MSK)"
+    assert parse_window("2h", NOW, ZoneInfo("Asia/Yekaterinburg")).label().endswith(" UTC+5)")
+    with in_language("ru"):
+        assert parse_window("2h", NOW, MOSCOW).label().endswith(" МСК)")
 
 
 def test_a_day_across_a_dst_change_is_23_hours() -> None:
@@ -55,26 +80,41 @@ def test_a_day_across_a_dst_change_is_23_hours() -> None:
     ("text", "reason"),
     [
         ("0h", "longer than zero"),
-        ("17:00", "has not come yet"),
         ("2026-02-30", "not a real date"),
+        ("30.02", "not a real date"),
         ("2026-11-07 2026-11-01", "before"),
-        ("last week", "not a date"),
-        ("soon", "is not a window"),
-        ("99999999d", "is not a window"),
+        ("last week", "not a time window"),
+        ("soon", "not a time window"),
+        ("99999999d", "not a time window"),
         ("5000w", "ten years"),
-        ("", "one of"),
+        ("", "not a time window"),
     ],
 )
 def test_bad_windows_say_why(text: str, reason: str) -> None:
-    with pytest.raises(WindowError, match=reason):
+    with pytest.raises(WindowError, match=reason) as refused:
         parse_window(text, NOW, MOSCOW)
+    assert "\n" not in str(refused.value)  # one line
+
+
+def test_a_time_of_day_says_which_day() -> None:
+    assert parse_window("09:15", NOW, MOSCOW).description == "since 09:15 today"
+    assert parse_window("23:00", NOW, MOSCOW).description == "since 23:00 yesterday"
+
+
+def test_russian_descriptions_and_refusals() -> None:
+    with in_language("ru"):
+        assert parse_window("2h", NOW, MOSCOW).description == "последние 2 часа"
+        assert parse_window("1д", NOW, MOSCOW).description == "последний 1 день"
+        assert parse_window("5d", NOW, MOSCOW).description == "последние 5 дней"
+        with pytest.raises(WindowError, match="«скоро» — не период"):
+            parse_window("скоро", NOW, MOSCOW)
 
 
 def test_trailing_window_is_split_off_the_words() -> None:
     words, window = split_trailing_window(["code", "2h"], NOW, MOSCOW)
     assert words == ["code"] and window is not None and window.description == "the last 2 hours"
     words, window = split_trailing_window(["a", "2026-11-01", "2026-11-02"], NOW, MOSCOW)
-    assert words == ["a"] and window is not None and window.description.startswith("2026-11-01")
+    assert words == ["a"] and window is not None and window.description.startswith("01.11.2026")
     assert split_trailing_window(["today"], NOW, MOSCOW) == (["today"], None)
     assert split_trailing_window(["two", "words"], NOW, MOSCOW) == (["two", "words"], None)
 

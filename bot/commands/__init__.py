@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import BotCommand
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram import BotCommand, Update
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.commands import about, history, status
 from bot.commands.context import BOT_DATA_KEY, BridgeContext
 from bot.commands.guard import error_handler, guarded, unknown_command
 from bot.commands.registry import Access, ChatCommand, UsageError
+from bot.i18n import Language, _, in_language
 
 COMMANDS: list[ChatCommand] = [*about.COMMANDS, *history.COMMANDS, *status.COMMANDS]
 
@@ -33,14 +34,32 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], bridge: Bri
     """Give the application every command's guarded handler, and the error handler."""
     bridge.commands = COMMANDS
     application.bot_data[BOT_DATA_KEY] = bridge
-    for command in COMMANDS:
-        application.add_handler(CommandHandler(command.name, guarded(command)))
+    handlers = {command.name: guarded(command) for command in COMMANDS}
+    for name, handler in handlers.items():
+        application.add_handler(CommandHandler(name, handler))
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
+    )
+
+    async def prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A reply to the bot's "what should I look for?": the command it asked for, run."""
+        message = update.effective_message
+        prompt = message.reply_to_message if message else None
+        if message is None or prompt is None or prompt.from_user is None:
+            return
+        name = history.answered_prompt(prompt.text or "")
+        if prompt.from_user.id != context.bot.id or name is None:
+            return  # a reply to anything else is not for this handler
+        context.args = (message.text or "").split()
+        await handlers[name](update, context)
+
+    application.add_handler(
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, prompt_reply)
     )
     application.add_error_handler(error_handler)
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu Telegram clients show."""
-    return [BotCommand(c.name, c.summary) for c in COMMANDS if c.in_menu]
+def bot_commands(language: Language) -> list[BotCommand]:
+    """The command menu Telegram clients show, in one language."""
+    with in_language(language):
+        return [BotCommand(c.name, _(c.summary)) for c in COMMANDS if c.in_menu]

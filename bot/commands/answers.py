@@ -1,33 +1,31 @@
 """Answers to chat commands: lists of SMS as messages or, when long, as a file.
 
 Answers state their window and time zone, say so when nothing matched, and are never cut
-silently: a long answer goes out as several messages or, when longer still, as a text
-file that says how much of the match it holds. Every answer goes through the asker's
-chat gateway, so it keeps the chat's pace and any `retry_after`.
+silently: entries with a long text are folded into an expandable quote so that a list
+stays in a few messages; a longer list goes out as a text file named after its window,
+saying how much of the match it holds. In groups every answer replies to the command it
+answers, so two people's answers never mix. Every answer goes through the asker's chat
+gateway, so it keeps the chat's pace and any `retry_after`.
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
-from telegram import Message, Update
+from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.commands.context import bridge_of
-from bot.formatting import (
-    TEXT_LIMIT,
-    entry_atoms,
-    escape,
-    pack_entries,
-    plain_entry,
-    telegram_length,
-)
-from state import Page
+from bot.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, escape, pack_entries, visible_length
+from bot.i18n import _, number
+from bot.sms_view import Look, entry_atoms, plain_entry
+from state import Page, Store
 
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
+CAPTION_LIMIT = 1024
 
 
-def _asked_in(update: Update) -> Message:
+def asked_in(update: Update) -> Message:
     message = update.effective_message
     assert message is not None
     return message
@@ -37,69 +35,115 @@ def _topic(message: Message) -> int | None:
     return message.message_thread_id if message.is_topic_message else None
 
 
+def _reply_to(message: Message) -> int | None:
+    """In groups an answer quotes its command; in a private chat there is no one to confuse."""
+    return None if message.chat.type == "private" else message.message_id
+
+
 async def reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, html: bool = True
-) -> None:
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    *,
+    html: bool = True,
+    force_reply: ForceReply | None = None,
+) -> Message:
     """Answer in the asker's chat (and forum topic); raises WriteFailed."""
-    asked = _asked_in(update)
+    asked = asked_in(update)
     gateway = bridge_of(context).chats.gateway(asked.chat_id)
-    await gateway.send_text(text, topic_id=_topic(asked), html=html, retry=True)
+    return await gateway.send_text(
+        text,
+        topic_id=_topic(asked),
+        html=html,
+        reply_to=_reply_to(asked),
+        markup=force_reply,
+        retry=True,
+    )
+
+
+async def look_now(context: ContextTypes.DEFAULT_TYPE) -> Look:
+    """How SMS are shown right now: zone, today, and whether to name receiving numbers."""
+    bridge = bridge_of(context)
+    several = await bridge.store.call(Store.receiving_numbers) > 1
+    return Look(bridge.zone, datetime.now(UTC), several_numbers=several)
 
 
 def showing(page: Page) -> str:
     """How much of a truncated answer is shown, stated, never silent."""
-    of = f"more than {page.total:,}" if page.total_is_lower_bound else f"{page.total:,}"
-    return f"Showing the newest {len(page.messages):,} of {of}; narrow the window to see more."
+    total = number(page.total)
+    of = _("more than {total}").format(total=total) if page.total_is_lower_bound else total
+    return _("Showing the newest {shown} of {total}; narrow the window to see more.").format(
+        shown=number(len(page.messages)), total=of
+    )
 
 
-def answer_messages(title: str, page: Page, zone: ZoneInfo) -> list[str] | None:
-    """The answer as HTML messages, or None when it is too long and must be a file."""
-    heading = f"<b>{escape(title)}</b>"
-    if page.total == 0:
-        return [f"{heading}\nNo SMS matched."]
+def heading(title: str, scope: str, page: Page) -> str:
+    """The top of an answer: what was asked (bold), over which window, how much is shown."""
+    lines = [f"<b>{escape(title)}</b>", escape(scope)]
     if page.truncated:
-        heading += f"\n{showing(page)}"
-    entries = [entry_atoms(sms, zone) for sms in page.messages]
-    reserve = telegram_length(heading) + 2
-    packed = pack_entries(entries, TEXT_LIMIT, reserve)
+        lines.append(escape(showing(page)))
+    return "\n".join(lines)
+
+
+def answer_messages(title: str, scope: str, page: Page, look: Look) -> list[str] | None:
+    """The answer as HTML messages, or None when it is too long and must be a file."""
+    top = heading(title, scope, page)
+    if page.total == 0:
+        nothing = _("Nothing matched.")
+        return [f"{top}\n\n{escape(nothing)}"]
+    entries = [entry_atoms(sms, look, fold=True) for sms in page.messages]
+    packed = pack_entries(entries, TEXT_LIMIT, reserve=visible_length(top) + 2)
     if len(packed) > MAX_ANSWER_MESSAGES:
         return None
     return [
-        (heading + "\n\n" + message.html) if index == 0 else message.html
+        (top + ENTRY_SEPARATOR + message.html) if index == 0 else message.html
         for index, message in enumerate(packed)
     ]
 
 
-def answer_file(title: str, page: Page, zone: ZoneInfo) -> bytes:
-    lines = [title]
+def answer_file(title: str, scope: str, page: Page, look: Look) -> bytes:
+    lines = [title, scope]
     if page.truncated:
         lines.append(showing(page))
-    lines += ["", *(plain_entry(sms, zone) + "\n" for sms in page.messages)]
+    lines += ["", *(plain_entry(sms, look) + "\n" for sms in page.messages)]
     return "\n".join(lines).encode("utf-8")
 
 
 async def send_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, title: str, page: Page
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    title: str,
+    scope: str,
+    page: Page,
+    filename: str,
 ) -> None:
-    """A list of SMS: in messages when it fits in a few, else as a file."""
-    zone = bridge_of(context).zone
-    texts = answer_messages(title, page, zone)
+    """A list of SMS: in messages when it fits in a few, else as a file named `filename`."""
+    look = await look_now(context)
+    texts = answer_messages(title, scope, page, look)
     if texts is not None:
         for text in texts:
             await reply(update, context, text)
         return
-    asked = _asked_in(update)
-    caption = f"{title}\n{len(page.messages)} SMS, too many for messages: here as a file."
-    if page.truncated:
-        caption += f"\n{showing(page)}"
+    asked = asked_in(update)
+    caption = "\n".join(
+        [
+            title,
+            scope,
+            _("{count} SMS, too many for messages: here as a file.").format(
+                count=number(len(page.messages))
+            ),
+        ]
+        + ([showing(page)] if page.truncated else [])
+    )
     await (
         bridge_of(context)
         .chats.gateway(asked.chat_id)
         .send_document(
-            answer_file(title, page, zone),
-            "sms.txt",
-            caption=caption[:1024],
+            answer_file(title, scope, page, look),
+            filename,
+            caption=caption[:CAPTION_LIMIT],
             topic_id=_topic(asked),
+            reply_to=_reply_to(asked),
             retry=True,
         )
     )

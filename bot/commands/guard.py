@@ -1,10 +1,11 @@
 """Who gets an answer, and what happens when a handler fails.
 
 Every command answers only where its `Access` allows: the configured chats and, in
-private chats, TELEGRAM_ALLOWED_USER_IDS. Anyone else gets no data, only a line with
-their IDs to pass on to an operator, and the attempt is logged. A `UsageError` becomes the
-command's usage line. An answer Telegram refuses (the bot may not write there) is one
-warning line in the log, not a traceback: there is nobody to tell in the chat.
+private chats, TELEGRAM_ALLOWED_USER_IDS. Anyone else gets no data, only their chat and
+user IDs (tap to copy) to pass on to an operator, and the attempt is logged. A
+`UsageError` becomes the command's one-line usage answer. An answer Telegram refuses (the
+bot may not write there) is one warning line in the log, not a traceback: there is nobody
+to tell in the chat. No exception text ever reaches a chat: it is in the log.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.commands.answers import reply
-from bot.commands.context import BridgeContext, bridge_of
+from bot.commands.context import bridge_of
 from bot.commands.registry import ChatCommand, Handler, UsageError
+from bot.formatting import escape
 from bot.gateway import WriteFailed
+from bot.i18n import _
 
 log = logging.getLogger("bot.commands")
 
@@ -59,14 +62,25 @@ async def _refuse(
         chat.type,
         chat.id,
     )
-    await reply(
-        update,
-        context,
-        f"This bot answers only in its configured chats. Chat ID {chat.id}, "
-        f"your user ID {user_id}: an operator can add them to TELEGRAM_CHAT_IDS "
-        "or TELEGRAM_ALLOWED_USER_IDS.",
-        html=False,
+    await reply(update, context, refusal_text(chat.id, user_id))
+
+
+def refusal_text(chat_id: int, user_id: int | None) -> str:
+    """No data for strangers: only their IDs, each tap-to-copy on a line of its own."""
+    operator = _(
+        "An operator can add the chat to TELEGRAM_CHAT_IDS, or you to TELEGRAM_ALLOWED_USER_IDS."
     )
+    lines = [
+        escape(_("This bot answers only in its configured chats.")),
+        escape(_("Chat ID:")) + f" <code>{chat_id}</code>",
+        escape(_("Your user ID:")) + f" <code>{user_id}</code>",
+        escape(operator),
+    ]
+    return "\n".join(lines)
+
+
+def unknown_command_text() -> str:
+    return _("I do not know that command; /help lists mine.")
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -80,21 +94,18 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if chat is None or user is None or not bridge.is_member(chat.id, chat.type, user.id):
         return
     try:
-        await reply(update, context, "I do not know that command; /help lists mine.", html=False)
+        await reply(update, context, unknown_command_text(), html=False)
     except WriteFailed as refused:
         log.warning("could not answer an unknown command in chat %s: %s", chat.id, refused)
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log any handler failure, and tell the asker that their command failed."""
-    bridge = context.bot_data.get("bridge")
+    """Log any handler failure, and tell the asker, without the exception's text."""
     error = context.error
     log.error("command failed: %r", error, exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None:
-        reason = (
-            bridge.redactor.redact(repr(error)) if isinstance(bridge, BridgeContext) else "error"
-        )
         try:
-            await reply(update, context, f"⚠️ That failed: {reason[:300]}", html=False)
+            text = _("⚠️ That failed on the bridge's side; the details are in its log.")
+            await reply(update, context, text, html=False)
         except Exception as reply_error:  # the reply itself may be what failed
             log.error("could not report the failure to the chat: %r", reply_error)

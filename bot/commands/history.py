@@ -1,7 +1,11 @@
 """/last, /history, /search, /from: looking back over the stored SMS.
 
 Arguments are untrusted: the parsers are pure (the clock and the zone passed in) and
-raise `UsageError` with a reason, which the guard turns into the command's usage line.
+raise `UsageError` with a one-line reason, which the guard turns into the command's usage
+line. Tapping a command in the menu sends it bare, so bare forms work: `/history` is the
+last 24 hours, and bare `/search` and `/from` ask for what is missing with a prompt the
+user answers with Telegram's reply (ForceReply); the answer to that prompt is read as the
+command's arguments. The prompt is recognised by its text, so it works after a restart.
 """
 
 from __future__ import annotations
@@ -9,52 +13,56 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import ForceReply, Update
 from telegram.ext import ContextTypes
 
-from bot.commands.answers import send_answer
+from bot.clock import zone_name
+from bot.commands.answers import reply, send_answer
 from bot.commands.context import bridge_of
 from bot.commands.registry import ChatCommand, UsageError
+from bot.i18n import LANGUAGES, N_, _, in_language, ngettext
 from bot.numbers import ascii_int
-from bot.windows import WINDOW_FORMS, Window, WindowError, parse_window, split_trailing_window
+from bot.windows import Window, WindowError, parse_window, split_trailing_window
 from state import Store
 from state.phones import looks_like_phone
 
 LAST_DEFAULT = 10
 LAST_MAX = 100
+HISTORY_DEFAULT = "24h"  # what bare /history (a tap in the menu) covers
 ANSWER_ROWS = 2000  # most SMS one answer carries; more are counted and the user told
-
-
-def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
-    return list(context.args or [])
+SEARCH_PROMPT = N_("🔎 What should I look for? Reply with words, and a window if you like.")
+FROM_PROMPT = N_("📇 Which sender? Reply with a number or a name, and a window if you like.")
 
 
 # -- argument parsing (pure) -----------------------------------------------------------
 
 
-def parse_last_count(args: list[str]) -> int:
+def parse_last_count(args: list[str]) -> tuple[int, bool]:
+    """How many SMS /last shows, and whether the asker wanted more than LAST_MAX."""
     if not args:
-        return LAST_DEFAULT
-    count = ascii_int(args[0], max_digits=6) if len(args) == 1 else None
-    if count is None or not 1 <= count <= LAST_MAX:
-        raise UsageError()
-    return count
+        return LAST_DEFAULT, False
+    count = ascii_int(args[0], max_digits=12) if len(args) == 1 else None
+    if count is None or count < 1:
+        raise UsageError(_("“{text}” is not a number of SMS").format(text=" ".join(args)))
+    return min(count, LAST_MAX), count > LAST_MAX
+
+
+def _window(text: str, now: datetime, zone: ZoneInfo) -> Window:
+    try:
+        return parse_window(text, now, zone)
+    except WindowError as error:
+        raise UsageError(str(error)) from None
 
 
 def parse_history_args(args: list[str], now: datetime, zone: ZoneInfo) -> Window:
-    if not args:
-        raise UsageError()
-    try:
-        return parse_window(" ".join(args), now, zone)
-    except WindowError as error:
-        raise UsageError(str(error)) from None
+    return _window(" ".join(args) if args else HISTORY_DEFAULT, now, zone)
 
 
 def parse_search_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[str, Window | None]:
     words, window = split_trailing_window(args, now, zone)
     text = " ".join(words).strip()
     if not any(ch.isalnum() for ch in text):
-        raise UsageError()
+        raise UsageError(_("“{text}” has no word to look for").format(text=text))
     return text, window
 
 
@@ -62,82 +70,139 @@ def parse_from_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[str
     words, window = split_trailing_window(args, now, zone)
     sender = " ".join(words).strip()
     if not (looks_like_phone(sender) or any(ch.isalpha() for ch in sender)):
-        raise UsageError()
+        raise UsageError(_("“{text}” is not a phone number or a name").format(text=sender))
     return sender, window
 
 
-def _title(what: str, window: Window | None, zone: ZoneInfo) -> str:
+def _scope(window: Window | None, zone: ZoneInfo) -> str:
     if window is None:
-        return f"{what}, all stored history (times in {zone.key})"
-    return f"{what}, {window.label()}"
+        now = datetime.now(UTC)
+        return _("all stored history, times in {zone}").format(zone=zone_name(zone, now))
+    return window.label()
+
+
+def _filename(window: Window | None) -> str:
+    """An answer file named after its window: `sms 2026-11-28 1405 - 2026-11-28 1605.txt`."""
+    if window is None:
+        return "sms all.txt"
+    start, end = (moment.astimezone(window.zone) for moment in (window.start, window.end))
+    return f"sms {start:%Y-%m-%d %H%M} - {end:%Y-%m-%d %H%M}.txt"
 
 
 # -- handlers ---------------------------------------------------------------------------
 
 
+def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    return list(context.args or [])
+
+
 async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The last N SMS."""
     bridge = bridge_of(context)
-    count = parse_last_count(_args(context))
+    count, capped = parse_last_count(_args(context))
     page = await bridge.store.call(Store.last, count)
-    await send_answer(update, context, f"The last {count} SMS (times in {bridge.zone.key})", page)
+    title, scope = last_heading(count, capped, bridge.zone, datetime.now(UTC))
+    await send_answer(update, context, title, scope, page, f"sms last {count}.txt")
+
+
+def last_heading(count: int, capped: bool, zone: ZoneInfo, now: datetime) -> tuple[str, str]:
+    """The title of a /last answer, and its scope: the zone, and the cap when it applied."""
+    title = ngettext("The last {n} SMS", "The last {n} SMS", count).format(n=count)
+    scope = _("times in {zone}").format(zone=zone_name(zone, now))
+    if capped:
+        scope += " · " + _("at most {max} at a time").format(max=LAST_MAX)
+    return title, scope
 
 
 async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """SMS received within a window."""
+    """SMS received within a window (the last 24 hours when none is given)."""
     bridge = bridge_of(context)
     window = parse_history_args(_args(context), datetime.now(UTC), bridge.zone)
     page = await bridge.store.call(Store.between, window.start, window.end, ANSWER_ROWS)
-    await send_answer(update, context, _title("SMS", window, bridge.zone), page)
+    await send_answer(update, context, _("SMS received"), window.label(), page, _filename(window))
+
+
+async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]) -> None:
+    bridge = bridge_of(context)
+    text, window = parse_search_args(args, datetime.now(UTC), bridge.zone)
+    start, end = (window.start, window.end) if window else (None, None)
+    page = await bridge.store.call(Store.search, text, start, end, ANSWER_ROWS)
+    title = _("SMS containing “{text}”").format(text=text)
+    await send_answer(update, context, title, _scope(window, bridge.zone), page, _filename(window))
 
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Full-text search, optionally within a window."""
+    """Full-text search, optionally within a window; bare, it asks what to look for."""
+    if not context.args:
+        await _prompt(update, context, SEARCH_PROMPT, _("words, e.g. boiler 2d"))
+        return
+    await search(update, context, _args(context))
+
+
+async def sender_history(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
+) -> None:
     bridge = bridge_of(context)
-    text, window = parse_search_args(_args(context), datetime.now(UTC), bridge.zone)
+    sender, window = parse_from_args(args, datetime.now(UTC), bridge.zone)
     start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.store.call(Store.search, text, start, end, ANSWER_ROWS)
-    await send_answer(
-        update, context, _title(f"SMS containing “{text}”", window, bridge.zone), page
-    )
+    page = await bridge.store.call(Store.from_sender, sender, start, end, ANSWER_ROWS)
+    title = _("SMS from {sender}").format(sender=sender)
+    await send_answer(update, context, title, _scope(window, bridge.zone), page, _filename(window))
 
 
 async def from_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """SMS from one sender, however the number is written."""
-    bridge = bridge_of(context)
-    sender, window = parse_from_args(_args(context), datetime.now(UTC), bridge.zone)
-    start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.store.call(Store.from_sender, sender, start, end, ANSWER_ROWS)
-    await send_answer(update, context, _title(f"SMS from {sender}", window, bridge.zone), page)
+    """SMS from one sender, however the number is written; bare, it asks which."""
+    if not context.args:
+        await _prompt(update, context, FROM_PROMPT, _("number or name, e.g. +79261234567 7d"))
+        return
+    await sender_history(update, context, _args(context))
+
+
+async def _prompt(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, prompt: str, placeholder: str
+) -> None:
+    force = ForceReply(selective=True, input_field_placeholder=placeholder[:64])
+    await reply(update, context, _(prompt), html=False, force_reply=force)
+
+
+def answered_prompt(prompt_text: str) -> str | None:
+    """Which command a bot message prompted for (`search`, `from`), in any language."""
+    for language in LANGUAGES:
+        with in_language(language):
+            if prompt_text == _(SEARCH_PROMPT):
+                return "search"
+            if prompt_text == _(FROM_PROMPT):
+                return "from"
+    return None
 
 
 COMMANDS = [
     ChatCommand(
         "last",
-        "the last N SMS (default 10, at most 100)",
+        N_("the last N SMS (10 unless you say, at most 100)"),
         last_command,
-        args="[N]",
-        usage="/last [N], N from 1 to 100. Example: /last 20",
+        args=N_("[N]"),
+        examples=(N_("/last"), N_("/last 30")),
     ),
     ChatCommand(
         "history",
-        "SMS in a window: /history 2h, /history yesterday",
+        N_("SMS in a window; the last 24 hours unless you say"),
         history_command,
-        args="WINDOW",
-        usage=f"/history WINDOW. Example: /history 2h\nWINDOW: {WINDOW_FORMS}",
+        args=N_("[WINDOW]"),
+        examples=(N_("/history 2h"), N_("/history yesterday"), N_("/history 28.11")),
     ),
     ChatCommand(
         "search",
-        "SMS containing words: /search code 1d",
+        N_("SMS containing words, optionally in a window"),
         search_command,
-        args="TEXT [WINDOW]",
-        usage=f"/search TEXT [WINDOW]. Example: /search code 1d\nWINDOW: {WINDOW_FORMS}",
+        args=N_("TEXT [WINDOW]"),
+        examples=(N_("/search code"), N_("/search boiler 2d")),
     ),
     ChatCommand(
         "from",
-        "SMS from one number: /from +79261234567 7d",
+        N_("SMS from one sender, optionally in a window"),
         from_command,
-        args="PHONE [WINDOW]",
-        usage=f"/from PHONE [WINDOW]. Example: /from +79261234567 7d\nWINDOW: {WINDOW_FORMS}",
+        args=N_("PHONE [WINDOW]"),
+        examples=(N_("/from +79261234567"), N_("/from Sberbank 7d")),
     ),
 ]

@@ -1,69 +1,158 @@
-"""/status: is the bridge polling and delivering, and what is queued where."""
+"""/status: a verdict first (all well, or what is wrong), then only what needs reading.
+
+The first line answers "is it working?": all well, or the problems `/healthz` would
+report, and when the last SMS arrived. Then each chat by its title with only the counters
+that are not zero; a chat that refuses messages gets the next step to fix it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import __version__
+from bot.clock import moment_in_zone
 from bot.commands.answers import reply
 from bot.commands.context import BridgeContext, bridge_of
 from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
-from bot.formatting import escape, format_time
-from state import Store
+from bot.formatting import escape
+from bot.i18n import N_, _, ngettext, number
+from state import ChatQueue, Store
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Uptime, polling, errors, queue per chat, version."""
-    await reply(update, context, await render_status(bridge_of(context)))
+    """The bridge's verdict, its chats, and its figures."""
+    await reply(update, context, status_text(await gather_facts(bridge_of(context))))
 
 
-async def render_status(bridge: BridgeContext) -> str:
+@dataclass(frozen=True)
+class ChatFacts:
+    """One relay target as /status shows it."""
+
+    name: str  # the chat's title, or its ID until Telegram told us the title
+    key: str
+    topic_id: int | None
+    queue: ChatQueue
+    retrying: str | None  # why the last write failed, while SMS wait
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    """Everything /status says, gathered (and redacted) first, so the text is pure."""
+
+    now: datetime
+    zone: ZoneInfo
+    problems: list[str]  # as /healthz reports them: empty when all is well
+    last_sms: datetime | None
+    last_poll_ok: datetime | None
+    poll_error: str | None  # while polling fails
+    chats: list[ChatFacts]
+    stored: int
+    started_at: datetime
+    version: str = __version__
+
+
+async def gather_facts(bridge: BridgeContext) -> StatusFacts:
     now = datetime.now(UTC)
-    status = bridge.health.status
-    stored = await bridge.store.call(Store.count_messages)
+    status, redact = bridge.health.status, bridge.redactor.redact
     targets = {target.key: target for target in bridge.chats.targets}
     queues = await bridge.store.call(Store.queues, list(targets))
-    uptime = short_duration((now - status.started_at).total_seconds())
-    lines = [f"<b>sms-bridge {escape(__version__)}</b>, up {uptime}"]
-    if status.last_poll_ok_at is None:
-        lines.append("SMSC: no successful poll yet")
-    else:
-        ago = (now - status.last_poll_ok_at).total_seconds()
-        lines.append(
-            f"SMSC: last successful poll {format_time(status.last_poll_ok_at, bridge.zone)} "
-            f"({short_duration(ago)} ago)"
-        )
-    if status.last_error is not None:
-        error = status.last_error
-        lines.append(
-            f"Last SMSC error: {format_time(error.at, bridge.zone)}, "
-            f"{escape(bridge.redactor.redact(error.message))}"
-        )
-    if status.failing_since is not None:
-        lines.append(f"⚠️ polling has failed for {short_duration(status.failing_for(now))}")
-    telegram = (
-        "connected"
-        if status.telegram_ready
-        else f"not connected ({status.telegram_error or 'connecting'})"
-    )
-    lines.append(f"Telegram: {escape(telegram)}")
-    lines.append(f"SMS stored: {stored}; fetched since start: {status.sms_fetched}")
-    lines.append("Deliveries per chat:")
+    chats = []
     for queue in queues:
-        line = f"• {escape(queue.chat)}: {queue.pending} pending, {queue.failed} failed"
-        if queue.uncertain:
-            line += f", {queue.uncertain} possibly shown twice"
-        if queue.failed and queue.last_error:
-            line += f" (last refusal: {escape(bridge.redactor.redact(queue.last_error))})"
-        retrying = bridge.chats.for_target(targets[queue.chat]).last_error
-        if retrying and queue.pending:
-            line += f"; retrying after: {escape(bridge.redactor.redact(retrying))}"
-        lines.append(line)
+        target = targets[queue.chat]
+        gateway = bridge.chats.for_target(target)
+        if queue.last_error:
+            queue = replace(queue, last_error=redact(queue.last_error))
+        retrying = redact(gateway.last_error) if gateway.last_error else None
+        chats.append(
+            ChatFacts(gateway.title or target.key, target.key, target.topic_id, queue, retrying)
+        )
+    failing = status.failing_since is not None and status.last_error is not None
+    return StatusFacts(
+        now=now,
+        zone=bridge.zone,
+        problems=[redact(problem) for problem in bridge.health.problems(now)],
+        last_sms=await bridge.store.call(Store.last_received_at),
+        last_poll_ok=status.last_poll_ok_at,
+        poll_error=redact(status.last_error.message) if failing and status.last_error else None,
+        chats=chats,
+        stored=await bridge.store.call(Store.count_messages),
+        started_at=status.started_at,
+    )
+
+
+def _ago(moment: datetime, facts: StatusFacts) -> str:
+    return _("{moment}, {ago} ago").format(
+        moment=moment_in_zone(moment, facts.zone, facts.now),
+        ago=short_duration((facts.now - moment).total_seconds()),
+    )
+
+
+def _verdict(facts: StatusFacts) -> list[str]:
+    last = (
+        _("last SMS {when}").format(when=_ago(facts.last_sms, facts))
+        if facts.last_sms
+        else _("no SMS stored yet")
+    )
+    if not facts.problems:
+        well = _("All well")
+        return [f"✅ <b>{escape(well)}</b> · {escape(last)}"]
+    return [f"⚠️ <b>{escape('; '.join(facts.problems))}</b>", escape(last)]
+
+
+def _chat_line(chat: ChatFacts) -> str:
+    name = chat.name
+    if chat.topic_id is not None:
+        name += " · " + _("topic {id}").format(id=chat.topic_id)
+    queue, counters = chat.queue, []
+    if queue.pending:
+        waiting = ngettext("{n} waiting", "{n} waiting", queue.pending)
+        counters.append(waiting.format(n=queue.pending))
+    if queue.uncertain:
+        twice = ngettext("{n} possibly shown twice", "{n} possibly shown twice", queue.uncertain)
+        counters.append(twice.format(n=queue.uncertain))
+    if counters:
+        line = f"• {escape(name)}: {escape(', '.join(counters))}"
+    else:
+        line = f"• {escape(name)}" + ("" if queue.failed else ": ✓")
+    if queue.failed:
+        refuses = _(
+            "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, "
+            "then run: sms-bridge retry-failed --chat {key}"
+        )
+        line += "\n  ⛔ " + escape(
+            refuses.format(n=queue.failed, reason=queue.last_error or "?", key=chat.key)
+        )
+    elif queue.pending and chat.retrying:
+        line += "\n  " + escape(_("retrying after: {reason}").format(reason=chat.retrying))
+    return line
+
+
+def status_text(facts: StatusFacts) -> str:
+    """A verdict first, then the chats, then the figures."""
+    lines = _verdict(facts)
+    polled = (
+        _("SMSC polled {when}").format(when=_ago(facts.last_poll_ok, facts))
+        if facts.last_poll_ok
+        else _("SMSC not polled successfully yet")
+    )
+    lines.append(escape(polled))
+    if facts.poll_error is not None and not facts.problems:  # a problem already says it
+        lines.append(escape(_("last SMSC error: {error}").format(error=facts.poll_error)))
+    chats = _("Chats")
+    lines += ["", f"<b>{escape(chats)}</b>", *(_chat_line(chat) for chat in facts.chats)]
+    footer = _("{stored} SMS stored · up {uptime} · sms-bridge {version}").format(
+        stored=number(facts.stored),
+        uptime=short_duration((facts.now - facts.started_at).total_seconds()),
+        version=facts.version,
+    )
+    lines += ["", escape(footer)]
     return "\n".join(lines)
 
 
-COMMANDS = [ChatCommand("status", "is the bridge polling and delivering?", status_command)]
+COMMANDS = [ChatCommand("status", N_("is the bridge working? what waits where?"), status_command)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from bot.i18n import N_
 from bot.inbox import ErrorPolicy, InboxError
 
 
@@ -55,10 +56,10 @@ class SmscApiError(SmscError):
         self.description = description
 
 
-AUTH_NOTICE = (
+AUTH_NOTICE = N_(
     "SMSC refused the credentials (error 2: invalid login or password, or this server's IP "
-    "is not allowed). No SMS are being fetched. The bridge retries every 10 minutes; check "
-    "SMSC_LOGIN/SMSC_PASSWORD or SMSC_API_KEY and the account's IP allow-list."
+    "is not allowed). The bridge retries every 10 minutes; check SMSC_LOGIN/SMSC_PASSWORD "
+    "or SMSC_API_KEY and the account's IP allow-list."
 )
 
 ERROR_POLICIES: dict[int, ErrorPolicy] = {

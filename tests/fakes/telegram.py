@@ -84,6 +84,32 @@ def parse_telegram_html(text: str) -> str:
     return "".join(out)
 
 
+# A relayed SMS: the code in front if any, the sender in bold, the part number, ": ".
+_RELAYED_HEAD = re.compile(r"^(?:📩 |🔑 <code>[^<]*</code> · )<b>.*?</b>(?: \((\d+)/\d+\))?: ")
+# A list entry (digests, answers): the time and sender in bold, a note, ": ".
+_ENTRY_HEAD = re.compile(r"^<b>.*?</b>[^:<]*: \n?")
+
+
+def _json_param(value: Any) -> Any:
+    """A structured parameter, sent as JSON text in a form or as JSON itself."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def is_relayed_sms(plain: str) -> bool:
+    return plain.startswith(("📩 ", "🔑 "))
+
+
+def relayed_text(html_text: str) -> str:
+    """The SMS text inside a relayed message or a list entry, as the reader sees it."""
+    head = _RELAYED_HEAD.match(html_text) or _ENTRY_HEAD.match(html_text)
+    assert head is not None, html_text
+    body = html_text[head.end() :]
+    footer = body.rfind("\n\n<i>")
+    if footer != -1 and body.endswith("</i>"):
+        body = body[:footer]
+    return parse_telegram_html(body)
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -106,6 +132,8 @@ class SentMessage:
     thread_id: int | None
     at: float  # time.monotonic()
     document: bytes | None = None
+    reply_to: int | None = None  # the message it quotes (reply_parameters.message_id)
+    markup: dict[str, Any] | None = None  # reply_markup as sent
 
 
 @dataclass
@@ -130,6 +158,7 @@ class FakeTelegram:
     next_message_id: int = 1
     next_update_id: int = 1
     missing: set[str] = field(default_factory=set)  # methods answered 404, as partial servers do
+    menus: dict[str, Any] = field(default_factory=dict)  # setMyCommands, by language_code
     # (messages, seconds): Telegram's group limit, enforced per group chat with a 429
     group_limit: tuple[int, float] | None = None
     group_sends: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -207,22 +236,27 @@ class FakeTelegram:
         """
         texts: list[str] = []
         for message in self.messages(chat_id):
-            plain = message.plain
-            if plain.startswith("📦 Backlog"):
-                texts += [entry.split("\n", 1)[1] for entry in plain.split("\n\n")[1:]]
-            elif plain.startswith("📩 SMS from"):
-                header, _, body = plain.partition("\n\n")
-                part = re.search(r"\((\d+)/(\d+)\)$", header.split("\n")[0])
-                if part and part.group(1) != "1" and texts:
-                    texts[-1] += body
+            if message.plain.startswith("📦"):
+                texts += [relayed_text(entry) for entry in message.text.split("\n\n")[1:]]
+            elif is_relayed_sms(message.plain):
+                part = _RELAYED_HEAD.match(message.text)
+                assert part is not None
+                if part.group(1) not in (None, "1") and texts:
+                    texts[-1] += relayed_text(message.text)
                 else:
-                    texts.append(body)
+                    texts.append(relayed_text(message.text))
         return texts
 
     def user_sends(
-        self, chat_id: int, text: str, *, user_id: int = 777, chat_type: str | None = None
-    ) -> None:
-        """A user writes `text` in a chat: it becomes an update for getUpdates."""
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int = 777,
+        chat_type: str | None = None,
+        reply_to: SentMessage | None = None,
+    ) -> int:
+        """A user writes `text` in a chat (replying to a bot message, if given): an update."""
         kind = chat_type or ("private" if chat_id > 0 else "supergroup")
         chat: dict[str, Any] = {"id": chat_id, "type": kind}
         if kind == "private":
@@ -239,11 +273,20 @@ class FakeTelegram:
         command = text.split()[0] if text.startswith("/") else None
         if command:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to.message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": BOT_USER,
+                "text": reply_to.plain,
+            }
         with self.lock:
             message["message_id"] = self._new_message_id()
             self.updates.append({"update_id": self.next_update_id, "message": message})
             self.next_update_id += 1
             self.lock.notify_all()
+            return int(message["message_id"])
 
     def wait_for(self, predicate: Any, timeout: float = 20.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
@@ -330,7 +373,12 @@ class FakeTelegram:
     def _api_deleteWebhook(self, handler: BaseHTTPRequestHandler, params: Any, files: Any) -> None:
         self._ok(handler, True)
 
-    def _api_setMyCommands(self, handler: BaseHTTPRequestHandler, params: Any, files: Any) -> None:
+    def _api_setMyCommands(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        commands = _json_param(params.get("commands"))
+        with self.lock:
+            self.menus[str(params.get("language_code") or "")] = commands
         self._ok(handler, True)
 
     def _api_getChat(
@@ -409,9 +457,19 @@ class FakeTelegram:
                 self.refused.append("message is too long")
             self._error(handler, 400, "Bad Request: message is too long")
             return
+        quoted = _json_param(params.get("reply_parameters"))
         with self.lock:
             message = SentMessage(
-                chat_id, self._new_message_id(), text, plain, parse_mode, thread, now, document
+                chat_id,
+                self._new_message_id(),
+                text,
+                plain,
+                parse_mode,
+                thread,
+                now,
+                document,
+                reply_to=int(quoted["message_id"]) if quoted else None,
+                markup=_json_param(params.get("reply_markup")),
             )
             self.sent.append(message)
             self.lock.notify_all()

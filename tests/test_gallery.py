@@ -1,0 +1,156 @@
+"""Every kind of message the bot writes, rendered in both languages, as a reader sees it.
+
+docs/messages.md is this gallery, written by this test: read it to see what on-call
+people read. The test fails when a text changed and the gallery was not brought up to
+date, so every change of wording is looked at once more; refresh it with
+`UPDATE_GALLERY=1 make test` (or the same variable on this file alone) and read the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.alerts import outage_alert, recovered_text, refusing_chat_text, urgent_alert
+from bot.clock import moment_in_zone
+from bot.commands import COMMANDS
+from bot.commands.about import help_text
+from bot.commands.answers import answer_messages, heading
+from bot.commands.guard import refusal_text, unknown_command_text
+from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, last_heading
+from bot.commands.registry import ChatCommand
+from bot.commands.status import ChatFacts, StatusFacts, status_text
+from bot.delivery_plan import plan_next
+from bot.health import HealthRules, health_problems
+from bot.i18n import LANGUAGES, _, in_language
+from bot.sms_view import Look, render_sms
+from bot.smsc.errors import AUTH_NOTICE
+from bot.status import BridgeStatus
+from bot.windows import WindowError, parse_window
+from state import ChatQueue, Page, PendingDelivery, StoredSms
+from tests.fakes.telegram import parse_telegram_html
+
+GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
+MOSCOW = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)  # 03:10 in Moscow: the hour it matters
+
+
+def sms(n: int, text: str, sender: str = "79261234567", minutes_ago: float = 0) -> StoredSms:
+    at = NOW - timedelta(minutes=minutes_ago)
+    return StoredSms(n, sender, "79031234567", text, at, None, at)
+
+
+SAMPLES = [
+    sms(1, "Boiler 3: pressure LOW (1.2 bar) at 03:09", "79261112233", 1),
+    sms(2, "Ваш код подтверждения: 4821. Никому не сообщайте его.", "Sberbank", 0.5),
+    sms(3, "Your login code is 734 219? No: 734219. Valid 5 min.", "Google", 0.2),
+]
+
+
+def command(name: str) -> ChatCommand:
+    return next(c for c in COMMANDS if c.name == name)
+
+
+def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
+    """(what, HTML messages) for every kind of message."""
+    yield "A relayed SMS", render_sms(SAMPLES[0], look)
+    yield "A relayed SMS with a one-time code", render_sms(SAMPLES[1], look)
+    several = Look(look.zone, look.now, several_numbers=True)
+    yield (
+        "An SMS relayed late, after an outage (account with two numbers)",
+        render_sms(sms(4, "Door 2 opened", "79035550000", 190), several),
+    )
+    yield "A resend after a send whose answer was lost", render_sms(SAMPLES[0], look, repeat=True)
+    backlog = [
+        PendingDelivery(sms(10 + n, f"Alarm {n}: pump {n} stopped", "79261112233", 60 - n), "-1", 0)
+        for n in range(4)
+    ]
+    yield "A backlog digest", list(plan_next(backlog, 25, True, look).texts)
+    title, scope = last_heading(3, False, look.zone, look.now)
+    yield "/last 3", answer_messages(title, scope, Page(SAMPLES, 3), look) or []
+    title, scope = last_heading(100, True, look.zone, look.now)
+    yield "/last 100000 (the heading)", [heading(title, scope, Page(SAMPLES, 3))]
+    window = parse_window("2h", look.now, look.zone)
+    nothing = answer_messages(_("SMS received"), window.label(), Page([], 0), look) or []
+    yield "/history 2h with nothing in it", nothing
+    try:
+        parse_window("soon", look.now, look.zone)
+    except WindowError as error:
+        yield "/history soon", [command("history").usage_answer(str(error))]
+    yield "/search (bare, from the menu)", [_(SEARCH_PROMPT)]
+    yield "/from (bare, from the menu)", [_(FROM_PROMPT)]
+    lots = _("“{text}” is not a number of SMS").format(text="lots")
+    yield "/last lots", [command("last").usage_answer(lots)]
+    yield "/help in a group", [help_text(COMMANDS, private=False, zone=look.zone, now=look.now)]
+    yield (
+        "/start in a private chat",
+        [help_text(COMMANDS, private=True, zone=look.zone, now=look.now)],
+    )
+    yield "/status, all well", [status_text(status_facts(look, []))]
+    failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
+    failing.poll_failed("SMSC unavailable: timed out", at=look.now - timedelta(seconds=95))
+    failing.last_poll_ok_at = look.now - timedelta(seconds=95)
+    problems = health_problems(failing, HealthRules(30, 300), None, look.now)
+    refusing = status_facts(look, problems, refusing=True)
+    yield "/status, a chat refuses and polling fails", [status_text(refusing)]
+    since = moment_in_zone(look.now - timedelta(minutes=8), look.zone, look.now)
+    yield "Alert: SMSC refuses the credentials", [urgent_alert(since, _(AUTH_NOTICE))]
+    yield "Alert: SMSC does not answer", [outage_alert(since, 600, "SMSC unavailable: timed out")]
+    yield "Recovery (a reply to the alert)", [recovered_text(720)]
+    yield (
+        "Another chat refuses the bot",
+        [refusing_chat_text("Night shift", "Forbidden: bot was kicked", "-1002")],
+    )
+    yield "A stranger tries a command", [refusal_text(-100777, 4242)]
+    yield "An unknown command in a private chat", [unknown_command_text()]
+
+
+def status_facts(look: Look, problems: list[str], refusing: bool = False) -> StatusFacts:
+    chats = [ChatFacts("Ops room", "-1001", None, ChatQueue("-1001", pending=2), None)]
+    if refusing:
+        queue = ChatQueue("-1002", failed=3, last_error="Forbidden: bot was kicked")
+        chats.append(ChatFacts("Night shift", "-1002", None, queue, None))
+    return StatusFacts(
+        now=look.now,
+        zone=look.zone,
+        problems=problems,
+        last_sms=look.now - timedelta(minutes=3),
+        last_poll_ok=look.now - timedelta(seconds=95 if problems else 12),
+        poll_error="SMSC unavailable: timed out" if problems else None,
+        chats=chats,
+        stored=12_345,
+        started_at=look.now - timedelta(hours=5, minutes=3),
+        version="0.1.0",
+    )
+
+
+def render() -> str:
+    out = [
+        __doc__.split("\n\n")[0].strip('"'),
+        "",
+        "Generated by `tests/test_gallery.py` (`UPDATE_GALLERY=1`); times are Moscow's, at 03:10.",
+        "",
+    ]
+    look = Look(MOSCOW, NOW)
+    for language in LANGUAGES:
+        with in_language(language):
+            out.append(
+                f"## {'English' if language == 'en' else 'Русский'} (UI_LANGUAGE={language})\n"
+            )
+            for what, messages in cases(look):
+                out.append(f"### {what}\n")
+                for message in messages:
+                    out += ["```", parse_telegram_html(message), "```", ""]
+    return "\n".join(out)
+
+
+def test_the_gallery_shows_every_message_as_it_reads_now() -> None:
+    rendered = render()
+    if os.environ.get("UPDATE_GALLERY"):
+        GALLERY.write_text(rendered, "utf-8")
+    assert GALLERY.read_text("utf-8") == rendered, (
+        "texts changed: UPDATE_GALLERY=1, then read the diff"
+    )
