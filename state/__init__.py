@@ -1,5 +1,10 @@
 """The SQLite store of SMS and their deliveries. Knows nothing of Telegram or SMSC."""
 
+from state.files import (
+    create_private_file,
+    database_files,
+    make_private_folder,
+)
 from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
 from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
 from state.schema import SCHEMA_VERSION, SchemaTooNew
@@ -17,6 +22,9 @@ __all__ = [
     "SchemaTooNew",
     "Store",
     "StoredSms",
+    "create_private_file",
+    "database_files",
     "fts_query",
     "inspect_database",
+    "make_private_folder",
 ]
