@@ -1,8 +1,10 @@
 """The SQLite store of SMS and their deliveries. Knows nothing of Telegram or SMSC."""
 
 from state.files import (
+    LoosePermissions,
     create_private_file,
     database_files,
+    loose_permissions,
     make_private_folder,
 )
 from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
@@ -17,6 +19,7 @@ __all__ = [
     "DatabaseUnreadable",
     "DeliveryStatus",
     "IncomingSms",
+    "LoosePermissions",
     "Page",
     "PendingDelivery",
     "SchemaTooNew",
@@ -26,5 +29,6 @@ __all__ = [
     "database_files",
     "fts_query",
     "inspect_database",
+    "loose_permissions",
     "make_private_folder",
 ]

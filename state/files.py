@@ -11,19 +11,23 @@ but that is a build detail, so the store also narrows the umask while it opens
 
 What already exists is left as it is: a data folder an administrator made (and may
 manage) is theirs to set, and a file made by an older release is not changed behind the
-operator's back.
+operator's back. `sms-bridge check` looks at them instead (`loose_permissions`, which only
+reads) and warns about any that others may open.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 _OTHERS = 0o077  # every permission bit of the group and of everyone else
+_OTHERS_READ = 0o044
 
 
 def database_files(path: Path) -> tuple[Path, Path, Path]:
@@ -72,3 +76,34 @@ def private_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+@dataclass(frozen=True)
+class LoosePermissions:
+    """A file or folder that users other than its owner may open."""
+
+    path: Path
+    mode: int  # the permission bits, e.g. 0o644
+    is_folder: bool
+
+    @property
+    def private_mode(self) -> int:
+        return PRIVATE_FOLDER if self.is_folder else PRIVATE_FILE
+
+    @property
+    def readable_by_others(self) -> bool:
+        return bool(self.mode & _OTHERS_READ)
+
+
+def loose_permissions(paths: Iterable[Path]) -> list[LoosePermissions]:
+    """The paths that exist and give their group or everyone any access; only reads."""
+    found = []
+    for path in paths:
+        try:
+            status = path.stat()
+        except OSError:  # absent, or not ours to look at: nothing to warn about here
+            continue
+        mode = stat.S_IMODE(status.st_mode)
+        if mode & _OTHERS:
+            found.append(LoosePermissions(path, mode, stat.S_ISDIR(status.st_mode)))
+    return found

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.lock import InstanceLock
-from state import IncomingSms, Store, database_files
+from state import IncomingSms, Store, database_files, inspect_database, loose_permissions
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
 
@@ -75,6 +75,36 @@ def test_a_folder_the_administrator_made_is_left_as_it_is(tmp_path: Path, loose_
     lock.release()
     assert mode(folder) == 0o750
     assert mode(folder / "bridge.db") == mode(folder / "bridge.db.lock") == 0o600
+
+
+def test_the_read_only_look_of_check_creates_nothing_others_may_open(
+    tmp_path: Path, loose_umask: int
+) -> None:
+    path = tmp_path / "bridge.db"
+    Store.open(path).close()  # the last connection closing removes -wal and -shm
+    assert inspect_database(path) is not None
+    assert loose_permissions(database_files(path)) == []
+    assert os.umask(loose_umask) == loose_umask
+
+
+def test_only_what_others_may_open_is_reported(tmp_path: Path) -> None:
+    private, readable, writable, folder = (
+        tmp_path / "private",
+        tmp_path / "readable",
+        tmp_path / "writable",
+        tmp_path / "folder",
+    )
+    for file, file_mode in ((private, 0o600), (readable, 0o644), (writable, 0o620)):
+        file.touch()
+        file.chmod(file_mode)
+    folder.mkdir()
+    folder.chmod(0o711)
+    found = loose_permissions([private, readable, writable, folder, tmp_path / "absent"])
+    assert [(f.path, f.mode, f.private_mode, f.readable_by_others) for f in found] == [
+        (readable, 0o644, 0o600, True),
+        (writable, 0o620, 0o600, False),
+        (folder, 0o711, 0o700, False),
+    ]
 
 
 @pytest.mark.e2e
