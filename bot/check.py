@@ -2,20 +2,25 @@
 
 Prints one line per part (Telegram bot, each chat, SMSC inbox, database) with ✓ or ✗ and
 what to do about a failure. Exit code 0 when all is well, 1 otherwise. Makes one inbox
-request, so it stays inside SMSC's rate rule.
+request, so it stays inside SMSC's rate rule. Warnings (a setting that works but may
+surprise, a database file that others may read) are `!` lines that leave the exit code
+alone.
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.config import Settings
+from bot.lock import lock_path
 from bot.smsc import SmscApiError, SmscClient, SmscError
-from state import DatabaseUnreadable, inspect_database
+from state import DatabaseUnreadable, database_files, inspect_database, loose_permissions
 
 
 @dataclass
@@ -86,10 +91,23 @@ def check_database(settings: Settings) -> Finding:
     return Finding(True, "database", f"{path}, schema {version}, {summary.sms_count} SMS stored")
 
 
+def permission_warnings(database_path: Path) -> list[str]:
+    """A line for each of the database's files (and its folder) that others may open."""
+    paths = [database_path.parent, *database_files(database_path), lock_path(database_path)]
+    warnings = []
+    for loose in loose_permissions(paths):
+        access = "readable by" if loose.readable_by_others else "open to"
+        warnings.append(
+            f"database: {loose.path} is {access} others (mode {loose.mode:04o}): "
+            f"run chmod {loose.private_mode:o} {shlex.quote(str(loose.path))}"
+        )
+    return warnings
+
+
 async def run_check(settings: Settings) -> int:
     findings = await check_telegram(settings)
     findings += [await check_smsc(settings), check_database(settings)]
-    for note in settings.warnings():
+    for note in [*settings.warnings(), *permission_warnings(settings.database_path)]:
         click.echo(f"! {note}")
     for finding in findings:
         click.echo(finding.line())

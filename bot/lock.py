@@ -2,7 +2,8 @@
 
 An exclusive `flock` on a file beside the database, held for the life of the process.
 The kernel drops it when the process dies, even by SIGKILL, so a crash never leaves a
-stale lock behind.
+stale lock behind. The file is beside the one-time codes and private like them: 0600, in
+a folder created 0700 (see `state.files`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,27 @@ import os
 from pathlib import Path
 from typing import IO
 
+from state import create_private_file, make_private_folder
+
 
 class AlreadyRunning(Exception):
     """Another process holds the database's lock."""
 
 
+def lock_path(database_path: Path) -> Path:
+    """The lock file of the database at `database_path`."""
+    return database_path.with_name(database_path.name + ".lock")
+
+
 class InstanceLock:
     def __init__(self, database_path: Path) -> None:
-        self.path = database_path.with_name(database_path.name + ".lock")
+        self.path = lock_path(database_path)
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
+        make_private_folder(self.path.parent)
+        create_private_file(self.path)
+        handle = self.path.open("r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

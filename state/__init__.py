@@ -1,5 +1,12 @@
 """The SQLite store of SMS and their deliveries. Knows nothing of Telegram or SMSC."""
 
+from state.files import (
+    LoosePermissions,
+    create_private_file,
+    database_files,
+    loose_permissions,
+    make_private_folder,
+)
 from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
 from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
 from state.schema import SCHEMA_VERSION, SchemaTooNew
@@ -12,11 +19,16 @@ __all__ = [
     "DatabaseUnreadable",
     "DeliveryStatus",
     "IncomingSms",
+    "LoosePermissions",
     "Page",
     "PendingDelivery",
     "SchemaTooNew",
     "Store",
     "StoredSms",
+    "create_private_file",
+    "database_files",
     "fts_query",
     "inspect_database",
+    "loose_permissions",
+    "make_private_folder",
 ]

@@ -2,7 +2,8 @@
 
 `sms-bridge check` must say what is in the file without changing it: no folder created, no
 migration run, no write lock taken. So the file is opened read-only, and a missing file is
-an answer ("will be created"), not an error.
+an answer ("will be created"), not an error. Who else may open the files is another
+read-only look: `state.files.loose_permissions`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from state.files import private_umask
 from state.schema import SCHEMA_VERSION
 
 
@@ -36,16 +38,17 @@ def inspect_database(path: Path) -> DatabaseSummary | None:
     if not path.exists():
         return None
     try:
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
-        try:
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            count: int | None = None
-            if version == 0:
-                count = 0
-            elif version <= SCHEMA_VERSION:
-                count = int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
-        finally:
-            conn.close()
+        with private_umask():  # even read-only, SQLite may create the -wal and -shm files
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+            try:
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                count: int | None = None
+                if version == 0:
+                    count = 0
+                elif version <= SCHEMA_VERSION:
+                    count = int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+            finally:
+                conn.close()
     except sqlite3.Error as error:
         raise DatabaseUnreadable(str(error)) from None
     return DatabaseSummary(version, count)

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from state.files import create_private_file, make_private_folder, private_umask
 from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
 from state.phones import sender_key
 from state.schema import (
@@ -131,10 +132,21 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
-        """Open (creating the file and its folder if needed) and migrate to this release."""
+        """Open (creating the file and its folder if needed) and migrate to this release.
+
+        What it creates is private to this user (see `state.files`): the folder 0700, the
+        database and SQLite's `-wal` and `-shm` beside it 0600, whatever the umask.
+        """
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) == ":memory:":
+            return cls._connect(path)
+        make_private_folder(path.parent)
+        with private_umask():  # SQLite creates -wal and -shm while the store opens
+            create_private_file(path)
+            return cls._connect(path)
+
+    @classmethod
+    def _connect(cls, path: Path) -> Store:
         conn = sqlite3.connect(
             str(path),
             isolation_level=None,  # transactions are explicit: see transaction()

@@ -1,12 +1,14 @@
-"""`sms-bridge check`: one line per part, exit 0 only when everything works."""
+"""`sms-bridge check`: one line per part, exit 0 only when everything works; `!` warnings."""
 
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from state import Store
 from tests.fakes.bridge import sms_bridge_command
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
@@ -46,3 +48,28 @@ def test_wrong_smsc_password_and_unreachable_telegram_are_named(
     assert "✗ Telegram: not reachable" in result.stdout
     assert "✗ SMSC: SMSC error 2: authorise error" in result.stdout
     assert "p4ss-NOT-right" not in result.stdout + result.stderr  # never echoed
+
+
+def test_database_files_others_may_open_are_warned_about_without_failing(
+    bridge_env: dict[str, str], tmp_path: Path
+) -> None:
+    database = Path(bridge_env["DATABASE_PATH"])
+    store = Store.open(database)  # kept open, as a running bridge keeps it
+    try:
+        store.mark_first_start_done(datetime.now(UTC))  # a write: the -wal file is there
+        result = check(bridge_env, tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert not [line for line in result.stdout.splitlines() if line.startswith("! database")]
+
+        wal, folder = database.with_name("bridge.db-wal"), database.parent
+        wal.chmod(0o644)
+        folder.chmod(0o755)
+        result = check(bridge_env, tmp_path)
+    finally:
+        store.close()
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning, not a failure
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("! database")]
+    assert warnings == [
+        f"! database: {folder} is readable by others (mode 0755): run chmod 700 {folder}",
+        f"! database: {wal} is readable by others (mode 0644): run chmod 600 {wal}",
+    ]
