@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
 FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
-_SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at"
+SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Page:
         return self.total > len(self.messages)
 
 
-def _sms(row: Sequence[Any]) -> StoredSms:
+def sms_from_row(row: Sequence[Any]) -> StoredSms:
     return StoredSms(
         smsc_id=row[0],
         sender=row[1],
@@ -248,13 +248,13 @@ class Store:
         message_id) instead of every delivery ever made.
         """
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS}, d.uncertain FROM deliveries d "
+            f"SELECT {SMS_COLUMNS}, d.uncertain FROM deliveries d "
             "JOIN messages m ON m.id = d.message_id "
             f"WHERE d.chat = ? AND {OPEN_DELIVERY} AND d.status = ? "
             "ORDER BY d.message_id LIMIT ?",
             (chat, DeliveryStatus.PENDING, limit),
         ).fetchall()
-        return [PendingDelivery(_sms(r[:7]), chat, r[7]) for r in rows]
+        return [PendingDelivery(sms_from_row(r[:7]), chat, r[7]) for r in rows]
 
     def count_pending(self, chat: str) -> int:
         row = self.conn.execute(
@@ -264,29 +264,62 @@ class Store:
         return int(row[0])
 
     def _update(self, chat: str, ids: Sequence[int], assignments: str, args: Sequence[Any]) -> None:
-        now = to_db(utc_now())
         with self.transaction():
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                self.conn.execute(
-                    f"UPDATE deliveries SET {assignments}, updated_at = ? "
-                    f"WHERE chat = ? AND message_id IN ({marks})",
-                    (*args, now, chat, *chunk),
-                )
+            self._update_rows(chat, ids, assignments, args)
+
+    def _update_rows(
+        self, chat: str, ids: Sequence[int], assignments: str, args: Sequence[Any]
+    ) -> None:
+        """The UPDATE of `_update`, inside a transaction the caller holds."""
+        now = to_db(utc_now())
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            self.conn.execute(
+                f"UPDATE deliveries SET {assignments}, updated_at = ? "
+                f"WHERE chat = ? AND message_id IN ({marks})",
+                (*args, now, chat, *chunk),
+            )
 
     def mark_sending(self, chat: str, ids: Sequence[int]) -> None:
         """Record that these deliveries are being handed to Telegram now."""
         self._update(chat, ids, "status = ?, attempts = attempts + 1", (DeliveryStatus.SENDING,))
 
-    def mark_sent(self, chat: str, ids: Sequence[int], telegram_message_id: int) -> None:
-        """Telegram accepted these deliveries as message `telegram_message_id`, now."""
-        now = to_db(utc_now())
-        self._update(
-            chat,
-            ids,
-            "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
-            (DeliveryStatus.SENT, telegram_message_id, now),
-        )
+    def mark_sent(
+        self,
+        chat: str,
+        ids: Sequence[int],
+        telegram_message_id: int,
+        *,
+        shown_html: str | None = None,
+        remind_after: float | None = None,
+    ) -> None:
+        """Telegram accepted these deliveries as message `telegram_message_id`, now.
+
+        A message with a button keeps its HTML (`shown_html`) for the edits a press makes;
+        `remind_after` (seconds) queues a reminder should nobody take these SMS by then.
+        """
+        moment = utc_now()
+        now = to_db(moment)
+        with self.transaction():
+            self._update_rows(
+                chat,
+                ids,
+                "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
+                (DeliveryStatus.SENT, telegram_message_id, now),
+            )
+            if shown_html is not None:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO shown (chat, telegram_message_id, html) "
+                    "VALUES (?, ?, ?)",
+                    (chat, telegram_message_id, shown_html),
+                )
+            if remind_after is not None:
+                due = to_db(moment + timedelta(seconds=remind_after))
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
+                    "VALUES (?, ?, ?)",
+                    [(chat, smsc_id, due) for smsc_id in ids],
+                )
 
     def release(self, chat: str, ids: Sequence[int], *, uncertain: bool, error: str) -> None:
         """Put deliveries back in the queue after a send that did not succeed.
@@ -409,21 +442,21 @@ class Store:
 
     def last(self, count: int) -> Page:
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
+            f"SELECT {SMS_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
             (count,),
         ).fetchall()
-        return Page([_sms(r) for r in reversed(rows)], len(rows))
+        return Page([sms_from_row(r) for r in reversed(rows)], len(rows))
 
     def _page(self, where: str, args: Sequence[Any], limit: int, source: str) -> Page:
         total = int(
             self.conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", args).fetchone()[0]
         )
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS} FROM {source} WHERE {where} "
+            f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} "
             "ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
             (*args, limit),
         ).fetchall()
-        return Page([_sms(r) for r in reversed(rows)], total)
+        return Page([sms_from_row(r) for r in reversed(rows)], total)
 
     def between(self, start: datetime, end: datetime, limit: int) -> Page:
         """SMS received in [start, end)."""
@@ -466,11 +499,11 @@ class Store:
             (*args, COUNT_CAP + 1),
         ).fetchone()
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT ?",
+            f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT ?",
             (*args, limit),
         ).fetchall()
         capped = total > COUNT_CAP
-        return Page([_sms(r) for r in reversed(rows)], min(total, COUNT_CAP), capped)
+        return Page([sms_from_row(r) for r in reversed(rows)], min(total, COUNT_CAP), capped)
 
     def _id_bounds(
         self, start: datetime | None, end: datetime | None

@@ -13,6 +13,8 @@ from bot.commands.registry import Access, ChatCommand
 from bot.database import AsyncStore
 from bot.health import HealthMonitor
 from bot.logs import Redactor
+from bot.metrics import Metrics
+from bot.oncall.team import OnCall
 
 BOT_DATA_KEY = "bridge"
 
@@ -25,6 +27,9 @@ class BridgeContext:
     zone: ZoneInfo
     health: HealthMonitor
     redactor: Redactor
+    metrics: Metrics
+    oncall: OnCall | None = None  # None when ONCALL_BUTTONS is off
+    escalate_after: float = 0
     commands: list[ChatCommand] = field(default_factory=list)
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:
