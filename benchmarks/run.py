@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import drain, ingest, latency, memory, queries
+from benchmarks import drain, ingest, latency, memory, presses, queries
 from benchmarks.common import Result, table
 
 RESULTS = Path(__file__).parent / "results"
@@ -29,6 +29,7 @@ SIZES = {
         "drain": 1_000,
         "latency": 30,
         "memory": (1_000_000, 10_000),
+        "presses": (12, 6.0),
     },
     "smoke": {
         "ingest": 5_000,
@@ -36,6 +37,7 @@ SIZES = {
         "drain": 100,
         "latency": 3,
         "memory": (20_000, 200),
+        "presses": (3, 2.0),
     },
 }
 
@@ -44,7 +46,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small sizes, for CI")
     parser.add_argument(
-        "--only", choices=["ingest", "queries", "drain", "latency", "memory"], action="append"
+        "--only",
+        choices=["ingest", "queries", "drain", "latency", "memory", "presses"],
+        action="append",
     )
     options = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -53,13 +57,14 @@ def main() -> int:
     mode = "smoke" if options.smoke else "full"
     size = SIZES[mode]
     RESULTS.mkdir(exist_ok=True)
-    chosen = options.only or ["ingest", "queries", "drain", "latency", "memory"]
+    chosen = options.only or ["ingest", "queries", "drain", "latency", "memory", "presses"]
     runners = {
         "ingest": lambda: ingest.run(size["ingest"]),
         "queries": lambda: queries.run(RESULTS, size["queries"]),
         "drain": lambda: drain.run(size["drain"]),
         "latency": lambda: latency.run(size["latency"]),
         "memory": lambda: memory.run(RESULTS, *size["memory"]),
+        "presses": lambda: presses.run(*size["presses"]),
     }
     results: list[Result] = []
     for name in chosen:
