@@ -1,8 +1,8 @@
 """Prometheus metrics of one bridge process, in a registry of its own.
 
-Counters are bumped where things happen (poller, relay); gauges that describe the queue
-are refreshed from the store by the app's watch loop. Exposed at /metrics when
-HEALTH_PORT is set.
+Counters are bumped where things happen (poller, relay); gauges that
+describe the queue are refreshed from the store by the app's watch loop. Exposed at
+/metrics when HEALTH_PORT is set.
 """
 
 from __future__ import annotations
@@ -44,6 +44,12 @@ class Metrics:
             "sms_bridge_delivery_delay_seconds",
             "From the poll that fetched an SMS to Telegram accepting it",
             buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600),
+            registry=self.registry,
+        )
+        self.polls = Counter(
+            "sms_bridge_polls",
+            "Polls of the SMSC inbox by what started them: timer, hint, follow-up",
+            ["reason"],
             registry=self.registry,
         )
         self.last_poll_ok = Gauge(
