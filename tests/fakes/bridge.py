@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,23 @@ from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.wait import wait_until
 
 FIRST_START_DONE = r"first start: \d+ SMS stored as history"  # the backfill has finished
-_OWN_PREFIXES = ("TELEGRAM_", "SMSC_", "DISPLAY_", "DATABASE_", "LOG_", "HEALTH_", "ALERT_")
+_OWN_PREFIXES = (
+    "TELEGRAM_",
+    "SMSC_",
+    "DISPLAY_",
+    "DATABASE_",
+    "LOG_",
+    "HEALTH_",
+    "ALERT_",
+    "PUSH_",
+)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def sms_bridge_command() -> list[str]:
