@@ -45,16 +45,25 @@ class SentRequest:
     hinted: bool
 
 
+def _leaves_at(request: SentRequest, ahead: int, interval: float) -> float:
+    """When `request` stops counting for the timed poll `ahead` intervals after a moment.
+
+    The one expression for a window's edge: the moments tried and the test of who is
+    inside agree to the last bit, so a request is never counted at the moment it leaves.
+    """
+    return request.at + RATE_WINDOW - ahead * interval
+
+
 def _fits(sent: Sequence[SentRequest], moment: float, *, hinted: bool, interval: float) -> bool:
     """Whether a request at `moment` keeps the rule (and, if hinted, leaves the timer room)."""
-    recent = [r for r in sent if moment - r.at < RATE_WINDOW]
+    recent = [r for r in sent if moment < _leaves_at(r, 0, interval)]
     if not hinted:
         # The timer keeps its own pace; it waits only where hints took its room.
         return len(recent) < MAX_IDENTICAL or not any(r.hinted for r in recent)
     # The k-th timed poll after this one (k = 0: this request) must find fewer than
     # MAX_IDENTICAL before it: the earlier ones still in its window, this one, and k - 1 timed.
     for k in range(math.ceil(RATE_WINDOW / interval)):
-        earlier = sum(1 for r in recent if moment + k * interval - r.at < RATE_WINDOW)
+        earlier = sum(1 for r in recent if moment < _leaves_at(r, k, interval))
         if earlier + k >= MAX_IDENTICAL:
             return False
     return True
@@ -68,8 +77,8 @@ def seconds_to_wait(
     `sent` are the identical requests made before (any order). A hinted poll may have to
     wait forever (`math.inf`) when the timer alone fills the rule: the timer then covers it.
     """
-    steps = math.ceil(RATE_WINDOW / interval)
-    moments = {now} | {r.at + RATE_WINDOW - k * interval for r in sent for k in range(steps)}
+    steps = range(math.ceil(RATE_WINDOW / interval))
+    moments = {now} | {_leaves_at(r, k, interval) for r in sent for k in steps}
     for moment in sorted(m for m in moments if m >= now):
         if _fits(sent, moment, hinted=hinted, interval=interval):
             return moment - now
@@ -88,6 +97,10 @@ class RequestLog:
 
     def identical_to(self, identity: Hashable) -> list[SentRequest]:
         return list(self._sent.get(identity, ()))
+
+    def all_recent(self) -> list[SentRequest]:
+        """Every remembered request: pacing against them all is never less safe."""
+        return [request for sent in self._sent.values() for request in sent]
 
     def _forget_before(self, moment: float) -> None:
         """Requests older than the window never count again: memory stays bounded."""

@@ -131,16 +131,25 @@ class Poller:
     async def _wait_for_turn(self) -> PollReason:
         """Wait until the timer, a hint or a follow-up may poll; what it is."""
         while True:
-            start = await self._next_start()
+            sent = await self._sent_like_next()
             now = time.monotonic()
-            turn = self._schedule.next_turn(
-                now,
-                hint_pending=self._hints.is_set(),
-                sent=self._requests.identical_to(start.identity),
-            )
+            turn = self._schedule.next_turn(now, hint_pending=self._hints.is_set(), sent=sent)
             if turn.at <= now:
                 return turn.reason
             await self._sleep_unless_hinted(turn.at - now)
+
+    async def _sent_like_next(self) -> list[SentRequest]:
+        """The recent requests identical to the next poll's first one.
+
+        If the store cannot say what that is, every recent request counts, which paces no
+        less safely; the poll itself then meets the failure and retries as it says.
+        """
+        try:
+            start = await self._next_start()
+        except Exception as error:
+            log.debug("cannot read the cursor for pacing: %r", error)
+            return self._requests.all_recent()
+        return self._requests.identical_to(start.identity)
 
     async def _sleep_unless_hinted(self, seconds: float) -> None:
         """Sleep; a hint ends it early, unless one is pending already (its turn is known)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from bot.alerts import Alerts
 from bot.database import AsyncStore
 from bot.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
-from bot.poller import Poller
+from bot.poller import Poller, PollStart
 from bot.smsc import (
     ERROR_POLICIES,
     SmscApiError,
@@ -436,5 +437,26 @@ async def test_a_thousand_hints_at_once_make_one_poll(on_list: Harness) -> None:
             hints.set()
         await eventually(lambda: polls_by(on_list, "hint") == 1)
         assert not hints.is_set()  # the poll covered them all: nothing more is owed
+    finally:
+        running.cancel()
+
+
+async def test_a_store_failing_while_the_poller_waits_does_not_end_it(
+    on_list: Harness, list_inbox: ListInbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_next_start = on_list.poller._next_start
+    failures = iter([sqlite3.OperationalError("database is locked")])
+
+    async def flaky_next_start() -> PollStart:
+        for error in failures:  # the first read, while waiting for a turn, fails
+            raise error
+        return await real_next_start()
+
+    monkeypatch.setattr(on_list.poller, "_next_start", flaky_next_start)
+    list_inbox.ids = [5]
+    running = asyncio.create_task(on_list.poller.run())
+    try:
+        await eventually(lambda: on_list.pending_ids() == [5], what="the poll after it")
+        assert not running.done()
     finally:
         running.cancel()
