@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.database import AsyncStore
 from bot.health import HealthMonitor, HealthRules
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
-from bot.wiring import Parts, build_parts
+from bot.wiring import Parts, build_parts, build_push_endpoint
 from state import Store
 
 
@@ -74,3 +75,19 @@ def test_a_new_sms_wakes_every_relay(store: AsyncStore) -> None:
 def test_the_digest_threshold_reaches_every_relay(store: AsyncStore) -> None:
     parts = build(store, relay_digest_threshold="7")
     assert {relay.digest_threshold for relay in parts.relay.relays} == {7}
+
+
+def test_a_push_call_is_counted_and_wakes_the_poller(store: AsyncStore) -> None:
+    hints, metrics = asyncio.Event(), Metrics()
+    configured = settings(push_port="8443", push_path="/smsc/a-long-secret-path")
+    health = HealthMonitor(BridgeStatus(), HealthRules(30, 300))
+    parts = build_parts(configured, store, health, metrics, hints)
+    endpoint = build_push_endpoint(configured, hints, metrics)
+    assert endpoint is not None and parts.poller._hints is hints
+    endpoint._on_hint()
+    assert hints.is_set()
+    assert metrics.registry.get_sample_value("sms_bridge_push_hints_total") == 1
+
+
+def test_without_push_port_there_is_no_push_endpoint() -> None:
+    assert build_push_endpoint(settings(), asyncio.Event(), Metrics()) is None
