@@ -20,6 +20,7 @@ import logging
 import signal
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.error import InvalidToken
@@ -31,10 +32,11 @@ from bot.health import HealthMonitor, HealthRules, HealthServer
 from bot.lock import InstanceLock
 from bot.metrics import Metrics
 from bot.push import PushEndpoint
+from bot.replies.flow import UNKNOWN_CHECK_AFTER
 from bot.status import BridgeStatus
 from bot.telegram_link import connect, serve_commands
 from bot.wiring import AnyApplication, Parts, build_parts, build_push_endpoint
-from state import Store
+from state import Store, outgoing
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +87,7 @@ class Bridge:
         except BaseException:
             await endpoints.stop()
             raise
-        recovered = await store.call(Store.recover_interrupted)
-        if recovered:
-            log.warning(
-                "%d deliveries were interrupted mid-send by the last shutdown; "
-                "re-sending them (each may show twice)",
-                recovered,
-            )
+        await self._recover(store)
         parts = build_parts(self.settings, store, self.health, self.metrics, self.hints)
         await parts.chats.load_migrations()
         self._install_signal_handlers()
@@ -115,9 +111,35 @@ class Bridge:
             await self._finish(tasks[0], STEP_TIMEOUT)
             await self._stop_application(parts.application)
             await self._step(parts.inbox.aclose())
+            if parts.replies is not None:
+                await self._step(parts.replies.outbox.aclose())
             store.close()
             log.info("stopped")
         return self.exit_code
+
+    @staticmethod
+    async def _recover(store: AsyncStore) -> None:
+        """What the last run left mid-way: deliveries re-queued, SMS sends to be checked.
+
+        A relayed message whose answer never came is sent again (a duplicate in a chat is
+        recorded and visible); an SMS whose send.php answer never came is never sent again
+        by the bridge: it becomes `unknown` and status.php settles it.
+        """
+        recovered = await store.call(Store.recover_interrupted)
+        if recovered:
+            log.warning(
+                "%d deliveries were interrupted mid-send by the last shutdown; "
+                "re-sending them (each may show twice)",
+                recovered,
+            )
+        check_at = datetime.now(UTC) + timedelta(seconds=UNKNOWN_CHECK_AFTER)
+        unknown = await store.call(outgoing.recover_interrupted, check_at)
+        if unknown:
+            log.warning(
+                "SMS %s were being sent when the last run ended: they may have gone out; "
+                "asking SMSC's status, never sending them again",
+                ",".join(map(str, unknown)),
+            )
 
     def _log_start(self) -> None:
         settings = self.settings
@@ -196,6 +218,8 @@ class Bridge:
         helpers = [asyncio.create_task(serve_commands(parts.application), name="commands")]
         if parts.reminders is not None:
             helpers.append(asyncio.create_task(parts.reminders.run(), name="reminders"))
+        if parts.tracking is not None:
+            helpers.append(asyncio.create_task(parts.tracking.run(), name="sms-tracking"))
         try:
             await parts.relay.run()
         finally:

@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     oncall_buttons: bool = True
     oncall_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     escalate_after: float = Field(default=0, ge=0)
+    sms_reply_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    sms_sender: str | None = None
+    sms_daily_limit: int = Field(default=50, ge=1)
     relay_digest_threshold: int | None = Field(default=None, ge=0)
 
     @field_validator("telegram_chat_ids", mode="before")
@@ -126,7 +129,9 @@ class Settings(BaseSettings):
             raise ValueError(f"must be 0 (off) or at least {MIN_ESCALATE_AFTER} seconds")
         return value
 
-    @field_validator("telegram_allowed_user_ids", "oncall_user_ids", mode="before")
+    @field_validator(
+        "telegram_allowed_user_ids", "oncall_user_ids", "sms_reply_user_ids", mode="before"
+    )
     @classmethod
     def _parse_user_ids(cls, value: Any) -> Any:
         return _split_commas(value)

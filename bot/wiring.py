@@ -30,7 +30,10 @@ from bot.oncall.team import OnCall
 from bot.poller import Poller
 from bot.push import PushEndpoint
 from bot.relay import Relay
+from bot.replies.flow import Replies
+from bot.replies.tracking import Tracking
 from bot.smsc import SmscClient
+from bot.smsc.outbox import SmscOutbox
 from bot.status import BridgeStatus
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,8 @@ class Parts:
     poller: Poller
     oncall: OnCall | None  # None with ONCALL_BUTTONS=false
     reminders: Reminders | None  # None with ESCALATE_AFTER=0
+    replies: Replies | None  # None with SMS_REPLY_USER_IDS empty
+    tracking: Tracking | None
 
 
 def build_application(settings: Settings) -> AnyApplication:
@@ -60,6 +65,9 @@ def build_application(settings: Settings) -> AnyApplication:
         # Throttles to Telegram's overall and per-group limits. max_retries=0: a 429 is
         # raised to the chat's gateway, which waits it out for that chat alone.
         .rate_limiter(AIORateLimiter(max_retries=0))
+        # Updates are handled side by side: a send to SMSC or a long answer in one chat
+        # must not keep a button press elsewhere waiting for its answer.
+        .concurrent_updates(True)
         .build()
     )
 
@@ -128,6 +136,7 @@ def build_parts(
         if settings.oncall_buttons
         else None
     )
+    replies = build_replies(settings, store, chats)
     register(
         application,
         BridgeContext(
@@ -140,6 +149,7 @@ def build_parts(
             metrics=metrics,
             oncall=oncall,
             escalate_after=settings.escalate_after,
+            replies=replies,
         ),
     )
     reminders = (
@@ -159,4 +169,23 @@ def build_parts(
         on_new_sms=relay.wake,
         hints=hints,
     )
-    return Parts(application, chats, relay, inbox, alerts, poller, oncall, reminders)
+    tracking = Tracking(replies) if replies else None
+    return Parts(
+        application, chats, relay, inbox, alerts, poller, oncall, reminders, replies, tracking
+    )
+
+
+def build_replies(settings: Settings, store: AsyncStore, chats: Chats) -> Replies | None:
+    """Replying by SMS, when SMS_REPLY_USER_IDS names who may."""
+    if not settings.sms_reply_user_ids:
+        return None
+    outbox = SmscOutbox(settings.smsc_base_url, settings.smsc_auth())
+    return Replies(
+        store=store,
+        outbox=outbox,
+        chats=chats,
+        zone=settings.display_zone,
+        user_ids=set(settings.sms_reply_user_ids),
+        sender_name=settings.sms_sender,
+        daily_limit=settings.sms_daily_limit,
+    )

@@ -200,3 +200,15 @@ def sms_by_id(store: Store, ids: Sequence[int]) -> list[StoredSms]:
         )
         found += [sms_from_row(row) for row in rows]
     return sorted(found, key=lambda sms: sms.smsc_id)
+
+
+def sms_in_message(store: Store, chats: Sequence[str], telegram_message_id: int) -> list[int]:
+    """The SMS a relayed message carries (one, or a digest's several), in one of `chats`."""
+    if not chats:
+        return []
+    rows = store.conn.execute(
+        f"SELECT message_id FROM deliveries WHERE chat IN ({_marks(chats)}) "
+        "AND telegram_message_id = ? ORDER BY message_id",
+        (*chats, telegram_message_id),
+    )
+    return [smsc_id for (smsc_id,) in rows]

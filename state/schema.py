@@ -187,12 +187,39 @@ def _v5_on_call(db: Database) -> None:
         )
 
 
+def _v6_outgoing(db: Database) -> None:
+    """SMS the bridge sends for a person: one row from the preview to the final status.
+
+    The row is written (state `sending`) before send.php is asked, so a crash between the
+    request and its answer leaves a row that says "maybe sent": the next start checks
+    status.php and never sends it again by itself. `id` is the ID SMSC gets with the send.
+    """
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS outgoing ("
+            "id INTEGER PRIMARY KEY, phone TEXT NOT NULL, phone_key TEXT NOT NULL, "
+            "text TEXT NOT NULL, sender_name TEXT, parts INTEGER NOT NULL, "
+            "chat TEXT NOT NULL, topic_id INTEGER, preview_message_id INTEGER, "
+            "answers_sms INTEGER, author_id INTEGER NOT NULL, author_name TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, expires_at TEXT NOT NULL, state TEXT NOT NULL, "
+            "sent_at TEXT, smsc_id INTEGER, cost TEXT, balance TEXT, status_code INTEGER, "
+            "checks INTEGER NOT NULL DEFAULT 0, next_check_at TEXT, reason TEXT)"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS outgoing_by_time ON outgoing (created_at)")
+        db.execute("CREATE INDEX IF NOT EXISTS outgoing_by_phone ON outgoing (phone_key)")
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS outgoing_to_check ON outgoing (next_check_at) "
+            "WHERE next_check_at IS NOT NULL"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
     _v3_deliveries_delivered_at,
     _v4_receiving_numbers,
     _v5_on_call,
+    _v6_outgoing,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

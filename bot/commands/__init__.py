@@ -6,6 +6,7 @@ and the handlers are all derived from it; see `bot.commands.registry`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -18,19 +19,23 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import about, history, oncall, status
+from bot.callbacks import on_press
+from bot.commands import about, history, oncall, sms, status
 from bot.commands.context import BOT_DATA_KEY, BridgeContext
 from bot.commands.guard import error_handler, guarded, unknown_command
 from bot.commands.registry import Access, ChatCommand, UsageError
+from bot.gateway import WriteFailed
 from bot.i18n import Language, _, in_language
-from bot.oncall.presses import on_press
 
 COMMANDS: list[ChatCommand] = [
     *about.COMMANDS,
     *history.COMMANDS,
     *oncall.COMMANDS,
+    *sms.COMMANDS,
     *status.COMMANDS,
 ]
+
+log = logging.getLogger("bot.commands")
 
 __all__ = [
     "COMMANDS",
@@ -54,20 +59,31 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], bridge: Bri
         MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
     )
 
-    async def prompt_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A reply to the bot's "what should I look for?": the command it asked for, run."""
+    async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A reply to one of the bot's messages: a prompt's answer, or an SMS to send back.
+
+        A reply to the bot's "what should I look for?" runs the command it asked for; a
+        reply to a relayed SMS by someone allowed to send is a preview of an SMS back.
+        Any other reply is conversation, and left alone.
+        """
         message = update.effective_message
-        prompt = message.reply_to_message if message else None
-        if message is None or prompt is None or prompt.from_user is None:
+        replied = message.reply_to_message if message else None
+        if message is None or replied is None or replied.from_user is None:
             return
-        name = history.answered_prompt(prompt.text or "")
-        if prompt.from_user.id != context.bot.id or name is None:
-            return  # a reply to anything else is not for this handler
-        context.args = (message.text or "").split()
-        await handlers[name](update, context)
+        if replied.from_user.id != context.bot.id:
+            return
+        name = history.answered_prompt(replied.text or "")
+        if name is not None:
+            context.args = (message.text or "").split()
+            await handlers[name](update, context)
+            return
+        try:
+            await sms.sms_reply(update, context, replied)
+        except WriteFailed as refused:
+            log.warning("could not answer a reply in chat %s: %s", message.chat_id, refused)
 
     application.add_handler(
-        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, prompt_reply)
+        MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, on_reply)
     )
     application.add_handler(CallbackQueryHandler(on_press))
     application.add_error_handler(error_handler)

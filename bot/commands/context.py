@@ -15,6 +15,7 @@ from bot.health import HealthMonitor
 from bot.logs import Redactor
 from bot.metrics import Metrics
 from bot.oncall.team import OnCall
+from bot.replies.flow import Replies
 
 BOT_DATA_KEY = "bridge"
 
@@ -30,6 +31,7 @@ class BridgeContext:
     metrics: Metrics
     oncall: OnCall | None = None  # None when ONCALL_BUTTONS is off
     escalate_after: float = 0
+    replies: Replies | None = None  # None when SMS_REPLY_USER_IDS is empty
     commands: list[ChatCommand] = field(default_factory=list)
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:

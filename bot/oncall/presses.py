@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
+from bot.callbacks import answer_press
 from bot.clock import moment_in_zone
 from bot.commands.context import BridgeContext, bridge_of
 from bot.i18n import _, ngettext
@@ -27,14 +28,7 @@ from state.oncall import Person, Take
 log = logging.getLogger(__name__)
 
 
-async def _answer(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
-    try:
-        await query.answer(text, show_alert=alert)
-    except Exception as error:  # the press stays recorded; only the pop-up is lost
-        log.warning("could not answer a button press: %r", error)
-
-
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Take or release the SMS a button names, answer the presser, update the messages."""
     query = update.callback_query
     if query is None:
@@ -45,7 +39,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     gateway = bridge.chats.configured(message.chat.id) if message is not None else None
     if press is None or gateway is None or bridge.oncall is None:
         bridge.metrics.presses.labels(outcome="unknown").inc()
-        await _answer(query, _("This button no longer works."), alert=True)
+        await answer_press(query, _("This button no longer works."), alert=True)
         return
     user = query.from_user
     if not bridge.oncall.may_press(user.id):
@@ -53,12 +47,12 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "refused a press on SMS %d by user %d: not in ONCALL_USER_IDS", press.first, user.id
         )
         bridge.metrics.presses.labels(outcome="refused").inc()
-        await _answer(query, _("Only the on-call team may take SMS here."), alert=True)
+        await answer_press(query, _("Only the on-call team may take SMS here."), alert=True)
         return
     ids = await _sms_of(bridge, press, bridge.chats.keys_of(gateway))
     if not ids:
         bridge.metrics.presses.labels(outcome="unknown").inc()
-        await _answer(query, _("This SMS is no longer kept."), alert=True)
+        await answer_press(query, _("This SMS is no longer kept."), alert=True)
         return
     person = Person(user.id, user.full_name or user.username or str(user.id))
     if press.take:
@@ -94,10 +88,10 @@ async def _take(
     )
     if not others:
         bridge.metrics.presses.labels(outcome="taken").inc()
-        await _answer(query, _("✋ It is yours."))
+        await answer_press(query, _("✋ It is yours."))
     elif len(ids) == 1:
         bridge.metrics.presses.labels(outcome="already_taken").inc()
-        await _answer(query, _holder(others[0], bridge), alert=True)
+        await answer_press(query, _holder(others[0], bridge), alert=True)
     else:
         bridge.metrics.presses.labels(outcome="taken" if mine else "already_taken").inc()
         text = ngettext(
@@ -105,7 +99,7 @@ async def _take(
             "You took {mine}; {n} are held by others.",
             len(others),
         )
-        await _answer(query, text.format(mine=mine, n=len(others)), alert=True)
+        await answer_press(query, text.format(mine=mine, n=len(others)), alert=True)
 
 
 async def _release(
@@ -117,10 +111,10 @@ async def _release(
     )
     if released:
         bridge.metrics.presses.labels(outcome="released").inc()
-        await _answer(query, _("↩️ Released: anyone may take it now."))
+        await answer_press(query, _("↩️ Released: anyone may take it now."))
         return
     bridge.metrics.presses.labels(outcome="refused").inc()
     takes = await bridge.store.call(oncall.takes_of, ids)
     holder = next(iter(takes.values()), None)
     text = _holder(holder, bridge) if holder else _("Nobody holds it.")
-    await _answer(query, text, alert=True)
+    await answer_press(query, text, alert=True)

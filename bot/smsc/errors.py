@@ -89,3 +89,37 @@ def policy_for(code: int) -> ErrorPolicy:
     if code in ERROR_POLICIES:
         return ERROR_POLICIES[code]
     return replace(UNKNOWN_CODE_POLICY, metrics_label=str(code))
+
+
+# -- sending: what each refusal means to a person, and what each delivery status says ----
+
+SEND_REFUSALS: dict[int, str] = {
+    1: N_("SMSC refused the request's parameters: a fault of the bridge, see its log."),
+    2: N_("SMSC refused the account's login, or this server's IP is not allowed."),
+    3: N_("There is not enough money on the SMSC account: top it up, then send again."),
+    4: N_("SMSC has blocked this server's IP for a while after errors: try again later."),
+    5: N_("SMSC refused the date format: a fault of the bridge, see its log."),
+    6: N_("SMSC forbids this text or this sender name."),
+    7: N_("SMSC says this phone number is not valid."),
+    8: N_("SMSC cannot deliver an SMS to this number."),
+    9: N_("SMSC refused it as a copy of a send within the last minute: wait a minute."),
+}
+UNKNOWN_REFUSAL = N_("SMSC refused the SMS (error {code}).")
+
+# status.php codes: (meaning, final, delivered). -3 means SMSC has no such SMS: the one
+# safe sign that a send whose answer was lost never went out.
+NOT_FOUND = -3
+DELIVERY_STATUSES: dict[int, tuple[str, bool, bool]] = {
+    -3: (N_("not found at SMSC: it was never sent"), True, False),
+    -1: (N_("waiting to be sent"), False, False),
+    0: (N_("handed to the operator"), False, False),
+    1: (N_("delivered"), True, True),
+    2: (N_("delivered and read"), True, True),
+    3: (N_("not delivered: it expired"), True, False),
+    20: (N_("not delivered: the operator could not deliver it"), True, False),
+    22: (N_("not delivered: a bad number"), True, False),
+    23: (N_("not delivered: forbidden"), True, False),
+    24: (N_("not delivered: not enough money"), True, False),
+    25: (N_("not delivered: the number is unreachable"), True, False),
+}
+UNKNOWN_STATUS = (N_("status {code}"), False, False)

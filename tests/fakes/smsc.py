@@ -19,6 +19,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from tests.fakes.smsc_send import PATHS as OUTBOX_PATHS
+from tests.fakes.smsc_send import FakeOutbox
+
 LOGIN, PASSWORD, API_KEY = "acme", "s3cret-smsc-pass", "smsc-api-key-123456"
 AUTH_FIELDS = ("login", "psw", "apikey")
 
@@ -70,6 +73,7 @@ class FakeSmsc:
     enforce_rate_rule: bool = False
     next_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
+    outbox: FakeOutbox = field(default_factory=FakeOutbox)  # send.php, status.php, balance.php
 
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -99,6 +103,7 @@ class FakeSmsc:
         return self
 
     def stop(self) -> None:
+        self.outbox.released.set()  # a send held back for a test ends with the fake
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -150,7 +155,14 @@ class FakeSmsc:
     # -- serving -----------------------------------------------------------------------
 
     def _handle(self, handler: BaseHTTPRequestHandler, form: dict[str, str], method: str) -> None:
-        if urlsplit(handler.path).path != "/sys/get.php":
+        path = urlsplit(handler.path).path
+        if path in OUTBOX_PATHS:
+            if not self._authorised(form):
+                self.outbox._json(handler, {"error": "authorise error", "error_code": 2})
+                return
+            self.outbox.handle(handler, path, form)
+            return
+        if path != "/sys/get.php":
             self._send(handler, 404, b"not found")
             return
         with self.lock:

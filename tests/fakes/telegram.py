@@ -277,6 +277,7 @@ class FakeTelegram:
         user_id: int = 777,
         chat_type: str | None = None,
         reply_to: SentMessage | None = None,
+        name: str = "Operator",
     ) -> int:
         """A user writes `text` in a chat (replying to a bot message, if given): an update."""
         kind = chat_type or ("private" if chat_id > 0 else "supergroup")
@@ -289,7 +290,7 @@ class FakeTelegram:
             "message_id": 0,
             "date": int(time.time()),
             "chat": chat,
-            "from": {"id": user_id, "is_bot": False, "first_name": "Operator"},
+            "from": {"id": user_id, "is_bot": False, "first_name": name},
             "text": text,
         }
         command = text.split()[0] if text.startswith("/") else None

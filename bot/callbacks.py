@@ -1,0 +1,43 @@
+"""Button presses: each routed by what its data says, every one answered.
+
+Telegram shows a spinner on a pressed button until the bot answers the press
+(`answerCallbackQuery`), so every press gets an answer, an unreadable one too, and an
+answer goes out before any slow work (an edit, a send) begins.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+async def answer_press(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
+    """Answer a press; a failure here loses only the pop-up, never what the press did."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except Exception as error:
+        log.warning("could not answer a button press: %r", error)
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send / Cancel / Send again buttons go to the replies, take buttons to on-call."""
+    from bot.commands.context import bridge_of
+    from bot.oncall.presses import on_take_press
+
+    query = update.callback_query
+    if query is None:
+        return
+    if (query.data or "").startswith("sms:"):
+        replies = bridge_of(context).replies
+        if replies is None:
+            await answer_press(query, _("Replies by SMS are off."), alert=True)
+        else:
+            await replies.on_press(query)
+        return
+    await on_take_press(update, context)

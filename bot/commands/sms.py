@@ -1,0 +1,108 @@
+"""/sms PHONE TEXT, and a reply to a relayed SMS: a preview of an SMS to send.
+
+Only SMS_REPLY_USER_IDS may send (empty: replies are off). The text is taken exactly as
+written after the number (line breaks included), never re-joined from split words. A
+reply goes to the relayed SMS's sender; a reply to a digest names no single sender, so
+it is refused with a pointer to /sms.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.commands.answers import asked_in, reply
+from bot.commands.context import BridgeContext, bridge_of
+from bot.commands.registry import ChatCommand, UsageError
+from bot.formatting import escape
+from bot.i18n import N_, _
+from bot.replies.compose import phone_or_none, why_not_text, why_not_to
+from state import oncall
+
+log = logging.getLogger(__name__)
+
+# "/sms" (or "/sms@bot"), the number (digits, spaces, +()-. allowed), then the text.
+_SMS_COMMAND = re.compile(r"^/\S+[ \t]+(\+?[\d][\d \t()\-.]*\d)[ \t]*\n?(.*)\Z", re.DOTALL)
+
+
+def split_sms_command(text: str) -> tuple[str, str]:
+    """(number, text) of `/sms PHONE TEXT`, the text exactly as typed; UsageError if not."""
+    match = _SMS_COMMAND.match(text)
+    if match is None:
+        raise UsageError(_("write the number, then the text"))
+    phone = phone_or_none(match.group(1))
+    if phone is None:
+        raise UsageError(_("“{text}” is not a phone number").format(text=match.group(1)))
+    return phone, match.group(2)
+
+
+async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, why: str) -> None:
+    await reply(update, context, "⛔ " + escape(why))
+
+
+def _may_send(bridge: BridgeContext, user_id: int) -> str | None:
+    """Why this user may not send, or None when they may."""
+    if bridge.replies is None:
+        return _("Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS.")
+    if not bridge.replies.may_send(user_id):
+        return _("Only the users of SMS_REPLY_USER_IDS may send SMS.")
+    return None
+
+
+async def sms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Preview an SMS to a number; it goes out only when you press Send."""
+    bridge = bridge_of(context)
+    asked = asked_in(update)
+    user = update.effective_user
+    why = _may_send(bridge, user.id) if user else _("Only a person may send SMS.")
+    if why is not None:
+        await _refused(update, context, why)
+        return
+    phone, text = split_sms_command(asked.text or "")
+    if (why := why_not_text(text)) is not None:
+        await _refused(update, context, why)
+        return
+    assert bridge.replies is not None
+    await bridge.replies.propose(asked, phone, text, answers=None)
+
+
+async def sms_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, replied: Message) -> bool:
+    """A reply to a relayed SMS by someone who may send: a preview. False if it is not one."""
+    bridge = bridge_of(context)
+    asked, user = asked_in(update), update.effective_user
+    gateway = bridge.chats.configured(asked.chat_id)
+    if gateway is None or user is None or bridge.replies is None:
+        return False
+    smsc_ids = await bridge.store.call(
+        oncall.sms_in_message, bridge.chats.keys_of(gateway), replied.message_id
+    )
+    if not smsc_ids or not bridge.replies.may_send(user.id):
+        return False  # a reply to something else, or a conversation: not for us
+    if len(smsc_ids) > 1:
+        await _refused(update, context, _("That message holds several SMS: use /sms PHONE TEXT."))
+        return True
+    [sms] = await bridge.store.call(oncall.sms_by_id, smsc_ids)
+    text = asked.text or ""
+    why = why_not_to(sms.sender) or why_not_text(text)
+    if why is not None:
+        await _refused(update, context, why)
+        return True
+    phone = phone_or_none(sms.sender)
+    assert phone is not None
+    log.info("reply to SMS %d by user %d in chat %s", sms.smsc_id, user.id, asked.chat_id)
+    await bridge.replies.propose(asked, phone, text, answers=sms.smsc_id)
+    return True
+
+
+COMMANDS = [
+    ChatCommand(
+        "sms",
+        N_("send an SMS: a preview first, it goes out when you press Send"),
+        sms_command,
+        args=N_("PHONE TEXT"),
+        examples=(N_("/sms +79261234567 We are on it"), N_("/sms 89261234567 Call me back")),
+    )
+]

@@ -1,0 +1,150 @@
+"""What a person asked to send, checked; the preview and every later state, written. Pure.
+
+Refused before any request, each with a line that says why: a recipient that cannot
+receive an SMS (a sender name such as `Sberbank`, a short service number), an empty or
+over-long text (SMSC takes 1000 characters). The preview shows exactly what will go: to
+which number, from which sender name, the text as written, how many parts it takes and
+what SMSC says it costs. Later edits of the same message add who sent it, when, and
+what became of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.clock import moment_in_zone
+from bot.formatting import display_phone, escape
+from bot.i18n import _, ngettext
+from bot.smsc.parts import MAX_LENGTH, Parts
+from state.outgoing import Outgoing, OutgoingState
+from state.phones import looks_like_phone
+
+MIN_PHONE_DIGITS = 10  # shorter numbers are service numbers: they cannot take an SMS back
+
+
+def phone_or_none(text: str) -> str | None:
+    """A number a person typed, as SMSC wants it (digits, `8...` as `7...`), or None."""
+    if not looks_like_phone(text):
+        return None
+    digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+    if len(digits) == 11 and digits.startswith("8"):
+        digits = "7" + digits[1:]
+    return digits if MIN_PHONE_DIGITS <= len(digits) <= 15 else None
+
+
+def why_not_to(sender: str) -> str | None:
+    """Why an SMS cannot go back to this sender, or None when it can."""
+    if phone_or_none(sender) is None:
+        return _("{sender} cannot receive an SMS (a sender name or a short number).").format(
+            sender=sender
+        )
+    return None
+
+
+def why_not_text(text: str) -> str | None:
+    if not text.strip():
+        return _("There is no text to send.")
+    if len(text) > MAX_LENGTH:
+        return _("The text has {n} characters; SMSC takes at most {max}.").format(
+            n=len(text), max=MAX_LENGTH
+        )
+    return None
+
+
+def sms_data(verb: str, outgoing_id: int) -> str:
+    return f"sms:{verb}:{outgoing_id}"
+
+
+def read_sms_data(data: str | None) -> tuple[str, int] | None:
+    parts = (data or "").split(":")
+    if len(parts) != 3 or parts[0] != "sms" or parts[1] not in ("send", "cancel", "again"):
+        return None
+    return (parts[1], int(parts[2])) if parts[2].isascii() and parts[2].isdigit() else None
+
+
+def preview_markup(outgoing_id: int, can_send: bool) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(_("✖️ Cancel"), callback_data=sms_data("cancel", outgoing_id))]
+    if can_send:
+        send = InlineKeyboardButton(_("📤 Send"), callback_data=sms_data("send", outgoing_id))
+        buttons.insert(0, send)
+    return InlineKeyboardMarkup([buttons])
+
+
+def again_markup(outgoing_id: int) -> InlineKeyboardMarkup:
+    again = InlineKeyboardButton(_("📤 Send again"), callback_data=sms_data("again", outgoing_id))
+    return InlineKeyboardMarkup([[again]])
+
+
+def _head(out: Outgoing, parts: Parts) -> list[str]:
+    sender = (
+        _("from the sender name {name}").format(name=out.sender_name)
+        if out.sender_name
+        else _("from the account's own sender")
+    )
+    to = _("SMS to {phone}").format(phone=display_phone(out.phone))
+    size = ngettext("{n} SMS part", "{n} SMS parts", parts.count).format(n=parts.count)
+    kind = (
+        _("Unicode: {n} characters an SMS") if parts.unicode else _("Latin: {n} characters an SMS")
+    ).format(n=parts.per_sms)
+    return [
+        f"📤 <b>{escape(to)}</b>, {escape(sender)}",
+        f"<blockquote>{escape(out.text)}</blockquote>",
+        escape(f"{size} ({kind})"),
+    ]
+
+
+def preview_text(out: Outgoing, parts: Parts, price: str, zone: ZoneInfo, now: datetime) -> str:
+    """The preview: what will go, what it costs, until when Send works."""
+    until = _("Send works until {time}, for {name} only.").format(
+        time=moment_in_zone(out.expires_at, zone, now), name=out.author.name
+    )
+    return "\n".join([*_head(out, parts), escape(price), f"<i>{escape(until)}</i>"])
+
+
+def state_text(out: Outgoing, parts: Parts, zone: ZoneInfo, now: datetime) -> str:
+    """The same message once something happened to the preview."""
+    return "\n".join([*_head(out, parts), *(escape(line) for line in state_lines(out, zone, now))])
+
+
+def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
+    state = out.state
+    reason = _(out.reason) if out.reason else ""
+    if state is OutgoingState.CANCELLED:
+        return [_("✖️ Cancelled: nothing was sent.")]
+    if state is OutgoingState.EXPIRED:
+        return [_("⌛ Nobody pressed Send in time: nothing was sent.")]
+    if state is OutgoingState.FAILED:
+        return [_("⛔ Not sent: {reason}").format(reason=reason)]
+    sent = _("Sent by {name} at {time}").format(
+        name=out.author.name, time=moment_in_zone(out.sent_at or now, zone, now)
+    )
+    if out.cost:
+        sent += " · " + _("cost {cost}").format(cost=out.cost)
+    if out.balance:
+        sent += " · " + _("balance {balance}").format(balance=out.balance)
+    if state is OutgoingState.SENDING:
+        return [_("⏳ Sending…")]
+    if state is OutgoingState.UNKNOWN:
+        return [
+            _(
+                "❓ SMSC's answer never came: it may have been sent. Checking with SMSC "
+                "before anyone sends it again."
+            )
+        ]
+    if state is OutgoingState.NOT_SENT:
+        return [_("⛔ SMSC never had it: it was not sent. A person may send it again.")]
+    if state is OutgoingState.RESENT:
+        return [_("↻ Sent again, as a new SMS.")]
+    lines = ["📤 " + sent]
+    if state is OutgoingState.DELIVERED:
+        lines.append(_("✅ {status}").format(status=reason))
+    elif state is OutgoingState.UNDELIVERED:
+        lines.append(_("⚠️ {status}").format(status=reason))
+    elif state is OutgoingState.UNSETTLED:
+        lines.append(_("❔ No final status from SMSC within 24 hours."))
+    else:
+        lines.append(_("⏳ Delivery is being followed."))
+    return lines

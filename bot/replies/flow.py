@@ -1,0 +1,263 @@
+"""From "reply to this SMS" to an SMS that went out once: the preview, Send, Cancel.
+
+An allowed user (SMS_REPLY_USER_IDS) replies to a relayed SMS, or writes `/sms PHONE
+TEXT`: the bot answers with a preview (number, sender name, the text as it will go, parts,
+SMSC's price and the balance) and two buttons that only the author can press, for ten
+minutes. Send makes the preview `sending` in one transaction that also checks the daily
+limit (so a double tap or two people make one send), commits, then asks send.php once.
+What came back is recorded and shown; `bot.replies.tracking` follows the delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.callbacks import answer_press
+from bot.chats import Chats
+from bot.database import AsyncStore
+from bot.gateway import WriteFailed
+from bot.i18n import N_, _
+from bot.replies.compose import (
+    again_markup,
+    preview_markup,
+    preview_text,
+    read_sms_data,
+    state_text,
+)
+from bot.smsc.outbox import (
+    SendNotMade,
+    SendRefused,
+    SendUnknown,
+    SmscNoAnswer,
+    SmscOutbox,
+)
+from bot.smsc.parts import sms_parts
+from state import outgoing
+from state.oncall import Person
+from state.outgoing import Claim, Draft, Outgoing, OutgoingState
+
+log = logging.getLogger(__name__)
+
+PREVIEW_LIFETIME = timedelta(minutes=10)
+BALANCE_FRESH_FOR = 60.0  # seconds: SMSC allows ten balance requests a minute
+FIRST_CHECK_AFTER = 10.0  # seconds from a send to its first status.php question
+UNKNOWN_CHECK_AFTER = 30.0  # seconds from a lost answer to its first status.php question
+NOT_MADE = N_("the bridge could not reach SMSC: nothing left it.")
+
+
+def day_start(now: datetime, zone: ZoneInfo) -> datetime:
+    """Midnight of `now`'s day in the display zone: where the daily limit starts over."""
+    local = now.astimezone(zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+@dataclass
+class Replies:
+    """Everything sending needs, built in the wiring when SMS_REPLY_USER_IDS is set."""
+
+    store: AsyncStore
+    outbox: SmscOutbox
+    chats: Chats
+    zone: ZoneInfo
+    user_ids: set[int]
+    sender_name: str | None
+    daily_limit: int
+    _balance: tuple[float, str | None] = field(default=(-BALANCE_FRESH_FOR, None))
+
+    def may_send(self, user_id: int) -> bool:
+        return user_id in self.user_ids
+
+    async def balance(self) -> str | None:
+        at, known = self._balance
+        if time.monotonic() - at < BALANCE_FRESH_FOR:
+            return known
+        try:
+            known = await self.outbox.balance()
+        except SmscNoAnswer as error:
+            log.warning("SMSC's balance is not known: %s", error)
+        self._balance = (time.monotonic(), known)
+        return known
+
+    async def today(self) -> int:
+        """SMS parts that went out today (display zone), for the limit and /status."""
+        since = day_start(datetime.now(UTC), self.zone)
+        return await self.store.call(outgoing.parts_went_out, since)
+
+    # -- the preview ---------------------------------------------------------------------
+
+    async def propose(self, asked: Message, phone: str, text: str, answers: int | None) -> None:
+        """Store a preview and show it, as an answer to `asked`; raises WriteFailed."""
+        user = asked.from_user
+        assert user is not None
+        draft = Draft(
+            phone=phone,
+            text=text,
+            sender_name=self.sender_name,
+            parts=sms_parts(text).count,
+            chat=str(asked.chat_id),
+            topic_id=asked.message_thread_id if asked.is_topic_message else None,
+            answers_sms=answers,
+            author=Person(user.id, user.full_name or user.username or str(user.id)),
+        )
+        now = datetime.now(UTC)
+        out = await self.store.call(outgoing.create_preview, draft, now, now + PREVIEW_LIFETIME)
+        price, can_send = await self._price(out)
+        text_html = preview_text(out, sms_parts(text), price, self.zone, now)
+        message = await self.chats.gateway(asked.chat_id).send_text(
+            text_html,
+            topic_id=draft.topic_id,
+            reply_to=None if asked.chat.type == "private" else asked.message_id,
+            markup=preview_markup(out.id, can_send),
+            retry=True,
+        )
+        await self.store.call(outgoing.set_preview_message, out.id, message.message_id)
+        log.info("SMS %d to %s proposed by user %d (%d parts)", out.id, phone, user.id, draft.parts)
+
+    async def _price(self, out: Outgoing) -> tuple[str, bool]:
+        """The price line of a preview, and whether Send is offered at all."""
+        try:
+            quote = await self.outbox.quote(out.phone, out.text, out.sender_name)
+        except SendRefused as refused:
+            return _("SMSC would refuse it: {why}").format(why=_(refused.sentence)), False
+        except SmscNoAnswer:
+            quote = None
+        balance = await self.balance()
+        cost = quote.cost if quote and quote.cost else _("unknown (SMSC did not say)")
+        line = _("Price {cost}").format(cost=cost)
+        if balance:
+            line += " · " + _("balance {balance}").format(balance=balance)
+        return "💰 " + line, True
+
+    # -- the buttons ----------------------------------------------------------------------
+
+    async def on_press(self, query: CallbackQuery) -> None:
+        """Send, Cancel or Send again: only the author, each press answered at once."""
+        read = read_sms_data(query.data)
+        out = await self.store.call(outgoing.get, read[1]) if read else None
+        if read is None or out is None:
+            await answer_press(query, _("This button no longer works."), alert=True)
+            return
+        verb, _id = read
+        if query.from_user.id != out.author.user_id:
+            await answer_press(
+                query, _("Only {name} may press this.").format(name=out.author.name), alert=True
+            )
+            return
+        if verb == "cancel":
+            cancelled = await self.store.call(outgoing.cancel, out.id)
+            await answer_press(query, _("Cancelled.") if cancelled else _("Too late to cancel."))
+            await self.show(out.id)
+        elif verb == "send":
+            await self._send(query, out)
+        else:
+            await self._send_again(query, out)
+
+    async def _send_again(self, query: CallbackQuery, out: Outgoing) -> None:
+        """After status.php said SMSC never had it: a new send, with a new ID."""
+        if not await self.store.call(outgoing.mark_resent, out.id):  # one press wins
+            await answer_press(query, _("This SMS is not one to send again."), alert=True)
+            return
+        draft = Draft(
+            out.phone,
+            out.text,
+            out.sender_name,
+            out.parts,
+            out.chat,
+            out.topic_id,
+            out.answers_sms,
+            out.author,
+        )
+        now = datetime.now(UTC)
+        again = await self.store.call(outgoing.create_preview, draft, now, now + PREVIEW_LIFETIME)
+        if out.preview_message_id is not None:
+            await self.store.call(outgoing.set_preview_message, again.id, out.preview_message_id)
+        log.info("SMS %d sent again as %d by user %d", out.id, again.id, out.author.user_id)
+        await self._send(query, again)
+
+    async def _send(self, query: CallbackQuery, out: Outgoing) -> None:
+        now = datetime.now(UTC)
+        claim = await self.store.call(
+            outgoing.claim, out.id, now, day_start(now, self.zone), self.daily_limit
+        )
+        if claim is Claim.OVER_LIMIT:
+            used = await self.today()
+            text = _("Not sent: {used} of the {limit} SMS parts allowed today are used.")
+            await answer_press(query, text.format(used=used, limit=self.daily_limit), alert=True)
+            return
+        if claim is not Claim.CLAIMED:
+            await answer_press(
+                query, _("Nothing sent: this preview was already used, or expired."), alert=True
+            )
+            await self.show(out.id)
+            return
+        await answer_press(query, _("⏳ Sending…"))
+        await self._send_claimed(out)
+        await self.show(out.id)
+
+    async def _send_claimed(self, out: Outgoing) -> None:
+        """The one request. Whatever happens is recorded; nothing is ever asked again."""
+        try:
+            sent = await self.outbox.send(out.phone, out.text, out.sender_name, out.id)
+        except SendRefused as refused:
+            log.warning("SMS %d to %s refused by SMSC (error %d)", out.id, out.phone, refused.code)
+            await self.store.call(
+                outgoing.settle, out.id, OutgoingState.FAILED, reason=refused.sentence
+            )
+            return
+        except SendNotMade as error:
+            log.warning("SMS %d to %s not sent: SMSC not reachable (%s)", out.id, out.phone, error)
+            await self.store.call(outgoing.settle, out.id, OutgoingState.FAILED, reason=NOT_MADE)
+            return
+        except SendUnknown as error:
+            log.warning(
+                "SMS %d to %s: %s; it may have been sent, asking status.php",
+                out.id,
+                out.phone,
+                error,
+            )
+            await self.store.call(
+                outgoing.settle, out.id, OutgoingState.UNKNOWN, next_check_at=datetime.now(UTC)
+            )
+            return
+        log.info(
+            "SMS %d to %s sent by user %d (SMSC id %s, cost %s)",
+            out.id,
+            out.phone,
+            out.author.user_id,
+            sent.smsc_id,
+            sent.cost,
+        )
+        check_at = datetime.now(UTC) + timedelta(seconds=FIRST_CHECK_AFTER)
+        await self.store.call(
+            outgoing.settle,
+            out.id,
+            OutgoingState.SENT,
+            smsc_id=sent.smsc_id,
+            cost=sent.cost,
+            balance=sent.balance,
+            next_check_at=check_at,
+        )
+        if sent.balance is not None:
+            self._balance = (time.monotonic(), sent.balance)
+
+    async def show(self, outgoing_id: int) -> None:
+        """Edit the preview message to say where this SMS stands now."""
+        out = await self.store.call(outgoing.get, outgoing_id)
+        if out is None or out.preview_message_id is None:
+            return
+        text = state_text(out, sms_parts(out.text), self.zone, datetime.now(UTC))
+        markup: InlineKeyboardMarkup | None = (
+            again_markup(out.id) if out.state is OutgoingState.NOT_SENT else None
+        )
+        try:
+            await self.chats.gateway(int(out.chat)).edit_text(
+                out.preview_message_id, text, markup=markup
+            )
+        except WriteFailed as failed:
+            log.warning("could not update the preview of SMS %d: %s", out.id, failed)

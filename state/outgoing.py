@@ -1,0 +1,334 @@
+"""SMS the bridge sends for a person, from the preview to the final status.
+
+Functions taking the `Store` (run as `await store.call(outgoing.claim, ...)`). The rules:
+
+- A preview becomes `sending` in one write transaction that also checks the daily limit,
+  so of two presses (a double tap, two people, a press during a restart) exactly one wins;
+  the row is committed before send.php is asked.
+- A row found `sending` at start was interrupted between the request and its answer: it
+  becomes `unknown`, to be settled by status.php, never sent again by the bridge.
+- Only a person sends again, and only after status.php said SMSC never had it
+  (`not_sent`): that makes a new row, with a new ID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from state.oncall import Person
+from state.phones import sender_key
+from state.store import Store
+from state.times import from_db, to_db, to_db_end
+
+
+class OutgoingState(StrEnum):
+    PREVIEW = "preview"  # shown with Send and Cancel; nothing asked of SMSC but a price
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # nobody pressed Send in time
+    SENDING = "sending"  # committed before send.php was asked
+    SENT = "sent"  # SMSC accepted it; delivery is followed
+    UNKNOWN = "unknown"  # the answer was lost: status.php decides
+    FAILED = "failed"  # SMSC refused it, or it never left: not sent, not charged
+    NOT_SENT = "not_sent"  # status.php: SMSC never had it (a person may send again)
+    RESENT = "resent"  # a person sent it again: a new row, with a new ID, carries on
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    UNSETTLED = "unsettled"  # no final status within the follow-up time
+
+
+# Every state in which the SMS may have gone out: these count against the daily limit,
+# and history shows them.
+WENT_OUT = (
+    OutgoingState.SENDING,
+    OutgoingState.SENT,
+    OutgoingState.UNKNOWN,
+    OutgoingState.DELIVERED,
+    OutgoingState.UNDELIVERED,
+    OutgoingState.UNSETTLED,
+)
+_WENT_OUT_SQL = "state IN (" + ",".join(f"'{state.value}'" for state in WENT_OUT) + ")"
+_COLUMNS = (
+    "id, phone, text, sender_name, parts, chat, topic_id, preview_message_id, answers_sms, "
+    "author_id, author_name, created_at, expires_at, state, sent_at, smsc_id, cost, "
+    "balance, status_code, checks, reason"
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int  # ours: SMSC gets it with the send, and status.php finds the SMS by it
+    phone: str
+    text: str
+    sender_name: str | None
+    parts: int
+    chat: str  # where the preview is (a target key, or a private chat's ID)
+    topic_id: int | None
+    preview_message_id: int | None
+    answers_sms: int | None  # the incoming SMS it replies to
+    author: Person
+    created_at: datetime
+    expires_at: datetime
+    state: OutgoingState
+    sent_at: datetime | None
+    smsc_id: int | None
+    cost: str | None
+    balance: str | None
+    status_code: int | None
+    checks: int
+    reason: str | None
+
+
+def _row(row: Sequence[object]) -> Outgoing:
+    def moment(value: object) -> datetime | None:
+        return from_db(str(value)) if value else None
+
+    created, expires = moment(row[11]), moment(row[12])
+    assert created is not None and expires is not None
+    return Outgoing(
+        id=int(str(row[0])),
+        phone=str(row[1]),
+        text=str(row[2]),
+        sender_name=None if row[3] is None else str(row[3]),
+        parts=int(str(row[4])),
+        chat=str(row[5]),
+        topic_id=None if row[6] is None else int(str(row[6])),
+        preview_message_id=None if row[7] is None else int(str(row[7])),
+        answers_sms=None if row[8] is None else int(str(row[8])),
+        author=Person(int(str(row[9])), str(row[10])),
+        created_at=created,
+        expires_at=expires,
+        state=OutgoingState(str(row[13])),
+        sent_at=moment(row[14]),
+        smsc_id=None if row[15] is None else int(str(row[15])),
+        cost=None if row[16] is None else str(row[16]),
+        balance=None if row[17] is None else str(row[17]),
+        status_code=None if row[18] is None else int(str(row[18])),
+        checks=int(str(row[19])),
+        reason=None if row[20] is None else str(row[20]),
+    )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a person asked to send, before it is stored as a preview."""
+
+    phone: str
+    text: str
+    sender_name: str | None
+    parts: int
+    chat: str
+    topic_id: int | None
+    answers_sms: int | None
+    author: Person
+
+
+def create_preview(store: Store, draft: Draft, now: datetime, expires_at: datetime) -> Outgoing:
+    with store.transaction():
+        cursor = store.conn.execute(
+            "INSERT INTO outgoing (phone, phone_key, text, sender_name, parts, chat, topic_id, "
+            "answers_sms, author_id, author_name, created_at, expires_at, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                draft.phone, sender_key(draft.phone), draft.text, draft.sender_name,
+                draft.parts, draft.chat, draft.topic_id, draft.answers_sms,
+                draft.author.user_id, draft.author.name, to_db(now), to_db(expires_at),
+                OutgoingState.PREVIEW,
+            ),
+        )  # fmt: skip
+    found = get(store, int(cursor.lastrowid or 0))
+    assert found is not None
+    return found
+
+
+def set_preview_message(store: Store, outgoing_id: int, message_id: int) -> None:
+    with store.transaction():
+        store.conn.execute(
+            "UPDATE outgoing SET preview_message_id = ? WHERE id = ?", (message_id, outgoing_id)
+        )
+
+
+def get(store: Store, outgoing_id: int) -> Outgoing | None:
+    row = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM outgoing WHERE id = ?", (outgoing_id,)
+    ).fetchone()
+    return None if row is None else _row(row)
+
+
+class Claim(StrEnum):
+    CLAIMED = "claimed"  # this press sends it
+    TAKEN = "taken"  # not a preview any more: another press (or a cancel) came first
+    EXPIRED = "expired"
+    OVER_LIMIT = "over_limit"
+
+
+def parts_went_out(store: Store, since: datetime) -> int:
+    """SMS parts that may have gone out since `since` (a day's start, for the limit)."""
+    (parts,) = store.conn.execute(
+        f"SELECT coalesce(sum(parts), 0) FROM outgoing WHERE {_WENT_OUT_SQL} AND sent_at >= ?",
+        (to_db(since),),
+    ).fetchone()
+    return int(parts)
+
+
+def claim(store: Store, outgoing_id: int, now: datetime, day_start: datetime, limit: int) -> Claim:
+    """Make a preview `sending`, if it still is one, in time, and within the daily limit."""
+    with store.transaction():
+        found = get(store, outgoing_id)
+        if found is None or found.state is not OutgoingState.PREVIEW:
+            return Claim.TAKEN
+        if now >= found.expires_at:
+            store.conn.execute(
+                "UPDATE outgoing SET state = ? WHERE id = ?", (OutgoingState.EXPIRED, outgoing_id)
+            )
+            return Claim.EXPIRED
+        if parts_went_out(store, day_start) + found.parts > limit:
+            return Claim.OVER_LIMIT
+        store.conn.execute(
+            "UPDATE outgoing SET state = ?, sent_at = ? WHERE id = ? AND state = ?",
+            (OutgoingState.SENDING, to_db(now), outgoing_id, OutgoingState.PREVIEW),
+        )
+    return Claim.CLAIMED
+
+
+def settle(
+    store: Store,
+    outgoing_id: int,
+    state: OutgoingState,
+    *,
+    reason: str | None = None,
+    next_check_at: datetime | None = None,
+    status_code: int | None = None,
+    smsc_id: int | None = None,
+    cost: str | None = None,
+    balance: str | None = None,
+    checked: bool = False,
+) -> None:
+    """Record what became of a send (fields left None keep their value)."""
+    with store.transaction():
+        store.conn.execute(
+            "UPDATE outgoing SET state = ?, reason = coalesce(?, reason), next_check_at = ?, "
+            "status_code = coalesce(?, status_code), smsc_id = coalesce(?, smsc_id), "
+            "cost = coalesce(?, cost), balance = coalesce(?, balance), "
+            "checks = checks + ? WHERE id = ?",
+            (
+                state, reason, to_db(next_check_at) if next_check_at else None, status_code,
+                smsc_id, cost, balance, 1 if checked else 0, outgoing_id,
+            ),
+        )  # fmt: skip
+
+
+def mark_resent(store: Store, outgoing_id: int) -> bool:
+    """The one "Send again" of an SMS SMSC never had; False when it was used already."""
+    with store.transaction():
+        cursor = store.conn.execute(
+            "UPDATE outgoing SET state = ? WHERE id = ? AND state = ?",
+            (OutgoingState.RESENT, outgoing_id, OutgoingState.NOT_SENT),
+        )
+    return cursor.rowcount == 1
+
+
+def cancel(store: Store, outgoing_id: int) -> bool:
+    """Cancel a preview; False when it is not one any more."""
+    with store.transaction():
+        cursor = store.conn.execute(
+            "UPDATE outgoing SET state = ? WHERE id = ? AND state = ?",
+            (OutgoingState.CANCELLED, outgoing_id, OutgoingState.PREVIEW),
+        )
+    return cursor.rowcount == 1
+
+
+def expire_due(store: Store, now: datetime) -> list[Outgoing]:
+    """Previews nobody sent in time become `expired`; returns them (to edit their message)."""
+    with store.transaction():
+        rows = store.conn.execute(
+            f"SELECT {_COLUMNS} FROM outgoing WHERE state = ? AND expires_at <= ?",
+            (OutgoingState.PREVIEW, to_db(now)),
+        ).fetchall()
+        store.conn.executemany(
+            "UPDATE outgoing SET state = ? WHERE id = ?",
+            [(OutgoingState.EXPIRED, row[0]) for row in rows],
+        )
+    return [_row(row) for row in rows]
+
+
+def recover_interrupted(store: Store, check_at: datetime) -> list[int]:
+    """Sends interrupted between the request and its answer: unknown, checked at `check_at`."""
+    with store.transaction():
+        ids = [
+            int(row[0])
+            for row in store.conn.execute(
+                "SELECT id FROM outgoing WHERE state = ?", (OutgoingState.SENDING,)
+            )
+        ]
+        store.conn.execute(
+            "UPDATE outgoing SET state = ?, next_check_at = ?, "
+            "reason = 'interrupted before its answer was recorded' WHERE state = ?",
+            (OutgoingState.UNKNOWN, to_db(check_at), OutgoingState.SENDING),
+        )
+    return ids
+
+
+def due_checks(store: Store, now: datetime) -> list[Outgoing]:
+    rows = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM outgoing WHERE next_check_at IS NOT NULL "
+        "AND next_check_at <= ? ORDER BY next_check_at",
+        (to_db(now),),
+    ).fetchall()
+    return [_row(row) for row in rows]
+
+
+def last_balance(store: Store) -> str | None:
+    row = store.conn.execute(
+        "SELECT balance FROM outgoing WHERE balance IS NOT NULL ORDER BY sent_at DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+# -- history: what went out, beside the incoming SMS ------------------------------------
+
+
+def _history(store: Store, where: str, args: Sequence[object], limit: int) -> list[Outgoing]:
+    rows = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM outgoing WHERE {_WENT_OUT_SQL} AND {where} "
+        "ORDER BY sent_at DESC LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return [_row(row) for row in reversed(rows)]
+
+
+def went_out_between(store: Store, start: datetime, end: datetime, limit: int) -> list[Outgoing]:
+    return _history(store, "sent_at >= ? AND sent_at < ?", (to_db(start), to_db_end(end)), limit)
+
+
+def went_out_to(
+    store: Store, phone: str, start: datetime | None, end: datetime | None, limit: int
+) -> list[Outgoing]:
+    where, args = "phone_key = ?", [sender_key(phone)]
+    if start is not None and end is not None:
+        where += " AND sent_at >= ? AND sent_at < ?"
+        args += [to_db(start), to_db_end(end)]
+    return _history(store, where, args, limit)
+
+
+SEARCHED_AT_MOST = 10_000  # outgoing SMS looked through by a search (a few a day)
+
+
+def went_out_with(
+    store: Store, words: Sequence[str], start: datetime | None, end: datetime | None, limit: int
+) -> list[Outgoing]:
+    """Outgoing SMS containing every word, in any case (Cyrillic too, which SQL's LIKE
+    would not fold): there are few of them, so the words are matched here."""
+    if start is not None and end is not None:
+        candidates = went_out_between(store, start, end, SEARCHED_AT_MOST)
+    else:
+        candidates = went_out_last(store, SEARCHED_AT_MOST)
+    wanted = [word.casefold() for word in words]
+    found = [o for o in candidates if all(w in o.text.casefold() for w in wanted)]
+    return found[-limit:]
+
+
+def went_out_last(store: Store, limit: int) -> list[Outgoing]:
+    return _history(store, "1", (), limit)

@@ -1,0 +1,148 @@
+"""SMSC's send.php, status.php and balance.php, as smsc-api.md documents them, for tests.
+
+Every send request is recorded (that is the point: a test counts them). Sends answer in
+fmt=3 JSON with the documented error codes; `cost=1` prices without sending; an identical
+send within a minute gets error 9, as SMSC's only duplicate guard. Faults for the next
+send: an error code, an answer dropped after the SMS was "sent" (the lost answer), an
+answer held back forever (a crash window), an HTTP error from a proxy. A sent SMS's
+status moves along a timeline (handed to the operator, then delivered, unless set).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+PATHS = ("/sys/send.php", "/sys/status.php", "/sys/balance.php")
+COST_PER_PART = 2.5
+
+
+@dataclass(frozen=True)
+class SentSms:
+    phone: str
+    text: str
+    sender: str | None
+    our_id: int
+    at: float  # time.monotonic()
+
+
+@dataclass
+class FakeOutbox:
+    sends: list[SentSms] = field(default_factory=list)  # every SMS SMSC "sent"
+    send_requests: list[dict[str, str]] = field(default_factory=list)  # every send.php call
+    quotes: list[dict[str, str]] = field(default_factory=list)  # every cost=1 call
+    status_requests: list[tuple[str, str, float]] = field(default_factory=list)
+    send_faults: deque[tuple[str, Any]] = field(default_factory=deque)
+    # status codes over time for every send: (seconds after the send, code)
+    timeline: list[tuple[float, int]] = field(default_factory=lambda: [(0, 0), (2, 1)])
+    balance: float = 100.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)  # ends a "hold"
+
+    def fail_next_send(self, kind: str, value: Any = None) -> None:
+        """kind: "error" (code), "drop" (send, then cut the answer), "hold" (send, never
+        answer until `released`), "status" (HTTP code, nothing sent)."""
+        with self.lock:
+            self.send_faults.append((kind, value))
+
+    def handle(self, handler: BaseHTTPRequestHandler, path: str, form: dict[str, str]) -> None:
+        if path == "/sys/balance.php":
+            self._json(handler, {"balance": f"{self.balance:.2f}"})
+        elif path == "/sys/status.php":
+            self._status(handler, form)
+        elif form.get("cost") == "1":
+            with self.lock:
+                self.quotes.append(form)
+            self._json(
+                handler,
+                {"cost": f"{COST_PER_PART * _parts(form['mes']):.2f}", "cnt": _parts(form["mes"])},
+            )
+        else:
+            self._send_sms(handler, form)
+
+    def _send_sms(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.send_requests.append(form)
+            fault = self.send_faults.popleft() if self.send_faults else None
+            duplicate = any(
+                s.phone == form.get("phones") and s.text == form.get("mes") and now - s.at < 60
+                for s in self.sends
+            )
+        if fault is not None and fault[0] == "error":
+            self._json(
+                handler, {"error": "fake refusal", "error_code": fault[1], "id": form.get("id")}
+            )
+            return
+        if fault is not None and fault[0] == "status":
+            _raw(handler, int(fault[1]), b"<html>Bad Gateway</html>")
+            return
+        if duplicate:
+            self._json(handler, {"error": "duplicate request, wait a minute", "error_code": 9})
+            return
+        parts = _parts(form["mes"])
+        with self.lock:
+            self.sends.append(
+                SentSms(form["phones"], form["mes"], form.get("sender"), int(form["id"]), now)
+            )
+            self.balance -= COST_PER_PART * parts
+        if fault is not None and fault[0] == "drop":
+            handler.close_connection = True
+            handler.connection.shutdown(2)
+            return
+        if fault is not None and fault[0] == "hold":
+            self.released.wait()
+            return
+        self._json(
+            handler,
+            {
+                "id": 9000 + len(self.sends),
+                "cnt": parts,
+                "cost": f"{COST_PER_PART * parts:.2f}",
+                "balance": f"{self.balance:.2f}",
+            },
+        )
+
+    def _status(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.status_requests.append((form.get("phone", ""), form.get("id", ""), now))
+            sent = [
+                s
+                for s in self.sends
+                if s.phone == form.get("phone") and str(s.our_id) == form.get("id")
+            ]
+        if not sent:
+            self._json(handler, {"status": -3, "last_date": "", "err": 0})
+            return
+        code = 0
+        for after, step in self.timeline:
+            if now - sent[0].at >= after:
+                code = step
+        self._json(handler, {"status": code, "last_date": "28.11.2026 03:12:00", "err": 0})
+
+    @staticmethod
+    def _json(handler: BaseHTTPRequestHandler, payload: Any) -> None:
+        _raw(handler, 200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def _parts(text: str) -> int:
+    unicode = any(ord(ch) > 127 for ch in text)
+    single, part = (70, 67) if unicode else (160, 153)
+    return 1 if len(text) <= single else -(-len(text) // part)
+
+
+def _raw(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass

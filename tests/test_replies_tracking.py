@@ -1,0 +1,124 @@
+"""Settling sends whose answer was lost, in process, with a set clock: status.php decides,
+and only a person's press sends again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from telegram import CallbackQuery, User
+from telegram.ext import ExtBot
+
+from bot.chats import Chats
+from bot.config import ChatTarget
+from bot.database import AsyncStore
+from bot.replies.compose import read_sms_data
+from bot.replies.flow import Replies
+from bot.replies.tracking import Tracking
+from bot.smsc.outbox import SmscOutbox
+from state import Store, outgoing
+from state.oncall import Person
+from state.outgoing import Draft, OutgoingState
+from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
+from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.wait import eventually
+
+GROUP, ANNA = -1001, 1001
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+@dataclass
+class Rig:
+    store: Store
+    replies: Replies
+    tracking: Tracking
+    bot: ExtBot[None]
+    telegram: FakeTelegram
+
+    async def lost_answer(self, text: str, *, reached_smsc: bool) -> int:
+        """A send in state `unknown`, its preview shown, as after a timeout or a crash."""
+        now = datetime.now(UTC)
+        draft = Draft("79261112233", text, None, 1, str(GROUP), None, None, Person(ANNA, "Anna"))
+        out = outgoing.create_preview(self.store, draft, now, now + timedelta(minutes=10))
+        shown = await self.replies.chats.gateway(GROUP).send_text("preview")
+        outgoing.set_preview_message(self.store, out.id, shown.message_id)
+        outgoing.claim(self.store, out.id, now, now - timedelta(hours=1), 50)
+        if reached_smsc:
+            await self.replies.outbox.send(out.phone, out.text, None, out.id)
+        outgoing.settle(self.store, out.id, OutgoingState.UNKNOWN, next_check_at=now)
+        return out.id
+
+    def state(self, outgoing_id: int) -> OutgoingState:
+        found = outgoing.get(self.store, outgoing_id)
+        assert found is not None
+        return found.state
+
+    def press(self, data: str, user: int = ANNA) -> CallbackQuery:
+        query = CallbackQuery("q", User(user, "Anna", False), "chat", data=data)
+        query.set_bot(self.bot)
+        return query
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, telegram: FakeTelegram, smsc: FakeSmsc) -> AsyncIterator[Rig]:
+    store = Store.open(tmp_path / "bridge.db")
+    db = AsyncStore(store)
+    bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
+    await bot.initialize()
+    chats = Chats([ChatTarget(GROUP)], bot, db, spacing=0.05)
+    outbox = SmscOutbox(smsc.url, {"login": LOGIN, "psw": PASSWORD})
+    replies = Replies(db, outbox, chats, MOSCOW, {ANNA}, None, 50)
+    yield Rig(store, replies, Tracking(replies), bot, telegram)
+    await outbox.aclose()
+    await bot.shutdown()
+    db.close()
+
+
+def later(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+async def test_a_lost_answer_is_settled_by_status_never_by_sending_again(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    sent = await rig.lost_answer("it did go out", reached_smsc=True)
+    await rig.tracking.check_due(later(5))
+    assert rig.state(sent) in (OutgoingState.SENT, OutgoingState.DELIVERED)
+    assert len(smsc.outbox.send_requests) == 1 and smsc.outbox.status_requests
+
+
+async def test_not_found_twice_offers_a_person_send_again_and_only_then_it_goes(
+    rig: Rig, smsc: FakeSmsc, telegram: FakeTelegram
+) -> None:
+    lost = await rig.lost_answer("it never arrived", reached_smsc=False)
+    await rig.tracking.check_due(later(1))
+    assert rig.state(lost) is OutgoingState.UNKNOWN  # once could be SMSC still taking it in
+    await rig.tracking.check_due(later(120))
+    assert rig.state(lost) is OutgoingState.NOT_SENT
+    assert smsc.outbox.send_requests == []  # nobody pressed anything: nothing was sent
+    [preview] = [m for m in telegram.messages(GROUP) if "SMSC never had it" in m.plain]
+    assert preview.markup is not None
+    data = preview.markup["inline_keyboard"][0][0]["callback_data"]
+    assert read_sms_data(data) == ("again", lost)
+    await rig.replies.on_press(rig.press(data))
+    await eventually(lambda: len(smsc.outbox.sends) == 1)
+    [again] = smsc.outbox.sends
+    assert again.our_id != lost and again.text == "it never arrived"  # a new ID
+    await rig.replies.on_press(rig.press(data))  # the button pressed twice: still one send
+    assert len(smsc.outbox.send_requests) == 1
+
+
+async def test_delivery_is_followed_until_a_final_status(rig: Rig, smsc: FakeSmsc) -> None:
+    smsc.outbox.timeline = [(0, 0)]  # handed to the operator...
+    sent = await rig.lost_answer("to a dead number", reached_smsc=True)
+    await rig.tracking.check_due(later(0))
+    assert rig.state(sent) is OutgoingState.SENT
+    smsc.outbox.timeline = [(0, 20)]  # ...which then could not deliver it
+    await rig.tracking.check_due(later(3600))
+    assert rig.state(sent) is OutgoingState.UNDELIVERED
+    found = outgoing.get(rig.store, sent)
+    assert found is not None and found.reason == "not delivered: the operator could not deliver it"
