@@ -39,7 +39,7 @@ def _raw_rows(
     for body in bodies:
         records: list[IncomingSms] = parse_inbox_reply(body, MOSCOW, datetime.now(UTC)).records
         messages = [message_row(s, now) for s in records]
-        deliveries = [(s.smsc_id, chat, now, now) for s in records for chat in CHATS]
+        deliveries = [(s.smsc_id, chat, False, now, now) for s in records for chat in CHATS]
         batches.append((messages, deliveries))
     return batches
 

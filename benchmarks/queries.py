@@ -54,6 +54,8 @@ def build(path: Path, count: int) -> None:
                 received,
                 None,
                 fetched,
+                None,
+                None,
             )
         )
         if len(batch) == 20000:
