@@ -76,7 +76,7 @@ def build_parts(
     """Every part of the bridge, wired; nothing is started or contacted yet."""
     status = health.status
     application = build_application(settings)
-    chats = Chats(settings.telegram_chat_ids, application.bot, store)
+    chats = Chats(settings.relay_targets, application.bot, store)
     alerts = Alerts(
         status, settings.alert_after, notify_once_connected(status, chats), settings.display_zone
     )
@@ -103,7 +103,7 @@ def build_parts(
     poller = Poller(
         store=store,
         inbox=inbox,
-        chats=[target.key for target in settings.telegram_chat_ids],
+        router=settings.router(),
         interval=settings.smsc_poll_interval,
         backfill_hours=settings.smsc_backfill_hours,
         relay_backfill=settings.smsc_relay_backfill,

@@ -17,6 +17,7 @@ from tests.fakes.wait import wait_until
 FIRST_START_DONE = r"first start: \d+ SMS stored as history"  # the backfill has finished
 _OWN_PREFIXES = (
     "TELEGRAM_", "SMSC_", "DISPLAY_", "DATABASE_", "LOG_", "HEALTH_", "ALERT_", "RELAY_", "UI_",
+    "ROUTES_",
 )  # fmt: skip
 
 
