@@ -143,7 +143,9 @@ class ChatRelay:
         first_message_id: int | None = None
         try:
             for text in plan.texts:
-                message = await self._gateway.send_text(text, topic_id=self.target.topic_id)
+                message = await self._gateway.send_text(
+                    text, topic_id=self.target.topic_id, silent=plan.silent
+                )
                 first_message_id = first_message_id or message.message_id
         except WriteFailed as failed:
             return await self._book_failure(plan, failed.failure, first_message_id is not None)
