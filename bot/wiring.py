@@ -97,6 +97,7 @@ def build_parts(
             zone=settings.display_zone,
             health=health,
             redactor=Redactor(settings.secrets),
+            routed=settings.routes_file is not None,
         ),
     )
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
