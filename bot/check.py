@@ -1,8 +1,8 @@
 """`sms-bridge check`: is every part reachable with this configuration?
 
-Prints one line per part (Telegram bot, each chat, SMSC inbox, database) with ✓ or ✗ and
-what to do about a failure. Exit code 0 when all is well, 1 otherwise. Makes one inbox
-request, so it stays inside SMSC's rate rule. Warnings (a setting that works but may
+Prints one line per part (Telegram bot, each chat, SMSC inbox, database, routes) with ✓
+or ✗ and what to do about a failure. Exit code 0 when all is well, 1 otherwise. Makes one
+inbox request, so it stays inside SMSC's rate rule. Warnings (a setting that works but may
 surprise, a database file that others may read) are `!` lines that leave the exit code
 alone.
 """
@@ -45,7 +45,7 @@ async def check_telegram(settings: Settings) -> list[Finding]:
         return [Finding(False, "Telegram", f"unreadable answer from the Bot API: {error!r}")]
     findings = [Finding(True, "Telegram", f"bot @{bot.username}")]
     try:
-        for target in settings.telegram_chat_ids:
+        for target in settings.relay_targets:
             try:
                 chat = await bot.get_chat(target.chat_id)
                 name = chat.title or chat.username or chat.first_name or chat.type
@@ -91,6 +91,21 @@ def check_database(settings: Settings) -> Finding:
     return Finding(True, "database", f"{path}, schema {version}, {summary.sms_count} SMS stored")
 
 
+def check_routes(settings: Settings) -> Finding:
+    """The routes file, read and checked with the settings (a bad one never gets here)."""
+    if settings.routes_file is None:
+        return Finding(
+            True, "routes", "not configured: every SMS goes to every chat of TELEGRAM_CHAT_IDS"
+        )
+    routes, chats = len(settings.routes), len(settings.router().chats)
+    return Finding(
+        True,
+        "routes",
+        f"{settings.routes_file}, {routes} route{'s' if routes != 1 else ''}, "
+        f"{chats} chat{'s' if chats != 1 else ''}",
+    )
+
+
 def permission_warnings(database_path: Path) -> list[str]:
     """A line for each of the database's files (and its folder) that others may open."""
     paths = [database_path.parent, *database_files(database_path), lock_path(database_path)]
@@ -106,7 +121,7 @@ def permission_warnings(database_path: Path) -> list[str]:
 
 async def run_check(settings: Settings) -> int:
     findings = await check_telegram(settings)
-    findings += [await check_smsc(settings), check_database(settings)]
+    findings += [await check_smsc(settings), check_database(settings), check_routes(settings)]
     for note in [*settings.warnings(), *permission_warnings(settings.database_path)]:
         click.echo(f"! {note}")
     for finding in findings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from bot.config import ChatTarget
 from bot.routes import Route, RouteDecision, Router, RoutesFileError, RouteSpec, load_routes
 from state import IncomingSms, Placement
+from tests.fakes.bridge import clean_environment, sms_bridge_command
 
 EVERYWHERE = [ChatTarget(-1001), ChatTarget(-1002)]
 SUPPORT, BILLING, NIGHT = ChatTarget(-1009), ChatTarget(-1008, 5), ChatTarget(-1007)
@@ -289,3 +291,39 @@ def test_a_file_that_cannot_be_read_says_why(tmp_path: Path) -> None:
     (tmp_path / "latin1.toml").write_bytes(b"[[route]]\nname = '\xe9'\n")
     with pytest.raises(RoutesFileError, match=r"latin1\.toml: not UTF-8 text"):
         load_routes(tmp_path / "latin1.toml")
+
+
+# -- sms-bridge route ------------------------------------------------------------------------
+
+
+def route_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    settings = {
+        "TELEGRAM_BOT_TOKEN": "1:abcdefgh",
+        "TELEGRAM_CHAT_IDS": "-1001,-1002",
+        "SMSC_API_KEY": "key-1234567",
+        **env,
+    }
+    return subprocess.run(
+        [*sms_bridge_command(), "route", *args],
+        cwd=tmp_path,
+        env=clean_environment(**settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_sms_bridge_route_says_which_route_takes_an_sms_without_running(tmp_path: Path) -> None:
+    routes_file(tmp_path, EXAMPLE.replace('label = "Support"', 'label = "Support"\nsilent = true'))
+    asked = {
+        ("--to", "+7 903 123-45-67"): 'route 1 "support line" → -1009 (silent) (label Support)',
+        ("--from", "MegaFon", "--text", "Баланс: 5 руб"): "route 2 → dropped: stored, not relayed",
+        ("--from", "79261234567"): "no route matches → TELEGRAM_CHAT_IDS: -1001, -1002",
+    }
+    for args, answer in asked.items():
+        result = route_cli(tmp_path, *args, ROUTES_FILE="routes.toml")
+        assert (result.returncode, result.stdout, result.stderr) == (0, answer + "\n", ""), args
+    unset = route_cli(tmp_path, "--text", "hello")
+    assert unset.stdout == "no ROUTES_FILE: every SMS → TELEGRAM_CHAT_IDS: -1001, -1002\n"
+    bad = route_cli(tmp_path, ROUTES_FILE="nowhere.toml")
+    assert bad.returncode == 2 and bad.stderr.startswith("sms-bridge: ROUTES_FILE nowhere.toml")
