@@ -20,6 +20,7 @@ the route's name and label), so editing the file later never moves SMS already q
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Sequence
@@ -35,6 +36,11 @@ from state.phones import looks_like_phone, sender_key
 
 ROUTE_KEYS = ("name", "to", "from", "text", "chats", "label", "silent", "drop", "continue")
 MAX_LABEL = 64  # a label is a word or two in a message's footer, not a paragraph
+MAX_REMEMBERED = 4096  # decisions and sender keys kept for reuse, at most (a bounded cache)
+
+# A sender's or number's key (state.phones.sender_key), remembered for the senders seen
+# most recently: an inbox hears from the same numbers again and again.
+_key = functools.lru_cache(maxsize=MAX_REMEMBERED)(sender_key)
 
 
 class RoutesFileError(ValueError):
@@ -218,11 +224,19 @@ def combine(matched: Sequence[Route]) -> RouteDecision:
 
 
 class Router:
-    """Decides where each SMS goes, from the routes and the chats of TELEGRAM_CHAT_IDS."""
+    """Decides where each SMS goes, from the routes and the chats of TELEGRAM_CHAT_IDS.
+
+    Deciding is on the ingest path, run for every new SMS inside the store's transaction,
+    so it does little per SMS: a sender or number is turned into its key once (keys of
+    recent ones are remembered), and the decision and placement of each combination of
+    matching routes are built once and reused (they depend on nothing else).
+    """
 
     def __init__(self, routes: Sequence[Route], everywhere: Sequence[ChatTarget]) -> None:
         self.routes = tuple(routes)
         self._everywhere = RouteDecision(None, tuple(everywhere))
+        self._decisions: dict[tuple[int, ...], RouteDecision] = {(): self._everywhere}
+        self._placements: dict[tuple[tuple[int, ...], bool], Placement] = {}
 
     @property
     def chats(self) -> list[ChatTarget]:
@@ -231,20 +245,38 @@ class Router:
 
     def decide(self, sender: str, recipient: str, text: str) -> RouteDecision:
         """Where an SMS from `sender` to `recipient` reading `text` goes. Pure."""
-        if not self.routes:
-            return self._everywhere
-        sender, recipient = sender_key(sender), sender_key(recipient)
-        matched = []
-        for route in self.routes:
-            if route.matches(sender, recipient, text):
-                matched.append(route)
-                if not route.goes_on:
-                    break
-        return combine(matched) if matched else self._everywhere
+        return self._decision(self._matching(sender, recipient, text))
 
     def placement(self, sms: IncomingSms, relay: bool) -> Placement:
         """Where a new SMS goes, as the store keeps it (see `Store.save_incoming`)."""
-        return self.decide(sms.sender, sms.recipient, sms.text).placement(relay)
+        matched = self._matching(sms.sender, sms.recipient, sms.text)
+        placement = self._placements.get((matched, relay))
+        if placement is None:
+            placement = self._decision(matched).placement(relay)
+            if len(self._placements) < MAX_REMEMBERED:
+                self._placements[(matched, relay)] = placement
+        return placement
+
+    def _matching(self, sender: str, recipient: str, text: str) -> tuple[int, ...]:
+        """The indexes of the routes that match, up to the first one that ends it."""
+        if not self.routes:
+            return ()
+        sender, recipient = _key(sender), _key(recipient)
+        matched: list[int] = []
+        for index, route in enumerate(self.routes):
+            if route.matches(sender, recipient, text):
+                matched.append(index)
+                if not route.goes_on:
+                    break
+        return tuple(matched)
+
+    def _decision(self, matched: tuple[int, ...]) -> RouteDecision:
+        decision = self._decisions.get(matched)
+        if decision is None:
+            decision = combine([self.routes[index] for index in matched])
+            if len(self._decisions) < MAX_REMEMBERED:
+                self._decisions[matched] = decision
+        return decision
 
 
 def _problem(error: dict[str, Any]) -> str:
