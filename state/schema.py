@@ -165,9 +165,10 @@ def _v5_routes(db: Database) -> None:
     without a notification sound. `message_chats` lists, per chat ID, the SMS routed to
     that chat (relayed, or kept as history on the first start), keyed so that one chat's
     history in received order is one index range: /last and /history walk it in order,
-    /from and /search look a row up by its whole key. It is written in the transaction
-    that stores the SMS. SMS stored before this step have no rows: nothing reads the table
-    unless routes are set.
+    /from looks a row up by its whole key, and /search, walking the full-text index by
+    message ID, looks it up by (chat, ID) in a second index, without reading the message.
+    It is written in the transaction that stores the SMS. SMS stored before this step have
+    no rows: nothing reads the table unless routes are set.
     """
     with write_transaction(db.conn):
         _add_column(db, "messages", "route", "TEXT")
@@ -179,6 +180,9 @@ def _v5_routes(db: Database) -> None:
             "received_at TEXT NOT NULL, "  # the SMS's received_at, for the order
             "message_id INTEGER NOT NULL REFERENCES messages (id), "
             "PRIMARY KEY (chat_id, received_at, message_id)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS message_chats_by_id ON message_chats (chat_id, message_id)"
         )
 
 

@@ -68,6 +68,10 @@ _VISIBLE = (
     "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
     "AND v.received_at = m.received_at AND v.message_id = m.id)"
 )
+# The same for a full-text match `f`, by its ID alone: the message is not read.
+_VISIBLE_MATCH = (
+    "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? AND v.message_id = f.rowid)"
+)
 # One chat's SMS, driven by its visibility rows: its history in received order.
 _VISIBLE_SOURCE = "message_chats v CROSS JOIN messages m ON m.id = v.message_id"
 _NEWEST_FIRST = "m.received_at DESC, m.id DESC"
@@ -108,11 +112,13 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
-def _visible(where: str, args: list[Any], visible_to: str | None) -> tuple[str, list[Any]]:
+def _visible(
+    where: str, args: list[Any], visible_to: str | None, condition: str = _VISIBLE
+) -> tuple[str, list[Any]]:
     """`where` narrowed to the SMS the chat `visible_to` may see (None: every SMS)."""
     if visible_to is None:
         return where, args
-    return f"{where} AND {_VISIBLE}", [*args, visible_to]
+    return f"{where} AND {condition}", [*args, visible_to]
 
 
 INSERT_MESSAGE = (
@@ -571,13 +577,13 @@ class Store:
         the LIMIT stops the walk. A window narrows it further: when the window holds at
         most WINDOW_SEEK_LIMIT SMS, their smallest and largest IDs bound the walk (every
         SMS of the window lies between them); the received time is still checked on each
-        row. With `visible_to`, each match is also looked up in that chat's visibility
-        rows. The total is counted up to COUNT_CAP.
+        row. With `visible_to`, each match is also looked up, by its ID, in that chat's
+        visibility rows. The total is counted up to COUNT_CAP.
         """
         query = fts_query(words)
         if query is None:
             return Page([], 0)
-        where, args = _visible("messages_fts MATCH ?", [query], visible_to)
+        where, args = _visible("messages_fts MATCH ?", [query], visible_to, _VISIBLE_MATCH)
         where, args = self._window(where, args, start, end)
         windowed = start is not None or end is not None
         if windowed:
@@ -588,8 +594,8 @@ class Store:
                 where += " AND f.rowid BETWEEN ? AND ?"
                 args += bounds
         source = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
-        # The index alone can count, unless each match's time or visibility counts too.
-        counted = source if windowed or visible_to is not None else "messages_fts f"
+        # The indexes alone can count, unless each match's time counts too.
+        counted = source if windowed else "messages_fts f"
         (total,) = self.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
             (*args, COUNT_CAP + 1),
