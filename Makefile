@@ -46,7 +46,7 @@ bench-smoke: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel -q extract --no-location --sort-output -k N_ -k ngettext:1,2 \
 		-o bot/locale/messages.pot bot
-	$(BIN)/pybabel -q update --no-fuzzy-matching -i bot/locale/messages.pot \
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i bot/locale/messages.pot \
 		-d bot/locale -D messages
 	@rm bot/locale/messages.pot
 

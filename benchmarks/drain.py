@@ -25,12 +25,14 @@ from benchmarks.common import MOSCOW, Result, phone, sms_text
 from bot.chats import Chats
 from bot.config import ChatTarget
 from bot.database import AsyncStore
-from bot.delivery_plan import GROUP_PER_MINUTE
-from bot.formatting import DIGEST_HEADER_RESERVE, entry_atoms, pack_entries
+from bot.delivery_plan import DIGEST_HEADER_RESERVE, GROUP_PER_MINUTE
+from bot.formatting import TEXT_LIMIT, pack_entries
 from bot.gateway import SEND_SPACING
 from bot.metrics import Metrics
+from bot.oncall.buttons import TAKE_RESERVE
 from bot.relay import Relay
-from state import IncomingSms, Store
+from bot.sms_view import Look, entry_atoms
+from state import IncomingSms, Store, StoredSms
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 GROUP = -1001
@@ -78,7 +80,9 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
             chats=chats,
             zone=MOSCOW,
             metrics=Metrics(),
+            events=Unheard(),
             digest_threshold=None if digests else 0,
+            buttons=True,  # as in production: room kept in each message for "taken by"
         )
         started = time.perf_counter()
         task = asyncio.create_task(relay.run())
@@ -90,17 +94,28 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
         await application.shutdown()
         db.close()
     telegram.stop()
+    look = Look(MOSCOW, datetime.now(UTC))
     packed = len(
         pack_entries(
-            [entry_atoms(s, MOSCOW) for s in _stored(batch)], reserve=DIGEST_HEADER_RESERVE
+            [entry_atoms(s, look) for s in _stored(batch)],
+            TEXT_LIMIT - TAKE_RESERVE,
+            reserve=DIGEST_HEADER_RESERVE,
         )
     )
     return elapsed, len(telegram.messages(GROUP)), packed
 
 
-def _stored(batch: list[IncomingSms]) -> list[object]:
-    from state import StoredSms
+class Unheard:
+    """Nobody to tell that a chat refuses: the benchmark's one chat never does."""
 
+    def chat_refused(self, key: str, name: str, reason: str) -> None:
+        raise AssertionError(f"chat {key} refused during the drain: {reason}")
+
+    def chat_delivers(self, key: str) -> None:
+        pass
+
+
+def _stored(batch: list[IncomingSms]) -> list[StoredSms]:
     return [
         StoredSms(s.smsc_id, s.sender, s.recipient, s.text, s.received_at, None, s.received_at)
         for s in batch

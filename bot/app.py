@@ -83,6 +83,7 @@ class Bridge:
             asyncio.create_task(parts.poller.run(), name="poller"),
             asyncio.create_task(self._watch(store), name="watch"),
         ]
+
         telegram = asyncio.create_task(self._run_telegram(parts), name="telegram")
         try:
             await self.stopping.wait()
@@ -157,11 +158,14 @@ class Bridge:
         status.telegram_connected.set()
         log.info("connected to Telegram as @%s", parts.application.bot.username)
         await parts.chats.load_titles()
-        commands = asyncio.create_task(serve_commands(parts.application), name="commands")
+        helpers = [asyncio.create_task(serve_commands(parts.application), name="commands")]
+        if parts.reminders is not None:
+            helpers.append(asyncio.create_task(parts.reminders.run(), name="reminders"))
         try:
             await parts.relay.run()
         finally:
-            commands.cancel()
+            for helper in helpers:
+                helper.cancel()
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

@@ -72,6 +72,14 @@ class Chats:
                 continue
             gateway.title = chat.title or chat.username or chat.first_name
 
+    def target(self, key: str) -> ChatTarget | None:
+        """The target with this key (`CHAT` or `CHAT:TOPIC`), if it is configured."""
+        return next((t for t in self.targets if t.key == key), None)
+
+    def keys_of(self, gateway: ChatGateway) -> list[str]:
+        """The keys of the targets in a configured chat (the chat, and any of its topics)."""
+        return [t.key for t in self.targets if t.chat_id == gateway.configured_id]
+
     def for_target(self, target: ChatTarget) -> ChatGateway:
         return self._configured[target.chat_id]
 

@@ -28,6 +28,7 @@ from bot.targets import ChatTarget as ChatTarget  # re-exported: the name the co
 
 ENV_FILE = ".env"
 MAX_BACKFILL_HOURS = 168  # SMSC keeps the inbox for 7 days and refuses larger windows
+MIN_ESCALATE_AFTER = 60  # a reminder sooner than a minute is noise, not escalation
 SAFE_POLL_INTERVAL = 20  # below this an idle poll breaks SMSC's 3-identical-per-minute rule
 
 
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_host: str = "127.0.0.1"
     alert_after: float = Field(default=300, ge=10)
+    oncall_buttons: bool = True
+    oncall_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    escalate_after: float = Field(default=0, ge=0)
     relay_digest_threshold: int | None = Field(default=None, ge=0)
     routes_file: Path | None = None
 
@@ -94,7 +98,14 @@ class Settings(BaseSettings):
             raise ValueError("needs at least one chat ID")
         return list(dict.fromkeys(value))  # keep order, drop repeats
 
-    @field_validator("telegram_allowed_user_ids", mode="before")
+    @field_validator("escalate_after")
+    @classmethod
+    def _zero_or_a_minute(cls, value: float) -> float:
+        if 0 < value < MIN_ESCALATE_AFTER:
+            raise ValueError(f"must be 0 (off) or at least {MIN_ESCALATE_AFTER} seconds")
+        return value
+
+    @field_validator("telegram_allowed_user_ids", "oncall_user_ids", mode="before")
     @classmethod
     def _parse_user_ids(cls, value: Any) -> Any:
         return _split_commas(value)
@@ -127,6 +138,12 @@ class Settings(BaseSettings):
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"{value!r} is not an IANA time zone") from None
         return value
+
+    @model_validator(mode="after")
+    def _escalation_needs_buttons(self) -> Settings:
+        if self.escalate_after and not self.oncall_buttons:
+            raise ValueError("ESCALATE_AFTER needs ONCALL_BUTTONS=true: nobody could take an SMS")
+        return self
 
     @model_validator(mode="after")
     def _smsc_credentials(self) -> Settings:

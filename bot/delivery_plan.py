@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.formatting import ENTRY_SEPARATOR, pack_entries
+from bot.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, pack_entries
 from bot.sms_view import Look, digest_header, entry_atoms, render_sms
 from state import PendingDelivery
 
@@ -58,21 +58,30 @@ class Plan:
         return all(delivery.silent for delivery in self.deliveries)
 
 
-def _alone(delivery: PendingDelivery, look: Look) -> Plan:
+def _alone(delivery: PendingDelivery, look: Look, limit: int) -> Plan:
     """One SMS as its own message(s); a resend after an uncertain send says so."""
-    texts = render_sms(delivery.sms, look, repeat=delivery.uncertain > 0)
+    texts = render_sms(delivery.sms, look, repeat=delivery.uncertain > 0, limit=limit)
     return Plan((delivery,), tuple(texts))
 
 
-def plan_next(head: Sequence[PendingDelivery], queued: int, backlog: bool, look: Look) -> Plan:
-    """One SMS as its own message, or, in a backlog, as many whole SMS as one digest holds."""
+def plan_next(
+    head: Sequence[PendingDelivery],
+    queued: int,
+    backlog: bool,
+    look: Look,
+    limit: int = TEXT_LIMIT,
+) -> Plan:
+    """One SMS as its own message, or, in a backlog, as many whole SMS as one digest holds.
+
+    `limit` is less than Telegram's when room must stay for a line added later (who took it).
+    """
     if not backlog or len(head) == 1:
-        return _alone(head[0], look)
+        return _alone(head[0], look, limit)
     entries = [entry_atoms(d.sms, look, note=" ↻" if d.uncertain else "") for d in head]
-    first = pack_entries(entries, reserve=DIGEST_HEADER_RESERVE)[0]
+    first = pack_entries(entries, limit, reserve=DIGEST_HEADER_RESERVE)[0]
     members = tuple(head[index] for index in first.entries)
     if len(members) == 1:  # one SMS filling a message alone: send it the usual way
-        return _alone(members[0], look)
+        return _alone(members[0], look, limit)
     header = digest_header(
         members[0].sms, members[-1].sms, len(members), queued - len(members), look
     )

@@ -16,6 +16,12 @@ chat has one gateway, built in the wiring, and it alone:
 Whether to try again is the caller's choice: the relay keeps an SMS queued and decides
 itself; answers and notices pass `retry=True`, which repeats a write only when Telegram
 certainly did not show it (a 429), so a retry can never post twice.
+
+Edits (a message updated after someone took its SMS) share the chat's budget with the
+other writes, and yield to them: while a relayed SMS, an answer or a notice waits, an
+edit earns half a turn for every turn another write takes, so edits get at most a third
+of a busy chat's budget, and all of an idle one. The caller (`bot.oncall.edits`) sends
+one edit at a time per chat and folds repeated presses into the latest state.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from bot.telegram_errors import SendFailure, Verdict, classify_send_error
 
 SEND_SPACING = 1.0  # seconds between two writes into one chat
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
+EDIT_SHARE = 0.5  # turns an edit earns per other write while writes wait: a third at most
 CERTAIN_RETRIES = 3  # `retry=True`: tries in all while Telegram answers 429
 MAX_MOVES_FOLLOWED = 2  # a chat that keeps "moving" is a loop, not a migration
 
@@ -79,7 +86,11 @@ class ChatGateway:
         self._spacing = spacing
         self._on_migrated = on_migrated
         self._blocked_until = 0.0  # monotonic time before which nothing goes to this chat
-        self._turn = asyncio.Lock()
+        self._turns_changed = asyncio.Condition()
+        self._busy = False  # a writer holds the turn
+        self._writes_waiting = 0  # writes other than edits, waiting for the turn
+        self._edits_waiting = 0
+        self._edit_credit = 0.0
 
     def answers_to(self, chat_id: int) -> bool:
         """Whether a message from `chat_id` comes from this chat (before or after a move)."""
@@ -114,6 +125,30 @@ class ChatGateway:
 
         return await self._write(send, retry=retry)
 
+    async def edit_text(
+        self, message_id: int, text: str, *, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        """Replace a message's text and buttons, yielding to other writes; raises WriteFailed.
+
+        An edit to what the message already shows is a success, not a failure.
+        """
+
+        def edit(chat_id: int) -> Awaitable[Any]:
+            return self._bot.edit_message_text(
+                text=text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=markup,
+            )
+
+        try:
+            await self._write(edit, retry=True, edit=True)
+        except WriteFailed as failed:
+            if "not modified" not in failed.failure.reason:
+                raise
+
     async def send_document(
         self,
         content: bytes,
@@ -137,12 +172,14 @@ class ChatGateway:
 
         return await self._write(send, retry=retry)
 
-    async def _write(self, call: Callable[[int], Awaitable[T]], *, retry: bool) -> T:
+    async def _write(
+        self, call: Callable[[int], Awaitable[T]], *, retry: bool, edit: bool = False
+    ) -> T:
         """Make the call in this chat's turn; repeat it where nothing can have been posted."""
         retries_left = CERTAIN_RETRIES - 1 if retry else 0
         moves_left = MAX_MOVES_FOLLOWED
         while True:
-            await self._take_turn()
+            await self._take_turn(edit=edit)
             try:
                 result = await call(self.chat_id)
             except Exception as error:
@@ -176,16 +213,48 @@ class ChatGateway:
         """
         return max(0.0, self._blocked_until - time.monotonic())
 
-    async def _take_turn(self) -> None:
+    async def _take_turn(self, *, edit: bool) -> None:
         """Wait until this chat may get the next write, and claim it.
 
-        Spacing counts from the start of a write: Telegram limits a chat's rate, and the
-        time a write takes is part of the gap, not added to it.
+        One writer at a time is granted the turn: any other write before an edit, unless
+        edits have earned theirs (see the module docstring). The granted writer then waits
+        out the spacing and any `retry_after`. Spacing counts from the start of a write:
+        Telegram limits a chat's rate, and the time a write takes is part of the gap.
         """
-        async with self._turn:
-            while (delay := self.wait_needed()) > 0:  # noqa: ASYNC110 (a deadline, not an event)
+        async with self._turns_changed:
+            if edit:
+                self._edits_waiting += 1
+            else:
+                self._writes_waiting += 1
+            try:
+                await self._turns_changed.wait_for(lambda: self._may_go(edit))
+            finally:
+                if edit:
+                    self._edits_waiting -= 1
+                else:
+                    self._writes_waiting -= 1
+            self._granted(edit)
+        try:
+            while (delay := self.wait_needed()) > 0:  # noqa: ASYNC110 (a deadline)
                 await asyncio.sleep(delay)
             self._block(self._spacing)
+        finally:
+            async with self._turns_changed:
+                self._busy = False
+                self._turns_changed.notify_all()
+
+    def _may_go(self, edit: bool) -> bool:
+        if self._busy:
+            return False
+        return not edit or self._writes_waiting == 0 or self._edit_credit >= 1
+
+    def _granted(self, edit: bool) -> None:
+        """Account for a turn: edits earn credit only while they wait behind other writes."""
+        self._busy = True
+        if not edit and self._edits_waiting:
+            self._edit_credit = min(1.0, self._edit_credit + EDIT_SHARE)
+        elif edit and self._writes_waiting:
+            self._edit_credit -= 1
 
     def _block(self, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)

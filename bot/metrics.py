@@ -46,6 +46,18 @@ class Metrics:
             buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600),
             registry=self.registry,
         )
+        self.press_to_edit = Histogram(
+            "sms_bridge_press_to_edit_seconds",
+            "From a take or release press to the edit of a message that shows it",
+            buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+        self.presses = Counter(
+            "sms_bridge_presses",
+            "Button presses by outcome: taken, released, refused, already_taken, unknown",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.last_poll_ok = Gauge(
             "sms_bridge_last_successful_poll_timestamp_seconds",
             "Unix time of the last poll that succeeded",

@@ -35,8 +35,10 @@ from bot.delivery_plan import (
     in_backlog,
     plan_next,
 )
+from bot.formatting import TEXT_LIMIT
 from bot.gateway import ChatGateway, WriteFailed
 from bot.metrics import Metrics
+from bot.oncall.buttons import TAKE_RESERVE, take_markup
 from bot.sms_view import Look
 from bot.telegram_errors import SendFailure, Verdict
 from state import Store
@@ -90,6 +92,8 @@ class ChatRelay:
         metrics: Metrics,
         events: DeliveryEvents,
         digest_threshold: int | None = None,
+        buttons: bool = False,
+        remind_after: float | None = None,
     ) -> None:
         self.target = target
         self.key = target.key
@@ -105,6 +109,8 @@ class ChatRelay:
         self._stop = stop
         self._metrics = metrics
         self._events = events
+        self._buttons = buttons and target.chat_id < 0  # groups only: not in private chats
+        self._remind_after = remind_after if self._buttons else None
         self._backlog = False
         self._failures = 0  # network failures in a row, for the backoff
 
@@ -132,7 +138,8 @@ class ChatRelay:
             return Outcome(Step.IDLE)
         several = await self._store.call(Store.receiving_numbers) > 1
         look = Look(self._zone, datetime.now(UTC), several_numbers=several)
-        plan = plan_next(head, queued, self._backlog, look)
+        limit = TEXT_LIMIT - TAKE_RESERVE if self._buttons else TEXT_LIMIT
+        plan = plan_next(head, queued, self._backlog, look, limit)
         await self._sleep(self._gateway.wait_needed())
         if self._stop.is_set():
             return Outcome(Step.IDLE)
@@ -141,10 +148,14 @@ class ChatRelay:
     async def _deliver(self, plan: Plan) -> Outcome:
         await self._store.call(Store.mark_sending, self.key, plan.ids)
         first_message_id: int | None = None
+        button = take_markup(plan.ids[0], plan.ids[-1], len(plan.ids)) if self._buttons else None
         try:
             for text in plan.texts:
                 message = await self._gateway.send_text(
-                    text, topic_id=self.target.topic_id, silent=plan.silent
+                    text,
+                    topic_id=self.target.topic_id,
+                    markup=button if first_message_id is None else None,  # on the first part
+                    silent=plan.silent,
                 )
                 first_message_id = first_message_id or message.message_id
         except WriteFailed as failed:
@@ -154,7 +165,14 @@ class ChatRelay:
         return Outcome(Step.SENT)
 
     async def _book_sent(self, plan: Plan, message_id: int) -> None:
-        await self._store.call(Store.mark_sent, self.key, plan.ids, message_id)
+        await self._store.call(
+            Store.mark_sent,
+            self.key,
+            plan.ids,
+            message_id,
+            shown_html=plan.texts[0] if self._buttons else None,
+            remind_after=self._remind_after,
+        )
         self._failures = 0
         self._events.chat_delivers(self.key)
         self._metrics.deliveries.labels(chat=self.key, outcome="sent").inc(len(plan.ids))
@@ -257,6 +275,8 @@ class Relay:
         metrics: Metrics,
         events: DeliveryEvents,
         digest_threshold: int | None = None,
+        buttons: bool = False,
+        remind_after: float | None = None,
     ) -> None:
         self.stop = asyncio.Event()
         self.relays = [
@@ -269,6 +289,8 @@ class Relay:
                 metrics=metrics,
                 events=events,
                 digest_threshold=digest_threshold,
+                buttons=buttons,
+                remind_after=remind_after,
             )
             for target in chats.targets
         ]

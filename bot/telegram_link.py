@@ -28,7 +28,7 @@ from bot.i18n import current_language
 log = logging.getLogger("bot.app")
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-ALLOWED_UPDATES = [Update.MESSAGE]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 async def connect(application: AnyApplication) -> None:

@@ -22,6 +22,9 @@ from bot.database import AsyncStore
 from bot.health import HealthMonitor
 from bot.logs import Redactor
 from bot.metrics import Metrics
+from bot.oncall.edits import EditQueue
+from bot.oncall.reminders import Reminders
+from bot.oncall.team import OnCall
 from bot.poller import Poller
 from bot.relay import Relay
 from bot.smsc import SmscClient
@@ -42,6 +45,8 @@ class Parts:
     inbox: SmscClient
     alerts: Alerts
     poller: Poller
+    oncall: OnCall | None  # None with ONCALL_BUTTONS=false
+    reminders: Reminders | None  # None with ESCALATE_AFTER=0
 
 
 def build_application(settings: Settings) -> AnyApplication:
@@ -80,6 +85,7 @@ def build_parts(
     alerts = Alerts(
         status, settings.alert_after, notify_once_connected(status, chats), settings.display_zone
     )
+    remind_after = settings.escalate_after or None
     relay = Relay(
         store=store,
         chats=chats,
@@ -87,6 +93,15 @@ def build_parts(
         metrics=metrics,
         events=alerts,
         digest_threshold=settings.relay_digest_threshold,
+        buttons=settings.oncall_buttons,
+        remind_after=remind_after,
+    )
+    oncall = (
+        OnCall(
+            EditQueue(store, chats, settings.display_zone, metrics), set(settings.oncall_user_ids)
+        )
+        if settings.oncall_buttons
+        else None
     )
     register(
         application,
@@ -97,8 +112,14 @@ def build_parts(
             zone=settings.display_zone,
             health=health,
             redactor=Redactor(settings.secrets),
+            metrics=metrics,
+            oncall=oncall,
+            escalate_after=settings.escalate_after,
             routed=settings.routes_file is not None,
         ),
+    )
+    reminders = (
+        Reminders(store, chats, settings.display_zone, remind_after) if remind_after else None
     )
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = Poller(
@@ -113,4 +134,4 @@ def build_parts(
         metrics=metrics,
         on_new_sms=relay.wake,
     )
-    return Parts(application, chats, relay, inbox, alerts, poller)
+    return Parts(application, chats, relay, inbox, alerts, poller, oncall, reminders)

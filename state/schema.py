@@ -150,6 +150,43 @@ def _v4_receiving_numbers(db: Database) -> None:
         )
 
 
+def _v5_on_call(db: Database) -> None:
+    """Who took which SMS, who is on duty where, what each button message shows, and the
+    reminders that fall due for SMS nobody took.
+
+    `takes` has one row per taken SMS: its primary key is what makes the first press win.
+    `shown` keeps the HTML of each relayed message that carries a button, so that an edit
+    after a press repeats exactly what the chat saw (the "2 minutes late" words included),
+    after a restart too. `reminders_due` holds only what may still need a reminder, so the
+    escalation loop reads a handful of rows, never the history.
+    """
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS takes (message_id INTEGER PRIMARY KEY "
+            "REFERENCES messages(id), user_id INTEGER NOT NULL, user_name TEXT NOT NULL, "
+            "taken_at TEXT NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS on_duty (chat TEXT NOT NULL, user_id INTEGER NOT NULL, "
+            "user_name TEXT NOT NULL, since TEXT NOT NULL, PRIMARY KEY (chat, user_id)) "
+            "WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS shown (chat TEXT NOT NULL, "
+            "telegram_message_id INTEGER NOT NULL, html TEXT NOT NULL, "
+            "PRIMARY KEY (chat, telegram_message_id)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS reminders_due (chat TEXT NOT NULL, "
+            "message_id INTEGER NOT NULL REFERENCES messages(id), due_at TEXT NOT NULL, "
+            "PRIMARY KEY (chat, message_id)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS deliveries_by_telegram_message "
+            "ON deliveries (chat, telegram_message_id)"
+        )
+
+
 def _add_column(db: Database, table: str, column: str, declaration: str) -> None:
     """ALTER TABLE ADD COLUMN, unless an earlier, interrupted run of the step added it."""
     columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
@@ -157,7 +194,7 @@ def _add_column(db: Database, table: str, column: str, declaration: str) -> None
         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
-def _v5_routes(db: Database) -> None:
+def _v6_routes(db: Database) -> None:
     """Routes (ROUTES_FILE): what decided where an SMS went, and whose history shows it.
 
     `messages.route` names the route that decided (NULL: none matched, or no routes) and
@@ -191,7 +228,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v2_fts_prefix_index,
     _v3_deliveries_delivered_at,
     _v4_receiving_numbers,
-    _v5_routes,
+    _v5_on_call,
+    _v6_routes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +59,8 @@ _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
 FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
-_SMS_COLUMNS = (
-    "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label"
-)
-_SMS_WIDTH = 8  # how many values _SMS_COLUMNS selects
+SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label"
+SMS_WIDTH = 8  # how many values SMS_COLUMNS selects
 # An SMS `m` that the chat bound to `?` may see: one look-up by the whole key.
 _VISIBLE = (
     "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
@@ -94,7 +92,7 @@ class Page:
         return self.total > len(self.messages)
 
 
-def _sms(row: Sequence[Any]) -> StoredSms:
+def sms_from_row(row: Sequence[Any]) -> StoredSms:
     return StoredSms(
         smsc_id=row[0],
         sender=row[1],
@@ -333,14 +331,17 @@ class Store:
         message_id) instead of every delivery ever made.
         """
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS}, d.uncertain, d.silent FROM deliveries d "
+            f"SELECT {SMS_COLUMNS}, d.uncertain, d.silent FROM deliveries d "
             "JOIN messages m ON m.id = d.message_id "
             f"WHERE d.chat = ? AND {OPEN_DELIVERY} AND d.status = ? "
             "ORDER BY d.message_id LIMIT ?",
             (chat, DeliveryStatus.PENDING, limit),
         ).fetchall()
-        width = _SMS_WIDTH
-        return [PendingDelivery(_sms(r[:width]), chat, r[width], bool(r[width + 1])) for r in rows]
+        width = SMS_WIDTH
+        return [
+            PendingDelivery(sms_from_row(r[:width]), chat, r[width], bool(r[width + 1]))
+            for r in rows
+        ]
 
     def count_pending(self, chat: str) -> int:
         row = self.conn.execute(
@@ -350,29 +351,62 @@ class Store:
         return int(row[0])
 
     def _update(self, chat: str, ids: Sequence[int], assignments: str, args: Sequence[Any]) -> None:
-        now = to_db(utc_now())
         with self.transaction():
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                self.conn.execute(
-                    f"UPDATE deliveries SET {assignments}, updated_at = ? "
-                    f"WHERE chat = ? AND message_id IN ({marks})",
-                    (*args, now, chat, *chunk),
-                )
+            self._update_rows(chat, ids, assignments, args)
+
+    def _update_rows(
+        self, chat: str, ids: Sequence[int], assignments: str, args: Sequence[Any]
+    ) -> None:
+        """The UPDATE of `_update`, inside a transaction the caller holds."""
+        now = to_db(utc_now())
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            self.conn.execute(
+                f"UPDATE deliveries SET {assignments}, updated_at = ? "
+                f"WHERE chat = ? AND message_id IN ({marks})",
+                (*args, now, chat, *chunk),
+            )
 
     def mark_sending(self, chat: str, ids: Sequence[int]) -> None:
         """Record that these deliveries are being handed to Telegram now."""
         self._update(chat, ids, "status = ?, attempts = attempts + 1", (DeliveryStatus.SENDING,))
 
-    def mark_sent(self, chat: str, ids: Sequence[int], telegram_message_id: int) -> None:
-        """Telegram accepted these deliveries as message `telegram_message_id`, now."""
-        now = to_db(utc_now())
-        self._update(
-            chat,
-            ids,
-            "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
-            (DeliveryStatus.SENT, telegram_message_id, now),
-        )
+    def mark_sent(
+        self,
+        chat: str,
+        ids: Sequence[int],
+        telegram_message_id: int,
+        *,
+        shown_html: str | None = None,
+        remind_after: float | None = None,
+    ) -> None:
+        """Telegram accepted these deliveries as message `telegram_message_id`, now.
+
+        A message with a button keeps its HTML (`shown_html`) for the edits a press makes;
+        `remind_after` (seconds) queues a reminder should nobody take these SMS by then.
+        """
+        moment = utc_now()
+        now = to_db(moment)
+        with self.transaction():
+            self._update_rows(
+                chat,
+                ids,
+                "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
+                (DeliveryStatus.SENT, telegram_message_id, now),
+            )
+            if shown_html is not None:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO shown (chat, telegram_message_id, html) "
+                    "VALUES (?, ?, ?)",
+                    (chat, telegram_message_id, shown_html),
+                )
+            if remind_after is not None:
+                due = to_db(moment + timedelta(seconds=remind_after))
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
+                    "VALUES (?, ?, ?)",
+                    [(chat, smsc_id, due) for smsc_id in ids],
+                )
 
     def release(self, chat: str, ids: Sequence[int], *, uncertain: bool, error: str) -> None:
         """Put deliveries back in the queue after a send that did not succeed.
@@ -496,16 +530,16 @@ class Store:
     def last(self, count: int, visible_to: str | None = None) -> Page:
         """The newest `count` SMS; with `visible_to`, of those that chat may see."""
         if visible_to is None:
-            sql = f"SELECT {_SMS_COLUMNS} FROM messages m ORDER BY {_NEWEST_FIRST} LIMIT ?"
+            sql = f"SELECT {SMS_COLUMNS} FROM messages m ORDER BY {_NEWEST_FIRST} LIMIT ?"
             args: tuple[Any, ...] = (count,)
         else:
             sql = (
-                f"SELECT {_SMS_COLUMNS} FROM {_VISIBLE_SOURCE} WHERE v.chat_id = ? "
+                f"SELECT {SMS_COLUMNS} FROM {_VISIBLE_SOURCE} WHERE v.chat_id = ? "
                 f"ORDER BY {_VISIBLE_NEWEST_FIRST} LIMIT ?"
             )
             args = (visible_to, count)
         rows = self.conn.execute(sql, args).fetchall()
-        return Page([_sms(r) for r in reversed(rows)], len(rows))
+        return Page([sms_from_row(r) for r in reversed(rows)], len(rows))
 
     def _page(
         self,
@@ -525,10 +559,10 @@ class Store:
             ).fetchone()[0]
         )
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
+            f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
             (*args, limit),
         ).fetchall()
-        return Page([_sms(r) for r in reversed(rows)], total)
+        return Page([sms_from_row(r) for r in reversed(rows)], total)
 
     def between(
         self, start: datetime, end: datetime, limit: int, visible_to: str | None = None
@@ -601,11 +635,11 @@ class Store:
             (*args, COUNT_CAP + 1),
         ).fetchone()
         rows = self.conn.execute(
-            f"SELECT {_SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT ?",
+            f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT ?",
             (*args, limit),
         ).fetchall()
         capped = total > COUNT_CAP
-        return Page([_sms(r) for r in reversed(rows)], min(total, COUNT_CAP), capped)
+        return Page([sms_from_row(r) for r in reversed(rows)], min(total, COUNT_CAP), capped)
 
     def _id_bounds(
         self, start: datetime | None, end: datetime | None

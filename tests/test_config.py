@@ -69,6 +69,10 @@ def test_short_interval_is_allowed_with_a_warning(env: pytest.MonkeyPatch) -> No
         ("TELEGRAM_BASE_URL", "ftp://x", "TELEGRAM_BASE_URL"),
         ("SMSC_RELAY_BACKFILL", "perhaps", "SMSC_RELAY_BACKFILL"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("UI_LANGUAGE", "de", "UI_LANGUAGE"),
+        ("ESCALATE_AFTER", "30", "ESCALATE_AFTER: must be 0 .off. or at least 60 seconds"),
+        ("ONCALL_USER_IDS", "1,two", "ONCALL_USER_IDS"),
+        ("ONCALL_BUTTONS", "sometimes", "ONCALL_BUTTONS"),
     ],
 )
 def test_malformed_settings_name_the_variable(
@@ -78,6 +82,14 @@ def test_malformed_settings_name_the_variable(
     with pytest.raises(ConfigError, match=named) as caught:
         load_settings(env_file=None)
     assert "\n" not in str(caught.value)
+
+
+def test_escalation_needs_the_buttons(env: pytest.MonkeyPatch) -> None:
+    env.setenv("ESCALATE_AFTER", "600")
+    assert load_settings(env_file=None).escalate_after == 600
+    env.setenv("ONCALL_BUTTONS", "false")
+    with pytest.raises(ConfigError, match="ESCALATE_AFTER needs ONCALL_BUTTONS=true"):
+        load_settings(env_file=None)
 
 
 def test_smsc_credentials_are_required(env: pytest.MonkeyPatch) -> None:

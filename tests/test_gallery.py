@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from telegram import InlineKeyboardMarkup
+
 from bot.alerts import outage_alert, recovered_text, refusing_chat_text, urgent_alert
 from bot.clock import moment_in_zone
 from bot.commands import COMMANDS
@@ -24,13 +26,17 @@ from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, last_heading
 from bot.commands.registry import ChatCommand
 from bot.commands.status import ChatFacts, StatusFacts, status_text
 from bot.delivery_plan import plan_next
+from bot.formatting import escape
 from bot.health import HealthRules, health_problems
 from bot.i18n import LANGUAGES, _, in_language
+from bot.oncall.buttons import message_after_press, take_markup, taken_line
+from bot.oncall.reminders import reminder_text
 from bot.sms_view import Look, render_sms
 from bot.smsc.errors import AUTH_NOTICE
 from bot.status import BridgeStatus
 from bot.windows import WindowError, parse_window
 from state import ChatQueue, Page, PendingDelivery, StoredSms
+from state.oncall import Person, Take
 from tests.fakes.telegram import parse_telegram_html
 
 GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
@@ -112,8 +118,51 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "Another chat refuses the bot",
         [refusing_chat_text("Night shift", "Forbidden: bot was kicked", "-1002")],
     )
+    yield (
+        "A relayed SMS in a group, with its button",
+        [with_buttons(render_sms(SAMPLES[0], look)[0], take_markup(1, 1))],
+    )
+    anna = Person(42, "Anna")
+    takes = {1: Take(1, anna, look.now - timedelta(minutes=1))}
+    yield (
+        "The same message once Anna took it",
+        [
+            with_buttons(
+                *message_after_press(
+                    render_sms(SAMPLES[0], look)[0], takes, [1], look.zone, look.now
+                )
+            )
+        ],
+    )
+    digest_takes = {11: Take(11, anna, look.now), 12: Take(12, Person(7, "Boris"), look.now)}
+    yield (
+        "A digest, partly taken",
+        [taken_line(digest_takes, [10, 11, 12, 13], look.zone, look.now) or ""],
+    )
+    yield (
+        "Pop-ups: a press that wins, a late one, a release",
+        [
+            _("✋ It is yours."),
+            _("{name} took it at {time}").format(name="Anna", time="03:09 MSK"),
+            _("↩️ Released: anyone may take it now."),
+        ],
+    )
+    yield (
+        "A reminder for one SMS nobody took",
+        [reminder_text([SAMPLES[0]], [anna, Person(7, "Boris")], 600, look.zone, look.now)],
+    )
+    yield (
+        "A reminder for several, with nobody on duty",
+        [reminder_text(SAMPLES, [], 600, look.zone, look.now)],
+    )
     yield "A stranger tries a command", [refusal_text(-100777, 4242)]
     yield "An unknown command in a private chat", [unknown_command_text()]
+
+
+def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:
+    """A message with its buttons drawn below it, `[ ✋ Take ]`."""
+    labels = "  ".join(f"[ {b.text} ]" for row in markup.inline_keyboard for b in row)
+    return f"{html}\n{escape(labels)}"
 
 
 def status_facts(look: Look, problems: list[str], refusing: bool = False) -> StatusFacts:

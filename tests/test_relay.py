@@ -174,3 +174,24 @@ async def test_a_backlog_goes_out_as_digests_and_live_sms_alone(
     rig.queue("live", chats=(PRIVATE,))
     await eventually(lambda: telegram.sms_texts(PRIVATE)[-1:] == ["live"])
     assert telegram.messages(PRIVATE)[-1].plain.startswith("📩 +79261234567: live")
+
+
+async def test_edits_yield_to_relayed_sms(rig: Rig, telegram: FakeTelegram) -> None:
+    gateway = rig.chats.gateway(GROUP)
+    shown = await gateway.send_text("a message someone will take")
+    sends = [gateway.send_text(f"SMS {n}") for n in range(6)]
+    edits = [gateway.edit_text(shown.message_id, f"taken, state {n}") for n in range(6)]
+    await asyncio.gather(*edits, *sends)  # edits asked first, yet SMS go first
+    writes = [
+        r.method
+        for r in telegram.requests
+        if r.method in ("sendMessage", "editMessageText") and int(r.params["chat_id"]) == GROUP
+    ][1:]
+    # From when the SMS were waiting (the first edit found the chat idle) to the last SMS:
+    first_sms, last_sms = (
+        writes.index("sendMessage"),
+        len(writes) - writes[::-1].index("sendMessage"),
+    )
+    while_sms_waited = writes[first_sms:last_sms]
+    assert while_sms_waited.count("editMessageText") <= len(while_sms_waited) // 3
+    assert writes.count("editMessageText") == 6 and telegram.violations == []

@@ -457,16 +457,16 @@ def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Sto
             assert not scan or step.startswith("SCAN (subquery"), (sql, plan)
 
 
-def test_a_fourth_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
+def test_a_database_from_before_routes_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
     from state.schema import MIGRATIONS
 
-    path = tmp_path / "v4.db"
+    path = tmp_path / "v5.db"
     conn = sqlite3.connect(path)
-    for step in MIGRATIONS[:4]:  # the schema the fourth release wrote
+    for step in MIGRATIONS[:5]:  # the schema before routes (on call was step 5)
         step(Database(conn))
-    conn.execute("PRAGMA user_version = 4")
+    conn.execute("PRAGMA user_version = 5")
     conn.execute(
         "INSERT INTO messages VALUES (7, '79261234567', '79261234567', '79031234567', "
         "'code 4455', '2026-11-27 10:00:00', NULL, '2026-11-27 10:00:01')"
@@ -482,7 +482,7 @@ def test_a_fourth_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     [waiting] = store.pending("-1001", 10)
     assert (waiting.sms.smsc_id, waiting.silent, waiting.sms.label) == (7, False, None)
-    MIGRATIONS[4](store.db)  # again, as after a crash before the version was written
+    MIGRATIONS[5](store.db)  # again, as after a crash before the version was written
     store.save_incoming([sms(8)], routed)
     assert [s.smsc_id for s in store.last(10, visible_to="-1002").messages] == [8]
     assert [s.smsc_id for s in store.last(10).messages] == [7, 8]

@@ -9,15 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from bot.commands import about, history, status
+from bot.commands import about, history, oncall, status
 from bot.commands.context import BOT_DATA_KEY, BridgeContext
 from bot.commands.guard import error_handler, guarded, unknown_command
 from bot.commands.registry import Access, ChatCommand, UsageError
 from bot.i18n import Language, _, in_language
+from bot.oncall.presses import on_press
 
-COMMANDS: list[ChatCommand] = [*about.COMMANDS, *history.COMMANDS, *status.COMMANDS]
+COMMANDS: list[ChatCommand] = [
+    *about.COMMANDS,
+    *history.COMMANDS,
+    *oncall.COMMANDS,
+    *status.COMMANDS,
+]
 
 __all__ = [
     "COMMANDS",
@@ -56,6 +69,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], bridge: Bri
     application.add_handler(
         MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, prompt_reply)
     )
+    application.add_handler(CallbackQueryHandler(on_press))
     application.add_error_handler(error_handler)
 
 

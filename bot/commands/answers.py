@@ -10,16 +10,19 @@ gateway, so it keeps the chat's pace and any `retry_after`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
+from bot.clock import full_moment, short_moment
 from bot.commands.context import bridge_of
 from bot.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, escape, pack_entries, visible_length
 from bot.i18n import _, number
 from bot.sms_view import Look, entry_atoms, plain_entry
-from state import Page, Store
+from state import Page, Store, oncall
+from state.oncall import Take
 
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
 CAPTION_LIMIT = 1024
@@ -68,30 +71,51 @@ async def look_now(context: ContextTypes.DEFAULT_TYPE) -> Look:
     return Look(bridge.zone, datetime.now(UTC), several_numbers=several)
 
 
-def showing(page: Page) -> str:
+def showing(page: Page, oldest: bool = False) -> str:
     """How much of a truncated answer is shown, stated, never silent."""
     total = number(page.total)
     of = _("more than {total}").format(total=total) if page.total_is_lower_bound else total
-    return _("Showing the newest {shown} of {total}; narrow the window to see more.").format(
-        shown=number(len(page.messages)), total=of
+    text = (
+        _("Showing the oldest {shown} of {total}; narrow the window to see more.")
+        if oldest
+        else _("Showing the newest {shown} of {total}; narrow the window to see more.")
     )
+    return text.format(shown=number(len(page.messages)), total=of)
 
 
-def heading(title: str, scope: str, page: Page) -> str:
+def heading(title: str, scope: str, page: Page, oldest: bool = False) -> str:
     """The top of an answer: what was asked (bold), over which window, how much is shown."""
     lines = [f"<b>{escape(title)}</b>", escape(scope)]
     if page.truncated:
-        lines.append(escape(showing(page)))
+        lines.append(escape(showing(page, oldest)))
     return "\n".join(lines)
 
 
-def answer_messages(title: str, scope: str, page: Page, look: Look) -> list[str] | None:
+def taken_note(take: Take | None, look: Look) -> str:
+    """Who took an SMS, for the head of its entry in a list: ` ✋ Anna 03:12`."""
+    if take is None:
+        return ""
+    return f" ✋ {escape(take.by.name)} {short_moment(take.at, look.zone, look.now)}"
+
+
+def answer_messages(
+    title: str,
+    scope: str,
+    page: Page,
+    look: Look,
+    takes: Mapping[int, Take] | None = None,
+    oldest: bool = False,
+) -> list[str] | None:
     """The answer as HTML messages, or None when it is too long and must be a file."""
-    top = heading(title, scope, page)
+    top = heading(title, scope, page, oldest)
     if page.total == 0:
         nothing = _("Nothing matched.")
         return [f"{top}\n\n{escape(nothing)}"]
-    entries = [entry_atoms(sms, look, fold=True) for sms in page.messages]
+    takes = takes or {}
+    entries = [
+        entry_atoms(sms, look, fold=True, note=taken_note(takes.get(sms.smsc_id), look))
+        for sms in page.messages
+    ]
     packed = pack_entries(entries, TEXT_LIMIT, reserve=visible_length(top) + 2)
     if len(packed) > MAX_ANSWER_MESSAGES:
         return None
@@ -101,11 +125,24 @@ def answer_messages(title: str, scope: str, page: Page, look: Look) -> list[str]
     ]
 
 
-def answer_file(title: str, scope: str, page: Page, look: Look) -> bytes:
+def answer_file(
+    title: str, scope: str, page: Page, look: Look, takes: Mapping[int, Take], oldest: bool
+) -> bytes:
     lines = [title, scope]
     if page.truncated:
-        lines.append(showing(page))
-    lines += ["", *(plain_entry(sms, look) + "\n" for sms in page.messages)]
+        lines.append(showing(page, oldest))
+    lines.append("")
+    for sms in page.messages:
+        take = takes.get(sms.smsc_id)
+        taken = (
+            " · "
+            + _("taken by {name} at {time}").format(
+                name=take.by.name, time=full_moment(take.at, look.zone)
+            )
+            if take
+            else ""
+        )
+        lines.append(plain_entry(sms, look) + taken + "\n")
     return "\n".join(lines).encode("utf-8")
 
 
@@ -116,10 +153,17 @@ async def send_answer(
     scope: str,
     page: Page,
     filename: str,
+    *,
+    oldest: bool = False,
 ) -> None:
-    """A list of SMS: in messages when it fits in a few, else as a file named `filename`."""
+    """A list of SMS: in messages when it fits in a few, else as a file named `filename`.
+
+    Each SMS says who took it, if anyone did.
+    """
     look = await look_now(context)
-    texts = answer_messages(title, scope, page, look)
+    bridge = bridge_of(context)
+    takes = await bridge.store.call(oncall.takes_of, [sms.smsc_id for sms in page.messages])
+    texts = answer_messages(title, scope, page, look, takes, oldest)
     if texts is not None:
         for text in texts:
             await reply(update, context, text)
@@ -133,13 +177,13 @@ async def send_answer(
                 count=number(len(page.messages))
             ),
         ]
-        + ([showing(page)] if page.truncated else [])
+        + ([showing(page, oldest)] if page.truncated else [])
     )
     await (
         bridge_of(context)
         .chats.gateway(asked.chat_id)
         .send_document(
-            answer_file(title, scope, page, look),
+            answer_file(title, scope, page, look, takes, oldest),
             filename,
             caption=caption[:CAPTION_LIMIT],
             topic_id=_topic(asked),

@@ -14,6 +14,8 @@ from bot.commands.registry import Access, ChatCommand
 from bot.database import AsyncStore
 from bot.health import HealthMonitor
 from bot.logs import Redactor
+from bot.metrics import Metrics
+from bot.oncall.team import OnCall
 
 BOT_DATA_KEY = "bridge"
 NOBODY = "none"  # a visibility no SMS has: what a chat outside the configuration sees
@@ -27,6 +29,9 @@ class BridgeContext:
     zone: ZoneInfo
     health: HealthMonitor
     redactor: Redactor
+    metrics: Metrics
+    oncall: OnCall | None = None  # None when ONCALL_BUTTONS is off
+    escalate_after: float = 0
     commands: list[ChatCommand] = field(default_factory=list)
     routed: bool = False  # ROUTES_FILE is set: a group's history is what was routed to it
 

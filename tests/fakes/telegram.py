@@ -137,6 +137,25 @@ class SentMessage:
     silent: bool = False  # disable_notification: shown without a notification sound
 
 
+@dataclass(frozen=True)
+class Edit:
+    chat_id: int
+    message_id: int
+    plain: str  # the message as it reads after the edit
+    markup: dict[str, Any] | None
+    at: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answerCallbackQuery: the pop-up text, and how long after the press it came."""
+
+    query_id: str
+    text: str
+    alert: bool
+    after: float | None
+
+
 @dataclass
 class ApiRequest:
     method: str
@@ -160,6 +179,9 @@ class FakeTelegram:
     next_update_id: int = 1
     missing: set[str] = field(default_factory=set)  # methods answered 404, as partial servers do
     menus: dict[str, Any] = field(default_factory=dict)  # setMyCommands, by language_code
+    edits: list[Edit] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)  # answerCallbackQuery
+    presses: dict[str, float] = field(default_factory=dict)  # callback query ID -> when
     # (messages, seconds): Telegram's group limit, enforced per group chat with a 429
     group_limit: tuple[int, float] | None = None
     group_sends: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -288,6 +310,48 @@ class FakeTelegram:
             self.next_update_id += 1
             self.lock.notify_all()
             return int(message["message_id"])
+
+    def user_presses(
+        self,
+        message: SentMessage,
+        *,
+        user_id: int = 777,
+        name: str = "Operator",
+        data: str | None = None,
+    ) -> str:
+        """A user presses the (first) button of a message; returns the callback query ID."""
+        if data is None:
+            assert message.markup, "the message has no button"
+            data = message.markup["inline_keyboard"][0][0]["callback_data"]
+        kind = "private" if message.chat_id > 0 else "supergroup"
+        with self.lock:
+            query_id = f"q{self.next_update_id}"
+            self.presses[query_id] = time.monotonic()
+            self.updates.append(
+                {
+                    "update_id": self.next_update_id,
+                    "callback_query": {
+                        "id": query_id,
+                        "from": {"id": user_id, "is_bot": False, "first_name": name},
+                        "chat_instance": "fake",
+                        "data": data,
+                        "message": {
+                            "message_id": message.message_id,
+                            "date": int(time.time()),
+                            "chat": {"id": message.chat_id, "type": kind, "title": "Chat"},
+                            "from": BOT_USER,
+                            "text": message.plain,
+                        },
+                    },
+                }
+            )
+            self.next_update_id += 1
+            self.lock.notify_all()
+        return query_id
+
+    def answer_to(self, query_id: str) -> Answer | None:
+        with self.lock:
+            return next((a for a in self.answers if a.query_id == query_id), None)
 
     def wait_for(self, predicate: Any, timeout: float = 20.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
@@ -429,16 +493,7 @@ class FakeTelegram:
         thread = int(params["message_thread_id"]) if params.get("message_thread_id") else None
         text = str(params.get("text") if document is None else params.get("caption", ""))
         now = time.monotonic()
-        with self.lock:
-            until = self.banned_until.get(chat_id)
-            if until is not None and now < until:
-                self.violations.append(
-                    f"chat {chat_id}: request {until - now:.3f} s before retry_after"
-                )
-            queue = self.faults.get(chat_id) or self.faults.get(None)
-            fault = queue.popleft() if queue else None
-            if fault is None and chat_id < 0 and self.group_limit is not None:
-                fault = self._group_limit_fault(chat_id, now)
+        fault = self._next_fault(chat_id, now)
         if fault is not None and fault.kind not in ("lost_answer", "delay"):
             self._apply(handler, fault, chat_id)
             return
@@ -492,6 +547,82 @@ class FakeTelegram:
             result["message_thread_id"] = thread
             result["is_topic_message"] = True
         self._ok(handler, result)
+
+    def _next_fault(self, chat_id: int, now: float) -> TgFault | None:
+        """Record a request made during a ban; the fault this request gets, if any."""
+        with self.lock:
+            until = self.banned_until.get(chat_id)
+            if until is not None and now < until:
+                self.violations.append(
+                    f"chat {chat_id}: request {until - now:.3f} s before retry_after"
+                )
+            queue = self.faults.get(chat_id) or self.faults.get(None)
+            fault = queue.popleft() if queue else None
+            if fault is None and chat_id < 0 and self.group_limit is not None:
+                fault = self._group_limit_fault(chat_id, now)
+        return fault
+
+    def _api_editMessageText(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        """Edits count against a chat's limits like sends, and must change something."""
+        chat_id, message_id = int(params["chat_id"]), int(params["message_id"])
+        now = time.monotonic()
+        fault = self._next_fault(chat_id, now)
+        if fault is not None and fault.kind not in ("lost_answer", "delay"):
+            self._apply(handler, fault, chat_id)
+            return
+        text = str(params.get("text", ""))
+        try:
+            plain = parse_telegram_html(text) if params.get("parse_mode") == "HTML" else text
+        except HtmlRefused as refusal:
+            with self.lock:
+                self.refused.append(str(refusal))
+            self._error(handler, 400, f"Bad Request: {refusal}")
+            return
+        markup = _json_param(params.get("reply_markup"))
+        with self.lock:
+            found = [m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id]
+            if not found:
+                self._error(handler, 400, "Bad Request: message to edit not found")
+                return
+            message = found[0]
+            if (message.text, message.markup) == (text, markup):
+                self._error(handler, 400, "Bad Request: message is not modified")
+                return
+            if utf16_length(plain) > 4096:
+                self.refused.append("edited message is too long")
+                self._error(handler, 400, "Bad Request: MESSAGE_TOO_LONG")
+                return
+            message.text, message.plain, message.markup = text, plain, markup
+            self.edits.append(Edit(chat_id, message_id, plain, markup, now))
+            self.lock.notify_all()
+        self._ok(
+            handler,
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "supergroup"},
+                "text": plain,
+            },
+        )
+
+    def _api_answerCallbackQuery(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        with self.lock:
+            query = str(params["callback_query_id"])
+            pressed = self.presses.get(query)
+            self.answers.append(
+                Answer(
+                    query,
+                    str(params.get("text") or ""),
+                    str(params.get("show_alert")).lower() == "true",
+                    time.monotonic() - pressed if pressed is not None else None,
+                )
+            )
+            self.lock.notify_all()
+        self._ok(handler, True)
 
     def _group_limit_fault(self, chat_id: int, now: float) -> TgFault | None:
         """A 429 when this group already had its fill within the window (lock held)."""

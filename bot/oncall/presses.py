@@ -1,0 +1,126 @@
+"""A press on a take or release button: recorded, answered at once, then shown everywhere.
+
+Every press is answered (`answerCallbackQuery`) as soon as the database has decided,
+before any message is edited, so the presser's spinner stops within a second even when
+the chat is busy; a refused or unreadable press is answered too. The first press wins
+(see `state.oncall`); a later one changes nothing and tells that person who has it.
+Who may press: any member of the chat where the button is, or only ONCALL_USER_IDS when
+set. Every take, release and refusal is logged with IDs, never with SMS text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from telegram import CallbackQuery, Update
+from telegram.ext import ContextTypes
+
+from bot.clock import moment_in_zone
+from bot.commands.context import BridgeContext, bridge_of
+from bot.i18n import _, ngettext
+from bot.oncall.buttons import Press, read_press
+from state import oncall
+from state.oncall import Person, Take
+
+log = logging.getLogger(__name__)
+
+
+async def _answer(query: CallbackQuery, text: str, *, alert: bool = False) -> None:
+    try:
+        await query.answer(text, show_alert=alert)
+    except Exception as error:  # the press stays recorded; only the pop-up is lost
+        log.warning("could not answer a button press: %r", error)
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take or release the SMS a button names, answer the presser, update the messages."""
+    query = update.callback_query
+    if query is None:
+        return
+    bridge = bridge_of(context)
+    press = read_press(query.data)
+    message = query.message
+    gateway = bridge.chats.configured(message.chat.id) if message is not None else None
+    if press is None or gateway is None or bridge.oncall is None:
+        bridge.metrics.presses.labels(outcome="unknown").inc()
+        await _answer(query, _("This button no longer works."), alert=True)
+        return
+    user = query.from_user
+    if not bridge.oncall.may_press(user.id):
+        log.warning(
+            "refused a press on SMS %d by user %d: not in ONCALL_USER_IDS", press.first, user.id
+        )
+        bridge.metrics.presses.labels(outcome="refused").inc()
+        await _answer(query, _("Only the on-call team may take SMS here."), alert=True)
+        return
+    ids = await _sms_of(bridge, press, bridge.chats.keys_of(gateway))
+    if not ids:
+        bridge.metrics.presses.labels(outcome="unknown").inc()
+        await _answer(query, _("This SMS is no longer kept."), alert=True)
+        return
+    person = Person(user.id, user.full_name or user.username or str(user.id))
+    if press.take:
+        await _take(bridge, query, ids, person)
+    else:
+        await _release(bridge, query, ids, person)
+    bridge.oncall.edits.refresh(await bridge.store.call(oncall.messages_showing, ids))
+
+
+async def _sms_of(bridge: BridgeContext, press: Press, keys: list[str]) -> list[int]:
+    if not press.digest:
+        return [press.first]
+    return await bridge.store.call(oncall.digest_members, keys, press.first, press.last)
+
+
+def _holder(take: Take, bridge: BridgeContext) -> str:
+    moment = moment_in_zone(take.at, bridge.zone, datetime.now(UTC))
+    return _("{name} took it at {time}").format(name=take.by.name, time=moment)
+
+
+async def _take(
+    bridge: BridgeContext, query: CallbackQuery, ids: Sequence[int], person: Person
+) -> None:
+    takes = await bridge.store.call(oncall.take, ids, person, datetime.now(UTC))
+    others = [takes[i] for i in ids if i in takes and takes[i].by.user_id != person.user_id]
+    mine = len(ids) - len(others)
+    log.info(
+        "SMS %s: %d taken by user %d, %d held by others",
+        ",".join(map(str, ids)),
+        mine,
+        person.user_id,
+        len(others),
+    )
+    if not others:
+        bridge.metrics.presses.labels(outcome="taken").inc()
+        await _answer(query, _("✋ It is yours."))
+    elif len(ids) == 1:
+        bridge.metrics.presses.labels(outcome="already_taken").inc()
+        await _answer(query, _holder(others[0], bridge), alert=True)
+    else:
+        bridge.metrics.presses.labels(outcome="taken" if mine else "already_taken").inc()
+        text = ngettext(
+            "You took {mine}; {n} is held by others.",
+            "You took {mine}; {n} are held by others.",
+            len(others),
+        )
+        await _answer(query, text.format(mine=mine, n=len(others)), alert=True)
+
+
+async def _release(
+    bridge: BridgeContext, query: CallbackQuery, ids: Sequence[int], person: Person
+) -> None:
+    released = await bridge.store.call(oncall.release, ids, person.user_id)
+    log.info(
+        "SMS %s: %d released by user %d", ",".join(map(str, ids)), len(released), person.user_id
+    )
+    if released:
+        bridge.metrics.presses.labels(outcome="released").inc()
+        await _answer(query, _("↩️ Released: anyone may take it now."))
+        return
+    bridge.metrics.presses.labels(outcome="refused").inc()
+    takes = await bridge.store.call(oncall.takes_of, ids)
+    holder = next(iter(takes.values()), None)
+    text = _holder(holder, bridge) if holder else _("Nobody holds it.")
+    await _answer(query, text, alert=True)

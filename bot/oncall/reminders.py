@@ -1,0 +1,121 @@
+"""Escalation: an SMS nobody took within ESCALATE_AFTER gets one reminder in each group.
+
+Several SMS falling due at once make one reminder per chat that lists them, never a
+flood, and each SMS is reminded once (`state.oncall.reminders_due` holds only what may
+still need one). A reminder replies to the SMS it is about (the oldest, for a list) and
+mentions the people on duty in that chat by user ID, so Telegram notifies them even
+without a username; with nobody on duty it says how to get on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.chats import Chats
+from bot.clock import short_moment
+from bot.database import AsyncStore
+from bot.durations import minutes_in_words
+from bot.formatting import display_phone, escape
+from bot.gateway import WriteFailed
+from bot.i18n import _, ngettext
+from bot.telegram_errors import Verdict
+from state import StoredSms, oncall
+from state.oncall import DueReminder, Person
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = 10.0  # seconds between looks at what fell due
+PREVIEW = 60  # characters of each SMS in a reminder's list
+
+
+def mention(person: Person) -> str:
+    """A mention that notifies, by user ID: works for people without a username."""
+    return f'<a href="tg://user?id={person.user_id}">{escape(person.name)}</a>'
+
+
+def reminder_text(
+    sms: Sequence[StoredSms],
+    on_duty: Sequence[Person],
+    after: float,
+    zone: ZoneInfo,
+    now: datetime,
+) -> str:
+    """One reminder for every SMS of a chat that fell due: what, for how long, who is on."""
+    minutes = minutes_in_words(after)
+    if len(sms) == 1:
+        head = _("⏰ Nobody took this SMS within {minutes}.").format(minutes=minutes)
+        lines = [f"<b>{escape(head)}</b>"]
+    else:
+        head = ngettext(
+            "⏰ {n} SMS nobody took within {minutes}:",
+            "⏰ {n} SMS nobody took within {minutes}:",
+            len(sms),
+        ).format(n=len(sms), minutes=minutes)
+        lines = [f"<b>{escape(head)}</b>"]
+        for item in sms:
+            text = " ".join(item.text.split())
+            text = text[:PREVIEW] + ("…" if len(text) > PREVIEW else "")
+            when = short_moment(item.received_at, zone, now)
+            lines.append(f"• {when} · {escape(display_phone(item.sender))}: {escape(text)}")
+    if on_duty:
+        people = ", ".join(mention(person) for person in on_duty)
+        lines.append(escape(_("On duty:")) + " " + people)
+    else:
+        lines.append(escape(_("Nobody is on duty here: /oncall me puts you on duty.")))
+    return "\n".join(lines)
+
+
+class Reminders:
+    """Looks for reminders that fell due and sends them, forever, until cancelled."""
+
+    def __init__(self, store: AsyncStore, chats: Chats, zone: ZoneInfo, after: float) -> None:
+        self._store = store
+        self._chats = chats
+        self._zone = zone
+        self._after = after
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.remind_due()
+            except Exception as error:  # the loop must not end
+                log.error("could not send the reminders that fell due", exc_info=error)
+            await asyncio.sleep(CHECK_EVERY)
+
+    async def remind_due(self, now: datetime | None = None) -> None:
+        """Send every reminder that fell due by `now` (the clock unless given)."""
+        now = now or datetime.now(UTC)
+        due = await self._store.call(oncall.due_reminders, now)
+        by_chat: dict[str, list[DueReminder]] = {}
+        for reminder in due:
+            by_chat.setdefault(reminder.chat, []).append(reminder)
+        for chat, reminders in by_chat.items():
+            if await self._remind(chat, reminders, now):
+                await self._store.call(oncall.reminded, reminders)
+
+    async def _remind(self, chat: str, reminders: list[DueReminder], now: datetime) -> bool:
+        """Send one chat's reminder; False when it should be tried again later."""
+        target = self._chats.target(chat)
+        if target is None:
+            return True  # no longer configured: nobody to remind there
+        gateway = self._chats.for_target(target)
+        ids = [reminder.smsc_id for reminder in reminders]
+        sms = await self._store.call(oncall.sms_by_id, ids)
+        duty = await self._store.call(oncall.on_duty, str(gateway.configured_id))
+        text = reminder_text(sms, duty, self._after, self._zone, now)
+        try:
+            await gateway.send_text(
+                text,
+                topic_id=target.topic_id,
+                reply_to=reminders[0].telegram_message_id,
+                retry=True,
+            )
+        except WriteFailed as failed:
+            log.warning("could not remind chat %s of SMS %s: %s", chat, ids, failed)
+            return failed.failure.verdict is Verdict.PERMANENT
+        log.info("reminded chat %s of SMS %s, nobody took them", chat, ",".join(map(str, ids)))
+        return True
