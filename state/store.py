@@ -70,8 +70,8 @@ _VISIBLE = (
 _VISIBLE_MATCH = (
     "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? AND v.message_id = f.rowid)"
 )
-# One chat's SMS, driven by its visibility rows: its history in received order.
-_VISIBLE_SOURCE = "message_chats v CROSS JOIN messages m ON m.id = v.message_id"
+# One chat's SMS, driven by its visibility rows `v`: its history in received order.
+VISIBLE_SOURCE = "message_chats v CROSS JOIN messages m ON m.id = v.message_id"
 _NEWEST_FIRST = "m.received_at DESC, m.id DESC"
 _VISIBLE_NEWEST_FIRST = "v.received_at DESC, v.message_id DESC"
 
@@ -534,7 +534,7 @@ class Store:
             args: tuple[Any, ...] = (count,)
         else:
             sql = (
-                f"SELECT {SMS_COLUMNS} FROM {_VISIBLE_SOURCE} WHERE v.chat_id = ? "
+                f"SELECT {SMS_COLUMNS} FROM {VISIBLE_SOURCE} WHERE v.chat_id = ? "
                 f"ORDER BY {_VISIBLE_NEWEST_FIRST} LIMIT ?"
             )
             args = (visible_to, count)
@@ -579,7 +579,7 @@ class Store:
             where,
             args,
             limit,
-            _VISIBLE_SOURCE,
+            VISIBLE_SOURCE,
             order=_VISIBLE_NEWEST_FIRST,
             counted="message_chats v",
         )

@@ -2,7 +2,7 @@
 
 Every field of a route is used once (`to`, `from` written another way, a `text` regular
 expression, `label`, `silent`, `drop`, `continue`), and the history each chat sees is
-asked for with the chat commands, as people ask.
+asked for with the chat commands (/last, /history, /search, /from, /open), as people ask.
 """
 
 from __future__ import annotations
@@ -140,11 +140,15 @@ def test_history_follows_the_routes_and_an_operator_sees_everything(
     assert "hello from a customer" in group and "printer" not in group
     assert "Nothing matched" in ask(telegram, OTHER_GROUP, "/search printer")
     assert "Nothing matched" in ask(telegram, GROUP, "/from 900")
+    untaken = ask(telegram, OTHER_GROUP, "/open")
+    assert "hello from a customer" in untaken and "printer" not in untaken
+    assert "kept from before the first start" in ask(telegram, SUPPORT, "/open 2d")
     everything = ask(telegram, OPERATOR, "/last", user=OPERATOR)
     for text in ("kept from before", "printer on fire", "Ваш баланс", "hello from a customer"):
         assert text in everything, text
     dropped = ask(telegram, OPERATOR, "/search баланс", user=OPERATOR)
     assert "Ваш баланс: 5 руб" in dropped
+    assert "Ваш баланс: 5 руб" in ask(telegram, OPERATOR, "/open", user=OPERATOR)
     assert "Ваш баланс" not in str(
         [m.plain for chat in EVERY_CHAT for m in telegram.messages(chat)]
     )

@@ -21,6 +21,7 @@ from state import (
     Store,
     fts_query,
     inspect_database,
+    oncall,
 )
 from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
 
@@ -430,6 +431,15 @@ def test_a_chat_sees_only_the_sms_visible_to_it_and_no_filter_sees_all(store: St
     assert store.search("alarm", None, None, 10).total == 5
 
 
+def test_what_nobody_took_in_one_chat_is_only_what_was_routed_there(store: Store) -> None:
+    store.save_incoming([sms(n, minutes=n) for n in range(1, 6)], routed)
+    oncall.take(store, [3], oncall.Person(1, "Anna"), T0)
+    window = (T0, T0 + timedelta(hours=1))
+    assert [s.smsc_id for s in oncall.untaken(store, *window, 10, "-1001").messages] == [1]
+    assert oncall.untaken(store, *window, 10, "-1002").total == 2
+    assert oncall.untaken(store, *window, 10).total == 4  # the dropped one too
+
+
 def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Store) -> None:
     store.save_incoming([sms(n, f"alarm {n}", minutes=n) for n in range(1, 30)], routed)
     recorder = RecordingConnection(store.conn)
@@ -441,13 +451,14 @@ def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Sto
     store.search("alarm", *window, 10, visible_to="-1001")
     store.from_sender("79261234567", None, None, 10, visible_to="-1001")
     store.from_sender("79261234567", *window, 10, visible_to="-1001")
+    oncall.untaken(store, *window, 10, visible_to="-1001")
     store.conn = recorder.conn
     plans = {
         sql: [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
         for sql, args in recorder.statements
         if "message_chats" in sql
     }
-    assert len(plans) == 11  # /last one, the others a count and a page each
+    assert len(plans) == 13  # /last one, the others a count and a page each
     for sql, plan in plans.items():
         chat_index = ("USING PRIMARY KEY (chat_id=?", "USING COVERING INDEX message_chats_by_id")
         assert any(index in step for index in chat_index for step in plan), (sql, plan)
