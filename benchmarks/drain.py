@@ -74,7 +74,13 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
             .build()
         )
         await application.initialize()
-        chats = Chats([ChatTarget(GROUP)], application.bot, db, spacing=SEND_SPACING / SCALE)
+        chats = Chats(
+            [ChatTarget(GROUP)],
+            application.bot,
+            db,
+            spacing=SEND_SPACING / SCALE,
+            group_window=(GROUP_PER_MINUTE, 60 / SCALE),
+        )
         relay = Relay(
             store=db,
             chats=chats,

@@ -1,11 +1,12 @@
 """The bridge's lifecycle: start the parts in order, keep an eye on them, stop them in order.
 
 The parts are built in `bot.wiring`; this module only starts and stops them. Start-up
-order matters. The health endpoint binds first (a busy port fails before anything opens),
-then the store (and deliveries interrupted by a crash are re-queued as uncertain); the
-poller starts at once, so SMS keep being stored while Telegram is unreachable; the
-Telegram side (getMe, the relay, then commands) starts when the Bot API answers. A
-rejected token is fatal: no retry will fix it.
+order matters. The health and push endpoints bind first (a busy port fails before
+anything opens; a push call that comes before the poller runs leaves its hint set), then
+the store (and deliveries interrupted by a crash are re-queued as uncertain); the poller
+starts at once, so SMS keep being stored while Telegram is unreachable; the Telegram side
+(getMe, the relay, then commands) starts when the Bot API answers. A rejected token is
+fatal: no retry will fix it.
 
 Shutdown (SIGTERM/SIGINT) stops taking new work, lets each chat finish the message in
 flight, and closes everything within a few seconds. Anything not yet marked sent stays
@@ -18,6 +19,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import InvalidToken
@@ -28,9 +30,10 @@ from bot.database import AsyncStore
 from bot.health import HealthMonitor, HealthRules, HealthServer
 from bot.lock import InstanceLock
 from bot.metrics import Metrics
+from bot.push import PushEndpoint
 from bot.status import BridgeStatus
 from bot.telegram_link import connect, serve_commands
-from bot.wiring import AnyApplication, Parts, build_parts
+from bot.wiring import AnyApplication, Parts, build_parts, build_push_endpoint
 from state import Store
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,20 @@ log = logging.getLogger(__name__)
 WATCH_EVERY = 5.0  # seconds between refreshes of queue gauges and health facts
 RELAY_GRACE = 5.0  # seconds a chat may take to finish its message in flight at shutdown
 STEP_TIMEOUT = 3.0  # each further shutdown step
+
+
+@dataclass
+class Endpoints:
+    """The HTTP endpoints that are listening, to be stopped together."""
+
+    health: HealthServer | None = None
+    push: PushEndpoint | None = None
+
+    async def stop(self) -> None:
+        if self.health is not None:
+            self.health.stop()
+        if self.push is not None:
+            await self.push.stop()
 
 
 class Bridge:
@@ -49,6 +66,7 @@ class Bridge:
         self.stopping = asyncio.Event()
         self.exit_code = 0
         self.metrics = Metrics()
+        self.hints = asyncio.Event()  # set by push calls, cleared by the poll that covers them
         self.health = HealthMonitor(
             BridgeStatus(), HealthRules(settings.smsc_poll_interval, settings.alert_after)
         )
@@ -61,12 +79,11 @@ class Bridge:
             self.lock.release()
 
     async def _run_locked(self) -> int:
-        health_server = self._start_health_server()  # first: a busy port fails early
+        endpoints = await self._start_endpoints()  # first: a busy port fails early
         try:
             store = AsyncStore(Store.open(self.settings.database_path))
         except BaseException:
-            if health_server is not None:
-                health_server.stop()
+            await endpoints.stop()
             raise
         recovered = await store.call(Store.recover_interrupted)
         if recovered:
@@ -75,7 +92,7 @@ class Bridge:
                 "re-sending them (each may show twice)",
                 recovered,
             )
-        parts = build_parts(self.settings, store, self.health, self.metrics)
+        parts = build_parts(self.settings, store, self.health, self.metrics, self.hints)
         await parts.chats.load_migrations()
         self._install_signal_handlers()
         self._log_start()
@@ -93,8 +110,7 @@ class Bridge:
             for task in tasks:
                 task.cancel()
             parts.alerts.cancel_pending()
-            if health_server is not None:
-                health_server.stop()
+            await self._step(endpoints.stop())
             await self._finish(telegram, RELAY_GRACE)
             await self._finish(tasks[0], STEP_TIMEOUT)
             await self._stop_application(parts.application)
@@ -116,6 +132,28 @@ class Bridge:
             else "",
             settings.database_path,
         )
+
+    async def _start_endpoints(self) -> Endpoints:
+        endpoints = Endpoints(health=self._start_health_server())
+        try:
+            endpoints.push = await self._start_push_endpoint()
+        except BaseException:
+            await endpoints.stop()
+            raise
+        return endpoints
+
+    async def _start_push_endpoint(self) -> PushEndpoint | None:
+        endpoint = build_push_endpoint(self.settings, self.hints, self.metrics)
+        if endpoint is None:
+            return None
+        await endpoint.start()
+        log.info(
+            "push endpoint on http://%s:%d/… (PUSH_PATH, kept out of the log): "
+            "each call makes the bridge poll now, within SMSC's rate rule",
+            self.settings.push_host,
+            endpoint.port,
+        )
+        return endpoint
 
     def _start_health_server(self) -> HealthServer | None:
         port = self.settings.health_port

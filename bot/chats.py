@@ -18,7 +18,7 @@ from telegram.ext import ExtBot
 
 from bot.config import ChatTarget
 from bot.database import AsyncStore
-from bot.gateway import SEND_SPACING, ChatGateway, WriteFailed
+from bot.gateway import GROUP_WINDOW, SEND_SPACING, ChatGateway, WriteFailed
 from state import Store
 
 log = logging.getLogger(__name__)
@@ -36,11 +36,13 @@ class Chats:
         store: AsyncStore,
         *,
         spacing: float = SEND_SPACING,
+        group_window: tuple[int, float] = GROUP_WINDOW,
     ) -> None:
         self.targets = targets
         self._bot = bot
         self._store = store
         self._spacing = spacing
+        self._group_window = group_window
         self._configured: dict[int, ChatGateway] = {}
         for target in targets:
             if target.chat_id not in self._configured:
@@ -48,7 +50,13 @@ class Chats:
         self._others: dict[int, ChatGateway] = {}
 
     def _new_gateway(self, chat_id: int) -> ChatGateway:
-        return ChatGateway(chat_id, self._bot, spacing=self._spacing, on_migrated=self._remember)
+        return ChatGateway(
+            chat_id,
+            self._bot,
+            spacing=self._spacing,
+            group_window=self._group_window,
+            on_migrated=self._remember,
+        )
 
     async def _remember(self, configured: int, moved_to: int) -> None:
         log.warning("chat %d moved to %d; writing there from now", configured, moved_to)

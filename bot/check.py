@@ -1,10 +1,12 @@
 """`sms-bridge check`: is every part reachable with this configuration?
 
-Prints one line per part (Telegram bot, each chat, SMSC inbox, database, routes) with ✓
-or ✗ and what to do about a failure. Exit code 0 when all is well, 1 otherwise. Makes one
-inbox request, so it stays inside SMSC's rate rule. Warnings (a setting that works but may
-surprise, a database file that others may read) are `!` lines that leave the exit code
-alone.
+Prints one line per part (Telegram bot, each chat, SMSC inbox, database, routes, push
+endpoint) with ✓ or ✗ and what to do about a failure, or neither for a part that is not
+configured. Exit code 0 when nothing failed, 1 otherwise. Makes one inbox request, so it
+stays inside SMSC's rate rule. The push endpoint is served by the running bridge: `check`
+asks it for a path that is not the secret one (so nothing is woken) and never prints the
+path. Warnings (a setting that works but may surprise, a database file that others may
+read) are `!` lines that leave the exit code alone.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import httpx
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
@@ -22,15 +25,19 @@ from bot.lock import lock_path
 from bot.smsc import SmscApiError, SmscClient, SmscError
 from state import DatabaseUnreadable, database_files, inspect_database, loose_permissions
 
+PUSH_PROBE_TIMEOUT = 5.0  # seconds
+WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
+
 
 @dataclass
 class Finding:
-    ok: bool
+    ok: bool | None  # None: neither works nor fails (a part that is not configured)
     what: str
     detail: str
 
     def line(self) -> str:
-        return f"{'✓' if self.ok else '✗'} {self.what}: {self.detail}"
+        mark = {True: "✓ ", False: "✗ ", None: ""}[self.ok]
+        return f"{mark}{self.what}: {self.detail}"
 
 
 async def check_telegram(settings: Settings) -> list[Finding]:
@@ -119,11 +126,28 @@ def permission_warnings(database_path: Path) -> list[str]:
     return warnings
 
 
+async def check_push_endpoint(settings: Settings) -> Finding:
+    """Whether the running bridge listens on PUSH_PORT; the secret path is never shown."""
+    what = "push endpoint"
+    if settings.push_port is None:
+        return Finding(None, what, "not configured (polling only)")
+    host = WILDCARD_HOSTS.get(settings.push_host, settings.push_host)
+    probe = httpx.URL(scheme="http", host=host, port=settings.push_port, path="/")
+    try:
+        async with httpx.AsyncClient(timeout=PUSH_PROBE_TIMEOUT) as client:
+            await client.get(probe)  # not the secret path: a 404 that wakes nothing
+    except httpx.HTTPError:
+        where = f"{probe.host}:{settings.push_port}"
+        return Finding(False, what, f"nothing listening on {where} (is the bridge running?)")
+    return Finding(True, what, f"listening on {probe}…")
+
+
 async def run_check(settings: Settings) -> int:
     findings = await check_telegram(settings)
     findings += [await check_smsc(settings), check_database(settings), check_routes(settings)]
+    findings.append(await check_push_endpoint(settings))
     for note in [*settings.warnings(), *permission_warnings(settings.database_path)]:
         click.echo(f"! {note}")
     for finding in findings:
         click.echo(finding.line())
-    return 0 if all(f.ok for f in findings) else 1
+    return 0 if all(f.ok is not False for f in findings) else 1

@@ -49,7 +49,7 @@ def run() -> None:
     except (AlreadyRunning, SchemaTooNew) as error:
         click.echo(f"sms-bridge: {error}", err=True)
         sys.exit(1)
-    except (sqlite3.Error, OSError) as error:  # the database file or HEALTH_PORT, at start
+    except (sqlite3.Error, OSError) as error:  # the database, HEALTH_PORT or PUSH_PORT
         log.debug("start-up failed", exc_info=error)
         click.echo(f"sms-bridge: cannot start: {error}", err=True)
         sys.exit(1)

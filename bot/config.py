@@ -8,6 +8,7 @@ exit 2 without a traceback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +31,8 @@ ENV_FILE = ".env"
 MAX_BACKFILL_HOURS = 168  # SMSC keeps the inbox for 7 days and refuses larger windows
 MIN_ESCALATE_AFTER = 60  # a reminder sooner than a minute is noise, not escalation
 SAFE_POLL_INTERVAL = 20  # below this an idle poll breaks SMSC's 3-identical-per-minute rule
+MIN_PUSH_PATH = 16  # characters: the path is the push endpoint's only secret
+PUSH_PATH_CHARACTERS = re.compile(r"/[A-Za-z0-9._~/-]*")  # URL-safe as written, no escapes
 
 
 class ConfigError(Exception):
@@ -74,6 +77,9 @@ class Settings(BaseSettings):
 
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_host: str = "127.0.0.1"
+    push_port: int | None = Field(default=None, ge=1, le=65535)
+    push_host: str = "127.0.0.1"
+    push_path: SecretStr | None = None
     alert_after: float = Field(default=300, ge=10)
     oncall_buttons: bool = True
     oncall_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -139,6 +145,29 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value!r} is not an IANA time zone") from None
         return value
 
+    @field_validator("push_path")
+    @classmethod
+    def _secret_path(cls, value: SecretStr | None) -> SecretStr | None:
+        # The messages never quote the value: it is a secret.
+        path = value.get_secret_value() if value is not None else None
+        if path is None:
+            return value
+        if not path.startswith("/"):
+            raise ValueError("must start with / (for example /smsc/ and a long random part)")
+        if len(path) < MIN_PUSH_PATH:
+            raise ValueError(f"must be at least {MIN_PUSH_PATH} characters: it is the secret")
+        if not PUSH_PATH_CHARACTERS.fullmatch(path):
+            raise ValueError("may hold only letters, digits and / . _ ~ -")
+        return value
+
+    @model_validator(mode="after")
+    def _push_path_with_push_port(self) -> Settings:
+        if self.push_port is not None and self.push_path is None:
+            raise ValueError(
+                "PUSH_PATH must be set when PUSH_PORT is: a long secret path (see the README)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _escalation_needs_buttons(self) -> Settings:
         if self.escalate_after and not self.oncall_buttons:
@@ -192,7 +221,7 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can blank them out wherever they appear."""
-        values = [self.telegram_bot_token, self.smsc_password, self.smsc_api_key]
+        values = [self.telegram_bot_token, self.smsc_password, self.smsc_api_key, self.push_path]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     def warnings(self) -> list[str]:
@@ -203,6 +232,8 @@ class Settings(BaseSettings):
                 f"SMSC_POLL_INTERVAL={self.smsc_poll_interval:g} is below {SAFE_POLL_INTERVAL}s: "
                 "SMSC refuses more than 3 identical requests a minute and will answer code 9"
             )
+        if self.push_path is not None and self.push_port is None:
+            notes.append("PUSH_PATH is set but PUSH_PORT is not: no push endpoint, polling only")
         return notes
 
 

@@ -9,7 +9,9 @@ chat has one gateway, built in the wiring, and it alone:
   Telegram tells us once (`ChatMigrated`); the gateway switches, remembers it through
   `on_migrated`, and repeats the call there (nothing was posted in the old chat);
 - grants turns: one write at a time, `spacing` apart counted from the start of the
-  previous write, and none before a `retry_after` has passed;
+  previous write, in a group no more than Telegram's 20 in any minute (so that writes
+  queue here, where their order is decided, not inside python-telegram-bot's limiter),
+  and none before a `retry_after` has passed;
 - turns every failure into `WriteFailed`, carrying what `bot.telegram_errors` says it
   means, and remembers the last one for /status.
 
@@ -20,14 +22,17 @@ certainly did not show it (a 429), so a retry can never post twice.
 Edits (a message updated after someone took its SMS) share the chat's budget with the
 other writes, and yield to them: while a relayed SMS, an answer or a notice waits, an
 edit earns half a turn for every turn another write takes, so edits get at most a third
-of a busy chat's budget, and all of an idle one. The caller (`bot.oncall.edits`) sends
-one edit at a time per chat and folds repeated presses into the latest state.
+of a busy chat's turns. In a group they also never fill more than a third of the
+minute's 20 messages: an edit sent while the chat is quiet must not use up the room an
+SMS arriving a moment later needs. The caller (`bot.oncall.edits`) sends one edit at a
+time per chat and folds repeated presses into the latest state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -46,6 +51,7 @@ from bot.telegram_errors import SendFailure, Verdict, classify_send_error
 
 SEND_SPACING = 1.0  # seconds between two writes into one chat
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
+GROUP_WINDOW = (20, 60.0)  # Telegram: messages into one group in any 60 seconds
 EDIT_SHARE = 0.5  # turns an edit earns per other write while writes wait: a third at most
 CERTAIN_RETRIES = 3  # `retry=True`: tries in all while Telegram answers 429
 MAX_MOVES_FOLLOWED = 2  # a chat that keeps "moving" is a loop, not a migration
@@ -75,6 +81,7 @@ class ChatGateway:
         bot: ExtBot[Any],
         *,
         spacing: float = SEND_SPACING,
+        group_window: tuple[int, float] = GROUP_WINDOW,
         moved_to: int | None = None,
         on_migrated: OnMigrated = _forget_migration,
     ) -> None:
@@ -84,6 +91,10 @@ class ChatGateway:
         self.last_error: str | None = None
         self._bot = bot
         self._spacing = spacing
+        # Start times of the writes within the group window (groups only: negative IDs).
+        self._window_size, self._window = group_window
+        self._recent: deque[float] | None = deque() if chat_id < 0 else None
+        self._recent_edits: deque[float] = deque()
         self._on_migrated = on_migrated
         self._blocked_until = 0.0  # monotonic time before which nothing goes to this chat
         self._turns_changed = asyncio.Condition()
@@ -205,13 +216,31 @@ class ChatGateway:
 
     # -- turns -------------------------------------------------------------------------
 
+    def _edit_wait(self) -> float:
+        """Seconds until an edit fits in a third of the group's window (0 outside groups)."""
+        if self._recent is None:
+            return 0.0
+        now = time.monotonic()
+        while self._recent_edits and now - self._recent_edits[0] >= self._window:
+            self._recent_edits.popleft()
+        if len(self._recent_edits) < max(1, self._window_size // 3):
+            return 0.0
+        return self._recent_edits[0] + self._window - now
+
     def wait_needed(self) -> float:
         """Seconds until this chat may get a write (spacing, retry_after); 0 when it may now.
 
         The relay waits this out, stop-aware, before it marks an SMS as being sent, so that
         a long `retry_after` is not spent with the SMS recorded as "handed to Telegram".
         """
-        return max(0.0, self._blocked_until - time.monotonic())
+        now = time.monotonic()
+        wait = self._blocked_until - now
+        if self._recent is not None:
+            while self._recent and now - self._recent[0] >= self._window:
+                self._recent.popleft()
+            if len(self._recent) >= self._window_size:
+                wait = max(wait, self._recent[0] + self._window - now)
+        return max(0.0, wait)
 
     async def _take_turn(self, *, edit: bool) -> None:
         """Wait until this chat may get the next write, and claim it.
@@ -221,6 +250,8 @@ class ChatGateway:
         out the spacing and any `retry_after`. Spacing counts from the start of a write:
         Telegram limits a chat's rate, and the time a write takes is part of the gap.
         """
+        while edit and (delay := self._edit_wait()) > 0:  # noqa: ASYNC110 (a deadline)
+            await asyncio.sleep(delay)  # not holding the turn: other writes go meanwhile
         async with self._turns_changed:
             if edit:
                 self._edits_waiting += 1
@@ -238,6 +269,10 @@ class ChatGateway:
             while (delay := self.wait_needed()) > 0:  # noqa: ASYNC110 (a deadline)
                 await asyncio.sleep(delay)
             self._block(self._spacing)
+            if self._recent is not None:
+                self._recent.append(time.monotonic())
+                if edit:
+                    self._recent_edits.append(time.monotonic())
         finally:
             async with self._turns_changed:
                 self._busy = False

@@ -1,8 +1,8 @@
 """Prometheus metrics of one bridge process, in a registry of its own.
 
-Counters are bumped where things happen (poller, relay); gauges that describe the queue
-are refreshed from the store by the app's watch loop. Exposed at /metrics when
-HEALTH_PORT is set.
+Counters are bumped where things happen (poller, relay, push endpoint); gauges that
+describe the queue are refreshed from the store by the app's watch loop. Exposed at
+/metrics when HEALTH_PORT is set.
 """
 
 from __future__ import annotations
@@ -56,6 +56,17 @@ class Metrics:
             "sms_bridge_presses",
             "Button presses by outcome: taken, released, refused, already_taken, unknown",
             ["outcome"],
+            registry=self.registry,
+        )
+        self.polls = Counter(
+            "sms_bridge_polls",
+            "Polls of the SMSC inbox by what started them: timer, hint, follow-up",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.push_hints = Counter(
+            "sms_bridge_push_hints",
+            "Calls on PUSH_PATH, each a hint to poll now (coalesced and paced by the poller)",
             registry=self.registry,
         )
         self.last_poll_ok = Gauge(

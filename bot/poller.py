@@ -10,6 +10,14 @@ overlap harmless.
 On the very first start (no marker in the database) the last SMSC_BACKFILL_HOURS are
 fetched into history, relayed only if SMSC_RELAY_BACKFILL is set.
 
+Polls come on a timer, every SMSC_POLL_INTERVAL seconds after the last one ended, and
+sooner when a push hint says the inbox changed (`hints`, an event that any number of hints
+set once). A hinted poll is a poll like any other, through the same request; when it
+finds nothing new (SMSC may call before its inbox shows the SMS), one more follows a few
+seconds later. `bot.pacing` decides each turn: hinted polls wait for their turn under
+SMSC's three-identical-requests rule and never take the timer's room, so the timer's polls
+come on time whatever the hints do.
+
 The poller depends on `bot.inbox.Inbox`, not on SMSC: the app hands it an SMSC client,
 the unit tests anything with `fetch_after`. Failures never end the poller. An
 `InboxError` carries its policy (pause, growth, log level, metrics label, whether the
@@ -21,11 +29,13 @@ interval (so retries cannot break SMSC's three-identical-requests-a-minute rule)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tenacity import (
@@ -40,6 +50,7 @@ from bot.alerts import Alerts
 from bot.database import AsyncStore
 from bot.inbox import Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
+from bot.pacing import PollReason, PollSchedule, RequestLog, SentRequest
 from bot.routes import Router
 from bot.status import BridgeStatus
 from state import IncomingSms, Store
@@ -51,6 +62,20 @@ OVERLAP_HOURS = 1
 CATCH_UP_HOURS = 168  # SMSC keeps the inbox for 7 days
 MAX_TRANSIENT_PAUSE = 300.0
 UNEXPECTED_ERROR_LABEL = "transport"  # not an InboxError (a bug, the disk): counted there
+
+
+@dataclass(frozen=True)
+class PollStart:
+    """The first request of the next poll: the one SMSC may have seen before."""
+
+    after_id: int | None
+    hours: int
+    backfill: bool = False  # the very first start: history, relayed only if configured
+
+    @property
+    def identity(self) -> tuple[int | None, int]:
+        """What makes two of the poller's requests identical for SMSC's rate rule."""
+        return (self.after_id, self.hours)
 
 
 class Poller:
@@ -69,17 +94,22 @@ class Poller:
         alerts: Alerts,
         metrics: Metrics,
         on_new_sms: Callable[[], None],
+        hints: asyncio.Event | None = None,
     ) -> None:
         self._store = store
         self._inbox = inbox
         self._router = router
-        self._interval = interval
         self._backfill_hours = backfill_hours
         self._relay_backfill = relay_backfill
         self._status = status
         self._alerts = alerts
         self._metrics = metrics
         self._on_new_sms = on_new_sms
+        self._hints = hints if hints is not None else asyncio.Event()
+        self._schedule = PollSchedule(interval)
+        self._requests = RequestLog()
+        for reason in PollReason:  # every reason shows in /metrics, 0 until it happens
+            metrics.polls.labels(reason=reason.value)
         self._last_overlap = -math.inf
         self._transient_wait = wait_exponential_jitter(
             multiplier=interval,
@@ -89,12 +119,52 @@ class Poller:
         )
 
     async def run(self) -> None:
-        """Poll every interval; each poll retried until it succeeds."""
+        """Poll on the timer, and sooner when hinted, within SMSC's rule; each poll retried
+        until it succeeds."""
         while True:
-            await self.poll_until_success()
-            await asyncio.sleep(self._interval)
+            reason = await self._wait_for_turn()
+            covered_hint = self._hints.is_set()
+            self._metrics.polls.labels(reason=reason.value).inc()
+            log.debug("polling SMSC (%s)", reason.value)
+            new = await self.poll_until_success(reason)
+            self._schedule.polled(
+                finished_at=time.monotonic(), covered_hint=covered_hint, found_new=new > 0
+            )
 
-    async def poll_until_success(self) -> None:
+    async def _wait_for_turn(self) -> PollReason:
+        """Wait until the timer, a hint or a follow-up may poll; what it is."""
+        while True:
+            sent = await self._sent_like_next()
+            now = time.monotonic()
+            turn = self._schedule.next_turn(now, hint_pending=self._hints.is_set(), sent=sent)
+            if turn.at <= now:
+                return turn.reason
+            await self._sleep_unless_hinted(turn.at - now)
+
+    async def _sent_like_next(self) -> list[SentRequest]:
+        """The recent requests identical to the next poll's first one.
+
+        If the store cannot say what that is, every recent request counts, which paces no
+        less safely; the poll itself then meets the failure and retries as it says.
+        """
+        try:
+            start = await self._next_start()
+        except Exception as error:
+            log.debug("cannot read the cursor for pacing: %r", error)
+            return self._requests.all_recent()
+        return self._requests.identical_to(start.identity)
+
+    async def _sleep_unless_hinted(self, seconds: float) -> None:
+        """Sleep; a hint ends it early, unless one is pending already (its turn is known)."""
+        if self._hints.is_set():
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hints.wait(), seconds)
+
+    async def poll_until_success(self, reason: PollReason = PollReason.TIMER) -> int:
+        """Poll, retrying as each failure's policy says; how many SMS were new."""
+        new = 0
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
             wait=self._pause_after,
@@ -103,45 +173,56 @@ class Poller:
             reraise=True,
         ):
             with attempt:
-                await self.poll_once()
+                self._hints.clear()  # this attempt covers every hint so far
+                new = await self.poll_once(reason)
         recovered_after = self._status.failing_for()
         self._status.poll_succeeded()
         self._metrics.last_poll_ok.set(time.time())
         if recovered_after:
             log.info("SMSC polling works again after %.0f s of failures", recovered_after)
         self._alerts.polling_recovered(recovered_after)
+        return new
 
-    async def poll_once(self) -> None:
+    async def poll_once(self, reason: PollReason = PollReason.TIMER) -> int:
+        """One poll: the SMS after the cursor, and the last hour when due; how many were new."""
+        hinted = reason.hinted
+        start = await self._next_start()
+        if start.backfill:
+            return await self._backfill(start, hinted)
+        new = await self._fetch_pages(start.after_id, start.hours, relay=True, hinted=hinted)
+        if time.monotonic() - self._last_overlap >= OVERLAP_EVERY:
+            new += await self._fetch_pages(None, OVERLAP_HOURS, relay=True, hinted=hinted)
+            self._last_overlap = time.monotonic()
+        return new
+
+    async def _next_start(self) -> PollStart:
         first_start_done = await self._store.call(Store.first_start_done_at)
         if first_start_done is None:
-            await self._backfill()
-            return
+            return PollStart(None, self._backfill_hours, backfill=True)
         cursor = await self._store.call(Store.max_smsc_id)
         if cursor is None:
             # Nothing stored yet: look back to the first start, which the backfill covered.
             since = (datetime.now(UTC) - first_start_done).total_seconds()
-            hours = min(CATCH_UP_HOURS, math.ceil(since / 3600) + 1)
-            await self._fetch_pages(after_id=None, hours=hours, relay=True)
-        else:
-            await self._fetch_pages(after_id=cursor, hours=CATCH_UP_HOURS, relay=True)
-        if time.monotonic() - self._last_overlap >= OVERLAP_EVERY:
-            await self._fetch_pages(after_id=None, hours=OVERLAP_HOURS, relay=True)
-            self._last_overlap = time.monotonic()
+            return PollStart(None, min(CATCH_UP_HOURS, math.ceil(since / 3600) + 1))
+        return PollStart(cursor, CATCH_UP_HOURS)
 
-    async def _backfill(self) -> None:
+    async def _backfill(self, start: PollStart, hinted: bool) -> int:
         log.info(
             "first start: fetching the last %d hours of SMS into history (%s)",
-            self._backfill_hours,
+            start.hours,
             "relaying them" if self._relay_backfill else "not relaying them",
         )
         stored = await self._fetch_pages(
-            after_id=None, hours=self._backfill_hours, relay=self._relay_backfill
+            None, start.hours, relay=self._relay_backfill, hinted=hinted
         )
         await self._store.call(Store.mark_first_start_done, datetime.now(UTC))
         log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
         self._last_overlap = time.monotonic()
+        return stored
 
-    async def _fetch_pages(self, *, after_id: int | None, hours: int, relay: bool) -> int:
+    async def _fetch_pages(
+        self, after_id: int | None, hours: int, *, relay: bool, hinted: bool
+    ) -> int:
         """Fetch page after page until one says no more follow; returns how many were new.
 
         A page whose cursor did not move on ends the walk too: asking again after the same
@@ -149,7 +230,7 @@ class Poller:
         """
         new = 0
         while True:
-            page = await self._inbox.fetch_after(after_id, hours=hours)
+            page = await self._ask(after_id, hours, hinted)
             log.debug(
                 "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, len(page.records)
             )
@@ -159,6 +240,14 @@ class Poller:
             if not (page.more and moved_on):
                 return new
             after_id = cursor
+
+    async def _ask(self, after_id: int | None, hours: int, hinted: bool) -> InboxPage:
+        """One inbox request, remembered (answered or not) for pacing the next ones."""
+        try:
+            return await self._inbox.fetch_after(after_id, hours=hours)
+        finally:
+            sent = SentRequest(time.monotonic(), hinted)
+            self._requests.record(PollStart(after_id, hours).identity, sent)
 
     async def _save(self, page: InboxPage, relay: bool) -> int:
         for problem in page.problems:

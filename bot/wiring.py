@@ -2,12 +2,14 @@
 
 Everything here is construction: the Telegram application, a gateway per chat, a relay
 per target, the poller, the alerts and the command context, each handed the parts it
-uses. Starting and stopping them, in order, is `bot.app`'s job; keeping the two apart
-lets a test build the whole bridge and look at how it is wired without running it.
+uses; and the push endpoint, whose calls set the poller's hint. Starting and stopping
+them, in order, is `bot.app`'s job; keeping the two apart lets a test build the whole
+bridge and look at how it is wired without running it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from bot.oncall.edits import EditQueue
 from bot.oncall.reminders import Reminders
 from bot.oncall.team import OnCall
 from bot.poller import Poller
+from bot.push import PushEndpoint
 from bot.relay import Relay
 from bot.smsc import SmscClient
 from bot.status import BridgeStatus
@@ -75,10 +78,32 @@ def notify_once_connected(status: BridgeStatus, chats: Chats) -> Notify:
     return notify
 
 
+def build_push_endpoint(
+    settings: Settings, hints: asyncio.Event, metrics: Metrics
+) -> PushEndpoint | None:
+    """The push endpoint if PUSH_PORT is set: each call is counted and sets `hints`."""
+    if settings.push_port is None or settings.push_path is None:
+        return None
+
+    def hint() -> None:
+        metrics.push_hints.inc()
+        hints.set()
+
+    path = settings.push_path.get_secret_value()
+    return PushEndpoint(settings.push_host, settings.push_port, path, hint)
+
+
 def build_parts(
-    settings: Settings, store: AsyncStore, health: HealthMonitor, metrics: Metrics
+    settings: Settings,
+    store: AsyncStore,
+    health: HealthMonitor,
+    metrics: Metrics,
+    hints: asyncio.Event | None = None,
 ) -> Parts:
-    """Every part of the bridge, wired; nothing is started or contacted yet."""
+    """Every part of the bridge, wired; nothing is started or contacted yet.
+
+    `hints` is the event the push endpoint sets; the poller polls sooner when it is set.
+    """
     status = health.status
     application = build_application(settings)
     chats = Chats(settings.relay_targets, application.bot, store)
@@ -133,5 +158,6 @@ def build_parts(
         alerts=alerts,
         metrics=metrics,
         on_new_sms=relay.wake,
+        hints=hints,
     )
     return Parts(application, chats, relay, inbox, alerts, poller, oncall, reminders)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from state import Store
-from tests.fakes.bridge import sms_bridge_command
+from tests.fakes.bridge import free_port, sms_bridge_command
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
 
@@ -37,6 +37,7 @@ def test_everything_reachable(bridge_env: dict[str, str], tmp_path: Path, smsc: 
     assert "✓ SMSC: inbox readable (1 SMS in the last hour)" in lines
     assert any(line.startswith("✓ database:") and "will be created" in line for line in lines)
     assert any("SMSC_POLL_INTERVAL=1 is below 20s" in line for line in lines)
+    assert "push endpoint: not configured (polling only)" in lines
 
 
 def test_wrong_smsc_password_and_unreachable_telegram_are_named(
@@ -90,3 +91,14 @@ def test_routes_are_summed_up_and_the_chats_they_name_are_checked(
     assert "✓ routes: not configured: every SMS goes to every chat of TELEGRAM_CHAT_IDS" in (
         check(bridge_env, tmp_path).stdout.splitlines()
     )
+
+
+def test_a_push_endpoint_nobody_serves_is_named_without_its_path(
+    bridge_env: dict[str, str], tmp_path: Path
+) -> None:
+    secret, port = "/smsc/never-printed-8f3Kq", free_port()
+    result = check({**bridge_env, "PUSH_PORT": str(port), "PUSH_PATH": secret}, tmp_path)
+    assert result.returncode == 1
+    expected = f"✗ push endpoint: nothing listening on 127.0.0.1:{port} (is the bridge running?)"
+    assert expected in result.stdout.splitlines()
+    assert secret not in result.stdout + result.stderr

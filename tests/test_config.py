@@ -220,3 +220,77 @@ def test_cli_bad_routes_file_exit_2_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2 and result.stderr == (
         "sms-bridge: ROUTES_FILE missing.toml: cannot read it: No such file or directory\n"
     )
+
+
+SECRET_PATH = "/smsc/7Gk2pQ9-xw_Lm4.vR~z"
+
+
+def test_push_is_off_by_default(env: pytest.MonkeyPatch) -> None:
+    settings = load_settings(env_file=None)
+    assert settings.push_port is None and settings.push_path is None
+    assert settings.push_host == "127.0.0.1"
+
+
+def test_the_push_path_is_a_secret_blanked_from_logs(env: pytest.MonkeyPatch) -> None:
+    env.setenv("PUSH_PORT", "8443")
+    env.setenv("PUSH_PATH", SECRET_PATH)
+    settings = load_settings(env_file=None)
+    assert settings.push_port == 8443 and SECRET_PATH in settings.secrets
+    assert SECRET_PATH not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("port", "path", "named", "says"),
+    [
+        ("8443", "", "PUSH_PATH", "must be set when PUSH_PORT is"),
+        ("70000", SECRET_PATH, "PUSH_PORT", "65535"),
+        ("8443", "smsc/7Gk2pQ9-xw_Lm4vRz", "PUSH_PATH", "must start with /"),
+        ("8443", "/smsc/7Gk2pQ9", "PUSH_PATH", "at least 16 characters"),
+        ("8443", "/smsc/{name}/7Gk2pQ9xw", "PUSH_PATH", "only letters, digits"),
+        ("8443", "/smsc/7Gk2 pQ9 xw Lm4", "PUSH_PATH", "only letters, digits"),
+    ],
+)
+def test_a_bad_push_setting_is_one_line_naming_it_without_the_secret(
+    env: pytest.MonkeyPatch, port: str, path: str, named: str, says: str
+) -> None:
+    env.setenv("PUSH_PORT", port)
+    env.setenv("PUSH_PATH", path)
+    with pytest.raises(ConfigError, match=named) as caught:
+        load_settings(env_file=None)
+    message = str(caught.value)
+    assert says in message and "\n" not in message
+    assert not path or path not in message
+
+
+def test_a_push_path_without_a_port_is_allowed_with_a_warning(env: pytest.MonkeyPatch) -> None:
+    env.setenv("PUSH_PATH", SECRET_PATH)
+    [note] = load_settings(env_file=None).warnings()
+    assert "PUSH_PORT is not" in note and SECRET_PATH not in note
+
+
+def test_cli_push_port_without_a_path_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "run", **{**REQUIRED, "PUSH_PORT": "8443"})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "PUSH_PATH must be set" in result.stderr
+
+
+def test_cli_a_busy_push_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        settings = {
+            **REQUIRED,
+            "PUSH_PORT": str(busy.getsockname()[1]),
+            "PUSH_PATH": SECRET_PATH,
+            "DATABASE_PATH": str(tmp_path / "db.sqlite"),
+            "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
+            "SMSC_BASE_URL": "http://127.0.0.1:9",
+        }
+        result = run_cli(tmp_path, "run", **settings)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "sms-bridge: cannot start: " in result.stderr
+    assert "address already in use" in result.stderr.lower()
+    assert SECRET_PATH not in result.stderr
+    assert not (tmp_path / "db.sqlite").exists()  # bound before the database opened

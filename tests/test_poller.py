@@ -6,7 +6,9 @@ depends on `bot.inbox.Inbox`, and must work with anything that keeps that contra
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +22,7 @@ from bot.config import ChatTarget
 from bot.database import AsyncStore
 from bot.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
-from bot.poller import Poller
+from bot.poller import Poller, PollStart
 from bot.routes import Route, Router, load_routes
 from bot.smsc import (
     ERROR_POLICIES,
@@ -32,6 +34,7 @@ from bot.smsc import (
 from bot.status import BridgeStatus
 from state import IncomingSms, Store
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
+from tests.fakes.wait import eventually
 
 CHATS = ["-1001", "-1002"]
 
@@ -56,7 +59,9 @@ TARGETS = [ChatTarget.parse(chat) for chat in CHATS]
 EVERY_CHAT = Router((), TARGETS)
 
 
-def make_harness(path: Path, inbox: Inbox, router: Router = EVERY_CHAT) -> Harness:
+def make_harness(
+    path: Path, inbox: Inbox, hints: asyncio.Event | None = None, router: Router = EVERY_CHAT
+) -> Harness:
     store = Store.open(path)
     db = AsyncStore(store)
     status = BridgeStatus()
@@ -83,6 +88,7 @@ def make_harness(path: Path, inbox: Inbox, router: Router = EVERY_CHAT) -> Harne
         alerts=Alerts(status, 300, notify, ZoneInfo("Europe/Moscow")),
         metrics=Metrics(),
         on_new_sms=woken,
+        hints=hints,
     )
     holder.append(Harness(store, db, poller, status))
     return holder[0]
@@ -179,7 +185,7 @@ async def test_each_sms_is_queued_and_visible_where_the_routes_say_history_inclu
         '[[route]]\ntext = "(?i)balance"\ndrop = true\n',
     )
     client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
-    harness = make_harness(tmp_path / "bridge.db", client, Router(routes, TARGETS))
+    harness = make_harness(tmp_path / "bridge.db", client, router=Router(routes, TARGETS))
     try:
         history = smsc.add_sms("before the first start", to_phone="79030000001")
         await harness.poller.poll_once()  # the first start: history, not relayed
@@ -422,3 +428,88 @@ def test_each_smsc_code_is_counted_under_its_own_number() -> None:
 def test_a_policy_that_tells_the_chats_must_say_what() -> None:
     with pytest.raises(ValueError, match="notice"):
         ErrorPolicy("x", "x", pause=60, tell_chats=True)
+
+
+# -- hints: the loop wakes sooner, within SMSC's rule -------------------------------------
+
+
+def polls_by(harness: Harness, reason: str) -> float:
+    value = harness.poller._metrics.registry.get_sample_value(
+        "sms_bridge_polls_total", {"reason": reason}
+    )
+    return value or 0.0
+
+
+async def test_a_hint_makes_the_poller_fetch_now_through_the_same_request(
+    tmp_path: Path, smsc: FakeSmsc
+) -> None:
+    history = smsc.add_sms("before the first start")
+    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    hints = asyncio.Event()
+    harness = make_harness(tmp_path / "bridge.db", client, hints=hints)
+    running = asyncio.create_task(harness.poller.run())
+    try:
+        await eventually(lambda: polls_by(harness, "timer") == 1, what="the first start")
+        await eventually(lambda: harness.store.first_start_done_at() is not None)
+        new = smsc.add_sms("hinted")
+        hints.set()
+        await eventually(lambda: harness.pending_ids() == [new], what="the hinted SMS")
+        assert polls_by(harness, "hint") == 1 and polls_by(harness, "timer") == 1
+        backfill, hinted = smsc.inbox_requests()[:2]
+        assert hinted.form == {**backfill.form, "after_id": str(history), "hour": "168"}
+    finally:
+        running.cancel()
+        await client.aclose()
+        harness.db.close()
+
+
+async def test_a_hinted_poll_that_found_nothing_is_followed_up_and_finds_it(
+    on_list: Harness, list_inbox: ListInbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.pacing.FOLLOW_UP_AFTER", 0.2)
+    list_inbox.ids = [1]  # the timed poll moves the cursor on: SMSC's rule leaves room
+    hints = on_list.poller._hints
+    running = asyncio.create_task(on_list.poller.run())
+    try:
+        await eventually(lambda: on_list.pending_ids() == [1])
+        hints.set()  # SMSC called, but its inbox does not show the SMS yet
+        await eventually(lambda: polls_by(on_list, "hint") == 1)
+        list_inbox.ids.append(77)
+        await eventually(lambda: on_list.pending_ids() == [1, 77], what="the follow-up")
+        assert polls_by(on_list, "follow-up") == 1 and polls_by(on_list, "timer") == 1
+    finally:
+        running.cancel()
+
+
+async def test_a_thousand_hints_at_once_make_one_poll(on_list: Harness) -> None:
+    hints = on_list.poller._hints
+    running = asyncio.create_task(on_list.poller.run())
+    try:
+        await eventually(lambda: polls_by(on_list, "timer") == 1)
+        for _ in range(1000):
+            hints.set()
+        await eventually(lambda: polls_by(on_list, "hint") == 1)
+        assert not hints.is_set()  # the poll covered them all: nothing more is owed
+    finally:
+        running.cancel()
+
+
+async def test_a_store_failing_while_the_poller_waits_does_not_end_it(
+    on_list: Harness, list_inbox: ListInbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_next_start = on_list.poller._next_start
+    failures = iter([sqlite3.OperationalError("database is locked")])
+
+    async def flaky_next_start() -> PollStart:
+        for error in failures:  # the first read, while waiting for a turn, fails
+            raise error
+        return await real_next_start()
+
+    monkeypatch.setattr(on_list.poller, "_next_start", flaky_next_start)
+    list_inbox.ids = [5]
+    running = asyncio.create_task(on_list.poller.run())
+    try:
+        await eventually(lambda: on_list.pending_ids() == [5], what="the poll after it")
+        assert not running.done()
+    finally:
+        running.cancel()

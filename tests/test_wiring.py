@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.database import AsyncStore
 from bot.health import HealthMonitor, HealthRules
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
-from bot.wiring import Parts, build_parts
+from bot.wiring import Parts, build_parts, build_push_endpoint
 from state import Store
 
 
@@ -86,3 +87,19 @@ def test_chats_named_only_in_routes_get_a_relay_and_count_as_configured(
     assert keys == ["-1001", "-1002:5", "-1002:6", "4040", "-1009", "-1002:7"]
     assert parts.chats.configured(-1009) is not None
     assert parts.chats.configured(-1010) is None
+
+
+def test_a_push_call_is_counted_and_wakes_the_poller(store: AsyncStore) -> None:
+    hints, metrics = asyncio.Event(), Metrics()
+    configured = settings(push_port="8443", push_path="/smsc/a-long-secret-path")
+    health = HealthMonitor(BridgeStatus(), HealthRules(30, 300))
+    parts = build_parts(configured, store, health, metrics, hints)
+    endpoint = build_push_endpoint(configured, hints, metrics)
+    assert endpoint is not None and parts.poller._hints is hints
+    endpoint._on_hint()
+    assert hints.is_set()
+    assert metrics.registry.get_sample_value("sms_bridge_push_hints_total") == 1
+
+
+def test_without_push_port_there_is_no_push_endpoint() -> None:
+    assert build_push_endpoint(settings(), asyncio.Event(), Metrics()) is None

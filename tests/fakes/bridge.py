@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,9 +17,27 @@ from tests.fakes.wait import wait_until
 
 FIRST_START_DONE = r"first start: \d+ SMS stored as history"  # the backfill has finished
 _OWN_PREFIXES = (
-    "TELEGRAM_", "SMSC_", "DISPLAY_", "DATABASE_", "LOG_", "HEALTH_", "ALERT_", "RELAY_", "UI_",
+    "TELEGRAM_",
+    "SMSC_",
+    "DISPLAY_",
+    "DATABASE_",
+    "LOG_",
+    "HEALTH_",
+    "ALERT_",
+    "RELAY_",
+    "UI_",
+    "PUSH_",
+    "ONCALL_",
+    "ESCALATE_",
     "ROUTES_",
-)  # fmt: skip
+)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def sms_bridge_command() -> list[str]:

@@ -7,6 +7,7 @@ to check the bridge keeps SMSC's rules.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -45,6 +46,18 @@ class InboxRequest:
     def identity(self) -> tuple[tuple[str, str], ...]:
         """What makes two requests "identical" for SMSC's rate rule."""
         return tuple(sorted(self.form.items()))
+
+
+def most_identical_in_a_minute(requests: list[InboxRequest]) -> int:
+    """The largest number of identical inbox requests within any 60-second window."""
+    worst = 0
+    for _, group in itertools.groupby(
+        sorted(requests, key=lambda r: (r.identity, r.at)), key=lambda r: r.identity
+    ):
+        times = [r.at for r in group]
+        for i, start in enumerate(times):
+            worst = max(worst, sum(1 for t in times[i:] if t - start < 60))
+    return worst
 
 
 @dataclass

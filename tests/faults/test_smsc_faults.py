@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable
 
@@ -10,21 +9,9 @@ import pytest
 
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
-from tests.fakes.smsc import FakeSmsc, Fault, InboxRequest
+from tests.fakes.smsc import FakeSmsc, Fault, most_identical_in_a_minute
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.wait import wait_until
-
-
-def most_identical_in_a_minute(requests: list[InboxRequest]) -> int:
-    """The largest number of identical inbox requests within any 60-second window."""
-    worst = 0
-    for _, group in itertools.groupby(
-        sorted(requests, key=lambda r: (r.identity, r.at)), key=lambda r: r.identity
-    ):
-        times = [r.at for r in group]
-        for i, start in enumerate(times):
-            worst = max(worst, sum(1 for t in times[i:] if t - start < 60))
-    return worst
 
 
 @pytest.mark.timeout(300)  # the default interval is 30 s, and code 9 pauses a minute
