@@ -1,7 +1,9 @@
 """Queries: the chat commands' look-ups on a database of SMS spread over a year.
 
 Each command's store call is timed as the command makes it (newest 5,000 rows at most,
-plus the total), at random points of the year, then p50 and p95. The query plans are
+plus the total), at random points of the year, then p50 and p95. With routes, a group's
+commands read only the SMS routed to it: the database routes every third SMS to one team
+chat, and the "(routed chat)" cases ask as that chat does. The query plans are
 checked: every query must search an index or the FTS index, never scan the table.
 """
 
@@ -18,13 +20,14 @@ from benchmarks.common import SITES, Result, percentile, phone, sms_text
 from bot.commands.history import ANSWER_ROWS
 from state import Store
 from state.phones import sender_key
-from state.store import INSERT_MESSAGE
+from state.store import INSERT_MESSAGE, INSERT_VISIBLE
 from state.times import to_db
 
 END = datetime(2026, 11, 27, tzinfo=UTC)
 SPAN = timedelta(days=365)
 REPEATS = 60
 WORDS = ["pressure", "код", "battery", "температура", "door", "заказ", "invoice"]
+TEAM_CHAT = "-1009"  # the chat every third SMS is routed to
 
 
 def build(path: Path, count: int) -> None:
@@ -33,13 +36,16 @@ def build(path: Path, count: int) -> None:
     store = Store.open(path)
     step = SPAN / count
     batch: list[tuple[object, ...]] = []
+    routed: list[tuple[object, ...]] = []
     fetched = to_db(END)
 
     def flush() -> None:
         store.conn.execute("BEGIN")
         store.conn.executemany(INSERT_MESSAGE, batch)
+        store.conn.executemany(INSERT_VISIBLE, routed)
         store.conn.execute("COMMIT")
         batch.clear()
+        routed.clear()
 
     for n in range(count):
         sender = phone(rng)
@@ -54,8 +60,12 @@ def build(path: Path, count: int) -> None:
                 received,
                 None,
                 fetched,
+                None,
+                None,
             )
         )
+        if n % 3 == 0:
+            routed.append((TEAM_CHAT, received, n + 1))
         if len(batch) == 20000:
             flush()
     if batch:
@@ -65,7 +75,7 @@ def build(path: Path, count: int) -> None:
 
 
 def database(folder: Path, count: int) -> Path:
-    path = folder / f"queries-{count}.db"
+    path = folder / f"queries-v5-{count}.db"  # schema 5: with a routed chat's rows
     if not path.exists():
         partial = path.with_suffix(".partial")
         for leftover in folder.glob(partial.name + "*"):
@@ -133,12 +143,24 @@ def run(folder: Path, count: int) -> list[Result]:
         "/from PHONE": lambda: store.from_sender(phone(rng), None, None, ANSWER_ROWS),
         "/from PHONE 7d": lambda: store.from_sender(phone(rng), *window(7), ANSWER_ROWS),
         "/last 100": lambda: store.last(100),
+        "/last 100 (routed chat)": lambda: store.last(100, TEAM_CHAT),
+        "/history 1d (routed chat)": lambda: store.between(*window(1), ANSWER_ROWS, TEAM_CHAT),
+        "/search WORD (routed chat)": lambda: store.search(
+            rng.choice(WORDS), None, None, ANSWER_ROWS, TEAM_CHAT
+        ),
+        "/search WORD 1d (routed chat)": lambda: store.search(
+            rng.choice(WORDS), *window(1), ANSWER_ROWS, TEAM_CHAT
+        ),
+        "/from PHONE (routed chat)": lambda: store.from_sender(
+            phone(rng), None, None, ANSWER_ROWS, TEAM_CHAT
+        ),
     }
     results = []
     how = (
         f"{count:,} SMS over 365 days, 5,000 senders; Store call as the command makes it "
         f"(newest {ANSWER_ROWS:,} rows + total), {REPEATS} runs at random points, "
-        "rows converted to StoredSms"
+        "rows converted to StoredSms; every third SMS routed to one team chat, whose "
+        "commands the (routed chat) cases make"
     )
     for name, query in cases.items():
         query()  # warm the page cache, as a running bridge has it

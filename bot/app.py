@@ -144,11 +144,14 @@ class Bridge:
     def _log_start(self) -> None:
         settings = self.settings
         log.info(
-            "sms-bridge %s: polling %s every %g s, relaying to %d chat(s), database %s",
+            "sms-bridge %s: polling %s every %g s, relaying to %d chat(s)%s, database %s",
             __version__,
             settings.smsc_base_url,
             settings.smsc_poll_interval,
-            len(settings.telegram_chat_ids),
+            len(settings.relay_targets),
+            f" by {len(settings.routes)} route(s) of {settings.routes_file}"
+            if settings.routes_file
+            else "",
             settings.database_path,
         )
 
@@ -189,7 +192,7 @@ class Bridge:
 
     async def _watch(self, store: AsyncStore) -> None:
         """Keep the queue gauges and the oldest waiting delivery up to date."""
-        chats = [target.key for target in self.settings.telegram_chat_ids]
+        chats = [target.key for target in self.settings.relay_targets]
         while True:
             try:
                 queues = await store.call(Store.queues, chats)

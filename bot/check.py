@@ -1,12 +1,12 @@
 """`sms-bridge check`: is every part reachable with this configuration?
 
-Prints one line per part (Telegram bot, each chat, SMSC inbox, database, push endpoint)
-with ✓ or ✗ and what to do about a failure, or neither for a part that is not configured.
-Exit code 0 when nothing failed, 1 otherwise. Makes one inbox request, so it stays inside
-SMSC's rate rule. The push endpoint is served by the running bridge: `check` asks it for
-a path that is not the secret one (so nothing is woken) and never prints the path.
-Warnings (a setting that works but may surprise, a database file that others may read)
-are `!` lines that leave the exit code alone.
+Prints one line per part (Telegram bot, each chat, SMSC inbox, database, routes, push
+endpoint) with ✓ or ✗ and what to do about a failure, or neither for a part that is not
+configured. Exit code 0 when nothing failed, 1 otherwise. Makes one inbox request, so it
+stays inside SMSC's rate rule. The push endpoint is served by the running bridge: `check`
+asks it for a path that is not the secret one (so nothing is woken) and never prints the
+path. Warnings (a setting that works but may surprise, a database file that others may
+read) are `!` lines that leave the exit code alone.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ async def check_telegram(settings: Settings) -> list[Finding]:
         return [Finding(False, "Telegram", f"unreadable answer from the Bot API: {error!r}")]
     findings = [Finding(True, "Telegram", f"bot @{bot.username}")]
     try:
-        for target in settings.telegram_chat_ids:
+        for target in settings.relay_targets:
             try:
                 chat = await bot.get_chat(target.chat_id)
                 name = chat.title or chat.username or chat.first_name or chat.type
@@ -98,6 +98,21 @@ def check_database(settings: Settings) -> Finding:
     return Finding(True, "database", f"{path}, schema {version}, {summary.sms_count} SMS stored")
 
 
+def check_routes(settings: Settings) -> Finding:
+    """The routes file, read and checked with the settings (a bad one never gets here)."""
+    if settings.routes_file is None:
+        return Finding(
+            True, "routes", "not configured: every SMS goes to every chat of TELEGRAM_CHAT_IDS"
+        )
+    routes, chats = len(settings.routes), len(settings.router().chats)
+    return Finding(
+        True,
+        "routes",
+        f"{settings.routes_file}, {routes} route{'s' if routes != 1 else ''}, "
+        f"{chats} chat{'s' if chats != 1 else ''}",
+    )
+
+
 def permission_warnings(database_path: Path) -> list[str]:
     """A line for each of the database's files (and its folder) that others may open."""
     paths = [database_path.parent, *database_files(database_path), lock_path(database_path)]
@@ -129,7 +144,7 @@ async def check_push_endpoint(settings: Settings) -> Finding:
 
 async def run_check(settings: Settings) -> int:
     findings = await check_telegram(settings)
-    findings += [await check_smsc(settings), check_database(settings)]
+    findings += [await check_smsc(settings), check_database(settings), check_routes(settings)]
     findings.append(await check_push_endpoint(settings))
     for note in [*settings.warnings(), *permission_warnings(settings.database_path)]:
         click.echo(f"! {note}")

@@ -66,6 +66,21 @@ def check() -> None:
     sys.exit(asyncio.run(run_check(settings)))
 
 
+@main.command()
+@click.option("--from", "sender", default="", help="the sender: a phone number or a name")
+@click.option("--to", "recipient", default="", help="the receiving number (SMSC's to_phone)")
+@click.option("--text", default="", help="the SMS text")
+def route(sender: str, recipient: str, text: str) -> None:
+    """Say which route takes such an SMS and where it goes, without running the bridge."""
+    settings = _settings()
+    decision = settings.router().decide(sender, recipient, text)
+    if settings.routes_file is None:
+        chats = ", ".join(target.key for target in decision.targets)
+        click.echo(f"no ROUTES_FILE: every SMS → TELEGRAM_CHAT_IDS: {chats}")
+    else:
+        click.echo(decision.describe())
+
+
 @main.command("retry-failed")
 @click.option("--chat", help="only this chat (as written in TELEGRAM_CHAT_IDS)")
 def retry_failed(chat: str | None) -> None:

@@ -9,13 +9,13 @@ exit 2 without a traceback.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -23,6 +23,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.routes import Route, Router, RoutesFileError, load_routes
+from bot.targets import ChatTarget as ChatTarget  # re-exported: the name the code imports
 
 ENV_FILE = ".env"
 MAX_BACKFILL_HOURS = 168  # SMSC keeps the inbox for 7 days and refuses larger windows
@@ -34,27 +37,6 @@ PUSH_PATH_CHARACTERS = re.compile(r"/[A-Za-z0-9._~/-]*")  # URL-safe as written,
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
-
-
-@dataclass(frozen=True, order=True)
-class ChatTarget:
-    """One place SMS are relayed to: a chat, or a forum topic inside a chat."""
-
-    chat_id: int
-    topic_id: int | None = None
-
-    @property
-    def key(self) -> str:
-        """The stable name of this target in the database (`CHAT` or `CHAT:TOPIC`)."""
-        return str(self.chat_id) if self.topic_id is None else f"{self.chat_id}:{self.topic_id}"
-
-    @classmethod
-    def parse(cls, text: str) -> ChatTarget:
-        chat, sep, topic = text.strip().partition(":")
-        try:
-            return cls(int(chat), int(topic) if sep else None)
-        except ValueError:
-            raise ValueError(f"{text.strip()!r} is not CHAT_ID or CHAT_ID:TOPIC_ID") from None
 
 
 def _split_commas(value: Any) -> Any:
@@ -106,6 +88,9 @@ class Settings(BaseSettings):
     sms_sender: str | None = None
     sms_daily_limit: int = Field(default=50, ge=1)
     relay_digest_threshold: int | None = Field(default=None, ge=0)
+    routes_file: Path | None = None
+
+    _routes: tuple[Route, ...] = PrivateAttr(default=())
 
     @field_validator("telegram_chat_ids", mode="before")
     @classmethod
@@ -201,6 +186,28 @@ class Settings(BaseSettings):
             raise ValueError("SMSC_LOGIN and SMSC_PASSWORD, or SMSC_API_KEY, must be set")
         return self
 
+    @model_validator(mode="after")
+    def _read_routes(self) -> Settings:
+        """The routes file is read and checked with the settings: a bad one stops the start."""
+        if self.routes_file is not None:
+            self._routes = load_routes(self.routes_file)
+        return self
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The routes of ROUTES_FILE, in file order; none without it."""
+        return self._routes
+
+    @property
+    def relay_targets(self) -> list[ChatTarget]:
+        """Every target SMS may go to: TELEGRAM_CHAT_IDS, then the chats only routes name."""
+        named = (target for route in self._routes for target in route.chats)
+        return list(dict.fromkeys([*self.telegram_chat_ids, *named]))
+
+    def router(self) -> Router:
+        """Decides each SMS's chats: the routes, else every chat of TELEGRAM_CHAT_IDS."""
+        return Router(self._routes, self.telegram_chat_ids)
+
     def smsc_auth(self) -> dict[str, str]:
         """The form fields that authenticate with SMSC: login and psw if set, else apikey."""
         if self.smsc_login and self.smsc_password:
@@ -248,10 +255,16 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def load_settings(env_file: str | Path | None = ENV_FILE) -> Settings:
-    """Read the settings, or raise ConfigError with one line naming what is wrong."""
+    """Read the settings, or raise ConfigError with one line naming what is wrong.
+
+    A bad ROUTES_FILE is one line of its own, naming the file, the route and the field.
+    """
     try:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
+        for error in exc.errors():
+            if isinstance(error.get("ctx", {}).get("error"), RoutesFileError):
+                raise ConfigError(str(error["ctx"]["error"])) from None
         problems = "; ".join(dict.fromkeys(_describe(dict(e)) for e in exc.errors()))
         raise ConfigError(
             f"{problems} (see .env.example; settings come from the environment or .env)"

@@ -52,6 +52,11 @@ class Plan:
     def ids(self) -> list[int]:
         return [delivery.sms.smsc_id for delivery in self.deliveries]
 
+    @property
+    def silent(self) -> bool:
+        """Sent without a notification sound: only if every SMS in it is to be silent."""
+        return all(delivery.silent for delivery in self.deliveries)
+
 
 def _alone(delivery: PendingDelivery, look: Look, limit: int) -> Plan:
     """One SMS as its own message(s); a resend after an uncertain send says so."""

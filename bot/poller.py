@@ -1,8 +1,9 @@
 """Polling the inbox into the store.
 
 Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
-database, never only in memory), a page at a time, and stores them; the store queues every
-new SMS for every chat in the same transaction. Every few minutes a poll also re-reads the
+database, never only in memory), a page at a time, and stores them; the store queues each
+new SMS for the chats the router picks for it (`bot.routes`: every chat without
+ROUTES_FILE), in the same transaction. Every few minutes a poll also re-reads the
 last hour, so an SMS whose ID arrived out of order is still caught; dedup by ID makes the
 overlap harmless.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -49,8 +51,9 @@ from bot.database import AsyncStore
 from bot.inbox import Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
 from bot.pacing import PollReason, PollSchedule, RequestLog, SentRequest
+from bot.routes import Router
 from bot.status import BridgeStatus
-from state import Store
+from state import IncomingSms, Store
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,7 @@ class Poller:
         *,
         store: AsyncStore,
         inbox: Inbox,
-        chats: list[str],
+        router: Router,
         interval: float,
         backfill_hours: int,
         relay_backfill: bool,
@@ -95,7 +98,7 @@ class Poller:
     ) -> None:
         self._store = store
         self._inbox = inbox
-        self._chats = chats
+        self._router = router
         self._backfill_hours = backfill_hours
         self._relay_backfill = relay_backfill
         self._status = status
@@ -251,23 +254,30 @@ class Poller:
             log.warning("SMSC reply: %s", problem)
         if not page.records:
             return 0
-        chats = self._chats if relay else []
-        new_ids = set(await self._store.call(Store.save_incoming, page.records, chats))
+        place = functools.partial(self._router.placement, relay=relay)
+        new_ids = set(await self._store.call(Store.save_incoming, page.records, place))
         for sms in page.records:
             if sms.smsc_id in new_ids:
                 log.info(
-                    "fetched SMS %d from %s to %s, %d characters%s",
+                    "fetched SMS %d from %s to %s, %d characters%s%s",
                     sms.smsc_id,
                     sms.sender,
                     sms.recipient,
                     len(sms.text),
                     "" if relay else " (history, not relayed)",
+                    self._route_note(sms),
                 )
         self._status.sms_fetched += len(new_ids)
         self._metrics.sms_fetched.inc(len(new_ids))
         if new_ids and relay:
             self._on_new_sms()
         return len(new_ids)
+
+    def _route_note(self, sms: IncomingSms) -> str:
+        """With routes, which one took the SMS and where it went (the decision is pure)."""
+        if not self._router.routes:
+            return ""
+        return "; " + self._router.decide(sms.sender, sms.recipient, sms.text).describe()
 
     def _pause_after(self, state: RetryCallState) -> float:
         """Seconds to wait after a failed poll: the error's policy, else backoff."""

@@ -155,6 +155,7 @@ class ChatRelay:
                     text,
                     topic_id=self.target.topic_id,
                     markup=button if first_message_id is None else None,  # on the first part
+                    silent=plan.silent,
                 )
                 first_message_id = first_message_id or message.message_id
         except WriteFailed as failed:

@@ -57,9 +57,18 @@ def _lead(sms: StoredSms, part: str = "", with_code: bool = True) -> str:
     return f"{icon}<b>{_sender(sms)}</b>{part}: "
 
 
+def _label(sms: StoredSms) -> str:
+    """The label of the route that took it (which line, which team: ROUTES_FILE), or nothing.
+
+    A relayed SMS has it first in the footer, after the text, so that the notification
+    preview still starts with the code and the sender; a list entry ends its head with it.
+    """
+    return _("🏷 {label}").format(label=escape(sms.label)) if sms.label else ""
+
+
 def _footer(sms: StoredSms, look: Look, repeat: bool) -> str:
-    """After the text: where it went (if the account has several numbers) and when."""
-    items = []
+    """After the text: its label, where it went (if the account has several numbers), when."""
+    items = [_label(sms)] if sms.label else []
     if look.several_numbers and sms.recipient:
         items.append("→ " + escape(display_phone(sms.recipient)))
     received = moment_in_zone(sms.received_at, look.zone, look.now)
@@ -106,6 +115,8 @@ def entry_atoms(sms: StoredSms, look: Look, *, fold: bool = False, note: str = "
     head = short_moment(sms.received_at, look.zone, look.now) + " · " + _sender(sms)
     if look.several_numbers and sms.recipient:
         head += " → " + escape(display_phone(sms.recipient))
+    if sms.label:
+        head += " · " + _label(sms)
     head = f"<b>{head}</b>{note}: "
     body = text_atoms(sms.text)
     if fold and FOLD_LONGER_THAN < len(sms.text) <= FOLD_AT_MOST:

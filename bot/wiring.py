@@ -114,7 +114,7 @@ def build_parts(
     """
     status = health.status
     application = build_application(settings)
-    chats = Chats(settings.telegram_chat_ids, application.bot, store)
+    chats = Chats(settings.relay_targets, application.bot, store)
     alerts = Alerts(
         status, settings.alert_after, notify_once_connected(status, chats), settings.display_zone
     )
@@ -150,6 +150,7 @@ def build_parts(
             oncall=oncall,
             escalate_after=settings.escalate_after,
             replies=replies,
+            routed=settings.routes_file is not None,
         ),
     )
     reminders = (
@@ -159,7 +160,7 @@ def build_parts(
     poller = Poller(
         store=store,
         inbox=inbox,
-        chats=[target.key for target in settings.telegram_chat_ids],
+        router=settings.router(),
         interval=settings.smsc_poll_interval,
         backfill_hours=settings.smsc_backfill_hours,
         relay_backfill=settings.smsc_relay_backfill,

@@ -8,7 +8,14 @@ from state.files import (
     make_private_folder,
 )
 from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
-from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
+from state.models import (
+    ChatQueue,
+    DeliveryStatus,
+    IncomingSms,
+    PendingDelivery,
+    Placement,
+    StoredSms,
+)
 from state.schema import SCHEMA_VERSION, SchemaTooNew
 from state.store import Page, Store, fts_query
 
@@ -22,6 +29,7 @@ __all__ = [
     "LoosePermissions",
     "Page",
     "PendingDelivery",
+    "Placement",
     "SchemaTooNew",
     "Store",
     "StoredSms",

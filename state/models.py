@@ -34,6 +34,23 @@ class StoredSms(NamedTuple):
     received_at: datetime
     sent_at: datetime | None
     fetched_at: datetime
+    label: str | None = None  # the label of the route that took it (ROUTES_FILE)
+
+
+class Placement(NamedTuple):
+    """Where one new SMS goes, decided by the caller as it is stored. Plain data.
+
+    `deliveries` are the target keys to queue it for, each with whether it goes without a
+    notification sound; `visible_to` the chat IDs whose history shows it (an SMS visible
+    to none is still in the unfiltered history, such as an allowed user's private chat);
+    `route` and `label` are kept with the SMS as given. The store knows no routing rule:
+    it writes what it is handed, in the transaction that stores the SMS.
+    """
+
+    deliveries: tuple[tuple[str, bool], ...] = ()
+    visible_to: tuple[str, ...] = ()
+    route: str | None = None
+    label: str | None = None
 
 
 class DeliveryStatus(StrEnum):
@@ -57,6 +74,7 @@ class PendingDelivery:
     sms: StoredSms
     chat: str
     uncertain: int
+    silent: bool = False  # sent without a notification sound (a route's `silent = true`)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from state.models import DeliveryStatus, StoredSms
-from state.store import SMS_COLUMNS, Page, Store, sms_from_row
+from state.store import SMS_COLUMNS, VISIBLE_SOURCE, Page, Store, sms_from_row
 from state.times import from_db, to_db, to_db_end
 
 _IN_CHUNK = 500
@@ -175,16 +175,22 @@ def set_on_duty(store: Store, chat: str, person: Person, on: bool, at: datetime)
             )
 
 
-def untaken(store: Store, start: datetime, end: datetime, limit: int) -> Page:
-    """SMS received in [start, end) that nobody took, oldest first (the oldest `limit`)."""
-    where = (
-        "m.received_at >= ? AND m.received_at < ? "
-        "AND NOT EXISTS (SELECT 1 FROM takes t WHERE t.message_id = m.id)"
-    )
-    args = (to_db(start), to_db_end(end))
-    (total,) = store.conn.execute(f"SELECT count(*) FROM messages m WHERE {where}", args).fetchone()
+def untaken(
+    store: Store, start: datetime, end: datetime, limit: int, visible_to: str | None = None
+) -> Page:
+    """SMS received in [start, end) that nobody took, oldest first (the oldest `limit`);
+    with `visible_to`, of those that chat may see (its visibility rows, one index range)."""
+    args: tuple[object, ...] = (to_db(start), to_db_end(end))
+    source, order = "messages m", "m.received_at, m.id"
+    where = "m.received_at >= ? AND m.received_at < ?"
+    if visible_to is not None:  # that chat's visibility rows: one index range, in order
+        source, order = VISIBLE_SOURCE, "v.received_at, v.message_id"
+        where = "v.chat_id = ? AND v.received_at >= ? AND v.received_at < ?"
+        args = (visible_to, *args)
+    where += " AND NOT EXISTS (SELECT 1 FROM takes t WHERE t.message_id = m.id)"
+    (total,) = store.conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", args).fetchone()
     rows = store.conn.execute(
-        f"SELECT {SMS_COLUMNS} FROM messages m WHERE {where} ORDER BY m.received_at, m.id LIMIT ?",
+        f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
         (*args, limit),
     ).fetchall()
     return Page([sms_from_row(row) for row in rows], int(total))

@@ -187,7 +187,43 @@ def _v5_on_call(db: Database) -> None:
         )
 
 
-def _v6_outgoing(db: Database) -> None:
+def _add_column(db: Database, table: str, column: str, declaration: str) -> None:
+    """ALTER TABLE ADD COLUMN, unless an earlier, interrupted run of the step added it."""
+    columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
+    if column not in columns:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+def _v6_routes(db: Database) -> None:
+    """Routes (ROUTES_FILE): what decided where an SMS went, and whose history shows it.
+
+    `messages.route` names the route that decided (NULL: none matched, or no routes) and
+    `messages.label` is its label, shown with the SMS; `deliveries.silent` sends one
+    without a notification sound. `message_chats` lists, per chat ID, the SMS routed to
+    that chat (relayed, or kept as history on the first start), keyed so that one chat's
+    history in received order is one index range: /last and /history walk it in order,
+    /from looks a row up by its whole key, and /search, walking the full-text index by
+    message ID, looks it up by (chat, ID) in a second index, without reading the message.
+    It is written in the transaction that stores the SMS. SMS stored before this step have
+    no rows: nothing reads the table unless routes are set.
+    """
+    with write_transaction(db.conn):
+        _add_column(db, "messages", "route", "TEXT")
+        _add_column(db, "messages", "label", "TEXT")
+        _add_column(db, "deliveries", "silent", "INTEGER NOT NULL DEFAULT 0")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS message_chats ("
+            "chat_id TEXT NOT NULL, "  # the configured chat's Telegram ID, as text
+            "received_at TEXT NOT NULL, "  # the SMS's received_at, for the order
+            "message_id INTEGER NOT NULL REFERENCES messages (id), "
+            "PRIMARY KEY (chat_id, received_at, message_id)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS message_chats_by_id ON message_chats (chat_id, message_id)"
+        )
+
+
+def _v7_outgoing(db: Database) -> None:
     """SMS the bridge sends for a person: one row from the preview to the final status.
 
     The row is written (state `sending`) before send.php is asked, so a crash between the
@@ -219,7 +255,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v3_deliveries_delivered_at,
     _v4_receiving_numbers,
     _v5_on_call,
-    _v6_outgoing,
+    _v6_routes,
+    _v7_outgoing,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,16 +1,20 @@
 """The SQLite store: every SMS once, and the per-chat outbox that drives the relay.
 
 The database is the truth. The poll cursor is derived from it (the largest SMSC ID), an
-SMS and its delivery rows are committed in one transaction before anything is sent, and a
-delivery is marked sent only after Telegram answered with a message ID. A delivery handed to
-Telegram is first marked SENDING; if the process dies before the answer is recorded, the
-next start finds it still SENDING, counts it as *uncertain* (a duplicate is possible) and
-queues it again.
+SMS, its delivery rows and the chats whose history shows it are committed in one
+transaction before anything is sent, and a delivery is marked sent only after Telegram
+answered with a message ID. A delivery handed to Telegram is first marked SENDING; if the
+process dies before the answer is recorded, the next start finds it still SENDING, counts
+it as *uncertain* (a duplicate is possible) and queues it again.
 
 Statuses are `DeliveryStatus` values: bound as parameters where a query writes them, and
 where a query selects by them, the partial indexes' own conditions from `state.schema`
 (`OPEN_DELIVERY`, `FAILED_DELIVERY`), since SQLite uses a partial index only when the query
 repeats its condition as literal text.
+
+History queries take an optional chat (`visible_to`): with it they read only the SMS
+placed in that chat's history, through its `message_chats` rows (one index range per
+chat); without it they read every SMS, as before routes existed.
 
 The store is synchronous and owns one connection; callers in async code run it on one
 dedicated thread (see `bot.database`).
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +34,14 @@ from typing import Any
 from sqlite_utils import Database
 
 from state.files import create_private_file, make_private_folder, private_umask
-from state.models import ChatQueue, DeliveryStatus, IncomingSms, PendingDelivery, StoredSms
+from state.models import (
+    ChatQueue,
+    DeliveryStatus,
+    IncomingSms,
+    PendingDelivery,
+    Placement,
+    StoredSms,
+)
 from state.phones import sender_key
 from state.schema import (
     FAILED_DELIVERY,
@@ -48,7 +59,24 @@ _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
 FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
-SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at"
+SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label"
+SMS_WIDTH = 8  # how many values SMS_COLUMNS selects
+# An SMS `m` that the chat bound to `?` may see: one look-up by the whole key.
+_VISIBLE = (
+    "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
+    "AND v.received_at = m.received_at AND v.message_id = m.id)"
+)
+# The same for a full-text match `f`, by its ID alone: the message is not read.
+_VISIBLE_MATCH = (
+    "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? AND v.message_id = f.rowid)"
+)
+# One chat's SMS, driven by its visibility rows `v`: its history in received order.
+VISIBLE_SOURCE = "message_chats v CROSS JOIN messages m ON m.id = v.message_id"
+_NEWEST_FIRST = "m.received_at DESC, m.id DESC"
+_VISIBLE_NEWEST_FIRST = "v.received_at DESC, v.message_id DESC"
+
+# Where new SMS go: target keys to queue every one of them for, or a Placement for each.
+Where = Sequence[str] | Callable[[IncomingSms], Placement]
 
 
 @dataclass(frozen=True)
@@ -73,6 +101,7 @@ def sms_from_row(row: Sequence[Any]) -> StoredSms:
         received_at=from_db(row[4]),
         sent_at=from_db(row[5]) if row[5] else None,
         fetched_at=from_db(row[6]),
+        label=row[7],
     )
 
 
@@ -81,17 +110,33 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[An
         yield items[start : start + size]
 
 
+def _visible(
+    where: str, args: list[Any], visible_to: str | None, condition: str = _VISIBLE
+) -> tuple[str, list[Any]]:
+    """`where` narrowed to the SMS the chat `visible_to` may see (None: every SMS)."""
+    if visible_to is None:
+        return where, args
+    return f"{where} AND {condition}", [*args, visible_to]
+
+
 INSERT_MESSAGE = (
     "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, sent_at, "
-    "fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "fetched_at, route, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_DELIVERY = (
-    "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
-    f"updated_at) VALUES (?, ?, {status_literal(DeliveryStatus.PENDING)}, 0, 0, ?, ?)"
+    "INSERT INTO deliveries (message_id, chat, silent, status, attempts, uncertain, "
+    f"created_at, updated_at) VALUES (?, ?, ?, {status_literal(DeliveryStatus.PENDING)}, "
+    "0, 0, ?, ?)"
 )
+INSERT_VISIBLE = (
+    "INSERT OR IGNORE INTO message_chats (chat_id, received_at, message_id) VALUES (?, ?, ?)"
+)
+_RECEIVED_AT = 5  # where message_row puts received_at
 
 
-def message_row(sms: IncomingSms, fetched_at: str) -> tuple[object, ...]:
+def message_row(
+    sms: IncomingSms, fetched_at: str, route: str | None = None, label: str | None = None
+) -> tuple[object, ...]:
     """An SMS as the values of INSERT_MESSAGE."""
     return (
         sms.smsc_id,
@@ -102,7 +147,17 @@ def message_row(sms: IncomingSms, fetched_at: str) -> tuple[object, ...]:
         to_db(sms.received_at),
         to_db(sms.sent_at) if sms.sent_at else None,
         fetched_at,
+        route,
+        label,
     )
+
+
+def _placer(where: Where) -> Callable[[IncomingSms], Placement]:
+    """A Placement for each new SMS; a list of target keys means: each of them, no sound."""
+    if callable(where):
+        return where
+    everywhere = Placement(tuple((key, False) for key in where))
+    return lambda sms: everywhere
 
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
@@ -199,13 +254,17 @@ class Store:
     def save_incoming(
         self,
         batch: Iterable[IncomingSms],
-        chats: Sequence[str],
+        where: Where,
         fetched_at: datetime | None = None,
     ) -> list[int]:
-        """Store the SMS not seen before and queue each of them for every chat in `chats`.
+        """Store the SMS not seen before, each queued and made visible as `where` says.
 
-        Returns the SMSC IDs that were new. SMS already stored are left as they are and get
-        no new delivery rows, so fetching the same SMS twice never relays it twice.
+        `where` is a list of target keys (every new SMS queued for each of them) or a
+        function giving each new SMS its `Placement`: deliveries with their silent flag,
+        the chats whose history shows it, its route and label. Everything is written in one
+        transaction. Returns the SMSC IDs that were new. SMS already stored are left as
+        they are and get no new delivery rows, so fetching the same SMS twice never relays
+        it twice (and a changed placement never moves an SMS already queued).
         """
         unique: dict[int, IncomingSms] = {}
         for sms in batch:
@@ -214,24 +273,48 @@ class Store:
             return []
         now = to_db(fetched_at or utc_now())
         with self.transaction():
-            ids = list(unique)
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                for (known,) in self.conn.execute(
-                    f"SELECT id FROM messages WHERE id IN ({marks})", chunk
-                ):
-                    unique.pop(known, None)
+            self._forget_known(unique)
             new = list(unique.values())
-            self.conn.executemany(INSERT_MESSAGE, [message_row(s, now) for s in new])
-            self.conn.executemany(
-                INSERT_DELIVERY, [(s.smsc_id, chat, now, now) for s in new for chat in chats]
-            )
-            numbers = {s.recipient for s in new if s.recipient}
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO receiving_numbers (number) VALUES (?)",
-                [(number,) for number in numbers],
-            )
+            self._insert_new(new, _placer(where), now)
         return [s.smsc_id for s in new]
+
+    def _forget_known(self, unique: dict[int, IncomingSms]) -> None:
+        """Drop from `unique` the SMS already stored."""
+        ids = list(unique)
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for (known,) in self.conn.execute(
+                f"SELECT id FROM messages WHERE id IN ({marks})", chunk
+            ):
+                unique.pop(known, None)
+
+    def _insert_new(
+        self, new: list[IncomingSms], place: Callable[[IncomingSms], Placement], now: str
+    ) -> None:
+        placements = [place(s) for s in new]
+        rows = [message_row(s, now, p.route, p.label) for s, p in zip(new, placements, strict=True)]
+        self.conn.executemany(INSERT_MESSAGE, rows)
+        self.conn.executemany(
+            INSERT_DELIVERY,
+            [
+                (s.smsc_id, key, silent, now, now)
+                for s, p in zip(new, placements, strict=True)
+                for key, silent in p.deliveries
+            ],
+        )
+        self.conn.executemany(
+            INSERT_VISIBLE,
+            [
+                (chat, row[_RECEIVED_AT], row[0])
+                for row, p in zip(rows, placements, strict=True)
+                for chat in p.visible_to
+            ],
+        )
+        numbers = {s.recipient for s in new if s.recipient}
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO receiving_numbers (number) VALUES (?)",
+            [(number,) for number in numbers],
+        )
 
     def receiving_numbers(self) -> int:
         """How many of the account's numbers have received an SMS."""
@@ -248,13 +331,17 @@ class Store:
         message_id) instead of every delivery ever made.
         """
         rows = self.conn.execute(
-            f"SELECT {SMS_COLUMNS}, d.uncertain FROM deliveries d "
+            f"SELECT {SMS_COLUMNS}, d.uncertain, d.silent FROM deliveries d "
             "JOIN messages m ON m.id = d.message_id "
             f"WHERE d.chat = ? AND {OPEN_DELIVERY} AND d.status = ? "
             "ORDER BY d.message_id LIMIT ?",
             (chat, DeliveryStatus.PENDING, limit),
         ).fetchall()
-        return [PendingDelivery(sms_from_row(r[:7]), chat, r[7]) for r in rows]
+        width = SMS_WIDTH
+        return [
+            PendingDelivery(sms_from_row(r[:width]), chat, r[width], bool(r[width + 1]))
+            for r in rows
+        ]
 
     def count_pending(self, chat: str) -> int:
         row = self.conn.execute(
@@ -440,49 +527,98 @@ class Store:
     def count_messages(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
 
-    def last(self, count: int) -> Page:
-        rows = self.conn.execute(
-            f"SELECT {SMS_COLUMNS} FROM messages m ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
-            (count,),
-        ).fetchall()
+    def last(self, count: int, visible_to: str | None = None) -> Page:
+        """The newest `count` SMS; with `visible_to`, of those that chat may see."""
+        if visible_to is None:
+            sql = f"SELECT {SMS_COLUMNS} FROM messages m ORDER BY {_NEWEST_FIRST} LIMIT ?"
+            args: tuple[Any, ...] = (count,)
+        else:
+            sql = (
+                f"SELECT {SMS_COLUMNS} FROM {VISIBLE_SOURCE} WHERE v.chat_id = ? "
+                f"ORDER BY {_VISIBLE_NEWEST_FIRST} LIMIT ?"
+            )
+            args = (visible_to, count)
+        rows = self.conn.execute(sql, args).fetchall()
         return Page([sms_from_row(r) for r in reversed(rows)], len(rows))
 
-    def _page(self, where: str, args: Sequence[Any], limit: int, source: str) -> Page:
+    def _page(
+        self,
+        where: str,
+        args: Sequence[Any],
+        limit: int,
+        source: str,
+        *,
+        order: str = _NEWEST_FIRST,
+        counted: str | None = None,
+    ) -> Page:
+        """The newest `limit` rows of `source` in `order`, and how many match in all
+        (counted in `counted`, a cheaper source with the same rows, if given)."""
         total = int(
-            self.conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", args).fetchone()[0]
+            self.conn.execute(
+                f"SELECT count(*) FROM {counted or source} WHERE {where}", args
+            ).fetchone()[0]
         )
         rows = self.conn.execute(
-            f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} "
-            "ORDER BY m.received_at DESC, m.id DESC LIMIT ?",
+            f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
             (*args, limit),
         ).fetchall()
         return Page([sms_from_row(r) for r in reversed(rows)], total)
 
-    def between(self, start: datetime, end: datetime, limit: int) -> Page:
-        """SMS received in [start, end)."""
-        where, args = self._window("1", [], start, end)
-        return self._page(where, args, limit, "messages m")
+    def between(
+        self, start: datetime, end: datetime, limit: int, visible_to: str | None = None
+    ) -> Page:
+        """SMS received in [start, end); with `visible_to`, those that chat may see.
+
+        For one chat the window is a range of its visibility rows, counted there alone.
+        """
+        if visible_to is None:
+            where, args = self._window("1", [], start, end)
+            return self._page(where, args, limit, "messages m")
+        where, args = self._window("v.chat_id = ?", [visible_to], start, end, "v.received_at")
+        return self._page(
+            where,
+            args,
+            limit,
+            VISIBLE_SOURCE,
+            order=_VISIBLE_NEWEST_FIRST,
+            counted="message_chats v",
+        )
 
     def from_sender(
-        self, sender: str, start: datetime | None, end: datetime | None, limit: int
+        self,
+        sender: str,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        visible_to: str | None = None,
     ) -> Page:
-        """SMS from one sender, however its number was written."""
-        where, args = self._window("m.sender_key = ?", [sender_key(sender)], start, end)
+        """SMS from one sender, however its number was written (that `visible_to` may see)."""
+        where, args = _visible("m.sender_key = ?", [sender_key(sender)], visible_to)
+        where, args = self._window(where, args, start, end)
         return self._page(where, args, limit, "messages m")
 
-    def search(self, words: str, start: datetime | None, end: datetime | None, limit: int) -> Page:
+    def search(
+        self,
+        words: str,
+        start: datetime | None,
+        end: datetime | None,
+        limit: int,
+        visible_to: str | None = None,
+    ) -> Page:
         """Full-text search: SMS containing every word of `words`, newest (by ID) first.
 
         The FTS index drives, in descending ID order, so the newest matches come first and
         the LIMIT stops the walk. A window narrows it further: when the window holds at
         most WINDOW_SEEK_LIMIT SMS, their smallest and largest IDs bound the walk (every
         SMS of the window lies between them); the received time is still checked on each
-        row. The total is counted up to COUNT_CAP.
+        row. With `visible_to`, each match is also looked up, by its ID, in that chat's
+        visibility rows. The total is counted up to COUNT_CAP.
         """
         query = fts_query(words)
         if query is None:
             return Page([], 0)
-        where, args = self._window("messages_fts MATCH ?", [query], start, end)
+        where, args = _visible("messages_fts MATCH ?", [query], visible_to, _VISIBLE_MATCH)
+        where, args = self._window(where, args, start, end)
         windowed = start is not None or end is not None
         if windowed:
             bounds = self._id_bounds(start, end)
@@ -492,7 +628,7 @@ class Store:
                 where += " AND f.rowid BETWEEN ? AND ?"
                 args += bounds
         source = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
-        # Without a window the index alone can count; with one, each match's time counts.
+        # The indexes alone can count, unless each match's time counts too.
         counted = source if windowed else "messages_fts f"
         (total,) = self.conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
@@ -524,12 +660,16 @@ class Store:
 
     @staticmethod
     def _window(
-        where: str, args: list[Any], start: datetime | None, end: datetime | None
+        where: str,
+        args: list[Any],
+        start: datetime | None,
+        end: datetime | None,
+        column: str = "m.received_at",
     ) -> tuple[str, list[Any]]:
         if start is not None:
-            where += " AND m.received_at >= ?"
+            where += f" AND {column} >= ?"
             args.append(to_db(start))
         if end is not None:
-            where += " AND m.received_at < ?"
+            where += f" AND {column} < ?"
             args.append(to_db_end(end))
         return where, args

@@ -76,6 +76,23 @@ def test_database_files_others_may_open_are_warned_about_without_failing(
     ]
 
 
+def test_routes_are_summed_up_and_the_chats_they_name_are_checked(
+    bridge_env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "routes.toml").write_text(
+        '[[route]]\nto = ["79031234567"]\nchats = ["-1009", "-1001"]\n'
+        '[[route]]\ntext = "balance"\ndrop = true\n'
+    )
+    result = check({**bridge_env, "ROUTES_FILE": "routes.toml"}, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "✓ chat -1009: Chat -1009" in lines
+    assert "✓ routes: routes.toml, 2 routes, 2 chats" in lines
+    assert "✓ routes: not configured: every SMS goes to every chat of TELEGRAM_CHAT_IDS" in (
+        check(bridge_env, tmp_path).stdout.splitlines()
+    )
+
+
 def test_a_push_endpoint_nobody_serves_is_named_without_its_path(
     bridge_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -166,6 +166,62 @@ def test_cli_start_up_failures_are_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+ROUTES = """
+[[route]]
+name = "support line"
+to = ["79031234567"]
+chats = ["-1009", "-1001"]
+
+[[route]]
+from = ["900"]
+chats = ["-1008:5"]
+"""
+
+
+def test_chats_named_only_in_routes_are_relay_targets_too(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert load_settings(env_file=None).relay_targets == [ChatTarget(-1001), ChatTarget(-1002, 5)]
+    (tmp_path / "routes.toml").write_text(ROUTES)
+    env.setenv("ROUTES_FILE", str(tmp_path / "routes.toml"))
+    settings = load_settings(env_file=None)
+    assert [route.name for route in settings.routes] == ["support line", None]
+    assert settings.relay_targets == [
+        ChatTarget(-1001),
+        ChatTarget(-1002, 5),
+        ChatTarget(-1009),
+        ChatTarget(-1008, 5),
+    ]
+    assert settings.telegram_chat_ids == [ChatTarget(-1001), ChatTarget(-1002, 5)]
+
+
+def test_a_bad_routes_file_is_one_line_naming_the_file_the_route_and_the_field(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "routes.toml").write_text(ROUTES.replace('["900"]', '["900"]\ntext = "(ab"'))
+    env.setenv("ROUTES_FILE", str(tmp_path / "routes.toml"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert str(caught.value) == (
+        f"ROUTES_FILE {tmp_path / 'routes.toml'}: route 2: text: bad regular expression: "
+        "missing ), unterminated subpattern at position 0"
+    )
+
+
+def test_cli_bad_routes_file_exit_2_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "routes.toml").write_text(ROUTES + '\n[[route]]\nname = "spam"\ncolor = "red"\n')
+    result = run_cli(tmp_path, "check", **{**REQUIRED, "ROUTES_FILE": "routes.toml"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        'sms-bridge: ROUTES_FILE routes.toml: route 3 ("spam"): color: unknown key'
+    )
+    result = run_cli(tmp_path, "run", **{**REQUIRED, "ROUTES_FILE": "missing.toml"})
+    assert result.returncode == 2 and result.stderr == (
+        "sms-bridge: ROUTES_FILE missing.toml: cannot read it: No such file or directory\n"
+    )
+
+
 SECRET_PATH = "/smsc/7Gk2pQ9-xw_Lm4.vR~z"
 
 

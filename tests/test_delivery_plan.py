@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,14 @@ def test_how_much_of_the_queue_is_read() -> None:
     assert head_size(queued=50, backlog=False) == 1
     assert head_size(queued=1, backlog=True) == 1
     assert head_size(queued=50, backlog=True) == DIGEST_HEAD
+
+
+def test_a_digest_is_silent_only_when_every_sms_in_it_is() -> None:
+    loud, *quiet = queued("one", "two", "three")
+    quiet = [replace(delivery, silent=True) for delivery in quiet]
+    assert plan_next(quiet, queued=2, backlog=True, look=LOOK).silent
+    assert not plan_next([loud, *quiet], queued=3, backlog=True, look=LOOK).silent
+    assert plan_next(quiet[:1], queued=1, backlog=False, look=LOOK).silent
 
 
 def test_live_traffic_is_one_message_per_sms() -> None:

@@ -63,6 +63,16 @@ def test_a_resend_after_an_uncertain_send_says_it_may_be_a_repeat() -> None:
     assert "↻ may repeat a message shown before" in parse_telegram_html(html)
 
 
+def test_a_routes_label_leads_the_footer_and_ends_a_list_entrys_head_escaped() -> None:
+    labelled = sms("Boiler 3: pressure low")._replace(label="<Line 2> & co")
+    [html] = render_sms(labelled, LOOK)
+    assert parse_telegram_html(html).endswith("\n\n🏷 <Line 2> & co · 16:05 MSK")
+    assert first_line(html) == "📩 +79261234567: Boiler 3: pressure low"
+    head, *body = entry_atoms(labelled, LOOK)
+    assert parse_telegram_html(head) == "16:05 · +79261234567 · 🏷 <Line 2> & co: "
+    assert relayed_text(head + "".join(body)) == "Boiler 3: pressure low"
+
+
 def test_russian_readers_get_russian_words_around_the_text() -> None:
     with in_language("ru"):
         [html] = render_sms(sms("x"), Look(MOSCOW, WHEN + timedelta(hours=1)), repeat=True)

@@ -70,6 +70,9 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         render_sms(sms(4, "Door 2 opened", "79035550000", 190), several),
     )
     yield "A resend after a send whose answer was lost", render_sms(SAMPLES[0], look, repeat=True)
+    support = sms(5, "The printer on floor 2 is on fire", "79261112233", 1)
+    support = support._replace(label="Support")
+    yield "An SMS a route labels (ROUTES_FILE)", render_sms(support, look)
     backlog = [
         PendingDelivery(sms(10 + n, f"Alarm {n}: pump {n} stopped", "79261112233", 60 - n), "-1", 0)
         for n in range(4)
@@ -77,6 +80,11 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield "A backlog digest", list(plan_next(backlog, 25, True, look).texts)
     title, scope = last_heading(3, False, look.zone, look.now)
     yield "/last 3", answer_messages(title, scope, Page(SAMPLES, 3), look) or []
+    title, scope = last_heading(2, False, look.zone, look.now)
+    yield (
+        "/last 2 with an SMS a route labels",
+        answer_messages(title, scope, Page([SAMPLES[0], support], 2), look) or [],
+    )
     title, scope = last_heading(100, True, look.zone, look.now)
     yield "/last 100000 (the heading)", [heading(title, scope, Page(SAMPLES, 3))]
     window = parse_window("2h", look.now, look.zone)

@@ -18,10 +18,12 @@ import pytest
 from tenacity import RetryCallState
 
 from bot.alerts import Alerts
+from bot.config import ChatTarget
 from bot.database import AsyncStore
 from bot.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
 from bot.poller import Poller, PollStart
+from bot.routes import Route, Router, load_routes
 from bot.smsc import (
     ERROR_POLICIES,
     SmscApiError,
@@ -37,6 +39,11 @@ from tests.fakes.wait import eventually
 CHATS = ["-1001", "-1002"]
 
 
+def load_routes_text(folder: Path, text: str) -> tuple[Route, ...]:
+    (folder / "routes.toml").write_text(text)
+    return load_routes(folder / "routes.toml")
+
+
 class Harness:
     def __init__(self, store: Store, db: AsyncStore, poller: Poller, status: BridgeStatus) -> None:
         self.store, self.db, self.poller, self.status = store, db, poller, status
@@ -48,7 +55,13 @@ class Harness:
         return [d.sms.smsc_id for d in self.store.pending(chat, 100000)]
 
 
-def make_harness(path: Path, inbox: Inbox, hints: asyncio.Event | None = None) -> Harness:
+TARGETS = [ChatTarget.parse(chat) for chat in CHATS]
+EVERY_CHAT = Router((), TARGETS)
+
+
+def make_harness(
+    path: Path, inbox: Inbox, hints: asyncio.Event | None = None, router: Router = EVERY_CHAT
+) -> Harness:
     store = Store.open(path)
     db = AsyncStore(store)
     status = BridgeStatus()
@@ -67,7 +80,7 @@ def make_harness(path: Path, inbox: Inbox, hints: asyncio.Event | None = None) -
     poller = Poller(
         store=db,
         inbox=inbox,
-        chats=CHATS,
+        router=router,
         interval=30,
         backfill_hours=24,
         relay_backfill=False,
@@ -161,6 +174,37 @@ async def test_a_repeated_reply_never_queues_twice(harness: Harness, smsc: FakeS
         harness.poller._last_overlap = float("-inf")
         await harness.poller.poll_once()
     assert harness.pending_ids() == [sms]
+
+
+async def test_each_sms_is_queued_and_visible_where_the_routes_say_history_included(
+    tmp_path: Path, smsc: FakeSmsc
+) -> None:
+    routes = load_routes_text(
+        tmp_path,
+        '[[route]]\nname = "support"\nto = ["79030000001"]\nchats = ["-1009"]\nlabel = "S"\n'
+        '[[route]]\ntext = "(?i)balance"\ndrop = true\n',
+    )
+    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    harness = make_harness(tmp_path / "bridge.db", client, router=Router(routes, TARGETS))
+    try:
+        history = smsc.add_sms("before the first start", to_phone="79030000001")
+        await harness.poller.poll_once()  # the first start: history, not relayed
+        support = smsc.add_sms("printer on fire", to_phone="79030000001")
+        balance = smsc.add_sms("Balance: 5 rub", phone="900")
+        other = smsc.add_sms("hello")
+        await harness.poller.poll_once()
+        store = harness.store
+        assert harness.pending_ids("-1009") == [support]
+        assert harness.pending_ids("-1001") == harness.pending_ids("-1002") == [other]
+        seen = {
+            chat: [s.smsc_id for s in store.last(10, chat).messages] for chat in ("-1009", "-1001")
+        }
+        assert seen == {"-1009": [history, support], "-1001": [other]}
+        assert [s.smsc_id for s in store.last(10).messages] == [history, support, balance, other]
+        assert store.last(10, "-1009").messages[0].label == "S"
+    finally:
+        await client.aclose()
+        harness.db.close()
 
 
 def pause_after(poller: Poller, error: BaseException, attempt: int = 1) -> float:

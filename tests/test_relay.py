@@ -18,7 +18,7 @@ from bot.config import ChatTarget
 from bot.database import AsyncStore
 from bot.metrics import Metrics
 from bot.relay import Relay
-from state import IncomingSms, Store
+from state import IncomingSms, Placement, Store
 from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault
 from tests.fakes.wait import eventually
 
@@ -100,6 +100,17 @@ async def test_queued_sms_reach_every_chat_in_order_and_are_booked_sent(
     # Spacing counts from the start of each write; arrival at the fake jitters by a few ms.
     arrived = [m.at for m in telegram.messages(GROUP)]
     assert all(later - earlier >= SPACING * 0.75 for earlier, later in itertools.pairwise(arrived))
+
+
+async def test_a_silent_delivery_is_sent_without_a_notification_sound(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    quiet = Placement(((str(GROUP), True), (str(PRIVATE), False)))
+    rig.store.save_incoming([IncomingSms(1, "900", "79031234567", "low", _now())], lambda _: quiet)
+    rig.relay.wake()
+    await eventually(lambda: telegram.sms_texts(GROUP) == telegram.sms_texts(PRIVATE) == ["low"])
+    assert [m.silent for m in telegram.messages(GROUP)] == [True]
+    assert [m.silent for m in telegram.messages(PRIVATE)] == [False]
 
 
 async def test_a_429_holds_back_every_kind_of_write_into_that_chat(

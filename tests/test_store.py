@@ -15,10 +15,13 @@ from state import (
     DatabaseSummary,
     DatabaseUnreadable,
     IncomingSms,
+    Page,
+    Placement,
     SchemaTooNew,
     Store,
     fts_query,
     inspect_database,
+    oncall,
 )
 from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
 
@@ -379,3 +382,119 @@ def test_a_window_ending_now_includes_this_second(store: Store) -> None:
     assert store.search("just", now - timedelta(hours=1), now, 10).total == 1
     assert store.from_sender("79261234567", None, now, 10).total == 1
     assert store.between(now - timedelta(hours=1), T0, 10).total == 0  # end is exclusive
+
+
+def routed(sms: IncomingSms) -> Placement:
+    """Odd SMS to chat -1001 (silently), even ones to -1002:7; SMS 5 dropped (seen by none)."""
+    if sms.smsc_id == 5:
+        return Placement((), (), "spam", None)
+    if sms.smsc_id % 2:
+        return Placement((("-1001", True),), ("-1001",), "odd", "Odd line")
+    return Placement((("-1002:7", False),), ("-1002",), None, None)
+
+
+def test_each_sms_is_queued_and_made_visible_where_its_placement_says(store: Store) -> None:
+    assert store.save_incoming([sms(n, minutes=n) for n in range(1, 6)], routed) == [1, 2, 3, 4, 5]
+    odd = store.pending("-1001", 10)
+    assert [(d.sms.smsc_id, d.silent, d.sms.label) for d in odd] == [
+        (1, True, "Odd line"),
+        (3, True, "Odd line"),
+    ]
+    assert [(d.sms.smsc_id, d.silent) for d in store.pending("-1002:7", 10)] == [(2, 0), (4, 0)]
+    stored = store.conn.execute("SELECT id, route, label FROM messages ORDER BY id").fetchall()
+    assert stored[0] == (1, "odd", "Odd line") and stored[1] == (2, None, None)
+    assert stored[4] == (5, "spam", None)
+    # The same SMS again, placed differently now: nothing moves.
+    assert store.save_incoming([sms(1), sms(2)], lambda s: Placement((("-1003", False),))) == []
+    assert store.pending("-1003", 10) == []
+
+
+def test_a_chat_sees_only_the_sms_visible_to_it_and_no_filter_sees_all(store: Store) -> None:
+    store.save_incoming(
+        [sms(n, f"alarm {n}", sender="Sberbank", minutes=n) for n in range(1, 6)], routed
+    )
+    start, end = T0, T0 + timedelta(hours=1)
+
+    def ids(page: Page) -> list[int]:
+        return [s.smsc_id for s in page.messages]
+
+    assert ids(store.last(10, visible_to="-1001")) == [1, 3]
+    assert ids(store.last(1, visible_to="-1002")) == [4]
+    assert ids(store.last(10)) == [1, 2, 3, 4, 5]  # the dropped one too
+    assert store.between(start, end, 10, visible_to="-1002").total == 2
+    assert ids(store.between(T0 + timedelta(minutes=2), end, 10, visible_to="-1001")) == [3]
+    assert ids(store.search("alarm", None, None, 10, visible_to="-1001")) == [1, 3]
+    assert store.search("alarm", start, end, 10, visible_to="-1002").total == 2
+    assert ids(store.from_sender("SBERBANK", None, None, 10, visible_to="-1002")) == [2, 4]
+    assert store.from_sender("sberbank", start, None, 10, visible_to="-1001").total == 2
+    assert store.last(10, visible_to="-1003").total == 0
+    assert store.search("alarm", None, None, 10).total == 5
+
+
+def test_what_nobody_took_in_one_chat_is_only_what_was_routed_there(store: Store) -> None:
+    store.save_incoming([sms(n, minutes=n) for n in range(1, 6)], routed)
+    oncall.take(store, [3], oncall.Person(1, "Anna"), T0)
+    window = (T0, T0 + timedelta(hours=1))
+    assert [s.smsc_id for s in oncall.untaken(store, *window, 10, "-1001").messages] == [1]
+    assert oncall.untaken(store, *window, 10, "-1002").total == 2
+    assert oncall.untaken(store, *window, 10).total == 4  # the dropped one too
+
+
+def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Store) -> None:
+    store.save_incoming([sms(n, f"alarm {n}", minutes=n) for n in range(1, 30)], routed)
+    recorder = RecordingConnection(store.conn)
+    store.conn = recorder  # type: ignore[assignment]
+    window = (T0, T0 + timedelta(hours=1))
+    store.last(10, visible_to="-1001")
+    store.between(*window, 10, visible_to="-1001")
+    store.search("alarm", None, None, 10, visible_to="-1001")
+    store.search("alarm", *window, 10, visible_to="-1001")
+    store.from_sender("79261234567", None, None, 10, visible_to="-1001")
+    store.from_sender("79261234567", *window, 10, visible_to="-1001")
+    oncall.untaken(store, *window, 10, visible_to="-1001")
+    store.conn = recorder.conn
+    plans = {
+        sql: [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
+        for sql, args in recorder.statements
+        if "message_chats" in sql
+    }
+    assert len(plans) == 13  # /last one, the others a count and a page each
+    for sql, plan in plans.items():
+        chat_index = ("USING PRIMARY KEY (chat_id=?", "USING COVERING INDEX message_chats_by_id")
+        assert any(index in step for index in chat_index for step in plan), (sql, plan)
+        for step in plan:
+            assert "TEMP B-TREE" not in step, (sql, plan)  # walked in order, never sorted
+            scan = step.startswith("SCAN") and "VIRTUAL TABLE" not in step
+            assert not scan or step.startswith("SCAN (subquery"), (sql, plan)
+
+
+def test_a_database_from_before_routes_is_upgraded_in_place(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from state.schema import MIGRATIONS
+
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path)
+    for step in MIGRATIONS[:5]:  # the schema before routes (on call was step 5)
+        step(Database(conn))
+    conn.execute("PRAGMA user_version = 5")
+    conn.execute(
+        "INSERT INTO messages VALUES (7, '79261234567', '79261234567', '79031234567', "
+        "'code 4455', '2026-11-27 10:00:00', NULL, '2026-11-27 10:00:01')"
+    )
+    conn.execute(
+        "INSERT INTO deliveries (message_id, chat, status, attempts, uncertain, created_at, "
+        "updated_at) VALUES (7, '-1001', 'pending', 0, 0, '2026-11-27 10:00:01', "
+        "'2026-11-27 10:00:01')"
+    )
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    [waiting] = store.pending("-1001", 10)
+    assert (waiting.sms.smsc_id, waiting.silent, waiting.sms.label) == (7, False, None)
+    MIGRATIONS[5](store.db)  # again, as after a crash before the version was written
+    store.save_incoming([sms(8)], routed)
+    assert [s.smsc_id for s in store.last(10, visible_to="-1002").messages] == [8]
+    assert [s.smsc_id for s in store.last(10).messages] == [7, 8]
+    store.close()

@@ -77,6 +77,18 @@ def test_the_digest_threshold_reaches_every_relay(store: AsyncStore) -> None:
     assert {relay.digest_threshold for relay in parts.relay.relays} == {7}
 
 
+def test_chats_named_only_in_routes_get_a_relay_and_count_as_configured(
+    store: AsyncStore, tmp_path: Path
+) -> None:
+    routes = tmp_path / "routes.toml"
+    routes.write_text('[[route]]\ntext = "door"\nchats = ["-1009", "-1001", "-1002:7"]\n')
+    parts = build(store, routes_file=str(routes))
+    keys = [relay.key for relay in parts.relay.relays]
+    assert keys == ["-1001", "-1002:5", "-1002:6", "4040", "-1009", "-1002:7"]
+    assert parts.chats.configured(-1009) is not None
+    assert parts.chats.configured(-1010) is None
+
+
 def test_a_push_call_is_counted_and_wakes_the_poller(store: AsyncStore) -> None:
     hints, metrics = asyncio.Event(), Metrics()
     configured = settings(push_port="8443", push_path="/smsc/a-long-secret-path")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.chats import Chats
@@ -18,6 +19,7 @@ from bot.oncall.team import OnCall
 from bot.replies.flow import Replies
 
 BOT_DATA_KEY = "bridge"
+NOBODY = "none"  # a visibility no SMS has: what a chat outside the configuration sees
 
 
 @dataclass
@@ -33,6 +35,7 @@ class BridgeContext:
     escalate_after: float = 0
     replies: Replies | None = None  # None when SMS_REPLY_USER_IDS is empty
     commands: list[ChatCommand] = field(default_factory=list)
+    routed: bool = False  # ROUTES_FILE is set: a group's history is what was routed to it
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:
         """Whether a user in a chat may use a command with this `access`."""
@@ -45,6 +48,21 @@ class BridgeContext:
         if self.chats.configured(chat_id) is not None:
             return True
         return chat_type == "private" and user_id in self.allowed_user_ids
+
+    def visible_to(self, update: Update) -> str | None:
+        """Whose history the asker sees: None for every SMS, else a configured chat's ID.
+
+        Without routes every chat sees everything (and the queries stay as they were).
+        With routes an allowed user in a private chat sees every SMS, dropped ones too,
+        and a configured chat only the SMS routed to it, looked up by the ID it was
+        configured with, also after it moved to a supergroup. Anyone else sees nothing.
+        """
+        chat, user = update.effective_chat, update.effective_user
+        private = chat is not None and chat.type == "private"
+        if not self.routed or (private and user is not None and user.id in self.allowed_user_ids):
+            return None
+        gateway = self.chats.configured(chat.id) if chat is not None else None
+        return NOBODY if gateway is None else str(gateway.configured_id)
 
 
 def bridge_of(context: ContextTypes.DEFAULT_TYPE) -> BridgeContext:

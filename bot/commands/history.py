@@ -100,7 +100,7 @@ async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """The last N SMS."""
     bridge = bridge_of(context)
     count, capped = parse_last_count(_args(context))
-    page = await bridge.store.call(Store.last, count)
+    page = await bridge.store.call(Store.last, count, visible_to=bridge.visible_to(update))
     title, scope = last_heading(count, capped, bridge.zone, datetime.now(UTC))
     await send_answer(update, context, title, scope, page, f"sms last {count}.txt")
 
@@ -118,7 +118,9 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """SMS received within a window (the last 24 hours when none is given)."""
     bridge = bridge_of(context)
     window = parse_history_args(_args(context), datetime.now(UTC), bridge.zone)
-    page = await bridge.store.call(Store.between, window.start, window.end, ANSWER_ROWS)
+    page = await bridge.store.call(
+        Store.between, window.start, window.end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+    )
     await send_answer(update, context, _("SMS received"), window.label(), page, _filename(window))
 
 
@@ -126,7 +128,9 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[
     bridge = bridge_of(context)
     text, window = parse_search_args(args, datetime.now(UTC), bridge.zone)
     start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.store.call(Store.search, text, start, end, ANSWER_ROWS)
+    page = await bridge.store.call(
+        Store.search, text, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+    )
     title = _("SMS containing “{text}”").format(text=text)
     await send_answer(update, context, title, _scope(window, bridge.zone), page, _filename(window))
 
@@ -145,7 +149,9 @@ async def sender_history(
     bridge = bridge_of(context)
     sender, window = parse_from_args(args, datetime.now(UTC), bridge.zone)
     start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.store.call(Store.from_sender, sender, start, end, ANSWER_ROWS)
+    page = await bridge.store.call(
+        Store.from_sender, sender, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+    )
     title = _("SMS from {sender}").format(sender=sender)
     await send_answer(update, context, title, _scope(window, bridge.zone), page, _filename(window))
 

@@ -30,7 +30,9 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """SMS nobody took, oldest first, in a window (the last 24 hours when none is given)."""
     bridge = bridge_of(context)
     window = parse_history_args(list(context.args or []), datetime.now(UTC), bridge.zone)
-    page = await bridge.store.call(oncall.untaken, window.start, window.end, OPEN_ROWS)
+    page = await bridge.store.call(
+        oncall.untaken, window.start, window.end, OPEN_ROWS, visible_to=bridge.visible_to(update)
+    )
     title = _("SMS nobody took")
     filename = "sms open.txt"
     await send_answer(update, context, title, window.label(), page, filename, oldest=True)

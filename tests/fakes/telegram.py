@@ -134,6 +134,7 @@ class SentMessage:
     document: bytes | None = None
     reply_to: int | None = None  # the message it quotes (reply_parameters.message_id)
     markup: dict[str, Any] | None = None  # reply_markup as sent
+    silent: bool = False  # disable_notification: shown without a notification sound
 
 
 @dataclass(frozen=True)
@@ -526,6 +527,7 @@ class FakeTelegram:
                 document,
                 reply_to=int(quoted["message_id"]) if quoted else None,
                 markup=_json_param(params.get("reply_markup")),
+                silent=_json_param(params.get("disable_notification", False)) is True,
             )
             self.sent.append(message)
             self.lock.notify_all()

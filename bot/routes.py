@@ -1,0 +1,323 @@
+"""Routes: which chats an SMS goes to, decided once, as it is stored.
+
+Without ROUTES_FILE every SMS goes to every chat of TELEGRAM_CHAT_IDS. With it, the
+file's `[[route]]` tables are tried top to bottom and the first that matches decides,
+unless it says `continue = true`: then its chats are added and matching goes on. A route
+matches when every condition it gives holds: `to` (the receiving number), `from` (the
+sender: a number in any written form, a name in any case, as `/from` matches them), and
+`text` (a regular expression searched in the text). An SMS that no route takes goes to
+TELEGRAM_CHAT_IDS, so a case the file forgot is relayed, never lost.
+
+The file is input like any setting: read and checked once, at start. A file that cannot
+be read, bad TOML, an unknown key, a bad regular expression or chat ID, a route that
+matches on nothing or sends nowhere: each stops the program with one line naming the
+file, the route and the field (`RoutesFileError`, exit 2). Regular expressions are
+compiled once. `Router.decide` is pure, so the poller calls it in the transaction that
+stores the SMS, and `sms-bridge route` shows the same answer without running the bridge.
+The decision is stored with the SMS (its deliveries, the chats whose history shows it,
+the route's name and label), so editing the file later never moves SMS already queued.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.targets import ChatTarget
+from state import IncomingSms, Placement
+from state.phones import looks_like_phone, sender_key
+
+ROUTE_KEYS = ("name", "to", "from", "text", "chats", "label", "silent", "drop", "continue")
+MAX_LABEL = 64  # a label is a word or two in a message's footer, not a paragraph
+MAX_REMEMBERED = 4096  # decisions and sender keys kept for reuse, at most (a bounded cache)
+
+# A sender's or number's key (state.phones.sender_key), remembered for the senders seen
+# most recently: an inbox hears from the same numbers again and again.
+_key = functools.lru_cache(maxsize=MAX_REMEMBERED)(sender_key)
+
+
+class RoutesFileError(ValueError):
+    """ROUTES_FILE cannot be used; the message is one line naming the file, route and field."""
+
+
+class RouteSpec(BaseModel):
+    """One `[[route]]` table as written in the file, each field checked on its own."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+    name: str | None = None
+    to: list[str] | None = None
+    senders: list[str] | None = Field(default=None, alias="from")
+    text: str | None = None
+    chats: list[ChatTarget] | None = None
+    label: str | None = None
+    silent: bool = False
+    drop: bool = False
+    goes_on: bool = Field(default=False, alias="continue")
+
+    @field_validator("to", "senders", mode="after")
+    @classmethod
+    def _listed(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not [item for item in value if item.strip()]:
+            raise ValueError("is empty: leave it out to match any")
+        return value
+
+    @field_validator("to", mode="after")
+    @classmethod
+    def _numbers(cls, value: list[str] | None) -> list[str] | None:
+        for number in value or []:
+            if not looks_like_phone(number):
+                raise ValueError(f"{number!r} is not a phone number")
+        return value
+
+    @field_validator("text", mode="after")
+    @classmethod
+    def _regular_expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"bad regular expression: {error}") from None
+        return value
+
+    @field_validator("chats", mode="before")
+    @classmethod
+    def _chat_targets(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [v if isinstance(v, ChatTarget) else ChatTarget.parse(str(v)) for v in value]
+        return value
+
+    @field_validator("label", "name", mode="after")
+    @classmethod
+    def _one_short_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value or "\n" in value or len(value) > MAX_LABEL:
+            raise ValueError(f"must be one line of 1 to {MAX_LABEL} characters")
+        return value
+
+    def problem(self) -> str | None:
+        """What is wrong with the route as a whole, as `field: why`; None if nothing."""
+        if self.to is None and self.senders is None and self.text is None:
+            return "to, from, text: none given, so it would match every SMS; give at least one"
+        if self.drop and self.chats:
+            return "drop: a dropped SMS goes to no chat; remove chats or drop"
+        if self.drop and self.goes_on:
+            return "continue: a dropping route ends the matching; remove continue or drop"
+        if not self.drop and not self.chats:
+            return "chats: missing: say which chats get these SMS, or drop = true"
+        return None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route, ready to match: numbers and senders as keys, the expression compiled."""
+
+    number: int  # its place in the file, from 1
+    name: str | None
+    receivers: frozenset[str] | None  # `to`, as state.phones.sender_key writes numbers
+    senders: frozenset[str] | None  # `from`, the same way
+    pattern: re.Pattern[str] | None
+    chats: tuple[ChatTarget, ...]
+    label: str | None = None
+    silent: bool = False
+    drop: bool = False
+    goes_on: bool = False  # `continue = true`
+
+    @classmethod
+    def from_spec(cls, number: int, spec: RouteSpec) -> Route:
+        def keys(values: list[str] | None) -> frozenset[str] | None:
+            return None if values is None else frozenset(sender_key(v) for v in values)
+
+        return cls(
+            number=number,
+            name=spec.name,
+            receivers=keys(spec.to),
+            senders=keys(spec.senders),
+            pattern=None if spec.text is None else re.compile(spec.text),
+            chats=tuple(dict.fromkeys(spec.chats or [])),
+            label=spec.label,
+            silent=spec.silent,
+            drop=spec.drop,
+            goes_on=spec.goes_on,
+        )
+
+    @property
+    def title(self) -> str:
+        """How the CLI and the log name it: `route 2 "support line"`, or `route 2`."""
+        return f'route {self.number} "{self.name}"' if self.name else f"route {self.number}"
+
+    @property
+    def stored_name(self) -> str:
+        """How the database names it: its name, or `route N` when it has none."""
+        return self.name or f"route {self.number}"
+
+    def matches(self, sender: str, recipient: str, text: str) -> bool:
+        """Whether every condition given holds; `sender` and `recipient` as keys."""
+        return (
+            (self.receivers is None or recipient in self.receivers)
+            and (self.senders is None or sender in self.senders)
+            and (self.pattern is None or self.pattern.search(text) is not None)
+        )
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """Where one SMS goes: the targets (each maybe silent), its label, who decided."""
+
+    route: str | None  # the deciding route's stored name; None: no route took it
+    targets: tuple[ChatTarget, ...]
+    label: str | None = None
+    silent: frozenset[ChatTarget] = frozenset()  # targets that get it without a sound
+    drop: bool = False  # the deciding route drops it: no chat beyond `targets` gets it
+    matched: tuple[Route, ...] = ()
+
+    def placement(self, relay: bool) -> Placement:
+        """The decision as the store keeps it; `relay` False: history only, no delivery."""
+        deliveries = tuple((t.key, t in self.silent) for t in self.targets) if relay else ()
+        visible = tuple(dict.fromkeys(str(t.chat_id) for t in self.targets))
+        return Placement(deliveries, visible, self.route, self.label)
+
+    def describe(self) -> str:
+        """One line for people: which route takes the SMS and where it goes."""
+        chats = ", ".join(t.key + (" (silent)" if t in self.silent else "") for t in self.targets)
+        if not self.matched:
+            return f"no route matches → TELEGRAM_CHAT_IDS: {chats}"
+        routes = ", ".join(route.title for route in self.matched)
+        if self.drop and not chats:
+            where = "dropped: stored, not relayed"
+        elif self.drop:
+            where = f"{chats}, dropped for any other chat"
+        else:
+            where = chats
+        label = f" (label {self.label})" if self.label else ""
+        return f"{routes} → {where}{label}"
+
+
+def combine(matched: Sequence[Route]) -> RouteDecision:
+    """The decision of the routes that matched, in file order (only the last may end it).
+
+    Chats add up in order; a chat that two routes name is silent only if both say so (a
+    route that asked for a sound gets it). The label is the first one given.
+    """
+    silent_by_target: dict[ChatTarget, bool] = {}
+    for route in matched:
+        for target in route.chats:
+            silent_by_target[target] = silent_by_target.get(target, True) and route.silent
+    last = matched[-1]
+    return RouteDecision(
+        route=last.stored_name,
+        targets=tuple(silent_by_target),
+        label=next((route.label for route in matched if route.label), None),
+        silent=frozenset(t for t, silent in silent_by_target.items() if silent),
+        drop=last.drop,
+        matched=tuple(matched),
+    )
+
+
+class Router:
+    """Decides where each SMS goes, from the routes and the chats of TELEGRAM_CHAT_IDS.
+
+    Deciding is on the ingest path, run for every new SMS inside the store's transaction,
+    so it does little per SMS: a sender or number is turned into its key once (keys of
+    recent ones are remembered), and the decision and placement of each combination of
+    matching routes are built once and reused (they depend on nothing else).
+    """
+
+    def __init__(self, routes: Sequence[Route], everywhere: Sequence[ChatTarget]) -> None:
+        self.routes = tuple(routes)
+        self._everywhere = RouteDecision(None, tuple(everywhere))
+        self._decisions: dict[tuple[int, ...], RouteDecision] = {(): self._everywhere}
+        self._placements: dict[tuple[tuple[int, ...], bool], Placement] = {}
+
+    @property
+    def chats(self) -> list[ChatTarget]:
+        """Every target the routes name, in file order, once each."""
+        return list(dict.fromkeys(t for route in self.routes for t in route.chats))
+
+    def decide(self, sender: str, recipient: str, text: str) -> RouteDecision:
+        """Where an SMS from `sender` to `recipient` reading `text` goes. Pure."""
+        return self._decision(self._matching(sender, recipient, text))
+
+    def placement(self, sms: IncomingSms, relay: bool) -> Placement:
+        """Where a new SMS goes, as the store keeps it (see `Store.save_incoming`)."""
+        matched = self._matching(sms.sender, sms.recipient, sms.text)
+        placement = self._placements.get((matched, relay))
+        if placement is None:
+            placement = self._decision(matched).placement(relay)
+            if len(self._placements) < MAX_REMEMBERED:
+                self._placements[(matched, relay)] = placement
+        return placement
+
+    def _matching(self, sender: str, recipient: str, text: str) -> tuple[int, ...]:
+        """The indexes of the routes that match, up to the first one that ends it."""
+        if not self.routes:
+            return ()
+        sender, recipient = _key(sender), _key(recipient)
+        matched: list[int] = []
+        for index, route in enumerate(self.routes):
+            if route.matches(sender, recipient, text):
+                matched.append(index)
+                if not route.goes_on:
+                    break
+        return tuple(matched)
+
+    def _decision(self, matched: tuple[int, ...]) -> RouteDecision:
+        decision = self._decisions.get(matched)
+        if decision is None:
+            decision = combine([self.routes[index] for index in matched])
+            if len(self._decisions) < MAX_REMEMBERED:
+                self._decisions[matched] = decision
+        return decision
+
+
+def _problem(error: dict[str, Any]) -> str:
+    """A pydantic error about one field as `field: why`."""
+    field = next((str(part) for part in error.get("loc", ()) if isinstance(part, str)), "?")
+    if error.get("type") == "extra_forbidden":
+        return f"{field}: unknown key (a route takes {', '.join(ROUTE_KEYS)})"
+    return f"{field}: {str(error.get('msg', 'invalid')).removeprefix('Value error, ')}"
+
+
+def _route(where: str, number: int, table: Any) -> Route:
+    if not isinstance(table, dict):
+        raise RoutesFileError(f"{where}: route {number}: not a table; write [[route]] tables")
+    name = table.get("name")
+    head = f'{where}: route {number} ("{name}")' if isinstance(name, str) else None
+    head = head or f"{where}: route {number}"
+    try:
+        spec = RouteSpec.model_validate(table)
+    except ValidationError as invalid:
+        raise RoutesFileError(f"{head}: {_problem(dict(invalid.errors()[0]))}") from None
+    problem = spec.problem()
+    if problem is not None:
+        raise RoutesFileError(f"{head}: {problem}")
+    return Route.from_spec(number, spec)
+
+
+def load_routes(path: Path) -> tuple[Route, ...]:
+    """The routes of a ROUTES_FILE, checked; or RoutesFileError, one line."""
+    where = f"ROUTES_FILE {path}"
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as error:
+        raise RoutesFileError(f"{where}: cannot read it: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise RoutesFileError(f"{where}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise RoutesFileError(f"{where}: not valid TOML: {error}") from None
+    unknown = [key for key in data if key != "route"]
+    if unknown:
+        raise RoutesFileError(f"{where}: unknown key {unknown[0]!r}: write [[route]] tables")
+    tables = data.get("route")
+    if not isinstance(tables, list) or not tables:
+        raise RoutesFileError(f"{where}: no [[route]] table in it")
+    return tuple(_route(where, number, table) for number, table in enumerate(tables, start=1))
