@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,12 +32,15 @@ from bot.health import HealthRules, health_problems
 from bot.i18n import LANGUAGES, _, in_language
 from bot.oncall.buttons import message_after_press, take_markup, taken_line
 from bot.oncall.reminders import reminder_text
+from bot.replies.compose import again_markup, preview_markup, preview_text, state_text, why_not_to
 from bot.sms_view import Look, render_sms
-from bot.smsc.errors import AUTH_NOTICE
+from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS
+from bot.smsc.parts import sms_parts
 from bot.status import BridgeStatus
 from bot.windows import WindowError, parse_window
 from state import ChatQueue, Page, PendingDelivery, StoredSms
 from state.oncall import Person, Take
+from state.outgoing import Outgoing, OutgoingState
 from tests.fakes.telegram import parse_telegram_html
 
 GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
@@ -155,8 +159,48 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "A reminder for several, with nobody on duty",
         [reminder_text(SAMPLES, [], 600, look.zone, look.now)],
     )
+    yield from reply_cases(look)
     yield "A stranger tries a command", [refusal_text(-100777, 4242)]
     yield "An unknown command in a private chat", [unknown_command_text()]
+
+
+def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
+    """A reply by SMS, from its preview to each way it can end."""
+    out = Outgoing(
+        id=17, phone="79261112233", text="Мы уже едем, будем через 20 минут.", sender_name="ACME",
+        parts=1, chat="-1001", topic_id=None, preview_message_id=5, answers_sms=1,
+        author=Person(42, "Anna"), created_at=look.now, expires_at=look.now + timedelta(minutes=10),
+        state=OutgoingState.PREVIEW, sent_at=None, smsc_id=None, cost=None, balance=None,
+        status_code=None, checks=0, reason=None,
+    )  # fmt: skip
+    parts = sms_parts(out.text)
+    price = (
+        "💰 "
+        + _("Price {cost}").format(cost="2.50")
+        + " · "
+        + _("balance {balance}").format(balance="1871.62")
+    )
+    yield (
+        "A reply by SMS: the preview",
+        [
+            with_buttons(
+                preview_text(out, parts, price, look.zone, look.now), preview_markup(17, True)
+            )
+        ],
+    )
+    sent = replace(out, state=OutgoingState.DELIVERED, sent_at=look.now, cost="2.50",
+                   balance="1869.12", reason=DELIVERY_STATUSES[1][0])  # fmt: skip
+    yield "The preview once sent and delivered", [state_text(sent, parts, look.zone, look.now)]
+    lost = replace(out, state=OutgoingState.UNKNOWN, sent_at=look.now)
+    yield "A send whose answer was lost", [state_text(lost, parts, look.zone, look.now)]
+    never = replace(out, state=OutgoingState.NOT_SENT, sent_at=look.now)
+    yield (
+        "... and status.php said SMSC never had it",
+        [with_buttons(state_text(never, parts, look.zone, look.now), again_markup(17))],
+    )
+    refused = replace(out, state=OutgoingState.FAILED, reason=SEND_REFUSALS[3])
+    yield "SMSC refused it (error 3)", [state_text(refused, parts, look.zone, look.now)]
+    yield "A reply to a sender name", ["⛔ " + (why_not_to("Sberbank") or "")]
 
 
 def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:

@@ -90,6 +90,13 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     bridge.wait_for_log(rf"SMS {sent.our_id} to 79261112233 sent by user {ANNA}")
     info = [line for line in bridge.log().splitlines() if " INFO " in line]
     assert not any("We are on it" in line for line in info)
+    before = len(telegram.messages(GROUP))
+    telegram.user_sends(GROUP, "/last 5", user_id=ANNA, name="Anna")
+    last = bot_message(telegram, "The last 5 SMS", after=before)
+    assert "📤" in last.plain and "to +79261112233, Anna · delivered: We are on it," in last.plain
+    telegram.user_sends(GROUP, "/status", user_id=ANNA, name="Anna")
+    status = bot_message(telegram, "✅ All well", after=before)
+    assert "SMS sent today: 1 of 50 parts · balance 97.50" in status.plain
 
 
 def test_double_presses_and_other_people_make_one_send(

@@ -10,7 +10,7 @@ gateway, so it keeps the chat's pace and any `retry_after`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from telegram import ForceReply, Message, Update
@@ -20,9 +20,11 @@ from bot.clock import full_moment, short_moment
 from bot.commands.context import bridge_of
 from bot.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, escape, pack_entries, visible_length
 from bot.i18n import _, number
+from bot.replies.compose import history_entry, history_line
 from bot.sms_view import Look, entry_atoms, plain_entry
 from state import Page, Store, oncall
 from state.oncall import Take
+from state.outgoing import Outgoing
 
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
 CAPTION_LIMIT = 1024
@@ -105,17 +107,26 @@ def answer_messages(
     look: Look,
     takes: Mapping[int, Take] | None = None,
     oldest: bool = False,
+    sent: Sequence[Outgoing] = (),
 ) -> list[str] | None:
-    """The answer as HTML messages, or None when it is too long and must be a file."""
+    """The answer as HTML messages, or None when it is too long and must be a file.
+
+    Outgoing SMS (`sent`) are listed among the incoming ones, in time order, marked 📤.
+    """
     top = heading(title, scope, page, oldest)
-    if page.total == 0:
+    if page.total == 0 and not sent:
         nothing = _("Nothing matched.")
         return [f"{top}\n\n{escape(nothing)}"]
     takes = takes or {}
-    entries = [
-        entry_atoms(sms, look, fold=True, note=taken_note(takes.get(sms.smsc_id), look))
+    timed = [
+        (
+            sms.received_at,
+            entry_atoms(sms, look, fold=True, note=taken_note(takes.get(sms.smsc_id), look)),
+        )
         for sms in page.messages
     ]
+    timed += [(out.sent_at or out.created_at, history_entry(out, look)) for out in sent]
+    entries = [atoms for _moment, atoms in sorted(timed, key=lambda item: item[0])]
     packed = pack_entries(entries, TEXT_LIMIT, reserve=visible_length(top) + 2)
     if len(packed) > MAX_ANSWER_MESSAGES:
         return None
@@ -126,23 +137,28 @@ def answer_messages(
 
 
 def answer_file(
-    title: str, scope: str, page: Page, look: Look, takes: Mapping[int, Take], oldest: bool
+    title: str,
+    scope: str,
+    page: Page,
+    look: Look,
+    takes: Mapping[int, Take],
+    oldest: bool,
+    sent: Sequence[Outgoing] = (),
 ) -> bytes:
+    """The answer as a text file: every SMS whole, who took it, outgoing ones in place."""
     lines = [title, scope]
     if page.truncated:
         lines.append(showing(page, oldest))
     lines.append("")
+    timed: list[tuple[datetime, str]] = []
     for sms in page.messages:
-        take = takes.get(sms.smsc_id)
-        taken = (
-            " · "
-            + _("taken by {name} at {time}").format(
-                name=take.by.name, time=full_moment(take.at, look.zone)
-            )
-            if take
-            else ""
-        )
-        lines.append(plain_entry(sms, look) + taken + "\n")
+        taken = ""
+        if (take := takes.get(sms.smsc_id)) is not None:
+            when = full_moment(take.at, look.zone)
+            taken = " · " + _("taken by {name} at {time}").format(name=take.by.name, time=when)
+        timed.append((sms.received_at, plain_entry(sms, look) + taken + "\n"))
+    timed += [(out.sent_at or out.created_at, history_line(out, look) + "\n") for out in sent]
+    lines += [line for _moment, line in sorted(timed, key=lambda item: item[0])]
     return "\n".join(lines).encode("utf-8")
 
 
@@ -155,6 +171,7 @@ async def send_answer(
     filename: str,
     *,
     oldest: bool = False,
+    sent: Sequence[Outgoing] = (),
 ) -> None:
     """A list of SMS: in messages when it fits in a few, else as a file named `filename`.
 
@@ -163,7 +180,7 @@ async def send_answer(
     look = await look_now(context)
     bridge = bridge_of(context)
     takes = await bridge.store.call(oncall.takes_of, [sms.smsc_id for sms in page.messages])
-    texts = answer_messages(title, scope, page, look, takes, oldest)
+    texts = answer_messages(title, scope, page, look, takes, oldest, sent)
     if texts is not None:
         for text in texts:
             await reply(update, context, text)
@@ -183,7 +200,7 @@ async def send_answer(
         bridge_of(context)
         .chats.gateway(asked.chat_id)
         .send_document(
-            answer_file(title, scope, page, look, takes, oldest),
+            answer_file(title, scope, page, look, takes, oldest, sent),
             filename,
             caption=caption[:CAPTION_LIMIT],
             topic_id=_topic(asked),

@@ -18,12 +18,13 @@ from telegram.ext import ContextTypes
 
 from bot.clock import zone_name
 from bot.commands.answers import reply, send_answer
-from bot.commands.context import bridge_of
+from bot.commands.context import BridgeContext, bridge_of
 from bot.commands.registry import ChatCommand, UsageError
 from bot.i18n import LANGUAGES, N_, _, in_language, ngettext
 from bot.numbers import ascii_int
 from bot.windows import Window, WindowError, parse_window, split_trailing_window
-from state import Store
+from state import Page, Store, outgoing
+from state.outgoing import Outgoing
 from state.phones import looks_like_phone
 
 LAST_DEFAULT = 10
@@ -92,6 +93,12 @@ def _filename(window: Window | None) -> str:
 # -- handlers ---------------------------------------------------------------------------
 
 
+def _visible(bridge: BridgeContext, update: Update, sent: list[Outgoing]) -> list[Outgoing]:
+    """The outgoing SMS this chat may see: with routes, those sent from it."""
+    chat = bridge.visible_to(update)
+    return [o for o in sent if chat is None or o.chat == chat]
+
+
 def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
     return list(context.args or [])
 
@@ -101,8 +108,22 @@ async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     bridge = bridge_of(context)
     count, capped = parse_last_count(_args(context))
     page = await bridge.store.call(Store.last, count, visible_to=bridge.visible_to(update))
+    sent = _visible(bridge, update, await bridge.store.call(outgoing.went_out_last, count))
+    page, sent = newest_of(page, sent, count)
     title, scope = last_heading(count, capped, bridge.zone, datetime.now(UTC))
-    await send_answer(update, context, title, scope, page, f"sms last {count}.txt")
+    await send_answer(update, context, title, scope, page, f"sms last {count}.txt", sent=sent)
+
+
+def newest_of(page: Page, sent: list[Outgoing], count: int) -> tuple[Page, list[Outgoing]]:
+    """The `count` newest of the incoming and outgoing SMS together (for /last)."""
+    moments = sorted(
+        [*(sms.received_at for sms in page.messages), *(o.sent_at for o in sent if o.sent_at)]
+    )
+    if len(moments) <= count:
+        return page, sent
+    since = moments[-count]
+    kept = [sms for sms in page.messages if sms.received_at >= since]
+    return Page(kept, len(kept)), [o for o in sent if o.sent_at and o.sent_at >= since]
 
 
 def last_heading(count: int, capped: bool, zone: ZoneInfo, now: datetime) -> tuple[str, str]:
@@ -121,7 +142,12 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     page = await bridge.store.call(
         Store.between, window.start, window.end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
     )
-    await send_answer(update, context, _("SMS received"), window.label(), page, _filename(window))
+    found = await bridge.store.call(
+        outgoing.went_out_between, window.start, window.end, ANSWER_ROWS
+    )
+    sent = _visible(bridge, update, found)
+    title, filename = _("SMS received"), _filename(window)
+    await send_answer(update, context, title, window.label(), page, filename, sent=sent)
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]) -> None:
@@ -131,8 +157,11 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[
     page = await bridge.store.call(
         Store.search, text, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
     )
+    found = await bridge.store.call(outgoing.went_out_with, text.split(), start, end, ANSWER_ROWS)
+    sent = _visible(bridge, update, found)
     title = _("SMS containing “{text}”").format(text=text)
-    await send_answer(update, context, title, _scope(window, bridge.zone), page, _filename(window))
+    scope, filename = _scope(window, bridge.zone), _filename(window)
+    await send_answer(update, context, title, scope, page, filename, sent=sent)
 
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -152,8 +181,11 @@ async def sender_history(
     page = await bridge.store.call(
         Store.from_sender, sender, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
     )
+    found = await bridge.store.call(outgoing.went_out_to, sender, start, end, ANSWER_ROWS)
+    sent = _visible(bridge, update, found)
     title = _("SMS from {sender}").format(sender=sender)
-    await send_answer(update, context, title, _scope(window, bridge.zone), page, _filename(window))
+    scope, filename = _scope(window, bridge.zone), _filename(window)
+    await send_answer(update, context, title, scope, page, filename, sent=sent)
 
 
 async def from_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

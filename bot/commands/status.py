@@ -22,7 +22,7 @@ from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
 from bot.formatting import escape
 from bot.i18n import N_, _, ngettext, number
-from state import ChatQueue, Store
+from state import ChatQueue, Store, outgoing
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,6 +54,8 @@ class StatusFacts:
     chats: list[ChatFacts]
     stored: int
     started_at: datetime
+    sms_sent_today: tuple[int, int] | None = None  # (parts, the daily limit) with replies on
+    balance: str | None = None  # the balance SMSC last reported
     version: str = __version__
 
 
@@ -73,6 +75,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
             ChatFacts(gateway.title or target.key, target.key, target.topic_id, queue, retrying)
         )
     failing = status.failing_since is not None and status.last_error is not None
+    replies = bridge.replies
     return StatusFacts(
         now=now,
         zone=bridge.zone,
@@ -83,6 +86,8 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         chats=chats,
         stored=await bridge.store.call(Store.count_messages),
         started_at=status.started_at,
+        sms_sent_today=(await replies.today(), replies.daily_limit) if replies else None,
+        balance=await bridge.store.call(outgoing.last_balance) if replies else None,
     )
 
 
@@ -146,6 +151,12 @@ def status_text(facts: StatusFacts) -> str:
         lines.append(escape(_("last SMSC error: {error}").format(error=facts.poll_error)))
     chats = _("Chats")
     lines += ["", f"<b>{escape(chats)}</b>", *(_chat_line(chat) for chat in facts.chats)]
+    if facts.sms_sent_today is not None:
+        used, limit = facts.sms_sent_today
+        sent = _("SMS sent today: {used} of {limit} parts").format(used=used, limit=limit)
+        if facts.balance:
+            sent += " · " + _("balance {balance}").format(balance=facts.balance)
+        lines += ["", escape(sent)]
     footer = _("{stored} SMS stored · up {uptime} · sms-bridge {version}").format(
         stored=number(facts.stored),
         uptime=short_duration((facts.now - facts.started_at).total_seconds()),

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.clock import moment_in_zone
-from bot.formatting import display_phone, escape
+from bot.clock import full_moment, moment_in_zone, short_moment
+from bot.formatting import display_phone, escape, text_atoms
 from bot.i18n import _, ngettext
+from bot.sms_view import Look
 from bot.smsc.parts import MAX_LENGTH, Parts
 from state.outgoing import Outgoing, OutgoingState
 from state.phones import looks_like_phone
@@ -148,3 +149,30 @@ def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
     else:
         lines.append(_("⏳ Delivery is being followed."))
     return lines
+
+
+def went_out_words(out: Outgoing) -> str:
+    """Where an outgoing SMS stands, in a few words, for lists."""
+    if out.state in (OutgoingState.DELIVERED, OutgoingState.UNDELIVERED) and out.reason:
+        return _(out.reason)
+    if out.state is OutgoingState.UNKNOWN:
+        return _("maybe sent: checking")
+    if out.state is OutgoingState.UNSETTLED:
+        return _("no final status")
+    return _("sent")
+
+
+def history_entry(out: Outgoing, look: Look) -> list[str]:
+    """An outgoing SMS as an item of a history answer: `📤 03:12 · to +7926…, Anna: text`."""
+    when = short_moment(out.sent_at or out.created_at, look.zone, look.now)
+    to = _("to {phone}").format(phone=display_phone(out.phone))
+    words = went_out_words(out)
+    head = f"<b>📤 {when} · {escape(to)}</b>, {escape(out.author.name)} · {escape(words)}: "
+    return [head, *text_atoms(out.text)]
+
+
+def history_line(out: Outgoing, look: Look) -> str:
+    """An outgoing SMS as plain text, for answers sent as a file."""
+    when = full_moment(out.sent_at or out.created_at, look.zone)
+    to = _("to {phone}").format(phone=display_phone(out.phone))
+    return f"{when} · {to} · {out.author.name} · {went_out_words(out)} · id {out.id}\n{out.text}"
