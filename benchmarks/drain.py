@@ -27,9 +27,9 @@ from bot.config import ChatTarget
 from bot.database import AsyncStore
 from bot.delivery_plan import DIGEST_HEADER_RESERVE, GROUP_PER_MINUTE
 from bot.formatting import TEXT_LIMIT, pack_entries
-from bot.gateway import SEND_SPACING
 from bot.metrics import Metrics
 from bot.oncall.buttons import TAKE_RESERVE
+from bot.pace import SEND_SPACING
 from bot.relay import Relay
 from bot.sms_view import Look, entry_atoms
 from state import IncomingSms, Store, StoredSms

@@ -32,7 +32,7 @@ from bot.health import HealthMonitor, HealthRules, HealthServer
 from bot.lock import InstanceLock
 from bot.metrics import Metrics
 from bot.push import PushEndpoint
-from bot.replies.flow import UNKNOWN_CHECK_AFTER
+from bot.replies.sending import UNKNOWN_CHECK_AFTER
 from bot.status import BridgeStatus
 from bot.telegram_link import connect, serve_commands
 from bot.wiring import AnyApplication, Parts, build_parts, build_push_endpoint

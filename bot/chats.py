@@ -18,7 +18,8 @@ from telegram.ext import ExtBot
 
 from bot.config import ChatTarget
 from bot.database import AsyncStore
-from bot.gateway import GROUP_WINDOW, SEND_SPACING, ChatGateway, WriteFailed
+from bot.gateway import ChatGateway, WriteFailed
+from bot.pace import GROUP_WINDOW, SEND_SPACING
 from state import Store
 
 log = logging.getLogger(__name__)

@@ -8,31 +8,19 @@ chat has one gateway, built in the wiring, and it alone:
 - knows the chat's current ID: a group that becomes a supergroup gets a new one, which
   Telegram tells us once (`ChatMigrated`); the gateway switches, remembers it through
   `on_migrated`, and repeats the call there (nothing was posted in the old chat);
-- grants turns: one write at a time, `spacing` apart counted from the start of the
-  previous write, in a group no more than Telegram's 20 in any minute (so that writes
-  queue here, where their order is decided, not inside python-telegram-bot's limiter),
-  and none before a `retry_after` has passed;
+- grants turns through its `bot.pace.ChatPace`: one write at a time, a second apart, in
+  a group within Telegram's 20 a minute, none before a `retry_after`, edits after the
+  other writes;
 - turns every failure into `WriteFailed`, carrying what `bot.telegram_errors` says it
   means, and remembers the last one for /status.
 
 Whether to try again is the caller's choice: the relay keeps an SMS queued and decides
 itself; answers and notices pass `retry=True`, which repeats a write only when Telegram
 certainly did not show it (a 429), so a retry can never post twice.
-
-Edits (a message updated after someone took its SMS) share the chat's budget with the
-other writes, and yield to them: while a relayed SMS, an answer or a notice waits, an
-edit earns half a turn for every turn another write takes, so edits get at most a third
-of a busy chat's turns. In a group they also never fill more than a third of the
-minute's 20 messages: an edit sent while the chat is quiet must not use up the room an
-SMS arriving a moment later needs. The caller (`bot.oncall.edits`) sends one edit at a
-time per chat and folds repeated presses into the latest state.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -47,12 +35,10 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
+from bot.pace import GROUP_WINDOW, SEND_SPACING, ChatPace
 from bot.telegram_errors import SendFailure, Verdict, classify_send_error
 
-SEND_SPACING = 1.0  # seconds between two writes into one chat
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
-GROUP_WINDOW = (20, 60.0)  # Telegram: messages into one group in any 60 seconds
-EDIT_SHARE = 0.5  # turns an edit earns per other write while writes wait: a third at most
 CERTAIN_RETRIES = 3  # `retry=True`: tries in all while Telegram answers 429
 MAX_MOVES_FOLLOWED = 2  # a chat that keeps "moving" is a loop, not a migration
 
@@ -90,18 +76,12 @@ class ChatGateway:
         self.title: str | None = None  # the chat's name, once Telegram told us
         self.last_error: str | None = None
         self._bot = bot
-        self._spacing = spacing
-        # Start times of the writes within the group window (groups only: negative IDs).
-        self._window_size, self._window = group_window
-        self._recent: deque[float] | None = deque() if chat_id < 0 else None
-        self._recent_edits: deque[float] = deque()
         self._on_migrated = on_migrated
-        self._blocked_until = 0.0  # monotonic time before which nothing goes to this chat
-        self._turns_changed = asyncio.Condition()
-        self._busy = False  # a writer holds the turn
-        self._writes_waiting = 0  # writes other than edits, waiting for the turn
-        self._edits_waiting = 0
-        self._edit_credit = 0.0
+        self._pace = ChatPace(spacing, group_window if chat_id < 0 else None)
+
+    def wait_needed(self) -> float:
+        """Seconds until this chat may get a write (see `ChatPace.wait_needed`)."""
+        return self._pace.wait_needed()
 
     def answers_to(self, chat_id: int) -> bool:
         """Whether a message from `chat_id` comes from this chat (before or after a move)."""
@@ -190,14 +170,14 @@ class ChatGateway:
         retries_left = CERTAIN_RETRIES - 1 if retry else 0
         moves_left = MAX_MOVES_FOLLOWED
         while True:
-            await self._take_turn(edit=edit)
+            await self._pace.take_turn(edit=edit)
             try:
                 result = await call(self.chat_id)
             except Exception as error:
                 failure = classify_send_error(error)
                 self.last_error = failure.reason
                 if failure.wait is not None:
-                    self._block(failure.wait + RETRY_AFTER_MARGIN)
+                    self._pace.block(failure.wait + RETRY_AFTER_MARGIN)
                 if failure.verdict is Verdict.MIGRATED and failure.new_chat_id is not None:
                     await self._follow(failure.new_chat_id)
                     if moves_left > 0:  # refused in the old chat: posting there is safe
@@ -215,84 +195,6 @@ class ChatGateway:
         await self._on_migrated(self.configured_id, new_chat_id)
 
     # -- turns -------------------------------------------------------------------------
-
-    def _edit_wait(self) -> float:
-        """Seconds until an edit fits in a third of the group's window (0 outside groups)."""
-        if self._recent is None:
-            return 0.0
-        now = time.monotonic()
-        while self._recent_edits and now - self._recent_edits[0] >= self._window:
-            self._recent_edits.popleft()
-        if len(self._recent_edits) < max(1, self._window_size // 3):
-            return 0.0
-        return self._recent_edits[0] + self._window - now
-
-    def wait_needed(self) -> float:
-        """Seconds until this chat may get a write (spacing, retry_after); 0 when it may now.
-
-        The relay waits this out, stop-aware, before it marks an SMS as being sent, so that
-        a long `retry_after` is not spent with the SMS recorded as "handed to Telegram".
-        """
-        now = time.monotonic()
-        wait = self._blocked_until - now
-        if self._recent is not None:
-            while self._recent and now - self._recent[0] >= self._window:
-                self._recent.popleft()
-            if len(self._recent) >= self._window_size:
-                wait = max(wait, self._recent[0] + self._window - now)
-        return max(0.0, wait)
-
-    async def _take_turn(self, *, edit: bool) -> None:
-        """Wait until this chat may get the next write, and claim it.
-
-        One writer at a time is granted the turn: any other write before an edit, unless
-        edits have earned theirs (see the module docstring). The granted writer then waits
-        out the spacing and any `retry_after`. Spacing counts from the start of a write:
-        Telegram limits a chat's rate, and the time a write takes is part of the gap.
-        """
-        while edit and (delay := self._edit_wait()) > 0:  # noqa: ASYNC110 (a deadline)
-            await asyncio.sleep(delay)  # not holding the turn: other writes go meanwhile
-        async with self._turns_changed:
-            if edit:
-                self._edits_waiting += 1
-            else:
-                self._writes_waiting += 1
-            try:
-                await self._turns_changed.wait_for(lambda: self._may_go(edit))
-            finally:
-                if edit:
-                    self._edits_waiting -= 1
-                else:
-                    self._writes_waiting -= 1
-            self._granted(edit)
-        try:
-            while (delay := self.wait_needed()) > 0:  # noqa: ASYNC110 (a deadline)
-                await asyncio.sleep(delay)
-            self._block(self._spacing)
-            if self._recent is not None:
-                self._recent.append(time.monotonic())
-                if edit:
-                    self._recent_edits.append(time.monotonic())
-        finally:
-            async with self._turns_changed:
-                self._busy = False
-                self._turns_changed.notify_all()
-
-    def _may_go(self, edit: bool) -> bool:
-        if self._busy:
-            return False
-        return not edit or self._writes_waiting == 0 or self._edit_credit >= 1
-
-    def _granted(self, edit: bool) -> None:
-        """Account for a turn: edits earn credit only while they wait behind other writes."""
-        self._busy = True
-        if not edit and self._edits_waiting:
-            self._edit_credit = min(1.0, self._edit_credit + EDIT_SHARE)
-        elif edit and self._writes_waiting:
-            self._edit_credit -= 1
-
-    def _block(self, seconds: float) -> None:
-        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
 
 
 def _reply_to(message_id: int | None) -> ReplyParameters | None:

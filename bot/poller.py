@@ -40,17 +40,16 @@ from datetime import UTC, datetime
 
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception_type,
     stop_never,
-    wait_exponential_jitter,
 )
 
 from bot.alerts import Alerts
 from bot.database import AsyncStore
-from bot.inbox import Inbox, InboxError, InboxPage
+from bot.inbox import Inbox, InboxPage
 from bot.metrics import Metrics
 from bot.pacing import PollReason, PollSchedule, RequestLog, SentRequest
+from bot.poll_failures import PollFailures
 from bot.routes import Router
 from bot.status import BridgeStatus
 from state import IncomingSms, Store
@@ -60,8 +59,6 @@ log = logging.getLogger(__name__)
 OVERLAP_EVERY = 300.0  # seconds between re-reads of the last hour
 OVERLAP_HOURS = 1
 CATCH_UP_HOURS = 168  # SMSC keeps the inbox for 7 days
-MAX_TRANSIENT_PAUSE = 300.0
-UNEXPECTED_ERROR_LABEL = "transport"  # not an InboxError (a bug, the disk): counted there
 
 
 @dataclass(frozen=True)
@@ -111,12 +108,7 @@ class Poller:
         for reason in PollReason:  # every reason shows in /metrics, 0 until it happens
             metrics.polls.labels(reason=reason.value)
         self._last_overlap = -math.inf
-        self._transient_wait = wait_exponential_jitter(
-            multiplier=interval,
-            max=max(MAX_TRANSIENT_PAUSE, interval),
-            jitter=interval / 2,
-            min=interval,
-        )
+        self._failures = PollFailures(interval, status, alerts, metrics)
 
     async def run(self) -> None:
         """Poll on the timer, and sooner when hinted, within SMSC's rule; each poll retried
@@ -167,9 +159,9 @@ class Poller:
         new = 0
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
-            wait=self._pause_after,
+            wait=self._failures.pause_after,
             stop=stop_never,
-            before_sleep=self._record_failure,
+            before_sleep=self._failures.record,
             reraise=True,
         ):
             with attempt:
@@ -278,27 +270,3 @@ class Poller:
         if not self._router.routes:
             return ""
         return "; " + self._router.decide(sms.sender, sms.recipient, sms.text).describe()
-
-    def _pause_after(self, state: RetryCallState) -> float:
-        """Seconds to wait after a failed poll: the error's policy, else backoff."""
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, InboxError):
-            pause = error.policy.pause_before(state.attempt_number)
-            if pause is not None:
-                return pause
-        return float(self._transient_wait(state))
-
-    def _record_failure(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        if error is None:
-            return
-        pause = state.upcoming_sleep
-        self._status.poll_failed(str(error))
-        if isinstance(error, InboxError):
-            policy = error.policy
-            self._metrics.poll_errors.labels(code=policy.metrics_label).inc()
-            log.log(policy.log_level, "%s; next try in %.0f s", error.summary, pause)
-        else:
-            self._metrics.poll_errors.labels(code=UNEXPECTED_ERROR_LABEL).inc()
-            log.error("poll failed: %r; next try in %.0f s", error, pause, exc_info=error)
-        self._alerts.polling_failed(error)

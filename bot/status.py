@@ -11,10 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class PollError:
     at: datetime
@@ -23,7 +19,7 @@ class PollError:
 
 @dataclass
 class BridgeStatus:
-    started_at: datetime = field(default_factory=_now)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     last_poll_ok_at: datetime | None = None
     last_error: PollError | None = None
     failing_since: datetime | None = None  # start of the current run of failed polls
@@ -35,11 +31,11 @@ class BridgeStatus:
         return self.telegram_connected.is_set()
 
     def poll_succeeded(self, at: datetime | None = None) -> None:
-        self.last_poll_ok_at = at or _now()
+        self.last_poll_ok_at = at or datetime.now(UTC)
         self.failing_since = None
 
     def poll_failed(self, message: str, at: datetime | None = None) -> None:
-        moment = at or _now()
+        moment = at or datetime.now(UTC)
         self.last_error = PollError(moment, message)
         if self.failing_since is None:
             self.failing_since = moment
@@ -48,4 +44,4 @@ class BridgeStatus:
         """Seconds since polling last worked, counted from the first failure (0 if fine)."""
         if self.failing_since is None:
             return 0.0
-        return ((now or _now()) - self.failing_since).total_seconds()
+        return ((now or datetime.now(UTC)) - self.failing_since).total_seconds()

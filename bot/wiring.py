@@ -115,9 +115,8 @@ def build_parts(
     status = health.status
     application = build_application(settings)
     chats = Chats(settings.relay_targets, application.bot, store)
-    alerts = Alerts(
-        status, settings.alert_after, notify_once_connected(status, chats), settings.display_zone
-    )
+    notify = notify_once_connected(status, chats)
+    alerts = Alerts(status, settings.alert_after, notify, settings.display_zone)
     remind_after = settings.escalate_after or None
     relay = Relay(
         store=store,
@@ -129,51 +128,67 @@ def build_parts(
         buttons=settings.oncall_buttons,
         remind_after=remind_after,
     )
-    oncall = (
-        OnCall(
-            EditQueue(store, chats, settings.display_zone, metrics), set(settings.oncall_user_ids)
-        )
-        if settings.oncall_buttons
-        else None
-    )
+    oncall = build_oncall(settings, store, chats, metrics)
     replies = build_replies(settings, store, chats)
-    register(
-        application,
-        BridgeContext(
-            store=store,
-            chats=chats,
-            allowed_user_ids=set(settings.telegram_allowed_user_ids),
-            zone=settings.display_zone,
-            health=health,
-            redactor=Redactor(settings.secrets),
-            metrics=metrics,
-            oncall=oncall,
-            escalate_after=settings.escalate_after,
-            replies=replies,
-            routed=settings.routes_file is not None,
-        ),
+    context = BridgeContext(
+        store=store,
+        chats=chats,
+        allowed_user_ids=set(settings.telegram_allowed_user_ids),
+        zone=settings.display_zone,
+        health=health,
+        redactor=Redactor(settings.secrets),
+        metrics=metrics,
+        oncall=oncall,
+        escalate_after=settings.escalate_after,
+        replies=replies,
+        routed=settings.routes_file is not None,
     )
+    register(application, context)
     reminders = (
         Reminders(store, chats, settings.display_zone, remind_after) if remind_after else None
     )
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
-    poller = Poller(
+    poller = build_poller(settings, store, inbox, health, alerts, metrics, relay, hints)
+    tracking = Tracking(replies) if replies else None
+    return Parts(
+        application, chats, relay, inbox, alerts, poller, oncall, reminders, replies, tracking
+    )
+
+
+def build_poller(
+    settings: Settings,
+    store: AsyncStore,
+    inbox: SmscClient,
+    health: HealthMonitor,
+    alerts: Alerts,
+    metrics: Metrics,
+    relay: Relay,
+    hints: asyncio.Event | None,
+) -> Poller:
+    """The poller: SMSC's inbox into the store, routed, waking the relay."""
+    return Poller(
         store=store,
         inbox=inbox,
         router=settings.router(),
         interval=settings.smsc_poll_interval,
         backfill_hours=settings.smsc_backfill_hours,
         relay_backfill=settings.smsc_relay_backfill,
-        status=status,
+        status=health.status,
         alerts=alerts,
         metrics=metrics,
         on_new_sms=relay.wake,
         hints=hints,
     )
-    tracking = Tracking(replies) if replies else None
-    return Parts(
-        application, chats, relay, inbox, alerts, poller, oncall, reminders, replies, tracking
-    )
+
+
+def build_oncall(
+    settings: Settings, store: AsyncStore, chats: Chats, metrics: Metrics
+) -> OnCall | None:
+    """The take buttons' side, when ONCALL_BUTTONS is on."""
+    if not settings.oncall_buttons:
+        return None
+    edits = EditQueue(store, chats, settings.display_zone, metrics)
+    return OnCall(edits, set(settings.oncall_user_ids))
 
 
 def build_replies(settings: Settings, store: AsyncStore, chats: Chats) -> Replies | None:

@@ -211,7 +211,7 @@ def pause_after(poller: Poller, error: BaseException, attempt: int = 1) -> float
     state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
     state.attempt_number = attempt
     state.set_exception((type(error), error, None))
-    return poller._pause_after(state)
+    return poller._failures.pause_after(state)
 
 
 @pytest.mark.parametrize(("code", "pause"), [(2, 600), (4, 900), (9, 60), (1, 60), (77, 60)])
@@ -356,7 +356,7 @@ def record_failure(harness: Harness, error: BaseException, pause: float = 60) ->
     state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
     state.set_exception((type(error), error, None))
     state.upcoming_sleep = pause
-    harness.poller._record_failure(state)
+    harness.poller._failures.record(state)
 
 
 async def test_an_inbox_error_of_no_provider_is_handled_as_its_policy_says(

@@ -22,7 +22,7 @@ from bot.callbacks import answer_press
 from bot.chats import Chats
 from bot.database import AsyncStore
 from bot.gateway import WriteFailed
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.replies.compose import (
     again_markup,
     preview_markup,
@@ -30,10 +30,9 @@ from bot.replies.compose import (
     read_sms_data,
     state_text,
 )
+from bot.replies.sending import send_once
 from bot.smsc.outbox import (
-    SendNotMade,
     SendRefused,
-    SendUnknown,
     SmscNoAnswer,
     SmscOutbox,
 )
@@ -46,9 +45,6 @@ log = logging.getLogger(__name__)
 
 PREVIEW_LIFETIME = timedelta(minutes=10)
 BALANCE_FRESH_FOR = 60.0  # seconds: SMSC allows ten balance requests a minute
-FIRST_CHECK_AFTER = 10.0  # seconds from a send to its first status.php question
-UNKNOWN_CHECK_AFTER = 30.0  # seconds from a lost answer to its first status.php question
-NOT_MADE = N_("the bridge could not reach SMSC: nothing left it.")
 
 
 def day_start(now: datetime, zone: ZoneInfo) -> datetime:
@@ -197,54 +193,10 @@ class Replies:
             await self.show(out.id)
             return
         await answer_press(query, _("⏳ Sending…"))
-        await self._send_claimed(out)
+        balance = await send_once(self.store, self.outbox, out)
+        if balance is not None:
+            self._balance = (time.monotonic(), balance)
         await self.show(out.id)
-
-    async def _send_claimed(self, out: Outgoing) -> None:
-        """The one request. Whatever happens is recorded; nothing is ever asked again."""
-        try:
-            sent = await self.outbox.send(out.phone, out.text, out.sender_name, out.id)
-        except SendRefused as refused:
-            log.warning("SMS %d to %s refused by SMSC (error %d)", out.id, out.phone, refused.code)
-            await self.store.call(
-                outgoing.settle, out.id, OutgoingState.FAILED, reason=refused.sentence
-            )
-            return
-        except SendNotMade as error:
-            log.warning("SMS %d to %s not sent: SMSC not reachable (%s)", out.id, out.phone, error)
-            await self.store.call(outgoing.settle, out.id, OutgoingState.FAILED, reason=NOT_MADE)
-            return
-        except SendUnknown as error:
-            log.warning(
-                "SMS %d to %s: %s; it may have been sent, asking status.php",
-                out.id,
-                out.phone,
-                error,
-            )
-            await self.store.call(
-                outgoing.settle, out.id, OutgoingState.UNKNOWN, next_check_at=datetime.now(UTC)
-            )
-            return
-        log.info(
-            "SMS %d to %s sent by user %d (SMSC id %s, cost %s)",
-            out.id,
-            out.phone,
-            out.author.user_id,
-            sent.smsc_id,
-            sent.cost,
-        )
-        check_at = datetime.now(UTC) + timedelta(seconds=FIRST_CHECK_AFTER)
-        await self.store.call(
-            outgoing.settle,
-            out.id,
-            OutgoingState.SENT,
-            smsc_id=sent.smsc_id,
-            cost=sent.cost,
-            balance=sent.balance,
-            next_check_at=check_at,
-        )
-        if sent.balance is not None:
-            self._balance = (time.monotonic(), sent.balance)
 
     async def show(self, outgoing_id: int) -> None:
         """Edit the preview message to say where this SMS stands now."""

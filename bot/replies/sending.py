@@ -1,0 +1,64 @@
+"""The one send.php request of an SMS a person confirmed, and what its answer means.
+
+Whatever happens is recorded, and nothing is ever asked again: a refusal (SMSC's error
+code) or no connection at all means nothing was sent; an answer that never came means
+it may have been, and status.php (`bot.replies.tracking`) settles it, starting after
+UNKNOWN_CHECK_AFTER so that SMSC has taken it in.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from bot.database import AsyncStore
+from bot.i18n import N_
+from bot.smsc.outbox import SendNotMade, SendRefused, SendUnknown, SmscOutbox
+from state import outgoing
+from state.outgoing import Outgoing, OutgoingState
+
+log = logging.getLogger("bot.replies.flow")
+
+FIRST_CHECK_AFTER = 10.0  # seconds from a send to its first status.php question
+UNKNOWN_CHECK_AFTER = 30.0  # seconds from a lost answer to its first status.php question
+NOT_MADE = N_("the bridge could not reach SMSC: nothing left it.")
+
+
+async def send_once(store: AsyncStore, outbox: SmscOutbox, out: Outgoing) -> str | None:
+    """Send a claimed SMS with one request and record the outcome; the balance SMSC gave."""
+    try:
+        sent = await outbox.send(out.phone, out.text, out.sender_name, out.id)
+    except SendRefused as refused:
+        log.warning("SMS %d to %s refused by SMSC (error %d)", out.id, out.phone, refused.code)
+        await store.call(outgoing.settle, out.id, OutgoingState.FAILED, reason=refused.sentence)
+        return None
+    except SendNotMade as error:
+        log.warning("SMS %d to %s not sent: SMSC not reachable (%s)", out.id, out.phone, error)
+        await store.call(outgoing.settle, out.id, OutgoingState.FAILED, reason=NOT_MADE)
+        return None
+    except SendUnknown as error:
+        log.warning(
+            "SMS %d to %s: %s; it may have been sent, asking status.php", out.id, out.phone, error
+        )
+        check_at = datetime.now(UTC) + timedelta(seconds=UNKNOWN_CHECK_AFTER)
+        await store.call(outgoing.settle, out.id, OutgoingState.UNKNOWN, next_check_at=check_at)
+        return None
+    log.info(
+        "SMS %d to %s sent by user %d (SMSC id %s, cost %s)",
+        out.id,
+        out.phone,
+        out.author.user_id,
+        sent.smsc_id,
+        sent.cost,
+    )
+    check_at = datetime.now(UTC) + timedelta(seconds=FIRST_CHECK_AFTER)
+    await store.call(
+        outgoing.settle,
+        out.id,
+        OutgoingState.SENT,
+        smsc_id=sent.smsc_id,
+        cost=sent.cost,
+        balance=sent.balance,
+        next_check_at=check_at,
+    )
+    return sent.balance
