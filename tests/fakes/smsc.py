@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from tests.fakes.smsc_send import PATHS as OUTBOX_PATHS
-from tests.fakes.smsc_send import FakeOutbox
+from tests.fakes.smsc_send import FakeOutbox, respond
 
 LOGIN, PASSWORD, API_KEY = "acme", "s3cret-smsc-pass", "smsc-api-key-123456"
 AUTH_FIELDS = ("login", "psw", "apikey")
@@ -234,13 +234,4 @@ class FakeSmsc:
     def _json(self, handler: BaseHTTPRequestHandler, payload: Any) -> None:
         self._send(handler, 200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", "application/json; charset=utf-8")
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+    _send = staticmethod(respond)

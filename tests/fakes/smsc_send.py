@@ -80,7 +80,7 @@ class FakeOutbox:
             )
             return
         if fault is not None and fault[0] == "status":
-            _raw(handler, int(fault[1]), b"<html>Bad Gateway</html>")
+            respond(handler, int(fault[1]), b"<html>Bad Gateway</html>")
             return
         if duplicate:
             self._json(handler, {"error": "duplicate request, wait a minute", "error_code": 9})
@@ -128,7 +128,7 @@ class FakeOutbox:
 
     @staticmethod
     def _json(handler: BaseHTTPRequestHandler, payload: Any) -> None:
-        _raw(handler, 200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        respond(handler, 200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
 
 def _parts(text: str) -> int:
@@ -137,7 +137,8 @@ def _parts(text: str) -> int:
     return 1 if len(text) <= single else -(-len(text) // part)
 
 
-def _raw(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+def respond(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+    """Answer as SMSC does: a JSON body (a client gone meanwhile is not an error)."""
     try:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
