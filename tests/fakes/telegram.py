@@ -182,6 +182,7 @@ class FakeTelegram:
     edits: list[Edit] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)  # answerCallbackQuery
     presses: dict[str, float] = field(default_factory=dict)  # callback query ID -> when
+    confirmed: int = 0  # updates below this ID were confirmed by a getUpdates offset
     # (messages, seconds): Telegram's group limit, enforced per group chat with a 429
     group_limit: tuple[int, float] | None = None
     group_sends: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -469,6 +470,10 @@ class FakeTelegram:
         timeout = min(float(params.get("timeout") or 0), 2.0)  # short polls keep tests snappy
         deadline = time.monotonic() + timeout
         with self.lock:
+            # As Telegram: an offset confirms every update below it, for good, so a restarted
+            # bot gets only what the last one had not confirmed.
+            self.confirmed = max(self.confirmed, offset)
+            offset = self.confirmed
             while True:
                 ready = [u for u in self.updates if u["update_id"] >= offset]
                 left = deadline - time.monotonic()
