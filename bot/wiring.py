@@ -120,6 +120,7 @@ def build_parts(
         digest_threshold=settings.relay_digest_threshold,
         buttons=settings.oncall_buttons,
         remind_after=remind_after,
+        hide_codes=settings.hide_codes,
     )
     oncall = (
         OnCall(
@@ -140,6 +141,7 @@ def build_parts(
             metrics=metrics,
             oncall=oncall,
             escalate_after=settings.escalate_after,
+            hide_codes=settings.hide_codes,
         ),
     )
     reminders = (

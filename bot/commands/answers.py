@@ -65,10 +65,13 @@ async def reply(
 
 
 async def look_now(context: ContextTypes.DEFAULT_TYPE) -> Look:
-    """How SMS are shown right now: zone, today, and whether to name receiving numbers."""
+    """How SMS are shown right now: zone, today, whether to name receiving numbers, and
+    whether codes are hidden until tapped."""
     bridge = bridge_of(context)
     several = await bridge.store.call(Store.receiving_numbers) > 1
-    return Look(bridge.zone, datetime.now(UTC), several_numbers=several)
+    return Look(
+        bridge.zone, datetime.now(UTC), several_numbers=several, hide_codes=bridge.hide_codes
+    )
 
 
 def showing(page: Page, oldest: bool = False) -> str:

@@ -30,6 +30,7 @@ class BridgeContext:
     metrics: Metrics
     oncall: OnCall | None = None  # None when ONCALL_BUTTONS is off
     escalate_after: float = 0
+    hide_codes: bool = False  # HIDE_CODES: codes in answers hidden until tapped
     commands: list[ChatCommand] = field(default_factory=list)
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:

@@ -39,6 +39,9 @@ ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
     "code", "pre", "blockquote", "tg-emoji",
 }  # fmt: skip
+# Telegram: pre and code contain no other entity (but `<pre><code class=...>`); a spoiler,
+# like bold or italic, may contain a code.
+_CONTAIN_NOTHING = {"code", "pre"}
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[^<>]*)?)>")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
 
@@ -66,6 +69,9 @@ def parse_telegram_html(text: str) -> str:
                     raise HtmlRefused(f"can't parse entities: unmatched end tag {name}")
                 stack.pop()
             else:
+                inside = stack[-1] if stack else None
+                if inside in _CONTAIN_NOTHING and (inside, name) != ("pre", "code"):
+                    raise HtmlRefused(f"can't parse entities: {name} inside {inside}")
                 stack.append(name)
             i = match.end()
         elif ch == ">":
@@ -85,7 +91,10 @@ def parse_telegram_html(text: str) -> str:
 
 
 # A relayed SMS: the code in front if any, the sender in bold, the part number, ": ".
-_RELAYED_HEAD = re.compile(r"^(?:📩 |🔑 <code>[^<]*</code> · )<b>.*?</b>(?: \((\d+)/\d+\))?: ")
+_RELAYED_HEAD = re.compile(
+    r"^(?:📩 |🔑 (?:<tg-spoiler>)?<code>[^<]*</code>(?:</tg-spoiler>)? · )"
+    r"<b>.*?</b>(?: \((\d+)/\d+\))?: "
+)
 # A list entry (digests, answers): the time and sender in bold, a note, ": ".
 _ENTRY_HEAD = re.compile(r"^<b>.*?</b>[^:<]*: \n?")
 
