@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     oncall_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     escalate_after: float = Field(default=0, ge=0)
     relay_digest_threshold: int | None = Field(default=None, ge=0)
+    retention_days: int = Field(default=0, ge=0, le=36600)  # 0: keep every SMS
     hide_codes: bool = False
 
     @field_validator("telegram_chat_ids", mode="before")

@@ -30,6 +30,7 @@ from bot.oncall.team import OnCall
 from bot.poller import Poller
 from bot.push import PushEndpoint
 from bot.relay import Relay
+from bot.retention import Retention
 from bot.smsc import SmscClient
 from bot.status import BridgeStatus
 
@@ -50,6 +51,7 @@ class Parts:
     poller: Poller
     oncall: OnCall | None  # None with ONCALL_BUTTONS=false
     reminders: Reminders | None  # None with ESCALATE_AFTER=0
+    retention: Retention | None  # None with RETENTION_DAYS=0
 
 
 def build_application(settings: Settings) -> AnyApplication:
@@ -142,6 +144,7 @@ def build_parts(
             oncall=oncall,
             escalate_after=settings.escalate_after,
             hide_codes=settings.hide_codes,
+            retention_days=settings.retention_days,
         ),
     )
     reminders = (
@@ -161,4 +164,5 @@ def build_parts(
         on_new_sms=relay.wake,
         hints=hints,
     )
-    return Parts(application, chats, relay, inbox, alerts, poller, oncall, reminders)
+    retention = Retention(store, settings.retention_days) if settings.retention_days else None
+    return Parts(application, chats, relay, inbox, alerts, poller, oncall, reminders, retention)

@@ -153,6 +153,10 @@ class Store:
             check_same_thread=False,  # used from one dedicated thread, not the creating one
             timeout=BUSY_TIMEOUT_MS / 1000,
         )
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # A new file: freed pages can be handed back in small steps after a purge
+            # (state.retention). Only an empty file takes this without a VACUUM.
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")  # a committed SMS survives power loss
         conn.execute("PRAGMA foreign_keys = ON")

@@ -172,6 +172,8 @@ def status_facts(look: Look, problems: list[str], refusing: bool = False) -> Sta
         chats=chats,
         stored=12_345,
         started_at=look.now - timedelta(hours=5, minutes=3),
+        oldest_sms=look.now - timedelta(days=30),
+        retention_days=30,
         version="0.1.0",
     )
 

@@ -3,14 +3,19 @@ about them. The real `sms-bridge run` against the fake SMSC and Bot API."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import GROUP
+from state import IncomingSms, Store
+from tests.conftest import GROUP, OPERATOR
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
-from tests.fakes.telegram import FakeTelegram, is_relayed_sms
+from tests.fakes.telegram import FakeTelegram, TgFault, is_relayed_sms
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., BridgeProcess]
@@ -39,3 +44,37 @@ def test_with_hide_codes_the_code_is_a_spoiler_in_the_relayed_sms_and_in_answers
     answer = next(m for m in telegram.messages(GROUP) if not is_relayed_sms(m.plain))
     assert SPOILER in answer.text and "4821" in answer.plain
     assert telegram.refused == []
+
+
+def test_retention_deletes_old_sms_at_start_but_not_one_still_waiting_for_a_chat(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    database = tmp_path / "data" / "bridge.db"
+    now = datetime.now(UTC)
+    store = Store.open(database)
+    store.mark_first_start_done(now - timedelta(days=60))
+    old = [
+        IncomingSms(n, "79261234567", "79031234567", f"old SMS {n}", now - timedelta(days=40))
+        for n in (1, 2, 3)
+    ]
+    store.save_incoming(old, [str(GROUP)])
+    store.mark_sending(str(GROUP), [1, 2])
+    store.mark_sent(str(GROUP), [1, 2], 77)  # SMS 3 still waits for the group
+    store.save_incoming([IncomingSms(4, "79261234567", "79031234567", "recent", now)], [])
+    store.close()
+    telegram.fail_next(TgFault("retry_after", 60), chat_id=GROUP)  # SMS 3 keeps waiting
+
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), RETENTION_DAYS="30")
+    bridge.wait_for_log(r"retention: 2 SMS received before .* deleted \(RETENTION_DAYS=30\)")
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT id FROM messages ORDER BY id").fetchall() == [(3,), (4,)]
+        assert db.execute("SELECT message_id FROM deliveries").fetchall() == [(3,)]
+    bridge.wait_for_log("answering chat commands")
+    telegram.user_sends(OPERATOR, "/status", user_id=OPERATOR)  # the group waits out a 429
+    telegram.wait_for(
+        lambda: any("oldest SMS kept" in m.plain for m in telegram.messages(OPERATOR)),
+        what="the answer to /status",
+    )
+    answer = next(m for m in telegram.messages(OPERATOR) if "oldest SMS kept" in m.plain)
+    oldest = (now - timedelta(days=40)).astimezone(ZoneInfo("Europe/Moscow"))
+    assert f"oldest SMS kept: {oldest:%d.%m.%Y} (RETENTION_DAYS=30)" in answer.plain

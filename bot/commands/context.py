@@ -31,6 +31,7 @@ class BridgeContext:
     oncall: OnCall | None = None  # None when ONCALL_BUTTONS is off
     escalate_after: float = 0
     hide_codes: bool = False  # HIDE_CODES: codes in answers hidden until tapped
+    retention_days: int = 0  # RETENTION_DAYS, for /status
     commands: list[ChatCommand] = field(default_factory=list)
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:
