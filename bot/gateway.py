@@ -34,7 +34,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from telegram import (
     ForceReply,
@@ -53,6 +53,7 @@ SEND_SPACING = 1.0  # seconds between two writes into one chat
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
 GROUP_WINDOW = (20, 60.0)  # Telegram: messages into one group in any 60 seconds
 EDIT_SHARE = 0.5  # turns an edit earns per other write while writes wait: a third at most
+UPLOAD_TIMEOUT = 300.0  # seconds to send a file: up to 50 MB on a slow uplink
 CERTAIN_RETRIES = 3  # `retry=True`: tries in all while Telegram answers 429
 MAX_MOVES_FOLLOWED = 2  # a chat that keeps "moving" is a loop, not a migration
 
@@ -162,7 +163,7 @@ class ChatGateway:
 
     async def send_document(
         self,
-        content: bytes,
+        content: bytes | BinaryIO,
         filename: str,
         *,
         caption: str,
@@ -170,15 +171,20 @@ class ChatGateway:
         reply_to: int | None = None,
         retry: bool = False,
     ) -> Message:
-        """Post a file with a plain-text caption; raises WriteFailed."""
+        """Post a file with a plain-text caption; raises WriteFailed.
+
+        `content` is the bytes, or an open file streamed from its start (read as it is
+        sent, not into memory: an export may hold tens of megabytes).
+        """
 
         def send(chat_id: int) -> Awaitable[Message]:
             return self._bot.send_document(
                 chat_id=chat_id,
-                document=InputFile(content, filename=filename),
+                document=_upload(content, filename),
                 caption=caption,
                 message_thread_id=topic_id,
                 reply_parameters=_reply_to(reply_to),
+                write_timeout=UPLOAD_TIMEOUT,
             )
 
         return await self._write(send, retry=retry)
@@ -293,6 +299,14 @@ class ChatGateway:
 
     def _block(self, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+
+
+def _upload(content: bytes | BinaryIO, filename: str) -> InputFile:
+    """A file to upload; an open file is read from its start, as it is sent."""
+    if isinstance(content, bytes):
+        return InputFile(content, filename=filename)
+    content.seek(0)  # a repeated try sends it whole again
+    return InputFile(content, filename=filename, read_file_handle=False)
 
 
 def _reply_to(message_id: int | None) -> ReplyParameters | None:

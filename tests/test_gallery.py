@@ -21,6 +21,8 @@ from bot.clock import moment_in_zone
 from bot.commands import COMMANDS
 from bot.commands.about import help_text
 from bot.commands.answers import answer_messages, heading
+from bot.commands.export import Written, nothing_to_export, parse_export_args, too_large
+from bot.commands.export import caption as export_caption
 from bot.commands.guard import refusal_text, unknown_command_text
 from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, last_heading
 from bot.commands.registry import ChatCommand
@@ -86,6 +88,19 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         parse_window("soon", look.now, look.zone)
     except WindowError as error:
         yield "/history soon", [command("history").usage_answer(str(error))]
+    week = parse_window("7d", look.now, look.zone)
+    yield "/export 7d: the file's caption", [export_caption(week, Written(1234, 1, True), False)]
+    day, _bare = parse_export_args([], look.now, look.zone)
+    yield (
+        "/export (bare, from the menu): the caption",
+        [export_caption(day, Written(87, 1, True), True)],
+    )
+    year = parse_window("365d", look.now, look.zone)
+    yield "/export 365d, over Telegram's limit", [too_large(year, 812_345)]
+    yield (
+        "/export 30m with nothing in it",
+        [nothing_to_export(parse_window("30m", look.now, look.zone))],
+    )
     yield "/search (bare, from the menu)", [_(SEARCH_PROMPT)]
     yield "/from (bare, from the menu)", [_(FROM_PROMPT)]
     lots = _("“{text}” is not a number of SMS").format(text="lots")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
@@ -25,7 +26,7 @@ from state import Page, Store, oncall
 from state.oncall import Take
 
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
-CAPTION_LIMIT = 1024
+CAPTION_LIMIT = 1024  # characters of a file's or a picture's caption (Telegram)
 
 
 def asked_in(update: Update) -> Message:
@@ -171,7 +172,6 @@ async def send_answer(
         for text in texts:
             await reply(update, context, text)
         return
-    asked = asked_in(update)
     caption = "\n".join(
         [
             title,
@@ -182,11 +182,25 @@ async def send_answer(
         ]
         + ([showing(page, oldest)] if page.truncated else [])
     )
-    await (
+    file = answer_file(title, scope, page, look, takes, oldest)
+    await send_file(update, context, file, filename, caption)
+
+
+async def send_file(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    content: bytes | BinaryIO,
+    filename: str,
+    caption: str,
+) -> Message:
+    """A file in the asker's chat (and topic), quoting the command in groups; raises
+    WriteFailed. An open file is streamed from its start, not read into memory."""
+    asked = asked_in(update)
+    return await (
         bridge_of(context)
         .chats.gateway(asked.chat_id)
         .send_document(
-            answer_file(title, scope, page, look, takes, oldest),
+            content,
             filename,
             caption=caption[:CAPTION_LIMIT],
             topic_id=_topic(asked),
