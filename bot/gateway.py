@@ -189,6 +189,28 @@ class ChatGateway:
 
         return await self._write(send, retry=retry)
 
+    async def send_photo(
+        self,
+        content: bytes,
+        *,
+        caption: str,
+        topic_id: int | None = None,
+        reply_to: int | None = None,
+        retry: bool = False,
+    ) -> Message:
+        """Post a picture (shown in the chat) with a plain-text caption; raises WriteFailed."""
+
+        def send(chat_id: int) -> Awaitable[Message]:
+            return self._bot.send_photo(
+                chat_id=chat_id,
+                photo=content,
+                caption=caption,
+                message_thread_id=topic_id,
+                reply_parameters=_reply_to(reply_to),
+            )
+
+        return await self._write(send, retry=retry)
+
     async def _write(
         self, call: Callable[[int], Awaitable[T]], *, retry: bool, edit: bool = False
     ) -> T:

@@ -26,6 +26,7 @@ from bot.commands.export import caption as export_caption
 from bot.commands.guard import refusal_text, unknown_command_text
 from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, last_heading
 from bot.commands.registry import ChatCommand
+from bot.commands.stats import Stats, hour_bounds, nothing_to_chart, stats_caption
 from bot.commands.status import ChatFacts, StatusFacts, status_text
 from bot.delivery_plan import plan_next
 from bot.formatting import escape
@@ -39,6 +40,7 @@ from bot.status import BridgeStatus
 from bot.windows import WindowError, parse_window
 from state import ChatQueue, Page, PendingDelivery, StoredSms
 from state.oncall import Person, Take
+from state.stats import TakeDelays
 from tests.fakes.telegram import parse_telegram_html
 
 GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
@@ -100,6 +102,14 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield (
         "/export 30m with nothing in it",
         [nothing_to_export(parse_window("30m", look.now, look.zone))],
+    )
+    yield (
+        "/stats 24h: the chart's caption (the chart: docs/stats-example.png)",
+        [stats_caption(day_of_sms(look))],
+    )
+    yield (
+        "/stats 30m with nothing in it",
+        [nothing_to_chart(parse_window("30m", look.now, look.zone))],
     )
     yield "/search (bare, from the menu)", [_(SEARCH_PROMPT)]
     yield "/from (bare, from the menu)", [_(FROM_PROMPT)]
@@ -164,6 +174,15 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     )
     yield "A stranger tries a command", [refusal_text(-100777, 4242)]
     yield "An unknown command in a private chat", [unknown_command_text()]
+
+
+def day_of_sms(look: Look) -> Stats:
+    """A day of an on-call inbox, for /stats: busy working hours, two takes in three."""
+    window = parse_window("24h", look.now, look.zone)
+    bounds = hour_bounds(window.start, window.end, look.zone)
+    hourly = [{"": 3 + n % 4 * (3 if 6 <= n <= 15 else 1)} for n in range(len(bounds) - 1)]
+    senders = [("Sberbank", 41), ("79261112233", 17), ("Tinkoff", 9), ("79035550000", 4)]
+    return Stats(window, bounds, hourly, [*senders, ("GOSUSLUGI", 2)], TakeDelays(60, 95, 780))
 
 
 def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:

@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.commands import about, export, history, oncall, status
+from bot.commands import about, export, history, oncall, stats, status
 from bot.commands.context import BOT_DATA_KEY, BridgeContext
 from bot.commands.guard import error_handler, guarded, unknown_command
 from bot.commands.registry import Access, ChatCommand, UsageError
@@ -29,6 +29,7 @@ COMMANDS: list[ChatCommand] = [
     *about.COMMANDS,
     *history.COMMANDS,
     *export.COMMANDS,
+    *stats.COMMANDS,
     *oncall.COMMANDS,
     *status.COMMANDS,
 ]

@@ -208,3 +208,22 @@ async def send_file(
             retry=True,
         )
     )
+
+
+async def send_picture(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, png: bytes, caption: str
+) -> Message:
+    """A picture shown in the asker's chat (and topic), quoting the command in groups;
+    raises WriteFailed."""
+    asked = asked_in(update)
+    return await (
+        bridge_of(context)
+        .chats.gateway(asked.chat_id)
+        .send_photo(
+            png,
+            caption=caption[:CAPTION_LIMIT],
+            topic_id=_topic(asked),
+            reply_to=_reply_to(asked),
+            retry=True,
+        )
+    )
