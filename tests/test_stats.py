@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.chart import HEIGHT_PX, WIDTH_PX, ChartSpec, draw_chart, tick_step
+from bot.chart import HEIGHT_PX, WIDTH_PX, ChartSpec, draw_chart, render, tick_step
 from bot.commands.export import CAPTION_LIMIT
 from bot.commands.stats import (
     Stats,
@@ -168,6 +168,14 @@ def test_the_chart_is_a_phone_sized_png_and_the_readme_shows_one() -> None:
     one = ChartSpec("t", "x", "y", ["a"], [("", [3])])
     assert png_size(draw_chart(one)) == (WIDTH_PX, HEIGHT_PX)
     assert tick_step(168) == 21 and tick_step(7) == 1
+
+
+async def test_a_chart_is_drawn_in_a_child_process_the_bridge_never_imports_matplotlib(
+    tmp_path: Path,
+) -> None:
+    png = await render(ChartSpec("t", "x", "y", ["a", "b"], [("", [3, 4])]), tmp_path / "mpl")
+    assert png_size(png) == (WIDTH_PX, HEIGHT_PX)
+    assert (tmp_path / "mpl").is_dir()  # matplotlib's font cache, kept for the next chart
 
 
 def test_the_bridge_loads_without_matplotlib() -> None:

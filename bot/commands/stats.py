@@ -9,7 +9,8 @@ label where there are labels.
 Hours and days are the display zone's: their bounds are worked out here in UTC, so that
 a day across a DST change has its 23 or 25 hours and a zone half an hour off UTC gets
 its own hours (`hour_bounds`). Counting runs on a snapshot of the database in a worker
-thread, and so does drawing: the bridge's store and event loop never wait for a chart.
+thread, and drawing in a child process (`bot.chart`): the bridge's store and event loop
+never wait for a chart, and the bridge never loads matplotlib.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.chart import ChartSpec, draw_chart
+from bot.chart import ChartSpec, render
 from bot.clock import zone_name
 from bot.commands.answers import CAPTION_LIMIT, reply, send_picture
 from bot.commands.context import bridge_of
@@ -219,7 +220,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if figures.total == 0:
         await reply(update, context, nothing_to_chart(window), html=False)
         return
-    png = await asyncio.to_thread(draw_chart, chart_spec(figures))
+    png = await render(chart_spec(figures), bridge.store.path.parent / ".matplotlib")
     await send_picture(update, context, png, stats_caption(figures))
 
 
