@@ -159,6 +159,20 @@ async def test_a_new_database_gives_the_space_back_in_steps(tmp_path: Path) -> N
     store.close()
 
 
+def test_one_hand_back_step_frees_as_many_pages_as_it_is_asked(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "bridge.db")
+    fill(store, 300, days_ago=40)
+    fill(store, 1, days_ago=1)
+    while retention.purge_batch(store, CUTOFF):
+        pass
+    freed = retention.free_pages(store)
+    assert freed > 100
+    assert retention.hand_back(store, freed - 10)  # ten left
+    assert retention.free_pages(store) == 10
+    assert not retention.hand_back(store)
+    store.close()
+
+
 async def test_an_earlier_releases_database_is_converted_once_and_shrinks(
     tmp_path: Path,
 ) -> None:
