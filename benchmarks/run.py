@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import drain, export, ingest, latency, memory, presses, push, queries
+from benchmarks import drain, export, ingest, latency, memory, presses, push, queries, retention
 from benchmarks.common import Result, table
 
 RESULTS = Path(__file__).parent / "results"
@@ -33,6 +33,7 @@ SIZES = {
         "memory": (1_000_000, 10_000),
         "presses": (12, 6.0),
         "export": 1_000_000,
+        "retention": 1_000_000,
     },
     "smoke": {
         "ingest": 5_000,
@@ -44,6 +45,7 @@ SIZES = {
         "memory": (20_000, 200),
         "presses": (3, 2.0),
         "export": 20_000,
+        "retention": 20_000,
     },
 }
 
@@ -53,7 +55,16 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="small sizes, for CI")
     parser.add_argument(
         "--only",
-        choices=["ingest", "queries", "drain", "latency", "memory", "presses", "export"],
+        choices=[
+            "ingest",
+            "queries",
+            "drain",
+            "latency",
+            "memory",
+            "presses",
+            "export",
+            "retention",
+        ],
         action="append",
     )
     options = parser.parse_args()
@@ -71,6 +82,7 @@ def main() -> int:
         "memory",
         "presses",
         "export",
+        "retention",
     ]
     runners = {
         "ingest": lambda: ingest.run(size["ingest"]),
@@ -81,6 +93,7 @@ def main() -> int:
         "memory": lambda: memory.run(RESULTS, *size["memory"]),
         "presses": lambda: presses.run(*size["presses"]),
         "export": lambda: export.run(RESULTS, size["export"]),
+        "retention": lambda: retention.run(RESULTS, size["retention"]),
     }
     results: list[Result] = []
     for name in chosen:
