@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from state import IncomingSms, Store
+from state import IncomingSms, Store, retention
 from tests.conftest import GROUP, OPERATOR
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram, TgFault, is_relayed_sms
+from tests.fakes.wait import wait_until
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., BridgeProcess]
@@ -78,3 +79,23 @@ def test_retention_deletes_old_sms_at_start_but_not_one_still_waiting_for_a_chat
     answer = next(m for m in telegram.messages(OPERATOR) if "oldest SMS kept" in m.plain)
     oldest = (now - timedelta(days=40)).astimezone(ZoneInfo("Europe/Moscow"))
     assert f"oldest SMS kept: {oldest:%d.%m.%Y} (RETENTION_DAYS=30)" in answer.plain
+
+
+def test_a_button_of_a_purged_sms_says_it_is_no_longer_kept(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(FIRST_START_DONE)
+    bridge.wait_for_log("answering chat commands")
+    smsc.add_sms("Door 2 opened")
+    smsc.add_sms("Door 2 closed")
+    telegram.wait_for(lambda: len(telegram.sms_texts(GROUP)) == 2, what="both SMS")
+    store = Store.open(tmp_path / "data" / "bridge.db")  # beside the bridge, as WAL allows
+    wait_until(lambda: store.count_pending(str(GROUP)) == 0, what="both booked sent")
+    assert retention.purge_batch(store, datetime.now(UTC) + timedelta(days=1)) == 1
+    store.close()
+    opened = next(m for m in telegram.messages(GROUP) if "opened" in m.plain)
+    query = telegram.user_presses(opened, user_id=1001, name="Anna")
+    telegram.wait_for(lambda: telegram.answer_to(query) is not None, what="the press answered")
+    answer = telegram.answer_to(query)
+    assert answer is not None and answer.text == "This SMS is no longer kept."
