@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import drain, ingest, latency, memory, presses, push, queries
+from benchmarks import drain, export, ingest, latency, memory, presses, push, queries, retention
 from benchmarks.common import Result, table
 
 RESULTS = Path(__file__).parent / "results"
@@ -32,6 +32,8 @@ SIZES = {
         "push": push.Sizes(hinted=30, unhinted=12, flood=1_000, flood_seconds=10),
         "memory": (1_000_000, 10_000),
         "presses": (12, 6.0),
+        "export": 1_000_000,
+        "retention": 1_000_000,
     },
     "smoke": {
         "ingest": 5_000,
@@ -42,6 +44,8 @@ SIZES = {
         "push": push.Sizes(hinted=3, unhinted=0, flood=100, flood_seconds=1),
         "memory": (20_000, 200),
         "presses": (3, 2.0),
+        "export": 20_000,
+        "retention": 20_000,
     },
 }
 
@@ -51,7 +55,16 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="small sizes, for CI")
     parser.add_argument(
         "--only",
-        choices=["ingest", "queries", "drain", "latency", "memory", "presses"],
+        choices=[
+            "ingest",
+            "queries",
+            "drain",
+            "latency",
+            "memory",
+            "presses",
+            "export",
+            "retention",
+        ],
         action="append",
     )
     options = parser.parse_args()
@@ -61,7 +74,16 @@ def main() -> int:
     mode = "smoke" if options.smoke else "full"
     size = SIZES[mode]
     RESULTS.mkdir(exist_ok=True)
-    chosen = options.only or ["ingest", "queries", "drain", "latency", "memory", "presses"]
+    chosen = options.only or [
+        "ingest",
+        "queries",
+        "drain",
+        "latency",
+        "memory",
+        "presses",
+        "export",
+        "retention",
+    ]
     runners = {
         "ingest": lambda: ingest.run(size["ingest"]),
         "queries": lambda: queries.run(RESULTS, size["queries"]),
@@ -70,6 +92,8 @@ def main() -> int:
         "latency": lambda: latency.run(size["latency"]) + push.run(size["push"]),
         "memory": lambda: memory.run(RESULTS, *size["memory"]),
         "presses": lambda: presses.run(*size["presses"]),
+        "export": lambda: export.run(RESULTS, size["export"]),
+        "retention": lambda: retention.run(RESULTS, size["retention"]),
     }
     results: list[Result] = []
     for name in chosen:

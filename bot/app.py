@@ -4,7 +4,8 @@ The parts are built in `bot.wiring`; this module only starts and stops them. Sta
 order matters. The health and push endpoints bind first (a busy port fails before
 anything opens; a push call that comes before the poller runs leaves its hint set), then
 the store (and deliveries interrupted by a crash are re-queued as uncertain); the poller
-starts at once, so SMS keep being stored while Telegram is unreachable; the Telegram side
+starts at once, so SMS keep being stored while Telegram is unreachable, and with it, with
+RETENTION_DAYS, the purge of old SMS (in small batches beside polling); the Telegram side
 (getMe, the relay, then commands) starts when the Bot API answers. A rejected token is
 fatal: no retry will fix it.
 
@@ -96,6 +97,8 @@ class Bridge:
             asyncio.create_task(parts.poller.run(), name="poller"),
             asyncio.create_task(self._watch(store), name="watch"),
         ]
+        if parts.retention is not None:  # at start, then daily, beside polling
+            tasks.append(asyncio.create_task(parts.retention.run(), name="retention"))
 
         telegram = asyncio.create_task(self._run_telegram(parts), name="telegram")
         try:

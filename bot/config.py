@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     sms_sender: str | None = None
     sms_daily_limit: int = Field(default=50, ge=1)
     relay_digest_threshold: int | None = Field(default=None, ge=0)
+    retention_days: int = Field(default=0, ge=0, le=36600)  # 0: keep every SMS
+    hide_codes: bool = False
     routes_file: Path | None = None
 
     _routes: tuple[Route, ...] = PrivateAttr(default=())

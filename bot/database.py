@@ -51,6 +51,7 @@ class AsyncStore:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self.path = store.path  # the database file, for reports read on a snapshot
 
     async def call(
         self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs

@@ -5,6 +5,11 @@ and the only tags are the ones the bridge adds. Telegram takes at most 4096 char
 message, counted *after* entity parsing (what the reader sees, not the HTML), in UTF-16
 code units (an emoji weighs two). So text is cut into "atoms" (one escaped character, or
 one whole `<code>` span) that are never split, and measured by what they show.
+
+With HIDE_CODES a code is also a spoiler, hidden until tapped: `<tg-spoiler>` around the
+`<code>`. Telegram lets a spoiler contain a code (bold, italic, underline, strikethrough
+and spoiler entities may contain any other entity; only pre and code contain nothing), so
+the code stays tap-to-copy once shown.
 """
 
 from __future__ import annotations
@@ -46,16 +51,21 @@ def display_phone(number: str) -> str:
     return f"+{number}" if bare and len(number) >= 7 else number
 
 
-def text_atoms(text: str) -> list[str]:
+def code_html(code: str, hidden: bool = False) -> str:
+    """A one-time code (digits only) tap-to-copy, hidden until tapped when `hidden`."""
+    return f"<tg-spoiler><code>{code}</code></tg-spoiler>" if hidden else f"<code>{code}</code>"
+
+
+def text_atoms(text: str, hide_codes: bool = False) -> list[str]:
     """The SMS text as escaped pieces that must not be cut: characters and code spans.
 
-    Only likely one-time codes (`bot.codes`) are tap-to-copy.
+    Only likely one-time codes (`bot.codes`) are tap-to-copy; hidden too with `hide_codes`.
     """
     atoms: list[str] = []
     position = 0
     for span in code_spans(text):
         atoms.extend(_ESCAPES.get(ch, ch) for ch in text[position : span.start])
-        atoms.append(f"<code>{text[span.start : span.end]}</code>")
+        atoms.append(code_html(text[span.start : span.end], hide_codes))
         position = span.end
     atoms.extend(_ESCAPES.get(ch, ch) for ch in text[position:])
     return atoms

@@ -22,7 +22,7 @@ certainly did not show it (a 429), so a retry can never post twice.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from telegram import (
     ForceReply,
@@ -39,6 +39,7 @@ from bot.pace import GROUP_WINDOW, SEND_SPACING, ChatPace
 from bot.telegram_errors import SendFailure, Verdict, classify_send_error
 
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
+UPLOAD_TIMEOUT = 300.0  # seconds to send a file: up to 50 MB on a slow uplink
 CERTAIN_RETRIES = 3  # `retry=True`: tries in all while Telegram answers 429
 MAX_MOVES_FOLLOWED = 2  # a chat that keeps "moving" is a loop, not a migration
 
@@ -142,7 +143,7 @@ class ChatGateway:
 
     async def send_document(
         self,
-        content: bytes,
+        content: bytes | BinaryIO,
         filename: str,
         *,
         caption: str,
@@ -150,12 +151,39 @@ class ChatGateway:
         reply_to: int | None = None,
         retry: bool = False,
     ) -> Message:
-        """Post a file with a plain-text caption; raises WriteFailed."""
+        """Post a file with a plain-text caption; raises WriteFailed.
+
+        `content` is the bytes, or an open file streamed from its start (read as it is
+        sent, not into memory: an export may hold tens of megabytes).
+        """
 
         def send(chat_id: int) -> Awaitable[Message]:
             return self._bot.send_document(
                 chat_id=chat_id,
-                document=InputFile(content, filename=filename),
+                document=_upload(content, filename),
+                caption=caption,
+                message_thread_id=topic_id,
+                reply_parameters=_reply_to(reply_to),
+                write_timeout=UPLOAD_TIMEOUT,
+            )
+
+        return await self._write(send, retry=retry)
+
+    async def send_photo(
+        self,
+        content: bytes,
+        *,
+        caption: str,
+        topic_id: int | None = None,
+        reply_to: int | None = None,
+        retry: bool = False,
+    ) -> Message:
+        """Post a picture (shown in the chat) with a plain-text caption; raises WriteFailed."""
+
+        def send(chat_id: int) -> Awaitable[Message]:
+            return self._bot.send_photo(
+                chat_id=chat_id,
+                photo=content,
                 caption=caption,
                 message_thread_id=topic_id,
                 reply_parameters=_reply_to(reply_to),
@@ -195,6 +223,14 @@ class ChatGateway:
         await self._on_migrated(self.configured_id, new_chat_id)
 
     # -- turns -------------------------------------------------------------------------
+
+
+def _upload(content: bytes | BinaryIO, filename: str) -> InputFile:
+    """A file to upload; an open file is read from its start, as it is sent."""
+    if isinstance(content, bytes):
+        return InputFile(content, filename=filename)
+    content.seek(0)  # a repeated try sends it whole again
+    return InputFile(content, filename=filename, read_file_handle=False)
 
 
 def _reply_to(message_id: int | None) -> ReplyParameters | None:

@@ -94,6 +94,7 @@ class ChatRelay:
         digest_threshold: int | None = None,
         buttons: bool = False,
         remind_after: float | None = None,
+        hide_codes: bool = False,
     ) -> None:
         self.target = target
         self.key = target.key
@@ -111,6 +112,7 @@ class ChatRelay:
         self._events = events
         self._buttons = buttons and target.chat_id < 0  # groups only: not in private chats
         self._remind_after = remind_after if self._buttons else None
+        self._hide_codes = hide_codes
         self._backlog = False
         self._failures = 0  # network failures in a row, for the backoff
 
@@ -137,7 +139,9 @@ class ChatRelay:
         if not head:
             return Outcome(Step.IDLE)
         several = await self._store.call(Store.receiving_numbers) > 1
-        look = Look(self._zone, datetime.now(UTC), several_numbers=several)
+        look = Look(
+            self._zone, datetime.now(UTC), several_numbers=several, hide_codes=self._hide_codes
+        )
         limit = TEXT_LIMIT - TAKE_RESERVE if self._buttons else TEXT_LIMIT
         plan = plan_next(head, queued, self._backlog, look, limit)
         await self._sleep(self._gateway.wait_needed())
@@ -277,6 +281,7 @@ class Relay:
         digest_threshold: int | None = None,
         buttons: bool = False,
         remind_after: float | None = None,
+        hide_codes: bool = False,
     ) -> None:
         self.stop = asyncio.Event()
         self.relays = [
@@ -291,6 +296,7 @@ class Relay:
                 digest_threshold=digest_threshold,
                 buttons=buttons,
                 remind_after=remind_after,
+                hide_codes=hide_codes,
             )
             for target in chats.targets
         ]

@@ -23,6 +23,7 @@ from bot.durations import short_duration
 from bot.formatting import (
     ENTRY_SEPARATOR,
     TEXT_LIMIT,
+    code_html,
     display_phone,
     escape,
     split_atoms,
@@ -44,16 +45,17 @@ class Look:
     zone: ZoneInfo
     now: datetime
     several_numbers: bool = False  # the account receives on more than one number
+    hide_codes: bool = False  # HIDE_CODES: one-time codes hidden until tapped (spoilers)
 
 
 def _sender(sms: StoredSms) -> str:
     return escape(display_phone(sms.sender))
 
 
-def _lead(sms: StoredSms, part: str = "", with_code: bool = True) -> str:
+def _lead(sms: StoredSms, look: Look, part: str = "", with_code: bool = True) -> str:
     """The start of the first line: the code if any, the sender, `: `."""
     code = first_code(sms.text) if with_code else None
-    icon = f"🔑 <code>{code}</code> · " if code else "📩 "
+    icon = f"🔑 {code_html(code, look.hide_codes)} · " if code else "📩 "
     return f"{icon}<b>{_sender(sms)}</b>{part}: "
 
 
@@ -91,15 +93,15 @@ def render_sms(
 ) -> list[str]:
     """One relayed SMS as HTML messages: usually one; a long text in numbered parts."""
     footer = _footer(sms, look, repeat)
-    body = text_atoms(sms.text)
-    whole = _lead(sms) + "".join(body) + footer
+    body = text_atoms(sms.text, look.hide_codes)
+    whole = _lead(sms, look) + "".join(body) + footer
     if visible_length(whole) <= limit:
         return [whole]
-    widest = _lead(sms, " (999/999)") + footer
+    widest = _lead(sms, look, " (999/999)") + footer
     parts = split_atoms(body, limit - visible_length(widest))
     count = len(parts)
     return [
-        _lead(sms, f" ({number}/{count})", with_code=number == 1)
+        _lead(sms, look, f" ({number}/{count})", with_code=number == 1)
         + part
         + (footer if number == count else "")
         for number, part in enumerate(parts, start=1)
@@ -118,7 +120,7 @@ def entry_atoms(sms: StoredSms, look: Look, *, fold: bool = False, note: str = "
     if sms.label:
         head += " · " + _label(sms)
     head = f"<b>{head}</b>{note}: "
-    body = text_atoms(sms.text)
+    body = text_atoms(sms.text, look.hide_codes)
     if fold and FOLD_LONGER_THAN < len(sms.text) <= FOLD_AT_MOST:
         return [head, "\n<blockquote expandable>" + "".join(body) + "</blockquote>"]
     return [head, *body]

@@ -53,6 +53,11 @@ class Window:
         """The window as answers state it: words, then local bounds with the zone."""
         return f"{self.description} ({span(self.start, self.end, self.zone)})"
 
+    def file_name(self, suffix: str) -> str:
+        """A file named after the window: `sms 2026-11-28 1405 - 2026-11-28 1605.csv`."""
+        start, end = (moment.astimezone(self.zone) for moment in (self.start, self.end))
+        return f"sms {start:%Y-%m-%d %H%M} - {end:%Y-%m-%d %H%M}{suffix}"
+
 
 def _midnight(day_: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day_, time(0), tzinfo=zone).astimezone(UTC)

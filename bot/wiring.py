@@ -32,6 +32,7 @@ from bot.push import PushEndpoint
 from bot.relay import Relay
 from bot.replies.flow import Replies
 from bot.replies.tracking import Tracking
+from bot.retention import Retention
 from bot.smsc import SmscClient
 from bot.smsc.outbox import SmscOutbox
 from bot.status import BridgeStatus
@@ -55,6 +56,7 @@ class Parts:
     reminders: Reminders | None  # None with ESCALATE_AFTER=0
     replies: Replies | None  # None with SMS_REPLY_USER_IDS empty
     tracking: Tracking | None
+    retention: Retention | None  # None with RETENTION_DAYS=0
 
 
 def build_application(settings: Settings) -> AnyApplication:
@@ -127,6 +129,7 @@ def build_parts(
         digest_threshold=settings.relay_digest_threshold,
         buttons=settings.oncall_buttons,
         remind_after=remind_after,
+        hide_codes=settings.hide_codes,
     )
     oncall = build_oncall(settings, store, chats, metrics)
     replies = build_replies(settings, store, chats)
@@ -142,6 +145,8 @@ def build_parts(
         escalate_after=settings.escalate_after,
         replies=replies,
         routed=settings.routes_file is not None,
+        hide_codes=settings.hide_codes,
+        retention_days=settings.retention_days,
     )
     register(application, context)
     reminders = (
@@ -150,8 +155,19 @@ def build_parts(
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = build_poller(settings, store, inbox, health, alerts, metrics, relay, hints)
     tracking = Tracking(replies) if replies else None
+    retention = Retention(store, settings.retention_days) if settings.retention_days else None
     return Parts(
-        application, chats, relay, inbox, alerts, poller, oncall, reminders, replies, tracking
+        application,
+        chats,
+        relay,
+        inbox,
+        alerts,
+        poller,
+        oncall,
+        reminders,
+        replies,
+        tracking,
+        retention,
     )
 
 

@@ -1,5 +1,11 @@
 """The SQLite store of SMS and their deliveries. Knows nothing of Telegram or SMSC."""
 
+from state.lean_imports import import_sqlite_utils
+
+import_sqlite_utils()  # before anything imports it: see state.lean_imports
+
+# ruff: noqa: E402
+
 from state.files import (
     LoosePermissions,
     create_private_file,

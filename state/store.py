@@ -181,9 +181,10 @@ def fts_query(text: str) -> str | None:
 class Store:
     """The bridge's database. Not thread-safe: use it from one thread at a time."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
+        self.path = path  # the database file; None in memory
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -208,12 +209,31 @@ class Store:
             check_same_thread=False,  # used from one dedicated thread, not the creating one
             timeout=BUSY_TIMEOUT_MS / 1000,
         )
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # A new file: freed pages can be handed back in small steps after a purge
+            # (state.retention). Only an empty file takes this without a VACUUM.
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")  # a committed SMS survives power loss
         conn.execute("PRAGMA foreign_keys = ON")
-        store = cls(Database(conn, execute_plugins=False))
+        store = cls(Database(conn, execute_plugins=False), path)
         migrate(store.db)
         return store
+
+    @classmethod
+    def open_snapshot(cls, path: Path) -> Store:
+        """A read-only Store on a connection of its own, for a long read (a report) on
+        another thread. In WAL mode it neither blocks the bridge's writes nor waits for
+        them, and one read transaction sees one moment of the database throughout."""
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        conn.execute("PRAGMA query_only = ON")
+        return cls(Database(conn, execute_plugins=False), path)
 
     def close(self) -> None:
         self.conn.close()

@@ -15,7 +15,7 @@ from bot.formatting import TEXT_LIMIT, pack_entries, split_atoms, text_atoms, vi
 from bot.i18n import in_language
 from bot.sms_view import Look, entry_atoms, render_sms
 from state import StoredSms
-from tests.fakes.telegram import parse_telegram_html, relayed_text, utf16_length
+from tests.fakes.telegram import HtmlRefused, parse_telegram_html, relayed_text, utf16_length
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 WHEN = datetime(2026, 11, 27, 13, 5, 3, tzinfo=UTC)  # 16:05 in Moscow
@@ -41,6 +41,25 @@ def test_a_one_time_code_goes_in_front_tap_to_copy() -> None:
     [html] = render_sms(sms("Your code 123456. Do not tell it to anyone <3"), LOOK)
     assert first_line(html).startswith("🔑 123456 · +79261234567: Your code 123456.")
     assert html.startswith("🔑 <code>123456</code> · ")
+
+
+def test_with_hide_codes_every_code_is_a_spoiler_still_tap_to_copy() -> None:
+    hidden = Look(MOSCOW, LOOK.now, hide_codes=True)
+    [html] = render_sms(sms("Your code 123456, again: 123456"), hidden)
+    spoiler = "<tg-spoiler><code>123456</code></tg-spoiler>"
+    assert html.startswith(f"🔑 {spoiler} · ") and html.count(spoiler) == 3
+    assert first_line(html) == "🔑 123456 · +79261234567: Your code 123456, again: 123456"
+    assert relayed_text(html) == "Your code 123456, again: 123456"
+    entry = "".join(entry_atoms(sms("PIN 4321"), hidden))
+    assert "<tg-spoiler><code>4321</code></tg-spoiler>" in entry
+    [shown] = render_sms(sms("Your code 123456"), LOOK)  # off by default
+    assert "tg-spoiler" not in shown
+
+
+def test_telegram_refuses_a_code_holding_a_spoiler_but_takes_a_spoiler_holding_a_code() -> None:
+    assert parse_telegram_html("<tg-spoiler><code>1234</code></tg-spoiler>") == "1234"
+    with pytest.raises(HtmlRefused):
+        parse_telegram_html("<code><tg-spoiler>1234</tg-spoiler></code>")
 
 
 def test_metadata_is_short_the_date_only_when_not_today_the_number_only_when_several() -> None:

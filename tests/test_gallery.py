@@ -22,9 +22,12 @@ from bot.clock import moment_in_zone
 from bot.commands import COMMANDS
 from bot.commands.about import help_text
 from bot.commands.answers import answer_messages, heading
+from bot.commands.export import Written, nothing_to_export, parse_export_args, too_large
+from bot.commands.export import caption as export_caption
 from bot.commands.guard import refusal_text, unknown_command_text
 from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, last_heading
 from bot.commands.registry import ChatCommand
+from bot.commands.stats import Stats, hour_bounds, nothing_to_chart, stats_caption
 from bot.commands.status import ChatFacts, StatusFacts, status_text
 from bot.delivery_plan import plan_next
 from bot.formatting import escape
@@ -41,6 +44,7 @@ from bot.windows import WindowError, parse_window
 from state import ChatQueue, Page, PendingDelivery, StoredSms
 from state.oncall import Person, Take
 from state.outgoing import Outgoing, OutgoingState
+from state.stats import TakeDelays
 from tests.fakes.telegram import parse_telegram_html
 
 GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
@@ -98,6 +102,27 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         parse_window("soon", look.now, look.zone)
     except WindowError as error:
         yield "/history soon", [command("history").usage_answer(str(error))]
+    week = parse_window("7d", look.now, look.zone)
+    yield "/export 7d: the file's caption", [export_caption(week, Written(1234, 1, True), False)]
+    day, _bare = parse_export_args([], look.now, look.zone)
+    yield (
+        "/export (bare, from the menu): the caption",
+        [export_caption(day, Written(87, 1, True), True)],
+    )
+    year = parse_window("365d", look.now, look.zone)
+    yield "/export 365d, over Telegram's limit", [too_large(year, 812_345)]
+    yield (
+        "/export 30m with nothing in it",
+        [nothing_to_export(parse_window("30m", look.now, look.zone))],
+    )
+    yield (
+        "/stats 24h: the chart's caption (the chart: docs/stats-example.png)",
+        [stats_caption(day_of_sms(look))],
+    )
+    yield (
+        "/stats 30m with nothing in it",
+        [nothing_to_chart(parse_window("30m", look.now, look.zone))],
+    )
     yield "/search (bare, from the menu)", [_(SEARCH_PROMPT)]
     yield "/from (bare, from the menu)", [_(FROM_PROMPT)]
     lots = _("“{text}” is not a number of SMS").format(text="lots")
@@ -203,6 +228,15 @@ def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield "A reply to a sender name", ["⛔ " + (why_not_to("Sberbank") or "")]
 
 
+def day_of_sms(look: Look) -> Stats:
+    """A day of an on-call inbox, for /stats: busy working hours, two takes in three."""
+    window = parse_window("24h", look.now, look.zone)
+    bounds = hour_bounds(window.start, window.end, look.zone)
+    hourly = [{"": 3 + n % 4 * (3 if 6 <= n <= 15 else 1)} for n in range(len(bounds) - 1)]
+    senders = [("Sberbank", 41), ("79261112233", 17), ("Tinkoff", 9), ("79035550000", 4)]
+    return Stats(window, bounds, hourly, [*senders, ("GOSUSLUGI", 2)], TakeDelays(60, 95, 780))
+
+
 def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:
     """A message with its buttons drawn below it, `[ ✋ Take ]`."""
     labels = "  ".join(f"[ {b.text} ]" for row in markup.inline_keyboard for b in row)
@@ -224,6 +258,8 @@ def status_facts(look: Look, problems: list[str], refusing: bool = False) -> Sta
         chats=chats,
         stored=12_345,
         started_at=look.now - timedelta(hours=5, minutes=3),
+        oldest_sms=look.now - timedelta(days=30),
+        retention_days=30,
         version="0.1.0",
     )
 

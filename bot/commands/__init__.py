@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import on_press
-from bot.commands import about, history, oncall, sms, status
+from bot.commands import about, export, history, oncall, sms, stats, status
 from bot.commands.context import BOT_DATA_KEY, BridgeContext
 from bot.commands.guard import error_handler, guarded, unknown_command
 from bot.commands.registry import Access, ChatCommand, UsageError
@@ -30,6 +30,8 @@ from bot.i18n import Language, _, in_language
 COMMANDS: list[ChatCommand] = [
     *about.COMMANDS,
     *history.COMMANDS,
+    *export.COMMANDS,
+    *stats.COMMANDS,
     *oncall.COMMANDS,
     *sms.COMMANDS,
     *status.COMMANDS,

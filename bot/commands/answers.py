@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
@@ -27,7 +28,7 @@ from state.oncall import Take
 from state.outgoing import Outgoing
 
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
-CAPTION_LIMIT = 1024
+CAPTION_LIMIT = 1024  # characters of a file's or a picture's caption (Telegram)
 
 
 def asked_in(update: Update) -> Message:
@@ -67,10 +68,13 @@ async def reply(
 
 
 async def look_now(context: ContextTypes.DEFAULT_TYPE) -> Look:
-    """How SMS are shown right now: zone, today, and whether to name receiving numbers."""
+    """How SMS are shown right now: zone, today, whether to name receiving numbers, and
+    whether codes are hidden until tapped."""
     bridge = bridge_of(context)
     several = await bridge.store.call(Store.receiving_numbers) > 1
-    return Look(bridge.zone, datetime.now(UTC), several_numbers=several)
+    return Look(
+        bridge.zone, datetime.now(UTC), several_numbers=several, hide_codes=bridge.hide_codes
+    )
 
 
 def showing(page: Page, oldest: bool = False) -> str:
@@ -185,7 +189,6 @@ async def send_answer(
         for text in texts:
             await reply(update, context, text)
         return
-    asked = asked_in(update)
     caption = "\n".join(
         [
             title,
@@ -196,12 +199,45 @@ async def send_answer(
         ]
         + ([showing(page, oldest)] if page.truncated else [])
     )
-    await (
+    file = answer_file(title, scope, page, look, takes, oldest, sent)
+    await send_file(update, context, file, filename, caption)
+
+
+async def send_file(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    content: bytes | BinaryIO,
+    filename: str,
+    caption: str,
+) -> Message:
+    """A file in the asker's chat (and topic), quoting the command in groups; raises
+    WriteFailed. An open file is streamed from its start, not read into memory."""
+    asked = asked_in(update)
+    return await (
         bridge_of(context)
         .chats.gateway(asked.chat_id)
         .send_document(
-            answer_file(title, scope, page, look, takes, oldest, sent),
+            content,
             filename,
+            caption=caption[:CAPTION_LIMIT],
+            topic_id=_topic(asked),
+            reply_to=_reply_to(asked),
+            retry=True,
+        )
+    )
+
+
+async def send_picture(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, png: bytes, caption: str
+) -> Message:
+    """A picture shown in the asker's chat (and topic), quoting the command in groups;
+    raises WriteFailed."""
+    asked = asked_in(update)
+    return await (
+        bridge_of(context)
+        .chats.gateway(asked.chat_id)
+        .send_photo(
+            png,
             caption=caption[:CAPTION_LIMIT],
             topic_id=_topic(asked),
             reply_to=_reply_to(asked),

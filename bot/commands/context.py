@@ -34,6 +34,8 @@ class BridgeContext:
     oncall: OnCall | None = None  # None when ONCALL_BUTTONS is off
     escalate_after: float = 0
     replies: Replies | None = None  # None when SMS_REPLY_USER_IDS is empty
+    hide_codes: bool = False  # HIDE_CODES: codes in answers hidden until tapped
+    retention_days: int = 0  # RETENTION_DAYS, for /status
     commands: list[ChatCommand] = field(default_factory=list)
     routed: bool = False  # ROUTES_FILE is set: a group's history is what was routed to it
 

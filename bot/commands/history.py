@@ -84,10 +84,7 @@ def _scope(window: Window | None, zone: ZoneInfo) -> str:
 
 def _filename(window: Window | None) -> str:
     """An answer file named after its window: `sms 2026-11-28 1405 - 2026-11-28 1605.txt`."""
-    if window is None:
-        return "sms all.txt"
-    start, end = (moment.astimezone(window.zone) for moment in (window.start, window.end))
-    return f"sms {start:%Y-%m-%d %H%M} - {end:%Y-%m-%d %H%M}.txt"
+    return "sms all.txt" if window is None else window.file_name(".txt")
 
 
 # -- handlers ---------------------------------------------------------------------------

@@ -15,14 +15,14 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import __version__
-from bot.clock import moment_in_zone
+from bot.clock import day, moment_in_zone
 from bot.commands.answers import reply
 from bot.commands.context import BridgeContext, bridge_of
 from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
 from bot.formatting import escape
 from bot.i18n import N_, _, ngettext, number
-from state import ChatQueue, Store, outgoing
+from state import ChatQueue, Store, outgoing, retention
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,6 +56,8 @@ class StatusFacts:
     started_at: datetime
     sms_sent_today: tuple[int, int] | None = None  # (parts, the daily limit) with replies on
     balance: str | None = None  # the balance SMSC last reported
+    oldest_sms: datetime | None = None  # the oldest SMS kept
+    retention_days: int = 0  # RETENTION_DAYS
     version: str = __version__
 
 
@@ -88,6 +90,8 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         started_at=status.started_at,
         sms_sent_today=(await replies.today(), replies.daily_limit) if replies else None,
         balance=await bridge.store.call(outgoing.last_balance) if replies else None,
+        oldest_sms=await bridge.store.call(retention.oldest_received_at),
+        retention_days=bridge.retention_days,
     )
 
 
@@ -138,6 +142,19 @@ def _chat_line(chat: ChatFacts) -> str:
     return line
 
 
+def _kept(facts: StatusFacts) -> list[str]:
+    """Since when SMS are kept, and for how long they will be."""
+    if facts.oldest_sms is None:
+        return []
+    oldest = day(facts.oldest_sms, facts.zone)
+    text = (
+        _("oldest SMS kept: {date} (RETENTION_DAYS={days})")
+        if facts.retention_days
+        else _("oldest SMS kept: {date} (RETENTION_DAYS=0: none deleted)")
+    )
+    return [escape(text.format(date=oldest, days=facts.retention_days))]
+
+
 def status_text(facts: StatusFacts) -> str:
     """A verdict first, then the chats, then the figures."""
     lines = _verdict(facts)
@@ -162,7 +179,7 @@ def status_text(facts: StatusFacts) -> str:
         uptime=short_duration((facts.now - facts.started_at).total_seconds()),
         version=facts.version,
     )
-    lines += ["", escape(footer)]
+    lines += ["", *_kept(facts), escape(footer)]
     return "\n".join(lines)
 
 

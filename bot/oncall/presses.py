@@ -63,8 +63,9 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _sms_of(bridge: BridgeContext, press: Press, keys: list[str]) -> list[int]:
-    if not press.digest:
-        return [press.first]
+    if not press.digest:  # only if it is still kept (RETENTION_DAYS)
+        kept = await bridge.store.call(oncall.sms_by_id, [press.first])
+        return [sms.smsc_id for sms in kept]
     return await bridge.store.call(oncall.digest_members, keys, press.first, press.last)
 
 

@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 TOKEN = "123456:FAKE-bot-token-abcdefghijklmnop"
+CAPTION_LIMIT = 1024  # characters of a caption, after entity parsing
+PHOTO_LIMIT = 10 * 1024 * 1024
 BOT_USER = {
     "id": 123456,
     "is_bot": True,
@@ -39,6 +41,9 @@ ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
     "code", "pre", "blockquote", "tg-emoji",
 }  # fmt: skip
+# Telegram: pre and code contain no other entity (but `<pre><code class=...>`); a spoiler,
+# like bold or italic, may contain a code.
+_CONTAIN_NOTHING = {"code", "pre"}
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[^<>]*)?)>")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
 
@@ -66,6 +71,9 @@ def parse_telegram_html(text: str) -> str:
                     raise HtmlRefused(f"can't parse entities: unmatched end tag {name}")
                 stack.pop()
             else:
+                inside = stack[-1] if stack else None
+                if inside in _CONTAIN_NOTHING and (inside, name) != ("pre", "code"):
+                    raise HtmlRefused(f"can't parse entities: {name} inside {inside}")
                 stack.append(name)
             i = match.end()
         elif ch == ">":
@@ -85,7 +93,10 @@ def parse_telegram_html(text: str) -> str:
 
 
 # A relayed SMS: the code in front if any, the sender in bold, the part number, ": ".
-_RELAYED_HEAD = re.compile(r"^(?:📩 |🔑 <code>[^<]*</code> · )<b>.*?</b>(?: \((\d+)/\d+\))?: ")
+_RELAYED_HEAD = re.compile(
+    r"^(?:📩 |🔑 (?:<tg-spoiler>)?<code>[^<]*</code>(?:</tg-spoiler>)? · )"
+    r"<b>.*?</b>(?: \((\d+)/\d+\))?: "
+)
 # A list entry (digests, answers): the time and sender in bold, a note, ": ".
 _ENTRY_HEAD = re.compile(r"^<b>.*?</b>[^:<]*: \n?")
 
@@ -135,6 +146,8 @@ class SentMessage:
     reply_to: int | None = None  # the message it quotes (reply_parameters.message_id)
     markup: dict[str, Any] | None = None  # reply_markup as sent
     silent: bool = False  # disable_notification: shown without a notification sound
+    kind: str = "text"  # text | document | photo (a photo's bytes are in `document`)
+    filename: str | None = None  # a document's or photo's file name
 
 
 @dataclass(frozen=True)
@@ -404,6 +417,7 @@ class FakeTelegram:
                 payload = part.get_payload(decode=True) or b""
                 if part.get_filename():
                     files[str(name)] = payload
+                    params[f"{name}.filename"] = part.get_filename()
                 else:
                     params[str(name)] = payload.decode("utf-8")
         elif body:
@@ -490,10 +504,27 @@ class FakeTelegram:
     def _api_sendDocument(
         self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: dict[str, bytes]
     ) -> None:
-        self._post(handler, params, files.get("document", b""))
+        self._post(handler, params, files.get("document", b""), "document")
+
+    def _api_sendPhoto(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: dict[str, bytes]
+    ) -> None:
+        """Telegram takes a JPEG, PNG or WebP of at most 10 MB as a photo."""
+        photo = files.get("photo", b"")
+        if not photo.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8", b"RIFF")):
+            self._error(handler, 400, "Bad Request: IMAGE_PROCESS_FAILED")
+            return
+        if len(photo) > PHOTO_LIMIT:
+            self._error(handler, 400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+            return
+        self._post(handler, params, photo, "photo")
 
     def _post(
-        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], document: bytes | None
+        self,
+        handler: BaseHTTPRequestHandler,
+        params: dict[str, Any],
+        document: bytes | None,
+        kind: str = "text",
     ) -> None:
         chat_id = int(params["chat_id"])
         thread = int(params["message_thread_id"]) if params.get("message_thread_id") else None
@@ -514,6 +545,11 @@ class FakeTelegram:
         if document is None and not plain.strip():
             self._error(handler, 400, "Bad Request: message text is empty")
             return
+        if document is not None and utf16_length(plain) > CAPTION_LIMIT:
+            with self.lock:
+                self.refused.append("message caption is too long")
+            self._error(handler, 400, "Bad Request: message caption is too long")
+            return
         if document is None and utf16_length(plain) > 4096:
             with self.lock:
                 self.refused.append("message is too long")
@@ -533,6 +569,8 @@ class FakeTelegram:
                 reply_to=int(quoted["message_id"]) if quoted else None,
                 markup=_json_param(params.get("reply_markup")),
                 silent=_json_param(params.get("disable_notification", False)) is True,
+                kind=kind,
+                filename=params.get(f"{kind}.filename"),
             )
             self.sent.append(message)
             self.lock.notify_all()

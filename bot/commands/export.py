@@ -1,0 +1,200 @@
+"""/export [WINDOW]: every SMS of the window as a CSV file, for a spreadsheet or a script.
+
+The file is written with the `csv` module: RFC 4180 quoting (a text with commas, quotes or
+line breaks stays one cell), CRLF line ends, UTF-8 with a byte-order mark so that
+spreadsheet programs show Cyrillic. The header is English whatever UI_LANGUAGE says, and
+times are ISO 8601 with the UTC offset of the display zone (`2026-11-28T03:09:12+03:00`):
+a file is read by programs too, and they need names and times that do not change.
+
+Text a spreadsheet would run as a formula (a cell starting with `=`, `@`, or `+` / `-`
+followed by more than a number) gets a leading apostrophe: an SMS is written by anyone,
+and opening an export must not run what a stranger typed. Everything else is exactly as
+stored.
+
+A window may hold a million SMS, so nothing is held in memory: rows stream from a cursor
+on a snapshot of the database (`Store.open_snapshot`, in a worker thread: the bridge's
+store never waits for an export) into an unnamed temporary file beside the database
+(private, 0600, gone when closed, even after a crash), which is then streamed to
+Telegram. Bots may send files of up to 50 MB: a larger export stops there and says so,
+asking for a shorter window; nothing is ever cut silently. Bare `/export` (a tap in the
+menu) covers the last 24 hours and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.clock import zone_name
+from bot.commands.answers import CAPTION_LIMIT, reply, send_file
+from bot.commands.context import bridge_of
+from bot.commands.registry import ChatCommand, UsageError
+from bot.formatting import display_phone
+from bot.i18n import N_, _, ngettext, number
+from bot.windows import Window, WindowError, parse_window
+from state import Store
+from state.export import ExportRow, count_rows, export_rows
+
+UPLOAD_LIMIT = 50_000_000  # bytes: Telegram's limit for a file a bot sends
+EXPORT_DEFAULT = "24h"  # bare /export, from the menu
+HEADER = (
+    "time",
+    "direction",
+    "sender",
+    "receiving number",
+    "route label",
+    "text",
+    "taken by",
+    "taken at",
+    "SMSC ID",
+)
+SIZE_CHECK_EVERY = 1000  # rows between looks at the file's size
+_PLAIN_NUMBER = re.compile(r"[+-]?[\d\s().-]*\d[\d\s().-]*")
+
+
+def parse_export_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[Window, bool]:
+    """The window to export, and whether it is the default (nothing was asked for)."""
+    try:
+        return parse_window(" ".join(args) or EXPORT_DEFAULT, now, zone), not args
+    except WindowError as error:
+        raise UsageError(str(error)) from None
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell no spreadsheet runs as a formula; numbers and plain text unchanged."""
+    if cell[:1] in ("=", "@", "\t", "\r") or (
+        cell[:1] in ("+", "-") and not _PLAIN_NUMBER.fullmatch(cell)
+    ):
+        return "'" + cell
+    return cell
+
+
+def _moment(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def csv_cells(row: ExportRow, zone: ZoneInfo) -> list[str]:
+    """One row of the file, in HEADER's order."""
+    return [
+        _moment(row.at, zone),
+        row.direction,
+        spreadsheet_safe(display_phone(row.sender)),
+        display_phone(row.recipient),
+        spreadsheet_safe(row.label),
+        spreadsheet_safe(row.text),
+        spreadsheet_safe(row.taken_by or ""),
+        _moment(row.taken_at, zone),
+        str(row.smsc_id),
+    ]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What went into an export file."""
+
+    rows: int
+    size: int  # bytes
+    complete: bool  # False: it grew past the limit and writing stopped
+
+
+def write_csv(rows: Iterable[ExportRow], out: BinaryIO, zone: ZoneInfo, limit: int) -> Written:
+    """Write the header and `rows` to `out`; stop once the file is larger than `limit`."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    count = 0
+    try:
+        writer = csv.writer(text)  # the "excel" dialect: RFC 4180 quoting, CRLF
+        writer.writerow(HEADER)
+        for count, row in enumerate(rows, start=1):
+            writer.writerow(csv_cells(row, zone))
+            if count % SIZE_CHECK_EVERY == 0:
+                text.flush()
+                if out.tell() > limit:
+                    return Written(count, out.tell(), complete=False)
+        text.flush()
+        return Written(count, out.tell(), complete=out.tell() <= limit)
+    finally:
+        text.detach()  # `out` stays open, for sending
+
+
+def write_export(
+    database: Path, window: Window, out: BinaryIO, limit: int = UPLOAD_LIMIT
+) -> tuple[Written, int]:
+    """Stream the window's SMS from a snapshot into `out`; (written, SMS in the window)."""
+    snapshot = Store.open_snapshot(database)
+    try:
+        snapshot.conn.execute("BEGIN")  # one read transaction: one moment throughout
+        rows = export_rows(snapshot, window.start, window.end)
+        written = write_csv(rows, out, window.zone, limit)
+        total = written.rows if written.complete else count_rows(snapshot, window.start, window.end)
+        snapshot.conn.execute("COMMIT")
+        return written, total
+    finally:
+        snapshot.close()
+
+
+def caption(window: Window, written: Written, defaulted: bool) -> str:
+    """What the file holds: the window, how many SMS, how times are written."""
+    lines = [
+        _("SMS export"),
+        window.label(),
+        ngettext(
+            "{n} SMS, oldest first; times in {zone} with their UTC offset",
+            "{n} SMS, oldest first; times in {zone} with their UTC offset",
+            written.rows,
+        ).format(n=number(written.rows), zone=zone_name(window.zone, window.end)),
+    ]
+    if defaulted:
+        lines.append(_("No window given, so the last 24 hours. Try: /export 7d, /export 01.11"))
+    return "\n".join(lines)[:CAPTION_LIMIT]
+
+
+def nothing_to_export(window: Window) -> str:
+    return _("Nothing to export: no SMS in {window}.").format(window=window.label())
+
+
+def too_large(window: Window, total: int) -> str:
+    """The export is over Telegram's limit: say so, and what to ask instead."""
+    return _(
+        "The {n} SMS of {window} make a file larger than the {mb} MB Telegram lets a bot "
+        "send. Ask for a shorter window, e.g. /export 7d or /export 01.11 07.11."
+    ).format(n=number(total), window=window.label(), mb=UPLOAD_LIMIT // 1_000_000)
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every SMS of a window as a CSV file."""
+    bridge = bridge_of(context)
+    window, defaulted = parse_export_args(list(context.args or []), datetime.now(UTC), bridge.zone)
+    assert bridge.store.path is not None, "exports read the database file"
+    with tempfile.TemporaryFile(dir=bridge.store.path.parent, prefix=".export-") as out:
+        written, total = await asyncio.to_thread(write_export, bridge.store.path, window, out)
+        if written.rows == 0:
+            await reply(update, context, nothing_to_export(window), html=False)
+        elif not written.complete:
+            await reply(update, context, too_large(window, total), html=False)
+        else:
+            await send_file(
+                update, context, out, window.file_name(".csv"), caption(window, written, defaulted)
+            )
+
+
+COMMANDS = [
+    ChatCommand(
+        "export",
+        N_("every SMS of a window as a CSV file; the last 24 hours unless you say"),
+        export_command,
+        args=N_("[WINDOW]"),
+        examples=(N_("/export 7d"), N_("/export yesterday"), N_("/export 01.11 30.11")),
+    ),
+]

@@ -1,0 +1,93 @@
+"""RETENTION_DAYS: SMS older than that are deleted when the bridge starts, then once a day.
+
+What goes and what stays is `state.retention`'s rule. This module only runs it: in small
+batches on the store's thread, pausing between them, so that the poller storing new SMS
+and the relays booking deliveries get the store in between and never wait more than one
+batch; then the freed space goes back to the file system, in steps as well. A purge that
+fails is logged and tried again the next day: it must never stop the bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.database import AsyncStore
+from state import Store, retention
+
+log = logging.getLogger(__name__)
+
+EVERY = timedelta(days=1)
+PAUSE = 0.05  # seconds between batches: the store's other calls go first
+
+
+class Retention:
+    """Deletes what is older than `days`, at start and every `every`, until cancelled."""
+
+    def __init__(
+        self,
+        store: AsyncStore,
+        days: int,
+        *,
+        batch: int = retention.BATCH,
+        pause: float = PAUSE,
+        every: timedelta = EVERY,
+    ) -> None:
+        self._store = store
+        self._keep = timedelta(days=days)
+        self._days = days
+        self._batch = batch
+        self._pause = pause
+        self._every = every
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.purge(datetime.now(UTC))
+            except Exception as error:  # the bridge goes on; the next day tries again
+                log.error("retention: the purge failed; trying again tomorrow", exc_info=error)
+            await asyncio.sleep(self._every.total_seconds())
+
+    async def purge(self, now: datetime) -> int:
+        """Delete every SMS received before `now - days` that may go; how many went."""
+        cutoff = now - self._keep
+        deleted = 0
+        while True:
+            count = await self._store.call(retention.purge_batch, cutoff, self._batch)
+            deleted += count
+            if count < self._batch:
+                break
+            await asyncio.sleep(self._pause)
+        log.info(
+            "retention: %d SMS received before %s deleted (RETENTION_DAYS=%d)",
+            deleted,
+            cutoff.strftime("%Y-%m-%d %H:%M UTC"),
+            self._days,
+        )
+        if deleted:
+            await self._give_space_back()
+        return deleted
+
+    async def _in_steps(self, step: Callable[[Store], bool]) -> None:
+        """Run `step` on the store's thread until it says it is done, pausing in between."""
+        while True:
+            if not await self._store.call(step):
+                return
+            await asyncio.sleep(self._pause)
+
+    async def _give_space_back(self) -> None:
+        await self._in_steps(retention.merge_index)  # drops the index's tombstones
+        if not await self._store.call(retention.gives_space_back):
+            log.warning(
+                "retention: converting the database to give space back in steps: one "
+                "VACUUM, once (the bridge waits for it; SMS wait at SMSC meanwhile)"
+            )
+            await self._store.call(retention.convert_to_incremental)
+            log.info("retention: database converted; space given back")
+            return
+        freed = await self._store.call(retention.free_pages)
+        await self._in_steps(retention.hand_back)
+        await self._store.call(retention.checkpoint)
+        log.info("retention: %d free pages given back to the file system", freed)

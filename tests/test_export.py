@@ -1,0 +1,152 @@
+"""/export: the CSV file read back with the `csv` module equals what was stored; the
+window and the upload limit are kept; nothing a stranger typed runs in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.commands.export import (
+    HEADER,
+    Written,
+    caption,
+    csv_cells,
+    parse_export_args,
+    spreadsheet_safe,
+    write_csv,
+    write_export,
+)
+from bot.commands.registry import UsageError
+from state import IncomingSms, Store, oncall
+from state.export import ExportRow, export_rows
+from state.oncall import Person
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
+AWKWARD = [
+    "Ваш код: 4821, никому не сообщайте",
+    'He said "call me", then: ok',
+    "line one\nline two\r\nline three",
+    "comma, semicolon; tab\tend",
+    '=HYPERLINK("http://evil","click")',
+    "-5 degrees, +3 tomorrow",
+    "",
+]
+
+
+def read_back(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheets read it as UTF-8
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def stored(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "bridge.db")
+    batch = [
+        IncomingSms(
+            100 + n,
+            "Sberbank" if n else "79261234567",
+            "79031234567",
+            text,
+            NOW - timedelta(hours=len(AWKWARD) - n),
+        )
+        for n, text in enumerate(AWKWARD)
+    ]
+    store.save_incoming(batch, ["-1001"])
+    oncall.take(store, [101], Person(7, "=Anna"), NOW - timedelta(minutes=30))
+    return store
+
+
+def test_the_file_read_back_is_what_was_stored_cyrillic_quotes_and_line_breaks_kept(
+    tmp_path: Path,
+) -> None:
+    store = stored(tmp_path)
+    out = io.BytesIO()
+    written = write_csv(export_rows(store, NOW - timedelta(days=1), NOW), out, MOSCOW, 10**6)
+    assert written.complete and written.rows == len(AWKWARD) and written.size == len(out.getvalue())
+    header, *rows = read_back(out.getvalue())
+    assert tuple(header) == HEADER
+    texts = [row[5] for row in rows]
+    assert texts == [spreadsheet_safe(text) for text in AWKWARD]
+    assert [text for text in texts if text not in AWKWARD] == [
+        '\'=HYPERLINK("http://evil","click")',
+        "'-5 degrees, +3 tomorrow",
+    ]
+    first = rows[0]
+    assert first[:5] == ["2026-11-27T20:10:00+03:00", "in", "+79261234567", "+79031234567", ""]
+    assert first[6:] == ["", "", "100"]
+    taken = rows[1]
+    assert taken[2] == "Sberbank" and taken[6:] == ["'=Anna", "2026-11-28T02:40:00+03:00", "101"]
+    assert out.getvalue().count(b"\r\n") >= len(AWKWARD) + 1  # RFC 4180 line ends
+    store.close()
+
+
+def test_times_carry_the_offset_of_the_display_zone_on_each_side_of_a_dst_change() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    summer = ExportRow(
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "in", "a", "b", "", "x", None, None, 1
+    )
+    winter = summer._replace(at=datetime(2026, 10, 25, 1, 30, tzinfo=UTC))
+    assert csv_cells(summer, berlin)[0] == "2026-10-25T02:30:00+02:00"
+    assert csv_cells(winter, berlin)[0] == "2026-10-25T02:30:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("+7 (926) 123-45-67", "+7 (926) 123-45-67"),
+        ("+79261234567", "+79261234567"),
+        ("-5", "-5"),
+        ("-5 degrees", "'-5 degrees"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("plain = fine", "plain = fine"),
+        ("", ""),
+    ],
+)
+def test_only_what_a_spreadsheet_would_run_gets_an_apostrophe(cell: str, safe: str) -> None:
+    assert spreadsheet_safe(cell) == safe
+
+
+def test_an_export_over_the_upload_limit_stops_there_and_counts_the_whole_window(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "bridge.db")
+    many = [
+        IncomingSms(
+            n, "79261234567", "79031234567", f"SMS {n} " + "x" * 200, NOW - timedelta(seconds=n)
+        )
+        for n in range(1, 3001)
+    ]
+    store.save_incoming(many, [])
+    store.close()
+    window = parse_export_args(["1d"], NOW, MOSCOW)[0]
+    with tempfile.TemporaryFile() as out:
+        written, total = write_export(tmp_path / "bridge.db", window, out, limit=100_000)
+    assert not written.complete and written.rows < 3000 and total == 3000
+    with tempfile.TemporaryFile() as out:
+        written, total = write_export(tmp_path / "bridge.db", window, out)
+        out.seek(0)
+        assert written.complete and total == written.rows == 3000
+        assert len(read_back(out.read())) == 3001
+
+
+def test_bare_export_covers_the_last_24_hours_and_says_so() -> None:
+    window, defaulted = parse_export_args([], NOW, MOSCOW)
+    assert defaulted and window.end - window.start == timedelta(hours=24)
+    assert window.file_name(".csv") == "sms 2026-11-27 0310 - 2026-11-28 0310.csv"
+    text = caption(window, Written(1234, 1, True), defaulted)
+    assert text.splitlines() == [
+        "SMS export",
+        "the last 24 hours (27.11.2026 03:10 – 28.11.2026 03:10 MSK)",
+        "1,234 SMS, oldest first; times in MSK with their UTC offset",
+        "No window given, so the last 24 hours. Try: /export 7d, /export 01.11",
+    ]
+    with pytest.raises(UsageError):
+        parse_export_args(["soon"], NOW, MOSCOW)

@@ -1,0 +1,189 @@
+"""/stats: hours and days of the display zone (DST included), the figures counted by SQL,
+the caption, and the chart, a PNG drawn by matplotlib that an idle bridge never loads."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.chart import HEIGHT_PX, WIDTH_PX, ChartSpec, draw_chart, render, tick_step
+from bot.commands.export import CAPTION_LIMIT
+from bot.commands.stats import (
+    Stats,
+    bars,
+    chart_spec,
+    gather,
+    hour_bounds,
+    parse_stats_args,
+    stats_caption,
+)
+from bot.i18n import in_language
+from bot.windows import Window
+from state import IncomingSms, Store, oncall
+from state.oncall import Person
+from state.stats import TakeDelays
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MOSCOW = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
+EXAMPLE = Path(__file__).parent.parent / "docs" / "stats-example.png"
+
+
+def local(day: str, zone: ZoneInfo) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=zone).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("day", "hours", "twice"),
+    [("2026-10-25", 25, "02:00"), ("2026-03-29", 23, None), ("2026-11-01", 24, None)],
+)
+def test_a_day_across_a_dst_change_has_its_23_or_25_hours(
+    day: str, hours: int, twice: str | None
+) -> None:
+    start = local(day, BERLIN)
+    end = local((datetime.fromisoformat(day) + timedelta(days=1)).date().isoformat(), BERLIN)
+    bounds = hour_bounds(start, end, BERLIN)
+    assert len(bounds) - 1 == hours
+    assert all(b.astimezone(BERLIN).minute == 0 for b in bounds)
+    labels = [b.astimezone(BERLIN).strftime("%H:%M") for b in bounds[:-1]]
+    if twice:
+        assert labels.count(twice) == 2  # 02:00 summer time, then 02:00 winter time
+
+
+def test_a_zone_half_an_hour_off_utc_gets_its_own_hours() -> None:
+    kolkata = ZoneInfo("Asia/Kolkata")
+    bounds = hour_bounds(NOW, NOW + timedelta(hours=3), kolkata)
+    assert [b.astimezone(kolkata).strftime("%H:%M") for b in bounds] == [
+        "05:40", "06:00", "07:00", "08:00", "08:40",
+    ]  # fmt: skip
+
+
+def test_hours_summed_into_days_keep_the_dst_day_whole() -> None:
+    window = Window(local("2026-10-24", BERLIN), local("2026-10-27", BERLIN), "3 days", BERLIN)
+    bounds = hour_bounds(window.start, window.end, BERLIN)
+    figures = Stats(window, bounds, [{"": 1} for _ in bounds[:-1]], [], None)
+    drawn = bars(figures)
+    assert drawn.ticks == ["24.10", "25.10", "26.10"] and not drawn.hourly
+    assert [day[""] for day in drawn.counts] == [24, 25, 24]
+    assert drawn.partial == [False, False, False]
+
+
+def stored(tmp_path: Path) -> Path:
+    store = Store.open(tmp_path / "bridge.db")
+    senders = ["Sberbank"] * 5 + ["79261112233", "+7 (926) 111-22-33", "89261112233"] + ["Tinkoff"]
+    batch = [
+        IncomingSms(n, sender, "79031234567", f"SMS {n}", NOW - timedelta(hours=n))
+        for n, sender in enumerate(senders, start=1)
+    ]
+    store.save_incoming(batch, ["-1001"])
+    for n, minutes in ((1, 1), (2, 2), (3, 3), (4, 10), (5, 60)):
+        moment = NOW - timedelta(hours=n) + timedelta(minutes=minutes)
+        oncall.take(store, [n], Person(1, "Anna"), moment)
+    store.close()
+    return tmp_path / "bridge.db"
+
+
+def test_the_figures_are_counted_by_sql_on_a_snapshot(tmp_path: Path) -> None:
+    window = parse_stats_args([], NOW, MOSCOW)
+    assert window.end - window.start == timedelta(days=7)
+    figures = gather(stored(tmp_path), window)
+    assert figures.total == 9
+    assert figures.senders == [("Sberbank", 5), ("+7 (926) 111-22-33", 3), ("Tinkoff", 1)]
+    assert figures.delays == TakeDelays(taken=5, median=180, p90=3600)
+    assert sum(hour.get("", 0) for hour in figures.hourly[-10:]) == 9
+
+
+def test_the_caption_says_the_chart_in_numbers_within_telegrams_limit(tmp_path: Path) -> None:
+    window = parse_stats_args(["24h"], NOW, MOSCOW)
+    figures = gather(stored(tmp_path), window)
+    lines = stats_caption(figures).splitlines()
+    assert lines[:4] == [
+        "SMS statistics",
+        "the last 24 hours (27.11.2026 03:10 – 28.11.2026 03:10 MSK)",
+        "total: 9 SMS",
+        "busiest hour: 27.11 18:00–19:00 MSK, 1 SMS",  # a tie: the earliest
+    ]
+    assert lines[4:8] == [
+        "top senders:",
+        "1. Sberbank — 5",
+        "2. +7 (926) 111-22-33 — 3",
+        "3. Tinkoff — 1",
+    ]
+    assert lines[-1] == "arrival to taken (5 of 9 taken): median 3 min, 90% within 60 min"
+    long_names = Stats(window, figures.bounds, figures.hourly, [("x" * 500, 1)] * 5, None)
+    assert len(stats_caption(long_names)) <= CAPTION_LIMIT
+    with in_language("ru"):
+        assert "медиана 3 мин" in stats_caption(figures)
+
+
+def test_labels_stack_and_are_named_in_the_caption() -> None:
+    window = parse_stats_args(["2d"], NOW, MOSCOW)
+    bounds = hour_bounds(window.start, window.end, MOSCOW)
+    hourly = [{"ops": 2, "": 1} for _ in bounds[:-1]]
+    figures = Stats(window, bounds, hourly, [], None)
+    spec = chart_spec(figures)
+    assert [name for name, _ in spec.series] == ["no route", "ops"]
+    assert spec.x_label == "hour (MSK)" and spec.partial[0] and spec.partial[-1]
+    assert (
+        "by route: no route 49, ops 98"
+    )  # 49 bars: 03:10, 04:00, ..., 03:00 in stats_caption(figures)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def example() -> Stats:
+    """A week of an on-call inbox: busy working hours, a night alarm, two routes."""
+    window = parse_stats_args(["7d"], NOW, MOSCOW)
+    bounds = hour_bounds(window.start, window.end, MOSCOW)
+    hourly = []
+    for n, start in enumerate(bounds[:-1]):
+        moment = start.astimezone(MOSCOW)
+        weekend = moment.weekday() >= 5
+        busy = 9 <= moment.hour <= 18 and not weekend
+        alarm = moment.day == 25 and moment.hour in (2, 3, 4)  # a night of boiler alarms
+        ops = (n * 7) % 5 + (6 if busy else 1)
+        hourly.append({"ops": ops, "night": 9 if alarm else (n % 3 if not busy else 0)})
+    senders = [("Sberbank", 212), ("79261112233", 97), ("Tinkoff", 64), ("79035550000", 31)]
+    return Stats(window, bounds, hourly, senders, TakeDelays(412, 95, 780))
+
+
+def test_the_chart_is_a_phone_sized_png_and_the_readme_shows_one() -> None:
+    png = draw_chart(chart_spec(example()))
+    assert png_size(png) == (WIDTH_PX, HEIGHT_PX)
+    assert 10_000 < len(png) < 500_000
+    if os.environ.get("UPDATE_GALLERY"):
+        EXAMPLE.write_bytes(png)
+    assert png_size(EXAMPLE.read_bytes()) == (WIDTH_PX, HEIGHT_PX)
+    one = ChartSpec("t", "x", "y", ["a"], [("", [3])])
+    assert png_size(draw_chart(one)) == (WIDTH_PX, HEIGHT_PX)
+    assert tick_step(168) == 21 and tick_step(7) == 1
+
+
+async def test_a_chart_is_drawn_in_a_child_process_the_bridge_never_imports_matplotlib(
+    tmp_path: Path,
+) -> None:
+    png = await render(ChartSpec("t", "x", "y", ["a", "b"], [("", [3, 4])]), tmp_path / "mpl")
+    assert png_size(png) == (WIDTH_PX, HEIGHT_PX)
+    assert (tmp_path / "mpl").is_dir()  # matplotlib's font cache, kept for the next chart
+
+
+def test_the_bridge_loads_without_matplotlib() -> None:
+    code = (
+        "import sys, bot.app, bot.wiring, bot.commands, bot.commands.stats; "
+        "print('matplotlib' in sys.modules, 'numpy' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert found == ["False", "False"]
