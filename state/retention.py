@@ -15,7 +15,8 @@ keeps them. What a purge deletes, and what it never does:
   chat; a later purge takes it once it is sent, or failed for good;
 - never the newest SMS: its ID is the poll cursor (`Store.max_smsc_id`), and without it
   the poller would fetch SMSC's last days again and relay them twice;
-- the account's receiving numbers stay: they are not SMS.
+- the account's receiving numbers stay: they are not SMS;
+- SMS the bridge sent for a person (replies) go by their own age, once settled.
 
 A purge works in batches, each one short transaction, so the bridge's other writes (new
 SMS, deliveries) wait at most one batch; the caller yields between batches.
@@ -52,7 +53,11 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("takes", "message_id"),
     ("reminders_due", "message_id"),
     ("deliveries", "message_id"),
+    ("message_chats", "message_id"),  # routes: which chats see it
 )
+# SMS the bridge sent for a person go by their own age, once settled (never one whose
+# send or delivery is still being followed).
+_SETTLED_OUTGOING = "state NOT IN ('preview', 'sending', 'sent', 'unknown')"
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms
 MERGE_STEP = 100  # index pages a merge step writes: tens of milliseconds
@@ -71,6 +76,9 @@ def purge_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
     conn = store.conn
     conn.execute("PRAGMA secure_delete = ON")  # deleted text zeroed, not left in pages
     with store.transaction():
+        conn.execute(
+            f"DELETE FROM outgoing WHERE created_at < ? AND {_SETTLED_OUTGOING}", (to_db(cutoff),)
+        )
         ids = [
             smsc_id
             for (smsc_id,) in conn.execute(

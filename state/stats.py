@@ -19,8 +19,15 @@ from datetime import datetime
 from state.store import Store
 from state.times import to_db, to_db_end
 
-_LABEL = "''"  # the route label of an SMS, as SQL: this release has none
+_LABEL = "coalesce(m.label, '')"  # the route label of an SMS ("" when none)
 _WINDOW = "m.received_at >= ? AND m.received_at < ?"
+
+
+def _source(visible_to: str | None) -> tuple[str, tuple[str, ...]]:
+    """The SMS counted: all of them, or (routes) those routed to one chat."""
+    if visible_to is None:
+        return "messages m", ()
+    return "message_chats c JOIN messages m ON m.id = c.message_id AND c.chat_id = ?", (visible_to,)
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,12 @@ def counts(
 
     `visible_to`: which chat's view (routes); None = every SMS.
     """
-    query = f"SELECT {_LABEL} AS label, count(*) FROM messages m WHERE {_WINDOW} GROUP BY label"
+    source, chat = _source(visible_to)
+    query = f"SELECT {_LABEL} AS label, count(*) FROM {source} WHERE {_WINDOW} GROUP BY label"
     edges = [to_db(bound) for bound in bounds[:-1]] + [to_db_end(bounds[-1])]
     found = []
     for start, end in itertools.pairwise(edges):
-        rows = store.conn.execute(query, (start, end)).fetchall()
+        rows = store.conn.execute(query, (*chat, start, end)).fetchall()
         found.append({str(label): int(n) for label, n in rows})
     return found
 
@@ -62,10 +70,11 @@ def top_senders(
 
     `visible_to`: which chat's view (routes); None = every SMS.
     """
+    source, chat = _source(visible_to)
     rows = store.conn.execute(
-        f"SELECT min(m.sender), count(*) AS n FROM messages m WHERE {_WINDOW} "
+        f"SELECT min(m.sender), count(*) AS n FROM {source} WHERE {_WINDOW} "
         "GROUP BY m.sender_key ORDER BY n DESC, min(m.sender) LIMIT ?",
-        (to_db(start), to_db_end(end), limit),
+        (*chat, to_db(start), to_db_end(end), limit),
     ).fetchall()
     return [(str(sender), int(n)) for sender, n in rows]
 
@@ -77,8 +86,9 @@ def take_delays(
 
     `visible_to`: which chat's view (routes); None = every SMS.
     """
-    joined = f"FROM takes t JOIN messages m ON m.id = t.message_id WHERE {_WINDOW}"
-    args = (to_db(start), to_db_end(end))
+    source, chat = _source(visible_to)
+    joined = f"FROM takes t JOIN {source} ON m.id = t.message_id WHERE {_WINDOW}"
+    args = (*chat, to_db(start), to_db_end(end))
     (taken,) = store.conn.execute(f"SELECT count(*) {joined}", args).fetchone()
     if not taken:
         return None

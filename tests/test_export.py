@@ -150,3 +150,45 @@ def test_bare_export_covers_the_last_24_hours_and_says_so() -> None:
     ]
     with pytest.raises(UsageError):
         parse_export_args(["soon"], NOW, MOSCOW)
+
+
+def test_sms_sent_for_a_person_are_exported_in_time_order_marked_out(tmp_path: Path) -> None:
+    from state import outgoing
+    from state.outgoing import Draft, OutgoingState
+
+    store = stored(tmp_path)
+    sent_at = NOW - timedelta(hours=3, minutes=30)
+    draft = Draft("79261112233", "Едем, будем к 4", None, 1, "-1001", None, 100, Person(7, "Anna"))
+    out = outgoing.create_preview(store, draft, sent_at, sent_at + timedelta(minutes=10))
+    outgoing.claim(store, out.id, sent_at, sent_at - timedelta(hours=1), 50)
+    outgoing.settle(store, out.id, OutgoingState.DELIVERED, smsc_id=9001)
+    rows = list(export_rows(store, NOW - timedelta(days=1), NOW))
+    [mine] = [row for row in rows if row.direction == "out"]
+    assert (mine.sender, mine.recipient, mine.text, mine.smsc_id) == (
+        "Anna",
+        "79261112233",
+        "Едем, будем к 4",
+        9001,
+    )
+    assert [row.at for row in rows] == sorted(row.at for row in rows)
+    assert len(rows) == len(AWKWARD) + 1
+
+
+def test_with_routes_a_chat_exports_only_its_sms_with_their_labels(tmp_path: Path) -> None:
+    from state import Placement
+
+    store = Store.open(tmp_path / "bridge.db")
+    mine = IncomingSms(1, "79261234567", "79031234567", "ours", NOW - timedelta(hours=1))
+    theirs = IncomingSms(
+        2, "79261234567", "79037654321", "another team's", NOW - timedelta(hours=1)
+    )
+
+    def place(sms: IncomingSms) -> Placement:
+        chat = "-1001" if sms.smsc_id == 1 else "-1002"
+        return Placement(((chat, False),), (chat,), "line", "Support" if sms.smsc_id == 1 else None)
+
+    store.save_incoming([mine, theirs], place)
+    rows = list(export_rows(store, NOW - timedelta(days=1), NOW, visible_to="-1001"))
+    assert [(row.text, row.label) for row in rows] == [("ours", "Support")]
+    everything = list(export_rows(store, NOW - timedelta(days=1), NOW))
+    assert sorted(row.text for row in everything) == ["another team's", "ours"]

@@ -228,3 +228,21 @@ def test_status_names_the_oldest_sms_kept_and_the_retention() -> None:
     assert "oldest SMS kept: 28.10.2026 (RETENTION_DAYS=0: none deleted)" in kept_all
     empty = status_text(StatusFacts(**{**facts.__dict__, "oldest_sms": None}))
     assert "oldest SMS kept" not in empty
+
+
+def test_routed_sms_and_settled_replies_go_too(store: Store) -> None:
+    from state import Placement, outgoing
+    from state.outgoing import Draft, OutgoingState
+    from state.retention import purge_batch
+
+    old = datetime.now(UTC) - timedelta(days=40)
+    routed = [sms(1, 40), sms(2, 39), sms(3, 0)]
+    store.save_incoming(routed, lambda s: Placement((), ("-1001",), "line", "Support"))
+    draft = Draft("79261112233", "ok", None, 1, "-1001", None, 1, Person(7, "Anna"))
+    settled = outgoing.create_preview(store, draft, old, old + timedelta(minutes=10))
+    outgoing.settle(store, settled.id, OutgoingState.DELIVERED)
+    followed = outgoing.create_preview(store, draft, old, old + timedelta(minutes=10))
+    outgoing.settle(store, followed.id, OutgoingState.SENT)  # its delivery still followed
+    assert purge_batch(store, datetime.now(UTC) - timedelta(days=30)) == 2
+    assert kept(store) == [3] and rows(store, "message_chats") == 1
+    assert [row[0] for row in store.conn.execute("SELECT id FROM outgoing")] == [followed.id]

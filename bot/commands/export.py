@@ -129,15 +129,25 @@ def write_csv(rows: Iterable[ExportRow], out: BinaryIO, zone: ZoneInfo, limit: i
 
 
 def write_export(
-    database: Path, window: Window, out: BinaryIO, limit: int = UPLOAD_LIMIT
+    database: Path,
+    window: Window,
+    out: BinaryIO,
+    limit: int = UPLOAD_LIMIT,
+    visible_to: str | None = None,
 ) -> tuple[Written, int]:
-    """Stream the window's SMS from a snapshot into `out`; (written, SMS in the window)."""
+    """Stream the window's SMS from a snapshot into `out`; (written, SMS in the window).
+
+    `visible_to`: with routes, the chat whose SMS are exported."""
     snapshot = Store.open_snapshot(database)
     try:
         snapshot.conn.execute("BEGIN")  # one read transaction: one moment throughout
-        rows = export_rows(snapshot, window.start, window.end)
+        rows = export_rows(snapshot, window.start, window.end, visible_to)
         written = write_csv(rows, out, window.zone, limit)
-        total = written.rows if written.complete else count_rows(snapshot, window.start, window.end)
+        total = (
+            written.rows
+            if written.complete
+            else count_rows(snapshot, window.start, window.end, visible_to)
+        )
         snapshot.conn.execute("COMMIT")
         return written, total
     finally:
@@ -178,7 +188,9 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     window, defaulted = parse_export_args(list(context.args or []), datetime.now(UTC), bridge.zone)
     assert bridge.store.path is not None, "exports read the database file"
     with tempfile.TemporaryFile(dir=bridge.store.path.parent, prefix=".export-") as out:
-        written, total = await asyncio.to_thread(write_export, bridge.store.path, window, out)
+        written, total = await asyncio.to_thread(
+            write_export, bridge.store.path, window, out, UPLOAD_LIMIT, bridge.visible_to(update)
+        )
         if written.rows == 0:
             await reply(update, context, nothing_to_export(window), html=False)
         elif not written.complete:

@@ -81,8 +81,9 @@ def hour_bounds(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime
     return bounds
 
 
-def gather(database: Path, window: Window) -> Stats:
-    """Count the window's figures on a snapshot of the database (blocking)."""
+def gather(database: Path, window: Window, visible_to: str | None = None) -> Stats:
+    """Count the window's figures on a snapshot of the database (blocking); `visible_to`:
+    with routes, the chat whose SMS count."""
     snapshot = Store.open_snapshot(database)
     try:
         snapshot.conn.execute("BEGIN")  # one read transaction: one moment throughout
@@ -90,9 +91,9 @@ def gather(database: Path, window: Window) -> Stats:
         return Stats(
             window,
             bounds,
-            stats.counts(snapshot, bounds),
-            stats.top_senders(snapshot, window.start, window.end),
-            stats.take_delays(snapshot, window.start, window.end),
+            stats.counts(snapshot, bounds, visible_to),
+            stats.top_senders(snapshot, window.start, window.end, visible_to=visible_to),
+            stats.take_delays(snapshot, window.start, window.end, visible_to),
         )
     finally:
         snapshot.close()
@@ -216,7 +217,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     bridge = bridge_of(context)
     window = parse_stats_args(list(context.args or []), datetime.now(UTC), bridge.zone)
     assert bridge.store.path is not None, "charts read the database file"
-    figures = await asyncio.to_thread(gather, bridge.store.path, window)
+    figures = await asyncio.to_thread(gather, bridge.store.path, window, bridge.visible_to(update))
     if figures.total == 0:
         await reply(update, context, nothing_to_chart(window), html=False)
         return
