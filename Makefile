@@ -44,9 +44,9 @@ bench-smoke: $(STAMP)
 
 ## messages: extract the bot's texts and merge them into the Russian catalogue to translate
 messages: $(STAMP)
-	$(BIN)/pybabel -q extract --no-location --sort-output -k N_ -k ngettext:1,2 \
+	$(BIN)/pybabel -q extract --no-location --sort-output -w 100 -k N_ -k ngettext:1,2 \
 		-o bot/locale/messages.pot bot
-	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i bot/locale/messages.pot \
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -w 100 -i bot/locale/messages.pot \
 		-d bot/locale -D messages
 	@rm bot/locale/messages.pot
 
