@@ -9,14 +9,18 @@ one whole `<code>` span) that are never split, and measured by what they show.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import phonenumbers
 
 from bot.codes import code_spans
 
 TEXT_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 ENTRY_SEPARATOR = "\n\n"
+MIN_SHOWN_INTERNATIONAL = 7  # bare digits this long are an international number, shown with +
 
 _ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 _TAG = re.compile(r"<[^>]*>")
@@ -40,10 +44,25 @@ def visible_length(html: str) -> int:
     return utf16_length(_ENTITY.sub("x", _TAG.sub("", html)))
 
 
+@functools.lru_cache(maxsize=4096)
 def display_phone(number: str) -> str:
-    """A bare international number gets its `+`; names and odd forms stay as written."""
+    """A number as people read it: `+7 926 123-45-67`; names and odd forms as written.
+
+    SMSC writes numbers as bare international digits (and so does the bridge, for the
+    numbers it sends to), so bare digits get a `+` and, when `phonenumbers` knows them as
+    a valid number, its international format, the groups as that country writes them
+    (`+380 67 123 4567`, `+1 212-555-0100`). Short numbers (`900`) and names stay as sent.
+    """
     bare = number.isascii() and number.isdigit()
-    return f"+{number}" if bare and len(number) >= 7 else number
+    if not bare or len(number) < MIN_SHOWN_INTERNATIONAL:
+        return number
+    try:
+        parsed = phonenumbers.parse("+" + number, None)
+    except phonenumbers.NumberParseException:
+        return f"+{number}"
+    if not phonenumbers.is_valid_number(parsed):
+        return f"+{number}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def text_atoms(text: str) -> list[str]:

@@ -65,7 +65,7 @@ def test_sms_reaches_every_chat_once_as_typed_and_restarts_repeat_nothing(
         [message] = telegram.messages(chat)
         assert message.parse_mode == "HTML" and "<code>123456</code>" in message.text
         # The code in front, then the sender and the start of the text, on the first line.
-        assert message.plain.startswith("🔑 123456 · +79260001122: <b>&</code> your code")
+        assert message.plain.startswith("🔑 123456 · +7 926 000-11-22: <b>&</code> your code")
         assert message.thread_id == (TOPIC if chat == TOPIC_CHAT else None)
     assert telegram.refused == []
 
@@ -129,7 +129,7 @@ def test_long_sms_arrives_whole_in_parts(
     parts = telegram.messages(GROUP)
     # 12,400 characters fit in 4 messages when counted as Telegram counts (after parsing).
     assert len(parts) == 4 and all(len(m.plain) <= 4096 for m in parts)
-    assert parts[0].plain.startswith("📩 +79261234567 (1/4): Line with <markup> & entities.")
+    assert parts[0].plain.startswith("📩 +7 926 123-45-67 (1/4): Line with <markup> & entities.")
 
 
 def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
