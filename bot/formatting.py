@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from bot.codes import code_spans
+from state.phones import e164_digits, parse_phone
 
 TEXT_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 ENTRY_SEPARATOR = "\n\n"
@@ -63,6 +64,15 @@ def display_phone(number: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         return f"+{number}"
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def display_typed_phone(text: str, region: str) -> str:
+    """A number as a person typed it, shown as the bridge reads it (`/from 067 123 45 67`
+    with PHONE_REGION=UA: `+380 67 123 4567`); a name or a short number as typed."""
+    number = parse_phone(text, region, typed=True)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return text
+    return display_phone(e164_digits(number))
 
 
 def text_atoms(text: str) -> list[str]:

@@ -151,6 +151,7 @@ def build_parts(
             escalate_after=settings.escalate_after,
             replies=replies,
             routed=settings.routes_file is not None,
+            phone_region=settings.phone_region,
         ),
     )
     reminders = (

@@ -47,6 +47,11 @@ def looks_like_phone(text: str) -> bool:
     return bool(_PHONE_CHARS.match(text)) and any(ch in _DIGITS for ch in text)
 
 
+def supported_region(region: str) -> bool:
+    """Whether `phonenumbers` knows the two-letter region code (`RU`, `UA`, `KZ`)."""
+    return region in phonenumbers.SUPPORTED_REGIONS
+
+
 def parse_phone(text: str, region: str, *, typed: bool) -> PhoneNumber | None:
     """The number `text` writes, or None for a name, a short number or no possible number.
 

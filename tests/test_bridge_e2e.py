@@ -177,6 +177,34 @@ def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
     assert_no_secrets(bridge)
 
 
+def test_with_phone_region_ua_numbers_are_read_the_ukrainian_way_and_shown_international(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), PHONE_REGION="ua").wait_for_log(FIRST_START_DONE)
+    smsc.add_sms("Котел 2: тиск низький", phone="380671234567")
+    smsc.add_sms("Boiler 3: pressure LOW", phone="79261112233")
+    wait_relayed(telegram, "Boiler 3: pressure LOW", (GROUP,))
+    shown = [m.plain.split("\n")[0] for m in telegram.messages(GROUP)]
+    assert shown == [
+        "📩 +380 67 123 4567: Котел 2: тиск низький",
+        "📩 +7 926 111-22-33: Boiler 3: pressure LOW",
+    ]
+
+    def ask(text: str) -> str:
+        before = len(replies(telegram, GROUP))
+        telegram.user_sends(GROUP, text)
+        telegram.wait_for(
+            lambda: len(replies(telegram, GROUP)) > before, timeout=20, what=f"answer to {text}"
+        )
+        return replies(telegram, GROUP)[-1]
+
+    ukrainian = ask("/from 067 123 45 67")
+    assert ukrainian.startswith("SMS from +380 67 123 4567\n") and "Котел 2" in ukrainian
+    assert "Boiler" not in ukrainian
+    russian = ask("/from +7 (926) 111-22-33 1d")
+    assert "Boiler 3: pressure LOW" in russian and "Котел" not in russian
+
+
 def test_unknown_commands_and_refused_answers(
     telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from state.phones import looks_like_phone, parse_phone, sender_key, typed_key
+from state.phones import looks_like_phone, parse_phone, sender_key, supported_region, typed_key
 
 # The same number as people write it in each region, and as SMSC writes it (first).
 WRITTEN_FORMS = {
@@ -81,6 +81,11 @@ def test_phone_detection() -> None:
     assert looks_like_phone("+7 926 123")
     assert not looks_like_phone("Bank 900")
     assert not looks_like_phone("---")
+
+
+def test_regions_are_the_ones_phonenumbers_knows() -> None:
+    assert supported_region("RU") and supported_region("UA") and supported_region("KZ")
+    assert not supported_region("XX") and not supported_region("ru")
 
 
 @given(text=st.text(max_size=300), region=st.sampled_from(["RU", "UA", "KZ", "US"]))
