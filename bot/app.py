@@ -84,7 +84,7 @@ class Bridge:
     async def _run_locked(self) -> int:
         endpoints = await self._start_endpoints()  # first: a busy port fails early
         try:
-            store = AsyncStore(Store.open(self.settings.database_path))
+            store = AsyncStore(Store.open(self.settings.database_path, self.settings.phone_region))
         except BaseException:
             await endpoints.stop()
             raise

@@ -91,7 +91,7 @@ def retry_failed(chat: str | None) -> None:
     from state import Store
 
     settings = _settings()
-    store = Store.open(settings.database_path)
+    store = Store.open(settings.database_path, settings.phone_region)
     try:
         count = store.requeue_failed(chat)
     finally:

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.routes import Route, Router, RoutesFileError, load_routes
 from bot.targets import ChatTarget as ChatTarget  # re-exported: the name the code imports
+from state.phones import DEFAULT_REGION, supported_region
 
 ENV_FILE = ".env"
 MAX_BACKFILL_HOURS = 168  # SMSC keeps the inbox for 7 days and refuses larger windows
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
 
     display_timezone: str | None = None
     ui_language: Literal["en", "ru"] = "en"
+    phone_region: str = DEFAULT_REGION
     database_path: Path = Path("data/bridge.db")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -129,6 +131,19 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("phone_region", mode="before")
+    @classmethod
+    def _known_region(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        region = value.strip().upper()
+        if not supported_region(region):
+            raise ValueError(
+                f"{value!r} is not a region code phonenumbers knows "
+                "(two letters, such as RU, UA or KZ)"
+            )
+        return region
 
     @field_validator("telegram_base_url", "smsc_base_url")
     @classmethod
@@ -192,7 +207,7 @@ class Settings(BaseSettings):
     def _read_routes(self) -> Settings:
         """The routes file is read and checked with the settings: a bad one stops the start."""
         if self.routes_file is not None:
-            self._routes = load_routes(self.routes_file)
+            self._routes = load_routes(self.routes_file, self.phone_region)
         return self
 
     @property
@@ -208,7 +223,7 @@ class Settings(BaseSettings):
 
     def router(self) -> Router:
         """Decides each SMS's chats: the routes, else every chat of TELEGRAM_CHAT_IDS."""
-        return Router(self._routes, self.telegram_chat_ids)
+        return Router(self._routes, self.telegram_chat_ids, self.phone_region)
 
     def smsc_auth(self) -> dict[str, str]:
         """The form fields that authenticate with SMSC: login and psw if set, else apikey."""

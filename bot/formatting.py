@@ -14,14 +14,19 @@ the code stays tap-to-copy once shown.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import phonenumbers
+
 from bot.codes import code_spans
+from state.phones import e164_digits, parse_phone
 
 TEXT_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 ENTRY_SEPARATOR = "\n\n"
+MIN_SHOWN_INTERNATIONAL = 7  # bare digits this long are an international number, shown with +
 
 _ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 _TAG = re.compile(r"<[^>]*>")
@@ -45,10 +50,41 @@ def visible_length(html: str) -> int:
     return utf16_length(_ENTITY.sub("x", _TAG.sub("", html)))
 
 
+@functools.lru_cache(maxsize=4096)
 def display_phone(number: str) -> str:
-    """A bare international number gets its `+`; names and odd forms stay as written."""
+    """A number as people read it: `+7 926 123-45-67`; names and odd forms as written.
+
+    SMSC writes numbers as bare international digits (and so does the bridge, for the
+    numbers it sends to), so bare digits get a `+` and, when `phonenumbers` knows them as
+    a valid number, its international format, the groups as that country writes them
+    (`+380 67 123 4567`, `+1 212-555-0100`). Short numbers (`900`) and names stay as sent.
+    """
     bare = number.isascii() and number.isdigit()
-    return f"+{number}" if bare and len(number) >= 7 else number
+    if not bare or len(number) < MIN_SHOWN_INTERNATIONAL:
+        return number
+    try:
+        parsed = phonenumbers.parse("+" + number, None)
+    except phonenumbers.NumberParseException:
+        return f"+{number}"
+    if not phonenumbers.is_valid_number(parsed):
+        return f"+{number}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def e164_phone(number: str) -> str:
+    """A number for machines (exports): bare international digits get their `+`, nothing
+    else changes, so a spreadsheet column sorts and matches; names stay as sent."""
+    bare = number.isascii() and number.isdigit()
+    return f"+{number}" if bare and len(number) >= MIN_SHOWN_INTERNATIONAL else number
+
+
+def display_typed_phone(text: str, region: str) -> str:
+    """A number as a person typed it, shown as the bridge reads it (`/from 067 123 45 67`
+    with PHONE_REGION=UA: `+380 67 123 4567`); a name or a short number as typed."""
+    number = parse_phone(text, region, typed=True)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return text
+    return display_phone(e164_digits(number))
 
 
 def code_html(code: str, hidden: bool = False) -> str:

@@ -6,7 +6,9 @@ unless it says `continue = true`: then its chats are added and matching goes on.
 matches when every condition it gives holds: `to` (the receiving number), `from` (the
 sender: a number in any written form, a name in any case, as `/from` matches them), and
 `text` (a regular expression searched in the text). An SMS that no route takes goes to
-TELEGRAM_CHAT_IDS, so a case the file forgot is relayed, never lost.
+TELEGRAM_CHAT_IDS, so a case the file forgot is relayed, never lost. Numbers become keys
+in `state.phones`, in PHONE_REGION: those of the file and of `sms-bridge route` as people
+type them, an SMS's as SMSC writes them.
 
 The file is input like any setting: read and checked once, at start. A file that cannot
 be read, bad TOML, an unknown key, a bad regular expression or chat ID, a route that
@@ -20,7 +22,6 @@ the route's name and label), so editing the file later never moves SMS already q
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 from collections.abc import Sequence
@@ -32,15 +33,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.targets import ChatTarget
 from state import IncomingSms, Placement
-from state.phones import looks_like_phone, sender_key
+from state.phones import DEFAULT_REGION, looks_like_phone, sender_key, typed_key
 
 ROUTE_KEYS = ("name", "to", "from", "text", "chats", "label", "silent", "drop", "continue")
 MAX_LABEL = 64  # a label is a word or two in a message's footer, not a paragraph
-MAX_REMEMBERED = 4096  # decisions and sender keys kept for reuse, at most (a bounded cache)
-
-# A sender's or number's key (state.phones.sender_key), remembered for the senders seen
-# most recently: an inbox hears from the same numbers again and again.
-_key = functools.lru_cache(maxsize=MAX_REMEMBERED)(sender_key)
+MAX_REMEMBERED = 4096  # decisions kept for reuse, at most (a bounded cache)
 
 
 class RoutesFileError(ValueError):
@@ -123,7 +120,7 @@ class Route:
 
     number: int  # its place in the file, from 1
     name: str | None
-    receivers: frozenset[str] | None  # `to`, as state.phones.sender_key writes numbers
+    receivers: frozenset[str] | None  # `to`, as state.phones.typed_key writes numbers
     senders: frozenset[str] | None  # `from`, the same way
     pattern: re.Pattern[str] | None
     chats: tuple[ChatTarget, ...]
@@ -133,9 +130,11 @@ class Route:
     goes_on: bool = False  # `continue = true`
 
     @classmethod
-    def from_spec(cls, number: int, spec: RouteSpec) -> Route:
+    def from_spec(cls, number: int, spec: RouteSpec, region: str = DEFAULT_REGION) -> Route:
+        """The route of a checked spec, its numbers read as typed in `region`."""
+
         def keys(values: list[str] | None) -> frozenset[str] | None:
-            return None if values is None else frozenset(sender_key(v) for v in values)
+            return None if values is None else frozenset(typed_key(v, region) for v in values)
 
         return cls(
             number=number,
@@ -228,12 +227,19 @@ class Router:
 
     Deciding is on the ingest path, run for every new SMS inside the store's transaction,
     so it does little per SMS: a sender or number is turned into its key once (keys of
-    recent ones are remembered), and the decision and placement of each combination of
-    matching routes are built once and reused (they depend on nothing else).
+    recent ones are remembered by `state.phones`), and the decision and placement of each
+    combination of matching routes are built once and reused (they depend on nothing
+    else). `region` must be the one the routes were read in (PHONE_REGION).
     """
 
-    def __init__(self, routes: Sequence[Route], everywhere: Sequence[ChatTarget]) -> None:
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        everywhere: Sequence[ChatTarget],
+        region: str = DEFAULT_REGION,
+    ) -> None:
         self.routes = tuple(routes)
+        self.region = region
         self._everywhere = RouteDecision(None, tuple(everywhere))
         self._decisions: dict[tuple[int, ...], RouteDecision] = {(): self._everywhere}
         self._placements: dict[tuple[tuple[int, ...], bool], Placement] = {}
@@ -244,12 +250,16 @@ class Router:
         return list(dict.fromkeys(t for route in self.routes for t in route.chats))
 
     def decide(self, sender: str, recipient: str, text: str) -> RouteDecision:
-        """Where an SMS from `sender` to `recipient` reading `text` goes. Pure."""
-        return self._decision(self._matching(sender, recipient, text))
+        """Where an SMS from `sender` to `recipient` reading `text` goes, the numbers as a
+        person types them (`sms-bridge route`). Pure."""
+        if not self.routes:
+            return self._everywhere
+        keys = typed_key(sender, self.region), typed_key(recipient, self.region)
+        return self._decision(self._matching(*keys, text))
 
     def placement(self, sms: IncomingSms, relay: bool) -> Placement:
         """Where a new SMS goes, as the store keeps it (see `Store.save_incoming`)."""
-        matched = self._matching(sms.sender, sms.recipient, sms.text)
+        matched = self._matching_sms(sms)
         placement = self._placements.get((matched, relay))
         if placement is None:
             placement = self._decision(matched).placement(relay)
@@ -257,11 +267,15 @@ class Router:
                 self._placements[(matched, relay)] = placement
         return placement
 
-    def _matching(self, sender: str, recipient: str, text: str) -> tuple[int, ...]:
-        """The indexes of the routes that match, up to the first one that ends it."""
+    def _matching_sms(self, sms: IncomingSms) -> tuple[int, ...]:
+        """The routes an SMS matches, its numbers as SMSC wrote them."""
         if not self.routes:
             return ()
-        sender, recipient = _key(sender), _key(recipient)
+        sender = sender_key(sms.sender, self.region)
+        return self._matching(sender, sender_key(sms.recipient, self.region), sms.text)
+
+    def _matching(self, sender: str, recipient: str, text: str) -> tuple[int, ...]:
+        """The indexes of the routes that match (numbers as keys), up to the first that ends it."""
         matched: list[int] = []
         for index, route in enumerate(self.routes):
             if route.matches(sender, recipient, text):
@@ -287,7 +301,7 @@ def _problem(error: dict[str, Any]) -> str:
     return f"{field}: {str(error.get('msg', 'invalid')).removeprefix('Value error, ')}"
 
 
-def _route(where: str, number: int, table: Any) -> Route:
+def _route(where: str, number: int, table: Any, region: str) -> Route:
     if not isinstance(table, dict):
         raise RoutesFileError(f"{where}: route {number}: not a table; write [[route]] tables")
     name = table.get("name")
@@ -300,11 +314,11 @@ def _route(where: str, number: int, table: Any) -> Route:
     problem = spec.problem()
     if problem is not None:
         raise RoutesFileError(f"{head}: {problem}")
-    return Route.from_spec(number, spec)
+    return Route.from_spec(number, spec, region)
 
 
-def load_routes(path: Path) -> tuple[Route, ...]:
-    """The routes of a ROUTES_FILE, checked; or RoutesFileError, one line."""
+def load_routes(path: Path, region: str = DEFAULT_REGION) -> tuple[Route, ...]:
+    """The routes of a ROUTES_FILE, checked, numbers read in `region`; or RoutesFileError."""
     where = f"ROUTES_FILE {path}"
     try:
         data = tomllib.loads(path.read_text("utf-8"))
@@ -320,4 +334,5 @@ def load_routes(path: Path) -> tuple[Route, ...]:
     tables = data.get("route")
     if not isinstance(tables, list) or not tables:
         raise RoutesFileError(f"{where}: no [[route]] table in it")
-    return tuple(_route(where, number, table) for number, table in enumerate(tables, start=1))
+    routes = enumerate(tables, start=1)
+    return tuple(_route(where, number, table, region) for number, table in routes)

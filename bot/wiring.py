@@ -147,6 +147,7 @@ def build_parts(
         routed=settings.routes_file is not None,
         hide_codes=settings.hide_codes,
         retention_days=settings.retention_days,
+        phone_region=settings.phone_region,
     )
     register(application, context)
     reminders = (

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from state.oncall import Person
-from state.phones import sender_key
+from state.phones import sender_key, typed_key
 from state.store import Store
 from state.times import from_db, to_db, to_db_end
 
@@ -132,7 +132,7 @@ def create_preview(store: Store, draft: Draft, now: datetime, expires_at: dateti
             "answers_sms, author_id, author_name, created_at, expires_at, state) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                draft.phone, sender_key(draft.phone), draft.text, draft.sender_name,
+                draft.phone, sender_key(draft.phone, store.region), draft.text, draft.sender_name,
                 draft.parts, draft.chat, draft.topic_id, draft.answers_sms,
                 draft.author.user_id, draft.author.name, to_db(now), to_db(expires_at),
                 OutgoingState.PREVIEW,
@@ -306,7 +306,8 @@ def went_out_between(store: Store, start: datetime, end: datetime, limit: int) -
 def went_out_to(
     store: Store, phone: str, start: datetime | None, end: datetime | None, limit: int
 ) -> list[Outgoing]:
-    where, args = "phone_key = ?", [sender_key(phone)]
+    """The SMS sent to a number as a person typed it (/from)."""
+    where, args = "phone_key = ?", [typed_key(phone, store.region)]
     if start is not None and end is not None:
         where += " AND sent_at >= ? AND sent_at < ?"
         args += [to_db(start), to_db_end(end)]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from state.models import DeliveryStatus
+from state.phones import DEFAULT_REGION, sender_key
 from state.transactions import write_transaction
 
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
@@ -249,6 +250,45 @@ def _v7_outgoing(db: Database) -> None:
         )
 
 
+REKEY_BATCH = 20_000  # messages re-keyed per write transaction by v8
+
+
+def _v8_phone_numbers_read_by_phonenumbers(db: Database) -> None:
+    """Sender and phone keys recomputed by `state.phones`, now that `phonenumbers` reads them.
+
+    The keys were digits with a Russian `8` turned into `7`; now they are E.164 digits
+    (`state.phones.sender_key`). Stored senders and sent-to numbers are as SMSC takes
+    them, bare international digits, which read the same in every region, so the step
+    needs no PHONE_REGION (it cannot know it) and reads them in the default, `RU`. Most
+    keys do not change: only rows whose key differs are written, in batches of
+    REKEY_BATCH messages by ID, each its own transaction, so a million SMS never hold the
+    write lock long. A rerun after a crash finds the rows already done equal and skips
+    them. Routes store no keys (they are read from the file at each start).
+    """
+    db.conn.create_function(
+        "new_key", 1, lambda text: sender_key(text, DEFAULT_REGION), deterministic=True
+    )
+    last_id = -1
+    while True:
+        (batch_end,) = db.execute(
+            "SELECT max(id) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)",
+            [last_id, REKEY_BATCH],
+        ).fetchone()
+        if batch_end is None:
+            break
+        with write_transaction(db.conn):
+            db.execute(
+                "UPDATE messages SET sender_key = new_key(sender) "
+                "WHERE id > ? AND id <= ? AND sender_key IS NOT new_key(sender)",
+                [last_id, batch_end],
+            )
+        last_id = batch_end
+    with write_transaction(db.conn):
+        db.execute(
+            "UPDATE outgoing SET phone_key = new_key(phone) WHERE phone_key IS NOT new_key(phone)"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -257,6 +297,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_on_call,
     _v6_routes,
     _v7_outgoing,
+    _v8_phone_numbers_read_by_phonenumbers,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -42,7 +42,7 @@ from state.models import (
     Placement,
     StoredSms,
 )
-from state.phones import sender_key
+from state.phones import DEFAULT_REGION, sender_key, typed_key
 from state.schema import (
     FAILED_DELIVERY,
     OPEN_DELIVERY,
@@ -135,13 +135,17 @@ _RECEIVED_AT = 5  # where message_row puts received_at
 
 
 def message_row(
-    sms: IncomingSms, fetched_at: str, route: str | None = None, label: str | None = None
+    sms: IncomingSms,
+    fetched_at: str,
+    route: str | None = None,
+    label: str | None = None,
+    region: str = DEFAULT_REGION,
 ) -> tuple[object, ...]:
-    """An SMS as the values of INSERT_MESSAGE."""
+    """An SMS as the values of INSERT_MESSAGE, its sender keyed as SMSC wrote it."""
     return (
         sms.smsc_id,
         sms.sender,
-        sender_key(sms.sender),
+        sender_key(sms.sender, region),
         sms.recipient,
         sms.text,
         to_db(sms.received_at),
@@ -179,15 +183,22 @@ def fts_query(text: str) -> str | None:
 
 
 class Store:
-    """The bridge's database. Not thread-safe: use it from one thread at a time."""
+    """The bridge's database. Not thread-safe: use it from one thread at a time.
 
-    def __init__(self, db: Database, path: Path | None = None) -> None:
+    `region` (PHONE_REGION) is how numbers are read into keys (`state.phones`): senders
+    as SMSC writes them when stored, numbers as people type them when looked up.
+    """
+
+    def __init__(
+        self, db: Database, path: Path | None = None, region: str = DEFAULT_REGION
+    ) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.path = path  # the database file; None in memory
+        self.region = region
 
     @classmethod
-    def open(cls, path: Path | str) -> Store:
+    def open(cls, path: Path | str, region: str = DEFAULT_REGION) -> Store:
         """Open (creating the file and its folder if needed) and migrate to this release.
 
         What it creates is private to this user (see `state.files`): the folder 0700, the
@@ -195,14 +206,14 @@ class Store:
         """
         path = Path(path)
         if str(path) == ":memory:":
-            return cls._connect(path)
+            return cls._connect(path, region)
         make_private_folder(path.parent)
         with private_umask():  # SQLite creates -wal and -shm while the store opens
             create_private_file(path)
-            return cls._connect(path)
+            return cls._connect(path, region)
 
     @classmethod
-    def _connect(cls, path: Path) -> Store:
+    def _connect(cls, path: Path, region: str) -> Store:
         conn = sqlite3.connect(
             str(path),
             isolation_level=None,  # transactions are explicit: see transaction()
@@ -216,7 +227,7 @@ class Store:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")  # a committed SMS survives power loss
         conn.execute("PRAGMA foreign_keys = ON")
-        store = cls(Database(conn, execute_plugins=False), path)
+        store = cls(Database(conn, execute_plugins=False), path, region)
         migrate(store.db)
         return store
 
@@ -312,7 +323,10 @@ class Store:
         self, new: list[IncomingSms], place: Callable[[IncomingSms], Placement], now: str
     ) -> None:
         placements = [place(s) for s in new]
-        rows = [message_row(s, now, p.route, p.label) for s, p in zip(new, placements, strict=True)]
+        rows = [
+            message_row(s, now, p.route, p.label, self.region)
+            for s, p in zip(new, placements, strict=True)
+        ]
         self.conn.executemany(INSERT_MESSAGE, rows)
         self.conn.executemany(
             INSERT_DELIVERY,
@@ -612,8 +626,8 @@ class Store:
         limit: int,
         visible_to: str | None = None,
     ) -> Page:
-        """SMS from one sender, however its number was written (that `visible_to` may see)."""
-        where, args = _visible("m.sender_key = ?", [sender_key(sender)], visible_to)
+        """SMS from one sender, however a person wrote its number (that `visible_to` may see)."""
+        where, args = _visible("m.sender_key = ?", [typed_key(sender, self.region)], visible_to)
         where, args = self._window(where, args, start, end)
         return self._page(where, args, limit, "messages m")
 

@@ -65,7 +65,7 @@ def test_sms_reaches_every_chat_once_as_typed_and_restarts_repeat_nothing(
         [message] = telegram.messages(chat)
         assert message.parse_mode == "HTML" and "<code>123456</code>" in message.text
         # The code in front, then the sender and the start of the text, on the first line.
-        assert message.plain.startswith("🔑 123456 · +79260001122: <b>&</code> your code")
+        assert message.plain.startswith("🔑 123456 · +7 926 000-11-22: <b>&</code> your code")
         assert message.thread_id == (TOPIC if chat == TOPIC_CHAT else None)
     assert telegram.refused == []
 
@@ -129,7 +129,7 @@ def test_long_sms_arrives_whole_in_parts(
     parts = telegram.messages(GROUP)
     # 12,400 characters fit in 4 messages when counted as Telegram counts (after parsing).
     assert len(parts) == 4 and all(len(m.plain) <= 4096 for m in parts)
-    assert parts[0].plain.startswith("📩 +79261234567 (1/4): Line with <markup> & entities.")
+    assert parts[0].plain.startswith("📩 +7 926 123-45-67 (1/4): Line with <markup> & entities.")
 
 
 def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
@@ -175,6 +175,34 @@ def test_commands_answer_in_allowed_chats_and_refuse_elsewhere(
     assert "4321" not in refusal
     bridge.wait_for_log(r"refused /search from user 4242 in supergroup chat -100777")
     assert_no_secrets(bridge)
+
+
+def test_with_phone_region_ua_numbers_are_read_the_ukrainian_way_and_shown_international(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), PHONE_REGION="ua").wait_for_log(FIRST_START_DONE)
+    smsc.add_sms("Котел 2: тиск низький", phone="380671234567")
+    smsc.add_sms("Boiler 3: pressure LOW", phone="79261112233")
+    wait_relayed(telegram, "Boiler 3: pressure LOW", (GROUP,))
+    shown = [m.plain.split("\n")[0] for m in telegram.messages(GROUP)]
+    assert shown == [
+        "📩 +380 67 123 4567: Котел 2: тиск низький",
+        "📩 +7 926 111-22-33: Boiler 3: pressure LOW",
+    ]
+
+    def ask(text: str) -> str:
+        before = len(replies(telegram, GROUP))
+        telegram.user_sends(GROUP, text)
+        telegram.wait_for(
+            lambda: len(replies(telegram, GROUP)) > before, timeout=20, what=f"answer to {text}"
+        )
+        return replies(telegram, GROUP)[-1]
+
+    ukrainian = ask("/from 067 123 45 67")
+    assert ukrainian.startswith("SMS from +380 67 123 4567\n") and "Котел 2" in ukrainian
+    assert "Boiler" not in ukrainian
+    russian = ask("/from +7 (926) 111-22-33 1d")
+    assert "Boiler 3: pressure LOW" in russian and "Котел" not in russian
 
 
 def test_unknown_commands_and_refused_answers(

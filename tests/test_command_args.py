@@ -11,12 +11,15 @@ from hypothesis import strategies as st
 
 from bot.commands import COMMANDS, UsageError
 from bot.commands.history import (
+    from_title,
     parse_from_args,
     parse_history_args,
     parse_last_count,
     parse_search_args,
 )
+from bot.commands.sms import split_sms_command
 from bot.i18n import in_language
+from bot.replies.compose import phone_or_none, why_not_to
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 REGISTRY = {command.name: command for command in COMMANDS}
@@ -79,6 +82,38 @@ def test_from_phone_in_pieces_and_window() -> None:
     with pytest.raises(UsageError) as refused:
         parse_from_args(["#$%"], NOW, MOSCOW)
     assert "Try: /from +79261234567" in usage_answer("from", refused.value)
+
+
+def test_from_names_the_number_as_the_region_reads_it_and_a_name_as_typed() -> None:
+    assert from_title("8 926 123-45-67", "RU") == "SMS from +7 926 123-45-67"
+    assert from_title("067 123 45 67", "UA") == "SMS from +380 67 123 4567"
+    assert from_title("sberBank", "UA") == "SMS from sberBank"
+    assert from_title("900", "RU") == "SMS from 900"
+
+
+def test_sms_reads_the_number_in_the_region_and_sends_to_its_e164_digits() -> None:
+    assert split_sms_command("/sms 8 926 111-22-33 Call me", "RU") == ("79261112233", "Call me")
+    assert split_sms_command("/sms 067 123 45 67 Дякую", "UA") == ("380671234567", "Дякую")
+    assert split_sms_command("/sms 79261112233 hi", "UA") == ("79261112233", "hi")
+    assert split_sms_command("/sms 8 701 234 56 78\nline two", "KZ") == (
+        "77012345678",
+        "line two",
+    )
+
+
+@pytest.mark.parametrize("number", ["900", "0611", "8 800 555-35-35", "+7 999", "067 123 45 67"])
+def test_sms_refuses_what_cannot_receive_an_sms_before_any_request(number: str) -> None:
+    with pytest.raises(UsageError) as refused:
+        split_sms_command(f"/sms {number} hi", "RU")
+    assert f"“{number}” is not a phone number" in str(refused.value)
+
+
+def test_a_reply_goes_to_the_sender_smsc_wrote_never_to_a_number_it_resembles() -> None:
+    assert phone_or_none("79261112233", "UA", typed=False) == "79261112233"
+    assert phone_or_none("84951234567", "RU", typed=False) == "84951234567"  # +84: Vietnam
+    assert phone_or_none("84951234567", "RU") == "74951234567"  # typed: a Moscow line
+    assert why_not_to("Sberbank") is not None and why_not_to("900") is not None
+    assert why_not_to("380671234567", "UA") is None
 
 
 args = st.lists(st.text(min_size=1, max_size=20).filter(lambda s: not s.isspace()), max_size=5)

@@ -73,6 +73,8 @@ def test_short_interval_is_allowed_with_a_warning(env: pytest.MonkeyPatch) -> No
         ("ESCALATE_AFTER", "30", "ESCALATE_AFTER: must be 0 .off. or at least 60 seconds"),
         ("ONCALL_USER_IDS", "1,two", "ONCALL_USER_IDS"),
         ("ONCALL_BUTTONS", "sometimes", "ONCALL_BUTTONS"),
+        ("PHONE_REGION", "Russia", "PHONE_REGION: 'Russia' is not a region code phonenumbers"),
+        ("PHONE_REGION", "XX", "PHONE_REGION: 'XX' is not a region code"),
     ],
 )
 def test_malformed_settings_name_the_variable(
@@ -82,6 +84,14 @@ def test_malformed_settings_name_the_variable(
     with pytest.raises(ConfigError, match=named) as caught:
         load_settings(env_file=None)
     assert "\n" not in str(caught.value)
+
+
+def test_phone_region_is_any_region_phonenumbers_knows_in_any_case(
+    env: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(env_file=None).phone_region == "RU"
+    env.setenv("PHONE_REGION", " ua ")
+    assert load_settings(env_file=None).phone_region == "UA"
 
 
 def test_escalation_needs_the_buttons(env: pytest.MonkeyPatch) -> None:

@@ -92,7 +92,7 @@ def test_an_sms_that_fills_a_message_alone_goes_the_usual_way() -> None:
     head = queued("x" * 5000, "short")
     plan = plan_next(head, queued=2, backlog=True, look=LOOK)
     assert plan.ids == [1] and len(plan.texts) == 2
-    assert parse_telegram_html(plan.texts[0]).startswith("📩 +79261234567 (1/2): ")
+    assert parse_telegram_html(plan.texts[0]).startswith("📩 +7 926 123-45-67 (1/2): ")
 
 
 @settings(max_examples=60, deadline=None)

@@ -44,7 +44,7 @@ def test_a_backlog_is_packed_and_live_traffic_is_not(
 
     smsc.add_sms("live again")
     telegram.wait_for(lambda: "live again" in sms_texts(telegram, GROUP), what="live SMS")
-    assert telegram.messages(GROUP)[-1].plain.startswith("📩 +79261234567: live again")
+    assert telegram.messages(GROUP)[-1].plain.startswith("📩 +7 926 123-45-67: live again")
 
     db = sqlite3.connect(tmp_path / "data" / "bridge.db")
 

@@ -32,14 +32,14 @@ def first_line(html: str) -> str:
 
 def test_the_first_line_is_the_sender_and_the_start_of_the_text() -> None:
     [html] = render_sms(sms("Boiler 3: pressure low"), LOOK)
-    assert first_line(html) == "📩 +79261234567: Boiler 3: pressure low"
-    assert "<b>+79261234567</b>" in html
+    assert first_line(html) == "📩 +7 926 123-45-67: Boiler 3: pressure low"
+    assert "<b>+7 926 123-45-67</b>" in html
     assert parse_telegram_html(html).endswith("\n\n16:05 MSK")
 
 
 def test_a_one_time_code_goes_in_front_tap_to_copy() -> None:
     [html] = render_sms(sms("Your code 123456. Do not tell it to anyone <3"), LOOK)
-    assert first_line(html).startswith("🔑 123456 · +79261234567: Your code 123456.")
+    assert first_line(html).startswith("🔑 123456 · +7 926 123-45-67: Your code 123456.")
     assert html.startswith("🔑 <code>123456</code> · ")
 
 
@@ -48,7 +48,7 @@ def test_with_hide_codes_every_code_is_a_spoiler_still_tap_to_copy() -> None:
     [html] = render_sms(sms("Your code 123456, again: 123456"), hidden)
     spoiler = "<tg-spoiler><code>123456</code></tg-spoiler>"
     assert html.startswith(f"🔑 {spoiler} · ") and html.count(spoiler) == 3
-    assert first_line(html) == "🔑 123456 · +79261234567: Your code 123456, again: 123456"
+    assert first_line(html) == "🔑 123456 · +7 926 123-45-67: Your code 123456, again: 123456"
     assert relayed_text(html) == "Your code 123456, again: 123456"
     entry = "".join(entry_atoms(sms("PIN 4321"), hidden))
     assert "<tg-spoiler><code>4321</code></tg-spoiler>" in entry
@@ -66,7 +66,7 @@ def test_metadata_is_short_the_date_only_when_not_today_the_number_only_when_sev
     yesterday = Look(MOSCOW, WHEN + timedelta(days=1), several_numbers=True)
     [html] = render_sms(sms("x", received=WHEN), yesterday)
     footer = parse_telegram_html(html).split("\n\n")[-1]
-    assert footer.startswith("→ +79031234567 · ⏳ received 27.11 16:05 MSK, ")
+    assert footer.startswith("→ +7 903 123-45-67 · ⏳ received 27.11 16:05 MSK, ")
 
 
 def test_a_late_sms_says_when_it_was_received() -> None:
@@ -86,9 +86,9 @@ def test_a_routes_label_leads_the_footer_and_ends_a_list_entrys_head_escaped() -
     labelled = sms("Boiler 3: pressure low")._replace(label="<Line 2> & co")
     [html] = render_sms(labelled, LOOK)
     assert parse_telegram_html(html).endswith("\n\n🏷 <Line 2> & co · 16:05 MSK")
-    assert first_line(html) == "📩 +79261234567: Boiler 3: pressure low"
+    assert first_line(html) == "📩 +7 926 123-45-67: Boiler 3: pressure low"
     head, *body = entry_atoms(labelled, LOOK)
-    assert parse_telegram_html(head) == "16:05 · +79261234567 · 🏷 <Line 2> & co: "
+    assert parse_telegram_html(head) == "16:05 · +7 926 123-45-67 · 🏷 <Line 2> & co: "
     assert relayed_text(head + "".join(body)) == "Boiler 3: pressure low"
 
 

@@ -25,7 +25,7 @@ from bot.commands.answers import answer_messages, heading
 from bot.commands.export import Written, nothing_to_export, parse_export_args, too_large
 from bot.commands.export import caption as export_caption
 from bot.commands.guard import refusal_text, unknown_command_text
-from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, last_heading
+from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, from_title, last_heading
 from bot.commands.registry import ChatCommand
 from bot.commands.stats import Stats, hour_bounds, nothing_to_chart, stats_caption
 from bot.commands.status import ChatFacts, StatusFacts, status_text
@@ -95,6 +95,12 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     )
     title, scope = last_heading(100, True, look.zone, look.now)
     yield "/last 100000 (the heading)", [heading(title, scope, Page(SAMPLES, 3))]
+    week = parse_window("7d", look.now, look.zone).label()
+    title = from_title("8 926 111-22-33", "RU")
+    yield (
+        "/from 8 926 111-22-33 7d (the number as PHONE_REGION=RU reads it)",
+        answer_messages(title, week, Page(SAMPLES[:1], 1), look) or [],
+    )
     window = parse_window("2h", look.now, look.zone)
     nothing = answer_messages(_("SMS received"), window.label(), Page([], 0), look) or []
     yield "/history 2h with nothing in it", nothing

@@ -173,7 +173,7 @@ async def test_a_backlog_goes_out_as_digests_and_live_sms_alone(
     assert telegram.messages(PRIVATE)[0].plain.startswith("📦 Backlog: ")
     rig.queue("live", chats=(PRIVATE,))
     await eventually(lambda: telegram.sms_texts(PRIVATE)[-1:] == ["live"])
-    assert telegram.messages(PRIVATE)[-1].plain.startswith("📩 +79261234567: live")
+    assert telegram.messages(PRIVATE)[-1].plain.startswith("📩 +7 926 123-45-67: live")
 
 
 async def test_edits_yield_to_relayed_sms(rig: Rig, telegram: FakeTelegram) -> None:

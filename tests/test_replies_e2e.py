@@ -70,12 +70,12 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     smsc: FakeSmsc, telegram: FakeTelegram, bridge: BridgeProcess, tmp_path: Path
 ) -> None:
     smsc.add_sms("Is the boiler fixed?", phone="79261112233")
-    relayed = bot_message(telegram, "📩 +79261112233")
+    relayed = bot_message(telegram, "📩 +7 926 111-22-33")
     bridge.wait_for_log(r"delivered SMS \d+ to chat")  # its message is known to the store
     asked = telegram.user_sends(
         GROUP, "We are on it,\nby noon", user_id=ANNA, name="Anna", reply_to=relayed
     )
-    preview = bot_message(telegram, "📤 SMS to +79261112233")
+    preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
     assert preview.reply_to == asked and "from the sender name ACME" in preview.plain
     assert "We are on it,\nby noon" in preview.plain and "1 SMS part (Latin" in preview.plain
     assert "💰 Price 2.50 · balance 100.00" in preview.plain
@@ -93,7 +93,9 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     before = len(telegram.messages(GROUP))
     telegram.user_sends(GROUP, "/last 5", user_id=ANNA, name="Anna")
     last = bot_message(telegram, "The last 5 SMS", after=before)
-    assert "📤" in last.plain and "to +79261112233, Anna · delivered: We are on it," in last.plain
+    assert (
+        "📤" in last.plain and "to +7 926 111-22-33, Anna · delivered: We are on it," in last.plain
+    )
     telegram.user_sends(GROUP, "/status", user_id=ANNA, name="Anna")
     status = bot_message(telegram, "✅ All well", after=before)
     assert "SMS sent today: 1 of 50 parts · balance 97.50" in status.plain
@@ -103,7 +105,7 @@ def test_double_presses_and_other_people_make_one_send(
     smsc: FakeSmsc, telegram: FakeTelegram, bridge: BridgeProcess
 ) -> None:
     telegram.user_sends(GROUP, "/sms +7 926 111-22-33 Call me back", user_id=ANNA, name="Anna")
-    preview = bot_message(telegram, "📤 SMS to +79261112233")
+    preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
     first, second = press(telegram, preview, "Send"), press(telegram, preview, "Send")
     boris = press(telegram, preview, "Send", user=BORIS)
     answers = {answered(telegram, first), answered(telegram, second)}
@@ -171,7 +173,7 @@ def test_smsc_errors_become_sentences_and_nothing_is_sent_again(
 ) -> None:
     smsc.outbox.fail_next_send("error", code)
     telegram.user_sends(GROUP, f"/sms +79261112233 attempt {code}", user_id=ANNA, name="Anna")
-    preview = bot_message(telegram, "📤 SMS to +79261112233")
+    preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
     answered(telegram, press(telegram, preview, "Send"))
     telegram.wait_for(lambda: f"⛔ Not sent: {sentence}" in current(telegram, preview))
     bridge.wait_for_log(rf"refused by SMSC \(error {code}\)")
@@ -184,7 +186,7 @@ def test_the_daily_limit_refuses_before_any_request(
     bridge = start_bridge(**REPLIES, SMS_DAILY_LIMIT="1")
     bridge.wait_for_log("answering chat commands")
     telegram.user_sends(GROUP, "/sms +79261112233 " + "two parts " * 20, user_id=ANNA, name="Anna")
-    preview = bot_message(telegram, "📤 SMS to +79261112233")
+    preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
     assert "2 SMS parts" in preview.plain
     assert answered(telegram, press(telegram, preview, "Send")) == (
         "Not sent: 0 of the 1 SMS parts allowed today are used."
@@ -201,7 +203,7 @@ def test_a_crash_between_the_request_and_its_answer_never_sends_twice(
 ) -> None:
     smsc.outbox.fail_next_send("hold")  # SMSC sends it, then the answer never comes
     telegram.user_sends(GROUP, "/sms +79261112233 exactly once", user_id=ANNA, name="Anna")
-    preview = bot_message(telegram, "📤 SMS to +79261112233")
+    preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
     answered(telegram, press(telegram, preview, "Send"))
     telegram.wait_for(lambda: len(smsc.outbox.sends) == 1, what="the send reaching SMSC")
     bridge.stop(signal.SIGKILL)

@@ -81,6 +81,34 @@ def test_from_matches_numbers_in_any_written_form_and_names_in_any_case() -> Non
     assert senders.decide("Sberbank24", "79031234567", "").route is None
 
 
+def incoming(sender: str, recipient: str) -> IncomingSms:
+    """An SMS as the poller stores it: numbers as SMSC writes them, bare international."""
+    return IncomingSms(1, sender, recipient, "hi", datetime(2026, 11, 28, tzinfo=UTC))
+
+
+UKRAINIAN_ROUTE = (
+    '[[route]]\nfrom = ["067 123 45 67"]\nto = ["(044) 123-45-67"]\nchats = ["-1009"]\n'
+)
+
+
+def test_with_phone_region_ua_numbers_written_the_ukrainian_way_match(tmp_path: Path) -> None:
+    path = routes_file(tmp_path, UKRAINIAN_ROUTE)
+    ukraine = Router(load_routes(path, "UA"), EVERYWHERE, "UA")
+    from_smsc = incoming("380671234567", "380441234567")
+    assert ukraine.placement(from_smsc, relay=True).route == "route 1"
+    assert ukraine.decide("+380 67 123 4567", "0441234567", "").targets == (SUPPORT,)
+    assert ukraine.decide("0671234568", "0441234567", "").route is None
+    russia = Router(load_routes(path, "RU"), EVERYWHERE, "RU")  # not a Russian way to write
+    assert russia.placement(from_smsc, relay=True).route is None
+
+
+def test_a_number_typed_with_8_is_the_regions_number_not_a_country_code() -> None:
+    # `8 495 ...` is a Moscow line; SMSC's 84951234567 is a Vietnamese mobile (+84).
+    moscow = Router([route(1, to=["8 495 123-45-67"])], EVERYWHERE)
+    assert moscow.placement(incoming("x", "74951234567"), relay=True).route == "route 1"
+    assert moscow.placement(incoming("x", "84951234567"), relay=True).route is None
+
+
 def test_text_is_a_regular_expression_searched_anywhere_in_the_text() -> None:
     alarms = Router([route(1, text=r"(?i)boiler \d+")], EVERYWHERE)
     assert alarms.decide("x", "y", "ALARM: Boiler 3 pressure low").targets == (SUPPORT,)

@@ -17,6 +17,7 @@ from bot.logs import Redactor
 from bot.metrics import Metrics
 from bot.oncall.team import OnCall
 from bot.replies.flow import Replies
+from state.phones import DEFAULT_REGION
 
 BOT_DATA_KEY = "bridge"
 NOBODY = "none"  # a visibility no SMS has: what a chat outside the configuration sees
@@ -38,6 +39,7 @@ class BridgeContext:
     retention_days: int = 0  # RETENTION_DAYS, for /status
     commands: list[ChatCommand] = field(default_factory=list)
     routed: bool = False  # ROUTES_FILE is set: a group's history is what was routed to it
+    phone_region: str = DEFAULT_REGION  # PHONE_REGION: how typed numbers are read
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:
         """Whether a user in a chat may use a command with this `access`."""

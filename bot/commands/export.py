@@ -41,7 +41,7 @@ from bot.clock import zone_name
 from bot.commands.answers import CAPTION_LIMIT, reply, send_file
 from bot.commands.context import bridge_of
 from bot.commands.registry import ChatCommand, UsageError
-from bot.formatting import display_phone
+from bot.formatting import e164_phone
 from bot.i18n import N_, _, ngettext, number
 from bot.windows import Window, WindowError, parse_window
 from state import Store
@@ -90,8 +90,8 @@ def csv_cells(row: ExportRow, zone: ZoneInfo) -> list[str]:
     return [
         _moment(row.at, zone),
         row.direction,
-        spreadsheet_safe(display_phone(row.sender)),
-        display_phone(row.recipient),
+        spreadsheet_safe(e164_phone(row.sender)),
+        e164_phone(row.recipient),
         spreadsheet_safe(row.label),
         spreadsheet_safe(row.text),
         spreadsheet_safe(row.taken_by or ""),

@@ -6,6 +6,8 @@ line. Tapping a command in the menu sends it bare, so bare forms work: `/history
 last 24 hours, and bare `/search` and `/from` ask for what is missing with a prompt the
 user answers with Telegram's reply (ForceReply); the answer to that prompt is read as the
 command's arguments. The prompt is recognised by its text, so it works after a restart.
+/from reads a number in PHONE_REGION's habits (`state.phones`) and its answer names the
+number as it was read (`8 926 ...` answers as `+7 926 ...`), so a misread shows at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.clock import zone_name
 from bot.commands.answers import reply, send_answer
 from bot.commands.context import BridgeContext, bridge_of
 from bot.commands.registry import ChatCommand, UsageError
+from bot.formatting import display_typed_phone
 from bot.i18n import LANGUAGES, N_, _, in_language, ngettext
 from bot.numbers import ascii_int
 from bot.windows import Window, WindowError, parse_window, split_trailing_window
@@ -73,6 +76,11 @@ def parse_from_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[str
     if not (looks_like_phone(sender) or any(ch.isalpha() for ch in sender)):
         raise UsageError(_("“{text}” is not a phone number or a name").format(text=sender))
     return sender, window
+
+
+def from_title(sender: str, region: str) -> str:
+    """The title of a /from answer: the number as the bridge read it, or the name as typed."""
+    return _("SMS from {sender}").format(sender=display_typed_phone(sender, region))
 
 
 def _scope(window: Window | None, zone: ZoneInfo) -> str:
@@ -180,7 +188,7 @@ async def sender_history(
     )
     found = await bridge.store.call(outgoing.went_out_to, sender, start, end, ANSWER_ROWS)
     sent = _visible(bridge, update, found)
-    title = _("SMS from {sender}").format(sender=sender)
+    title = from_title(sender, bridge.phone_region)
     scope, filename = _scope(window, bridge.zone), _filename(window)
     await send_answer(update, context, title, scope, page, filename, sent=sent)
 

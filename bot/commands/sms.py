@@ -28,12 +28,13 @@ log = logging.getLogger(__name__)
 _SMS_COMMAND = re.compile(r"^/\S+[ \t]+(\+?[\d][\d \t()\-.]*\d)[ \t]*\n?(.*)\Z", re.DOTALL)
 
 
-def split_sms_command(text: str) -> tuple[str, str]:
-    """(number, text) of `/sms PHONE TEXT`, the text exactly as typed; UsageError if not."""
+def split_sms_command(text: str, region: str) -> tuple[str, str]:
+    """(number, text) of `/sms PHONE TEXT`, the number read in `region` as E.164 digits and
+    the text exactly as typed; UsageError if not."""
     match = _SMS_COMMAND.match(text)
     if match is None:
         raise UsageError(_("write the number, then the text"))
-    phone = phone_or_none(match.group(1))
+    phone = phone_or_none(match.group(1), region)
     if phone is None:
         raise UsageError(_("“{text}” is not a phone number").format(text=match.group(1)))
     return phone, match.group(2)
@@ -61,7 +62,7 @@ async def sms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if why is not None:
         await _refused(update, context, why)
         return
-    phone, text = split_sms_command(asked.text or "")
+    phone, text = split_sms_command(asked.text or "", bridge.phone_region)
     if (why := why_not_text(text)) is not None:
         await _refused(update, context, why)
         return
@@ -86,11 +87,11 @@ async def sms_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, replied:
         return True
     [sms] = await bridge.store.call(oncall.sms_by_id, smsc_ids)
     text = asked.text or ""
-    why = why_not_to(sms.sender) or why_not_text(text)
+    why = why_not_to(sms.sender, bridge.phone_region) or why_not_text(text)
     if why is not None:
         await _refused(update, context, why)
         return True
-    phone = phone_or_none(sms.sender)
+    phone = phone_or_none(sms.sender, bridge.phone_region, typed=False)
     assert phone is not None
     log.info("reply to SMS %d by user %d in chat %s", sms.smsc_id, user.id, asked.chat_id)
     await bridge.replies.propose(asked, phone, text, answers=sms.smsc_id)

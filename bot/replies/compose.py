@@ -1,7 +1,8 @@
 """What a person asked to send, checked; the preview and every later state, written. Pure.
 
 Refused before any request, each with a line that says why: a recipient that cannot
-receive an SMS (a sender name such as `Sberbank`, a short service number), an empty or
+receive an SMS (a sender name such as `Sberbank`, a short service number: anything
+`phonenumbers` does not call a valid mobile or fixed-line number), an empty or
 over-long text (SMSC takes 1000 characters). The preview shows exactly what will go: to
 which number, from which sender name, the text as written, how many parts it takes and
 what SMSC says it costs. Later edits of the same message add who sent it, when, and
@@ -13,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import phonenumbers
+from phonenumbers import PhoneNumberType
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.clock import full_moment, moment_in_zone, short_moment
@@ -21,24 +24,30 @@ from bot.i18n import _, ngettext
 from bot.sms_view import Look
 from bot.smsc.parts import MAX_LENGTH, Parts
 from state.outgoing import Outgoing, OutgoingState
-from state.phones import looks_like_phone
+from state.phones import DEFAULT_REGION, e164_digits, parse_phone
 
-MIN_PHONE_DIGITS = 10  # shorter numbers are service numbers: they cannot take an SMS back
+# The kinds of number an SMS can go to; toll-free, premium, shared-cost and the like cannot
+# (a fixed line may: operators turn an SMS to one into a call or drop it, SMSC charges it).
+RECEIVES_SMS = frozenset(
+    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.FIXED_LINE}
+)
 
 
-def phone_or_none(text: str) -> str | None:
-    """A number a person typed, as SMSC wants it (digits, `8...` as `7...`), or None."""
-    if not looks_like_phone(text):
+def phone_or_none(text: str, region: str, *, typed: bool = True) -> str | None:
+    """A number that can receive an SMS, as SMSC wants it (E.164 digits), or None.
+
+    `typed`: a person wrote it, in `region`'s habits (`/sms 8 926 ...`); else it is a
+    sender as SMSC wrote it (see `state.phones`).
+    """
+    number = parse_phone(text, region, typed=typed)
+    if number is None or not phonenumbers.is_valid_number(number):
         return None
-    digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
-    if len(digits) == 11 and digits.startswith("8"):
-        digits = "7" + digits[1:]
-    return digits if MIN_PHONE_DIGITS <= len(digits) <= 15 else None
+    return e164_digits(number) if phonenumbers.number_type(number) in RECEIVES_SMS else None
 
 
-def why_not_to(sender: str) -> str | None:
-    """Why an SMS cannot go back to this sender, or None when it can."""
-    if phone_or_none(sender) is None:
+def why_not_to(sender: str, region: str = DEFAULT_REGION) -> str | None:
+    """Why an SMS cannot go back to this sender (as SMSC wrote it), or None when it can."""
+    if phone_or_none(sender, region, typed=False) is None:
         return _("{sender} cannot receive an SMS (a sender name or a short number).").format(
             sender=sender
         )
