@@ -23,6 +23,7 @@ from benchmarks import drain, export, ingest, latency, memory, presses, push, qu
 from benchmarks.common import Result, table
 
 RESULTS = Path(__file__).parent / "results"
+BENCHMARKS = ["ingest", "queries", "drain", "latency", "memory", "presses", "export", "retention"]
 SIZES = {
     "full": {
         "ingest": 100_000,
@@ -55,16 +56,7 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="small sizes, for CI")
     parser.add_argument(
         "--only",
-        choices=[
-            "ingest",
-            "queries",
-            "drain",
-            "latency",
-            "memory",
-            "presses",
-            "export",
-            "retention",
-        ],
+        choices=BENCHMARKS,
         action="append",
     )
     options = parser.parse_args()
@@ -74,16 +66,7 @@ def main() -> int:
     mode = "smoke" if options.smoke else "full"
     size = SIZES[mode]
     RESULTS.mkdir(exist_ok=True)
-    chosen = options.only or [
-        "ingest",
-        "queries",
-        "drain",
-        "latency",
-        "memory",
-        "presses",
-        "export",
-        "retention",
-    ]
+    chosen = options.only or BENCHMARKS
     runners = {
         "ingest": lambda: ingest.run(size["ingest"]),
         "queries": lambda: queries.run(RESULTS, size["queries"]),
