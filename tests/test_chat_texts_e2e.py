@@ -46,7 +46,7 @@ def test_bare_commands_from_the_menu_ask_for_what_is_missing(
 
     _, prompt = ask(telegram, GROUP, "/from")
     _, answer = ask(telegram, GROUP, "8 926 111-22-33", reply_to=prompt)
-    assert "SMS from 8 926 111-22-33" in answer.plain and "Boiler" in answer.plain
+    assert "SMS from +7 926 111-22-33" in answer.plain and "Boiler" in answer.plain
 
     _, history = ask(telegram, GROUP, "/history")  # bare: the last 24 hours
     assert history.plain.startswith("SMS received\nthe last 24 hours (")

@@ -48,7 +48,7 @@ def test_stats_sends_a_png_chart_and_the_bridge_never_loads_matplotlib(
     assert 10_000 < len(chart.document) < 500_000
     lines = chart.plain.splitlines()
     assert lines[0] == "SMS statistics" and lines[1].startswith("the last 7 days (")
-    assert "total: 5 SMS" in lines and "1. +79261112233 — 4" in lines
+    assert "total: 5 SMS" in lines and "1. +7 926 111-22-33 — 4" in lines
     assert lines[-1] == "arrival to taken: nobody took any of them"
     assert not loaded(bridge, "matplotlib") and not loaded(bridge, "numpy")
     assert telegram.refused == []
