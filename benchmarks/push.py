@@ -32,7 +32,7 @@ from benchmarks.common import Result, percentile
 from benchmarks.memory import rss_mb
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, bridge_settings, free_port
 from tests.fakes.smsc import FakeSmsc, most_identical_in_a_minute
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, is_relayed_sms, relayed_text
 
 GROUP = -1001
 INTERVAL = 30.0  # the default SMSC_POLL_INTERVAL
@@ -73,7 +73,11 @@ class Rig:
     def delay(self, text: str, added: float, timeout: float = 90) -> float:
         """Seconds from `added` until `text` reached the fake Bot API."""
         self.telegram.wait_for(lambda: text in self.telegram.sms_texts(GROUP), timeout=timeout)
-        [message] = [m for m in self.telegram.messages(GROUP) if m.plain.endswith(text)]
+        [message] = [
+            m
+            for m in self.telegram.messages(GROUP)
+            if is_relayed_sms(m.plain) and relayed_text(m.text) == text
+        ]
         return message.at - added
 
     def probe(self, *, hinted: bool) -> float:
