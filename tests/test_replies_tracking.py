@@ -122,3 +122,17 @@ async def test_delivery_is_followed_until_a_final_status(rig: Rig, smsc: FakeSms
     assert rig.state(sent) is OutgoingState.UNDELIVERED
     found = outgoing.get(rig.store, sent)
     assert found is not None and found.reason == "not delivered: the operator could not deliver it"
+
+
+async def test_an_accepted_send_that_status_does_not_find_is_never_offered_again(
+    rig: Rig, smsc: FakeSmsc, telegram: FakeTelegram
+) -> None:
+    accepted = await rig.lost_answer("SMSC said yes", reached_smsc=False)
+    outgoing.settle(rig.store, accepted, OutgoingState.SENT, smsc_id=9001, next_check_at=later(0))
+    for seconds in (1, 120, 600):  # "not found", again and again: SMSC lagging
+        await rig.tracking.check_due(later(seconds))
+        assert rig.state(accepted) is OutgoingState.SENT
+    assert not any("SMSC never had it" in m.plain for m in telegram.messages(GROUP))
+    await rig.tracking.check_due(later(25 * 3600))
+    assert rig.state(accepted) is OutgoingState.UNSETTLED
+    assert smsc.outbox.send_requests == []

@@ -1,8 +1,8 @@
 """Following each sent SMS with status.php until it is settled; expiring old previews.
 
 A sent SMS is asked about after 10 s, then less and less often (SMSC allows five status
-requests for one SMS a minute; this asks at most two), until SMSC says it was delivered
-or not, or for 24 hours. One whose answer was lost (`unknown`) is asked about too, first after
+requests for one SMS a minute; this asks at most three, in the first minute only), until
+SMSC says it was delivered or not, or for 24 hours. One whose answer was lost (`unknown`) is asked about too, first after
 30 s: "not found" (-3) twice, a minute apart, means SMSC never had it (once could be SMSC
 still taking it in), and its message then offers a person a "Send again" button; any
 other status settles it like a sent SMS. Nothing here ever sends.
@@ -74,23 +74,17 @@ class Tracking:
             status = await self._replies.outbox.status(out.phone, out.id)
         except SmscNoAnswer as error:
             log.warning("status of SMS %d unknown for now: %s", out.id, error)
-            await store.call(
-                outgoing.settle,
-                out.id,
-                out.state,
-                checked=True,
-                next_check_at=now + next_check_after(out.checks),
-            )
+            await self._ask_again(out, now + next_check_after(out.checks))
             return
         state = state_after(status)
+        if state is OutgoingState.NOT_SENT and out.state is not OutgoingState.UNKNOWN:
+            # SMSC answered this send: "not found" is SMSC lagging, never a reason to offer
+            # "Send again". It is followed on, and after 24 h left unsettled.
+            log.warning("SMS %d: SMSC accepted it, but status.php does not find it yet", out.id)
+            await self._ask_again(out, now + next_check_after(out.checks))
+            return
         if state is OutgoingState.NOT_SENT and out.checks == 0:  # ask once more to be sure
-            await store.call(
-                outgoing.settle,
-                out.id,
-                out.state,
-                checked=True,
-                next_check_at=now + CONFIRM_NOT_FOUND_AFTER,
-            )
+            await self._ask_again(out, now + CONFIRM_NOT_FOUND_AFTER)
             return
         follow = state is OutgoingState.SENT
         await store.call(
@@ -105,3 +99,9 @@ class Tracking:
         if state is not out.state:
             log.info("SMS %d to %s: %s (status %d)", out.id, out.phone, state, status.code)
             await self._replies.show(out.id)
+
+    async def _ask_again(self, out: Outgoing, at: datetime) -> None:
+        """Nothing settled: the state stays, one more question is booked."""
+        await self._replies.store.call(
+            outgoing.settle, out.id, out.state, checked=True, next_check_at=at
+        )
