@@ -2,10 +2,11 @@
 
 A sent SMS is asked about after 10 s, then less and less often (SMSC allows five status
 requests for one SMS a minute; this asks at most three, in the first minute only), until
-SMSC says it was delivered or not, or for 24 hours. One whose answer was lost (`unknown`) is asked about too, first after
-30 s: "not found" (-3) twice, a minute apart, means SMSC never had it (once could be SMSC
-still taking it in), and its message then offers a person a "Send again" button; any
-other status settles it like a sent SMS. Nothing here ever sends.
+SMSC says it was delivered or not, or for 24 hours. One whose answer was lost (`unknown`)
+is asked about too, first after 30 s: "not found" (-3) twice, a minute apart, means SMSC
+never had it (once could be SMSC still taking it in), and its message then offers a person
+a "Send again" button; any other status settles it like a sent SMS. A send SMSC answered
+is never offered again, whatever status.php says. Nothing here ever sends.
 Previews nobody sent within ten minutes lose their buttons.
 """
 
