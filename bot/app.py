@@ -88,7 +88,7 @@ class Bridge:
         except BaseException:
             await endpoints.stop()
             raise
-        await self._recover(store)
+        interrupted_sends = await recover_interrupted_work(store)
         parts = build_parts(self.settings, store, self.health, self.metrics, self.hints)
         await parts.chats.load_migrations()
         self._install_signal_handlers()
@@ -100,7 +100,9 @@ class Bridge:
         if parts.retention is not None:  # at start, then daily, beside polling
             tasks.append(asyncio.create_task(parts.retention.run(), name="retention"))
 
-        telegram = asyncio.create_task(self._run_telegram(parts), name="telegram")
+        telegram = asyncio.create_task(
+            self._run_telegram(parts, interrupted_sends), name="telegram"
+        )
         try:
             await self.stopping.wait()
         finally:
@@ -119,30 +121,6 @@ class Bridge:
             store.close()
             log.info("stopped")
         return self.exit_code
-
-    @staticmethod
-    async def _recover(store: AsyncStore) -> None:
-        """What the last run left mid-way: deliveries re-queued, SMS sends to be checked.
-
-        A relayed message whose answer never came is sent again (a duplicate in a chat is
-        recorded and visible); an SMS whose send.php answer never came is never sent again
-        by the bridge: it becomes `unknown` and status.php settles it.
-        """
-        recovered = await store.call(Store.recover_interrupted)
-        if recovered:
-            log.warning(
-                "%d deliveries were interrupted mid-send by the last shutdown; "
-                "re-sending them (each may show twice)",
-                recovered,
-            )
-        check_at = datetime.now(UTC) + timedelta(seconds=UNKNOWN_CHECK_AFTER)
-        unknown = await store.call(outgoing.recover_interrupted, check_at)
-        if unknown:
-            log.warning(
-                "SMS %s were being sent when the last run ended: they may have gone out; "
-                "asking SMSC's status, never sending them again",
-                ",".join(map(str, unknown)),
-            )
 
     def _log_start(self) -> None:
         settings = self.settings
@@ -207,7 +185,7 @@ class Bridge:
                 log.warning("could not refresh queue figures: %r", error)
             await asyncio.sleep(WATCH_EVERY)
 
-    async def _run_telegram(self, parts: Parts) -> None:
+    async def _run_telegram(self, parts: Parts, interrupted_sends: list[int]) -> None:
         """Connect, then relay; chat commands start beside the relay, not before it."""
         status = self.health.status
         try:
@@ -225,7 +203,8 @@ class Bridge:
         if parts.reminders is not None:
             helpers.append(asyncio.create_task(parts.reminders.run(), name="reminders"))
         if parts.tracking is not None:
-            helpers.append(asyncio.create_task(parts.tracking.run(), name="sms-tracking"))
+            tracking = parts.tracking.run(show_first=interrupted_sends)
+            helpers.append(asyncio.create_task(tracking, name="sms-tracking"))
         try:
             await parts.relay.run()
         finally:
@@ -260,6 +239,32 @@ class Bridge:
         if application.running:
             await self._step(application.stop())
         await self._step(application.shutdown())
+
+
+async def recover_interrupted_work(store: AsyncStore) -> list[int]:
+    """What the last run left mid-way: deliveries re-queued, SMS sends to be checked.
+
+    A relayed message whose answer never came is sent again (a duplicate in a chat is
+    recorded and visible); an SMS whose send.php answer never came is never sent again
+    by the bridge: it becomes `unknown` and status.php settles it. Returns those SMS,
+    whose previews still say "sending" until the tracking shows them again.
+    """
+    recovered = await store.call(Store.recover_interrupted)
+    if recovered:
+        log.warning(
+            "%d deliveries were interrupted mid-send by the last shutdown; "
+            "re-sending them (each may show twice)",
+            recovered,
+        )
+    check_at = datetime.now(UTC) + timedelta(seconds=UNKNOWN_CHECK_AFTER)
+    unknown = await store.call(outgoing.recover_interrupted, check_at)
+    if unknown:
+        log.warning(
+            "SMS %s were being sent when the last run ended: they may have gone out; "
+            "asking SMSC's status, never sending them again",
+            ",".join(map(str, unknown)),
+        )
+    return unknown
 
 
 async def run_bridge(settings: Settings) -> int:

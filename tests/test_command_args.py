@@ -101,6 +101,22 @@ def test_sms_reads_the_number_in_the_region_and_sends_to_its_e164_digits() -> No
     )
 
 
+@pytest.mark.parametrize(
+    ("asked", "number", "text"),
+    [
+        ("/sms +79261112233 10 minutes late", "79261112233", "10 minutes late"),
+        ("/sms +7 926 123-45-67 2 trucks", "79261234567", "2 trucks"),
+        ("/sms 8 926 111 22 33 44 55", "79261112233", "44 55"),
+        ("/sms 89261112233 2026", "79261112233", "2026"),
+        ("/sms 89261112233\n15:00 ok", "79261112233", "15:00 ok"),
+    ],
+)
+def test_a_text_that_starts_with_digits_is_not_read_as_part_of_the_number(
+    asked: str, number: str, text: str
+) -> None:
+    assert split_sms_command(asked, "RU") == (number, text)
+
+
 @pytest.mark.parametrize("number", ["900", "0611", "8 800 555-35-35", "+7 999", "067 123 45 67"])
 def test_sms_refuses_what_cannot_receive_an_sms_before_any_request(number: str) -> None:
     with pytest.raises(UsageError) as refused:

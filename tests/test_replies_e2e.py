@@ -166,6 +166,7 @@ def test_a_sender_name_cannot_be_answered_and_strangers_cannot_send(
         (2, "SMSC refused the account's login, or this server's IP is not allowed."),
         (4, "SMSC has blocked this server's IP for a while"),
         (9, "SMSC refused it as a copy of a send within the last minute"),
+        (42, "SMSC refused the SMS (error 42)."),
     ],
 )
 def test_smsc_errors_become_sentences_and_nothing_is_sent_again(
@@ -183,15 +184,53 @@ def test_smsc_errors_become_sentences_and_nothing_is_sent_again(
 def test_the_daily_limit_refuses_before_any_request(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
 ) -> None:
-    bridge = start_bridge(**REPLIES, SMS_DAILY_LIMIT="1")
+    bridge = start_bridge(**REPLIES, SMS_DAILY_LIMIT="2")
     bridge.wait_for_log("answering chat commands")
-    telegram.user_sends(GROUP, "/sms +79261112233 " + "two parts " * 20, user_id=ANNA, name="Anna")
-    preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
-    assert "2 SMS parts" in preview.plain
-    assert answered(telegram, press(telegram, preview, "Send")) == (
-        "Not sent: 0 of the 1 SMS parts allowed today are used."
+    telegram.user_sends(GROUP, "/sms +79261112233 " + "three parts " * 30, user_id=ANNA)
+    bot_message(
+        telegram, "⛔ Not sent: the daily limit of SMS parts is 2; 0 used today, this SMS needs 3."
     )
-    assert smsc.outbox.send_requests == []
+    assert smsc.outbox.quotes == [] and smsc.outbox.send_requests == []
+    # Two previews that fit alone but not together: the second Send is refused.
+    telegram.user_sends(GROUP, "/sms +79261112233 first", user_id=ANNA, name="Anna")
+    first = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
+    before = len(telegram.messages(GROUP))
+    telegram.user_sends(GROUP, "/sms +79261112233 " + "two parts " * 20, user_id=ANNA)
+    second = bot_message(telegram, "📤 SMS to +7 926 111-22-33", after=before)
+    answered(telegram, press(telegram, first, "Send"))
+    telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, first))
+    assert answered(telegram, press(telegram, second, "Send")) == (
+        "Not sent: the daily limit of SMS parts is 2; 1 used today, this SMS needs 2."
+    )
+    assert len(smsc.outbox.send_requests) == 1
+
+
+def test_a_price_smsc_will_not_give_again_leaves_the_send_possible(
+    smsc: FakeSmsc, telegram: FakeTelegram, bridge: BridgeProcess
+) -> None:
+    for _ in range(6):  # SMSC prices the same SMS five times a minute, then error 9
+        before = len(telegram.messages(GROUP))
+        telegram.user_sends(GROUP, "/sms +79261112233 same text", user_id=ANNA, name="Anna")
+        preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33", after=before)
+    assert "💰 Price unknown (SMSC did not say)" in preview.plain
+    assert answered(telegram, press(telegram, preview, "Send")) == "⏳ Sending…"
+    telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, preview))
+    assert len(smsc.outbox.sends) == 1
+
+
+@pytest.mark.parametrize("fault", [("drop", None), ("status", 502)])
+def test_a_lost_answer_is_shown_and_settled_by_status_never_sent_again(
+    smsc: FakeSmsc, telegram: FakeTelegram, bridge: BridgeProcess, fault: tuple[str, object]
+) -> None:
+    smsc.outbox.fail_next_send(*fault)  # a cut connection after sending; a proxy's 502
+    telegram.user_sends(GROUP, "/sms +79261112233 lost answer", user_id=ANNA, name="Anna")
+    preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
+    answered(telegram, press(telegram, preview, "Send"))
+    telegram.wait_for(lambda: "❓ SMSC's answer never came" in current(telegram, preview))
+    bridge.wait_for_log(r"it may have been sent, asking status.php")
+    if fault[0] == "drop":  # SMSC had it: status.php settles it (not found: in process)
+        telegram.wait_for(lambda: "✅ delivered" in current(telegram, preview), timeout=60)
+    assert len(smsc.outbox.send_requests) == 1
 
 
 def test_a_crash_between_the_request_and_its_answer_never_sends_twice(
@@ -210,6 +249,7 @@ def test_a_crash_between_the_request_and_its_answer_never_sends_twice(
     smsc.outbox.released.set()
     restarted = start_bridge(**REPLIES)
     restarted.wait_for_log(r"SMS \d+ were being sent when the last run ended")
+    telegram.wait_for(lambda: "❓ SMSC's answer never came" in current(telegram, preview))
     telegram.wait_for(lambda: "✅ delivered" in current(telegram, preview), timeout=60)
     assert len(smsc.outbox.send_requests) == 1  # asked about, never sent again
     # Telegram hands the restarted bot the updates it had not confirmed: the /sms again

@@ -3,6 +3,7 @@ and only a person's press sends again."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,11 +19,12 @@ from bot.config import ChatTarget
 from bot.database import AsyncStore
 from bot.replies.compose import read_sms_data
 from bot.replies.flow import Replies
+from bot.replies.sending import NOT_MADE, UNKNOWN_CHECK_AFTER, send_once
 from bot.replies.tracking import Tracking
-from bot.smsc.outbox import SmscOutbox
+from bot.smsc.outbox import Sent, SmscOutbox
 from state import Store, outgoing
 from state.oncall import Person
-from state.outgoing import Draft, OutgoingState
+from state.outgoing import Claim, Draft, Outgoing, OutgoingState
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.wait import eventually
@@ -136,3 +138,46 @@ async def test_an_accepted_send_that_status_does_not_find_is_never_offered_again
     await rig.tracking.check_due(later(25 * 3600))
     assert rig.state(accepted) is OutgoingState.UNSETTLED
     assert smsc.outbox.send_requests == []
+
+
+class BrokenOutbox(SmscOutbox):
+    """An outbox whose send fails in a way nobody foresaw (a bug, say)."""
+
+    async def send(self, phone: str, text: str, sender: str | None, our_id: int) -> Sent:
+        raise RuntimeError("a bug between the request and its record")
+
+
+async def claimed(rig: Rig, text: str) -> Outgoing:
+    now = datetime.now(UTC)
+    draft = Draft("79261112233", text, None, 1, str(GROUP), None, None, Person(ANNA, "Anna"))
+    out = outgoing.create_preview(rig.store, draft, now, now + timedelta(minutes=10))
+    assert outgoing.claim(rig.store, out.id, now, now - timedelta(hours=1), 50) is Claim.CLAIMED
+    return out
+
+
+async def test_an_unforeseen_failure_mid_send_leaves_it_unknown_to_be_asked_about(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    out = await claimed(rig, "a bug strikes")
+    broken = BrokenOutbox(smsc.url, {"login": LOGIN, "psw": PASSWORD})
+    assert await send_once(rig.replies.store, broken, out) is None
+    await broken.aclose()
+    found = outgoing.get(rig.store, out.id)
+    assert found is not None and found.state is OutgoingState.UNKNOWN  # not stuck "sending"
+    await rig.tracking.check_due(later(UNKNOWN_CHECK_AFTER + 1))
+    assert smsc.outbox.status_requests and smsc.outbox.send_requests == []
+
+
+async def test_no_connection_at_all_means_nothing_left_and_it_is_said(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    out = await claimed(rig, "nobody listens")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    nowhere = SmscOutbox(closed, {"login": LOGIN, "psw": PASSWORD})
+    assert await send_once(rig.replies.store, nowhere, out) is None
+    await nowhere.aclose()
+    found = outgoing.get(rig.store, out.id)
+    assert found is not None and found.state is OutgoingState.FAILED
+    assert found.reason == NOT_MADE and outgoing.due_checks(rig.store, later(3600)) == []

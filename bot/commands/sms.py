@@ -20,24 +20,40 @@ from bot.commands.registry import ChatCommand, UsageError
 from bot.formatting import escape
 from bot.i18n import N_, _
 from bot.replies.compose import phone_or_none, why_not_text, why_not_to
+from bot.smsc.parts import sms_parts
 from state import oncall
 
 log = logging.getLogger(__name__)
 
-# "/sms" (or "/sms@bot"), the number (digits, spaces, +()-. allowed), then the text.
-_SMS_COMMAND = re.compile(r"^/\S+[ \t]+(\+?[\d][\d \t()\-.]*\d)[ \t]*\n?(.*)\Z", re.DOTALL)
+# "/sms" (or "/sms@bot"), then what may be a number: digits, spaces and +()-. , which may
+# run on into a text that starts with digits ("/sms +79261112233 10 minutes late").
+_SMS_COMMAND = re.compile(r"^/\S+[ \t]+(\+?\d[\d \t()\-.]*\d)")
+
+
+def _number_ends(written: str) -> list[int]:
+    """Where the number may end in `written`: all of it, then before each space, longest
+    first (a text that starts with digits runs on from the number)."""
+    ends = [len(written)]
+    for at in range(len(written) - 1, 0, -1):
+        if written[at] in " \t" and written[at - 1] not in " \t":
+            ends.append(at)
+    return ends
 
 
 def split_sms_command(text: str, region: str) -> tuple[str, str]:
     """(number, text) of `/sms PHONE TEXT`, the number read in `region` as E.164 digits and
-    the text exactly as typed; UsageError if not."""
+    the text exactly as typed; UsageError if not. The number is the longest run of the
+    digits written first that reads as a phone number."""
     match = _SMS_COMMAND.match(text)
     if match is None:
         raise UsageError(_("write the number, then the text"))
-    phone = phone_or_none(match.group(1), region)
-    if phone is None:
-        raise UsageError(_("“{text}” is not a phone number").format(text=match.group(1)))
-    return phone, match.group(2)
+    written = match.group(1)
+    for end in _number_ends(written):
+        phone = phone_or_none(written[:end], region)
+        if phone is not None:
+            rest = text[match.start(1) + end :].lstrip(" \t")
+            return phone, rest.removeprefix("\n")  # the line break after the number
+    raise UsageError(_("“{text}” is not a phone number").format(text=written))
 
 
 async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, why: str) -> None:
@@ -67,6 +83,9 @@ async def sms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _refused(update, context, why)
         return
     assert bridge.replies is not None
+    if (why := await bridge.replies.over_limit(sms_parts(text).count)) is not None:
+        await _refused(update, context, why)
+        return
     await bridge.replies.propose(asked, phone, text, answers=None)
 
 
@@ -88,6 +107,7 @@ async def sms_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, replied:
     [sms] = await bridge.store.call(oncall.sms_by_id, smsc_ids)
     text = asked.text or ""
     why = why_not_to(sms.sender, bridge.phone_region) or why_not_text(text)
+    why = why or await bridge.replies.over_limit(sms_parts(text).count)
     if why is not None:
         await _refused(update, context, why)
         return True

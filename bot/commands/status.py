@@ -22,7 +22,7 @@ from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
 from bot.formatting import escape
 from bot.i18n import N_, _, ngettext, number
-from state import ChatQueue, Store, outgoing, retention
+from state import ChatQueue, Store, retention
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,7 +89,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         stored=await bridge.store.call(Store.count_messages),
         started_at=status.started_at,
         sms_sent_today=(await replies.today(), replies.daily_limit) if replies else None,
-        balance=await bridge.store.call(outgoing.last_balance) if replies else None,
+        balance=await replies.last_balance() if replies else None,
         oldest_sms=await bridge.store.call(retention.oldest_received_at),
         retention_days=bridge.retention_days,
     )

@@ -119,9 +119,16 @@ def state_text(out: Outgoing, parts: Parts, zone: ZoneInfo, now: datetime) -> st
     return "\n".join([*_head(out, parts), *(escape(line) for line in state_lines(out, zone, now))])
 
 
+def reason_of(out: Outgoing) -> str:
+    """Why it stands where it does, in the current language: SMSC's code filled in."""
+    if not out.reason:
+        return ""
+    return _(out.reason).replace("{code}", str(out.status_code))
+
+
 def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
     state = out.state
-    reason = _(out.reason) if out.reason else ""
+    reason = reason_of(out)
     if state is OutgoingState.CANCELLED:
         return [_("✖️ Cancelled: nothing was sent.")]
     if state is OutgoingState.EXPIRED:
@@ -163,7 +170,7 @@ def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
 def went_out_words(out: Outgoing) -> str:
     """Where an outgoing SMS stands, in a few words, for lists."""
     if out.state in (OutgoingState.DELIVERED, OutgoingState.UNDELIVERED) and out.reason:
-        return _(out.reason)
+        return reason_of(out)
     if out.state is OutgoingState.UNKNOWN:
         return _("maybe sent: checking")
     if out.state is OutgoingState.UNSETTLED:

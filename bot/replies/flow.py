@@ -80,10 +80,27 @@ class Replies:
         self._balance = (time.monotonic(), known)
         return known
 
+    async def last_balance(self) -> str | None:
+        """The balance SMSC last reported (to a price request or a send), for /status;
+        never asks SMSC."""
+        _at, known = self._balance
+        return known or await self.store.call(outgoing.last_balance)
+
     async def today(self) -> int:
         """SMS parts that went out today (display zone), for the limit and /status."""
         since = day_start(datetime.now(UTC), self.zone)
         return await self.store.call(outgoing.parts_went_out, since)
+
+    async def over_limit(self, parts: int) -> str | None:
+        """Why an SMS of `parts` parts cannot go today (the daily limit), or None."""
+        used = await self.today()
+        if used + parts <= self.daily_limit:
+            return None
+        text = _(
+            "Not sent: the daily limit of SMS parts is {limit}; {used} used today, "
+            "this SMS needs {parts}."
+        )
+        return text.format(limit=self.daily_limit, used=used, parts=parts)
 
     # -- the preview ---------------------------------------------------------------------
 
@@ -120,7 +137,8 @@ class Replies:
         try:
             quote = await self.outbox.quote(out.phone, out.text, out.sender_name)
         except SendRefused as refused:
-            return _("SMSC would refuse it: {why}").format(why=_(refused.sentence)), False
+            why = _(refused.sentence).replace("{code}", str(refused.code))
+            return _("SMSC would refuse it: {why}").format(why=why), False
         except SmscNoAnswer:
             quote = None
         balance = await self.balance()
@@ -156,6 +174,9 @@ class Replies:
 
     async def _send_again(self, query: CallbackQuery, out: Outgoing) -> None:
         """After status.php said SMSC never had it: a new send, with a new ID."""
+        if (why := await self.over_limit(out.parts)) is not None:  # the button stays
+            await answer_press(query, why, alert=True)
+            return
         if not await self.store.call(outgoing.mark_resent, out.id):  # one press wins
             await answer_press(query, _("This SMS is not one to send again."), alert=True)
             return
@@ -182,9 +203,8 @@ class Replies:
             outgoing.claim, out.id, now, day_start(now, self.zone), self.daily_limit
         )
         if claim is Claim.OVER_LIMIT:
-            used = await self.today()
-            text = _("Not sent: {used} of the {limit} SMS parts allowed today are used.")
-            await answer_press(query, text.format(used=used, limit=self.daily_limit), alert=True)
+            why = await self.over_limit(out.parts)
+            await answer_press(query, why or _("Not sent: the daily limit is reached."), alert=True)
             return
         if claim is not Claim.CLAIMED:
             await answer_press(

@@ -25,12 +25,41 @@ NOT_MADE = N_("the bridge could not reach SMSC: nothing left it.")
 
 
 async def send_once(store: AsyncStore, outbox: SmscOutbox, out: Outgoing) -> str | None:
-    """Send a claimed SMS with one request and record the outcome; the balance SMSC gave."""
+    """Send a claimed SMS with one request and record the outcome; the balance SMSC gave.
+
+    Anything unforeseen (a bug, a database error) leaves it `unknown`, not `sending`: it
+    may have gone out, and status.php decides, as for a lost answer."""
+    try:
+        return await _send_and_record(store, outbox, out)
+    except Exception as error:
+        log.error("SMS %d: the send failed unexpectedly; asking status.php", out.id, exc_info=error)
+        await _mark_unknown(store, out)
+        return None
+
+
+async def _mark_unknown(store: AsyncStore, out: Outgoing) -> None:
+    check_at = datetime.now(UTC) + timedelta(seconds=UNKNOWN_CHECK_AFTER)
+    await store.call(outgoing.settle, out.id, OutgoingState.UNKNOWN, next_check_at=check_at)
+
+
+async def _send_and_record(store: AsyncStore, outbox: SmscOutbox, out: Outgoing) -> str | None:
     try:
         sent = await outbox.send(out.phone, out.text, out.sender_name, out.id)
     except SendRefused as refused:
-        log.warning("SMS %d to %s refused by SMSC (error %d)", out.id, out.phone, refused.code)
-        await store.call(outgoing.settle, out.id, OutgoingState.FAILED, reason=refused.sentence)
+        log.warning(
+            "SMS %d to %s refused by SMSC (error %d): %s",
+            out.id,
+            out.phone,
+            refused.code,
+            refused.sentence.replace("{code}", str(refused.code)),
+        )
+        await store.call(
+            outgoing.settle,
+            out.id,
+            OutgoingState.FAILED,
+            reason=refused.sentence,
+            status_code=refused.code,
+        )
         return None
     except SendNotMade as error:
         log.warning("SMS %d to %s not sent: SMSC not reachable (%s)", out.id, out.phone, error)
@@ -40,8 +69,7 @@ async def send_once(store: AsyncStore, outbox: SmscOutbox, out: Outgoing) -> str
         log.warning(
             "SMS %d to %s: %s; it may have been sent, asking status.php", out.id, out.phone, error
         )
-        check_at = datetime.now(UTC) + timedelta(seconds=UNKNOWN_CHECK_AFTER)
-        await store.call(outgoing.settle, out.id, OutgoingState.UNKNOWN, next_check_at=check_at)
+        await _mark_unknown(store, out)
         return None
     log.info(
         "SMS %d to %s sent by user %d (SMSC id %s, cost %s)",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.replies.flow import Replies
@@ -49,7 +50,11 @@ class Tracking:
     def __init__(self, replies: Replies) -> None:
         self._replies = replies
 
-    async def run(self) -> None:
+    async def run(self, show_first: Sequence[int] = ()) -> None:
+        """Follow sends until cancelled; first show where `show_first` stand (sends a
+        crash interrupted: their previews still say "sending")."""
+        for outgoing_id in show_first:
+            await self._replies.show(outgoing_id)
         while True:
             try:
                 await self.check_due()

@@ -108,6 +108,9 @@ UNKNOWN_REFUSAL = N_("SMSC refused the SMS (error {code}).")
 
 # status.php codes: (meaning, final, delivered). -3 means SMSC has no such SMS: the one
 # safe sign that a send whose answer was lost never went out.
+# On a price request (cost=1), error 9 means more than five identical ones in a minute:
+# the price is unknown for now, the SMS itself is not refused.
+TOO_MANY_IDENTICAL = 9
 NOT_FOUND = -3
 DELIVERY_STATUSES: dict[int, tuple[str, bool, bool]] = {
     -3: (N_("not found at SMSC: it was never sent"), True, False),

@@ -30,6 +30,7 @@ from bot.smsc.errors import (
     DELIVERY_STATUSES,
     NOT_FOUND,
     SEND_REFUSALS,
+    TOO_MANY_IDENTICAL,
     UNKNOWN_REFUSAL,
     UNKNOWN_STATUS,
 )
@@ -157,12 +158,17 @@ class SmscOutbox:
         return answer
 
     async def quote(self, phone: str, text: str, sender: str | None) -> Quote:
-        """What sending would cost (`cost=1`: SMSC prices it and sends nothing)."""
+        """What sending would cost (`cost=1`: SMSC prices it and sends nothing).
+
+        SendRefused when SMSC would refuse the SMS itself; SmscNoAnswer when the price is
+        unknown for now (no answer, or asked too often)."""
         form = self._form(phones=phone, mes=text, cost="1")
         if sender:
             form["sender"] = sender
         answer = await self._ask(SEND_PATH, form)
-        if (code := _error_code(answer)) is not None:
+        if (code := _error_code(answer)) == TOO_MANY_IDENTICAL:
+            raise SmscNoAnswer("SMSC prices the same SMS at most five times a minute")
+        if code is not None:
             raise SendRefused(code)
         return Quote(_text(answer.get("cost")), _count(answer.get("cnt")))
 

@@ -2,9 +2,10 @@
 
 Every send request is recorded (that is the point: a test counts them). Sends answer in
 fmt=3 JSON with the documented error codes; `cost=1` prices without sending; an identical
-send within a minute gets error 9, as SMSC's only duplicate guard. Faults for the next
-send: an error code, an answer dropped after the SMS was "sent" (the lost answer), an
-answer held back forever (a crash window), an HTTP error from a proxy. A sent SMS's
+send within a minute gets error 9, as SMSC's only duplicate guard, and so does a sixth
+identical price request within a minute. Faults for the next send: an error code, an
+answer dropped after the SMS was "sent" (the lost answer), an answer held back forever (a
+crash window), an HTTP error from a proxy. A sent SMS's
 status moves along a timeline (handed to the operator, then delivered, unless set).
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 PATHS = ("/sys/send.php", "/sys/status.php", "/sys/balance.php")
 COST_PER_PART = 2.5
+QUOTES_A_MINUTE = 5  # identical price requests SMSC answers a minute; then error 9
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class FakeOutbox:
     sends: list[SentSms] = field(default_factory=list)  # every SMS SMSC "sent"
     send_requests: list[dict[str, str]] = field(default_factory=list)  # every send.php call
     quotes: list[dict[str, str]] = field(default_factory=list)  # every cost=1 call
+    quoted_at: list[float] = field(default_factory=list)  # when each was made
     status_requests: list[tuple[str, str, float]] = field(default_factory=list)
     send_faults: deque[tuple[str, Any]] = field(default_factory=deque)
     # status codes over time for every send: (seconds after the send, code)
@@ -56,8 +59,18 @@ class FakeOutbox:
         elif path == "/sys/status.php":
             self._status(handler, form)
         elif form.get("cost") == "1":
+            now = time.monotonic()
             with self.lock:
                 self.quotes.append(form)
+                self.quoted_at.append(now)
+                same = [
+                    at
+                    for quote, at in zip(self.quotes, self.quoted_at, strict=True)
+                    if _same_sms(quote, form) and now - at < 60
+                ]
+            if len(same) > QUOTES_A_MINUTE:
+                self._json(handler, {"error": "duplicate request, wait a minute", "error_code": 9})
+                return
             self._json(
                 handler,
                 {"cost": f"{COST_PER_PART * _parts(form['mes']):.2f}", "cnt": _parts(form["mes"])},
@@ -129,6 +142,10 @@ class FakeOutbox:
     @staticmethod
     def _json(handler: BaseHTTPRequestHandler, payload: Any) -> None:
         respond(handler, 200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+
+
+def _same_sms(one: dict[str, str], other: dict[str, str]) -> bool:
+    return all(one.get(key) == other.get(key) for key in ("phones", "mes", "sender"))
 
 
 def _parts(text: str) -> int:
