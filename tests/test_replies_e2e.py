@@ -99,6 +99,15 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     telegram.user_sends(GROUP, "/status", user_id=ANNA, name="Anna")
     status = bot_message(telegram, "✅ All well", after=before)
     assert "SMS sent today: 1 of 50 parts · balance 97.50" in status.plain
+    for asked, title in [
+        ("/history 1h", "SMS received"),
+        ("/from 8 926 111-22-33", "SMS from +7 926 111-22-33"),
+        ("/search noon", "SMS containing “noon”"),
+    ]:
+        before = len(telegram.messages(GROUP))
+        telegram.user_sends(GROUP, asked, user_id=ANNA, name="Anna")
+        answer = bot_message(telegram, title, after=before)
+        assert "📤" in answer.plain and "We are on it," in answer.plain, asked
 
 
 def test_double_presses_and_other_people_make_one_send(

@@ -181,3 +181,21 @@ async def test_no_connection_at_all_means_nothing_left_and_it_is_said(
     found = outgoing.get(rig.store, out.id)
     assert found is not None and found.state is OutgoingState.FAILED
     assert found.reason == NOT_MADE and outgoing.due_checks(rig.store, later(3600)) == []
+
+
+async def test_a_preview_nobody_sent_in_ten_minutes_expires_and_loses_its_buttons(
+    rig: Rig, smsc: FakeSmsc, telegram: FakeTelegram
+) -> None:
+    now = datetime.now(UTC)
+    draft = Draft("79261112233", "too late", None, 1, str(GROUP), None, None, Person(ANNA, "A"))
+    out = outgoing.create_preview(rig.store, draft, now, now + timedelta(minutes=10))
+    shown = await rig.replies.chats.gateway(GROUP).send_text("preview")
+    outgoing.set_preview_message(rig.store, out.id, shown.message_id)
+    await rig.tracking.check_due(later(9 * 60))
+    assert rig.state(out.id) is OutgoingState.PREVIEW
+    await rig.tracking.check_due(later(10 * 60 + 1))
+    assert rig.state(out.id) is OutgoingState.EXPIRED
+    [edited] = [m for m in telegram.messages(GROUP) if m.message_id == shown.message_id]
+    assert "Nobody pressed Send in time" in edited.plain and not edited.markup
+    assert outgoing.claim(rig.store, out.id, later(0), now, 50) is Claim.TAKEN
+    assert smsc.outbox.send_requests == []
