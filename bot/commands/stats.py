@@ -151,11 +151,13 @@ def chart_spec(figures: Stats) -> ChartSpec:
 
 
 def _busiest(figures: Stats) -> str:
+    """The hour with the most SMS, named by its bucket's own bounds: the window cuts the
+    first and last hours (a window from 03:10 has 03:10–04:00, not 03:00–04:00)."""
     totals = [sum(hour.values()) for hour in figures.hourly]
     index = max(range(len(totals)), key=lambda i: (totals[i], -i))
     zone = figures.window.zone
-    start = figures.bounds[index].astimezone(zone)
-    hour = f"{start:%d.%m %H}:00–{(start + timedelta(hours=1)):%H}:00 {zone_name(zone, start)}"
+    start, end = (bound.astimezone(zone) for bound in figures.bounds[index : index + 2])
+    hour = f"{start:%d.%m %H:%M}–{end:%H:%M} {zone_name(zone, start)}"
     return _("busiest hour: {hour}, {n} SMS").format(hour=hour, n=number(totals[index]))
 
 
