@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from state.outgoing import OutgoingState
 from state.schema import OPEN_DELIVERY
 from state.store import Store
 from state.times import from_db, to_db
@@ -55,9 +56,10 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("deliveries", "message_id"),
     ("message_chats", "message_id"),  # routes: which chats see it
 )
-# SMS the bridge sent for a person go by their own age, once settled (never one whose
-# send or delivery is still being followed).
-_SETTLED_OUTGOING = "state NOT IN ('preview', 'sending', 'sent', 'unknown')"
+# SMS the bridge sent for a person go by their own age, once settled: never one whose
+# send or delivery is still being followed.
+FOLLOWED = (OutgoingState.PREVIEW, OutgoingState.SENDING, OutgoingState.SENT, OutgoingState.UNKNOWN)
+_SETTLED_OUTGOING = "state NOT IN (" + ",".join(f"'{state.value}'" for state in FOLLOWED) + ")"
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms
 MERGE_STEP = 100  # index pages a merge step writes: tens of milliseconds

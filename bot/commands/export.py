@@ -12,7 +12,7 @@ and opening an export must not run what a stranger typed. Everything else is exa
 stored.
 
 A window may hold a million SMS, so nothing is held in memory: rows stream from a cursor
-on a snapshot of the database (`Store.open_snapshot`, in a worker thread: the bridge's
+on a snapshot of the database (`Store.read_snapshot`, in a worker thread: the bridge's
 store never waits for an export) into an unnamed temporary file beside the database
 (private, 0600, gone when closed, even after a crash), which is then streamed to
 Telegram. Bots may send files of up to 50 MB: a larger export stops there and says so,
@@ -137,9 +137,7 @@ def write_export(
     """Stream the window's SMS from a snapshot into `out`; (written, SMS in the window).
 
     `visible_to`: with routes, the chat whose SMS are exported."""
-    snapshot = Store.open_snapshot(database)
-    try:
-        snapshot.conn.execute("BEGIN")  # one read transaction: one moment throughout
+    with Store.read_snapshot(database) as snapshot:  # one moment throughout
         rows = export_rows(snapshot, window.start, window.end, visible_to)
         written = write_csv(rows, out, window.zone, limit)
         total = (
@@ -147,10 +145,7 @@ def write_export(
             if written.complete
             else count_rows(snapshot, window.start, window.end, visible_to)
         )
-        snapshot.conn.execute("COMMIT")
         return written, total
-    finally:
-        snapshot.close()
 
 
 def caption(window: Window, written: Written, defaulted: bool) -> str:

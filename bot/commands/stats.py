@@ -84,9 +84,7 @@ def hour_bounds(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime
 def gather(database: Path, window: Window, visible_to: str | None = None) -> Stats:
     """Count the window's figures on a snapshot of the database (blocking); `visible_to`:
     with routes, the chat whose SMS count."""
-    snapshot = Store.open_snapshot(database)
-    try:
-        snapshot.conn.execute("BEGIN")  # one read transaction: one moment throughout
+    with Store.read_snapshot(database) as snapshot:  # one moment throughout
         bounds = hour_bounds(window.start, window.end, window.zone)
         return Stats(
             window,
@@ -95,8 +93,6 @@ def gather(database: Path, window: Window, visible_to: str | None = None) -> Sta
             stats.top_senders(snapshot, window.start, window.end, visible_to=visible_to),
             stats.take_delays(snapshot, window.start, window.end, visible_to),
         )
-    finally:
-        snapshot.close()
 
 
 @dataclass(frozen=True)
