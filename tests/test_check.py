@@ -93,7 +93,7 @@ def test_routes_are_summed_up_and_the_chats_they_name_are_checked(
     )
 
 
-def test_a_push_endpoint_nobody_serves_is_a_warning_named_without_its_path(
+def test_a_push_endpoint_nobody_serves_is_named_without_its_path(
     bridge_env: dict[str, str], tmp_path: Path
 ) -> None:
     """Before the first start no bridge listens: the pre-flight check still passes."""
