@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/vulture
 
-## bench: every benchmark at full size (about 15 minutes); table + benchmarks/results/full.json
+## bench: every benchmark at full size (about 30 minutes); table + benchmarks/results/full.json
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 

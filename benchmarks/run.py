@@ -1,6 +1,6 @@
 """Run the benchmarks, print a table, write it as JSON.
 
-    python -m benchmarks.run            # full sizes (make bench): about 25 minutes
+    python -m benchmarks.run            # full sizes (make bench): about 30 minutes
     python -m benchmarks.run --smoke    # small sizes (make bench-smoke, CI): every code path
                                         # but the unhinted push probes (30 s each)
 

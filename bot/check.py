@@ -5,8 +5,10 @@ endpoint) with ✓ or ✗ and what to do about a failure, or neither for a part 
 configured. Exit code 0 when nothing failed, 1 otherwise. Makes one inbox request, so it
 stays inside SMSC's rate rule. The push endpoint is served by the running bridge: `check`
 asks it for a path that is not the secret one (so nothing is woken) and never prints the
-path. Warnings (a setting that works but may surprise, a database file that others may
-read) are `!` lines that leave the exit code alone.
+path; nothing listening is a warning, not a failure, since `check` is also run before
+the first start, when no bridge runs yet. Warnings (a setting that works but may
+surprise, a database file that others may read, a push endpoint nobody serves) are `!`
+lines that leave the exit code alone.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
 @dataclass
 class Finding:
-    ok: bool | None  # None: neither works nor fails (a part that is not configured)
+    ok: bool | None  # None: neither works nor fails (not configured, or a warning)
     what: str
     detail: str
+    warning: bool = False  # a `!` line: may be fine, may not; the exit code stays 0
 
     def line(self) -> str:
-        mark = {True: "✓ ", False: "✗ ", None: ""}[self.ok]
+        mark = "! " if self.warning else {True: "✓ ", False: "✗ ", None: ""}[self.ok]
         return f"{mark}{self.what}: {self.detail}"
 
 
@@ -127,7 +130,9 @@ def permission_warnings(database_path: Path) -> list[str]:
 
 
 async def check_push_endpoint(settings: Settings) -> Finding:
-    """Whether the running bridge listens on PUSH_PORT; the secret path is never shown."""
+    """Whether the running bridge listens on PUSH_PORT; the secret path is never shown.
+
+    Nothing listening is a warning: before the first start no bridge runs to listen."""
     what = "push endpoint"
     if settings.push_port is None:
         return Finding(None, what, "not configured (polling only)")
@@ -138,7 +143,8 @@ async def check_push_endpoint(settings: Settings) -> Finding:
             await client.get(probe)  # not the secret path: a 404 that wakes nothing
     except httpx.HTTPError:
         where = f"{probe.host}:{settings.push_port}"
-        return Finding(False, what, f"nothing listening on {where} (is the bridge running?)")
+        detail = f"configured; not listening on {where} (is the bridge running?)"
+        return Finding(None, what, detail, warning=True)
     return Finding(True, what, f"listening on {probe}…")
 
 

@@ -1,9 +1,10 @@
 """RETENTION_DAYS: SMS older than that are deleted when the bridge starts, then once a day.
 
 What goes and what stays is `state.retention`'s rule. This module only runs it: in small
-batches on the store's thread, pausing between them, so that the poller storing new SMS
-and the relays booking deliveries get the store in between and never wait more than one
-batch; then the freed space goes back to the file system, in steps as well. A purge that
+batches on the store's thread (the SMS received, then the SMS sent for a person), pausing
+between them, so that the poller storing new SMS and the relays booking deliveries get
+the store in between and never wait more than one batch; then, if anything went (replies
+alone too), the freed space goes back to the file system, in steps as well. A purge that
 fails is logged and tried again the next day: it must never stop the bridge.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.database import AsyncStore
@@ -21,6 +23,14 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(days=1)
 PAUSE = 0.05  # seconds between batches: the store's other calls go first
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What one purge deleted."""
+
+    sms: int  # SMS received
+    replies: int  # SMS sent for a person
 
 
 class Retention:
@@ -50,25 +60,37 @@ class Retention:
                 log.error("retention: the purge failed; trying again tomorrow", exc_info=error)
             await asyncio.sleep(self._every.total_seconds())
 
-    async def purge(self, now: datetime) -> int:
-        """Delete every SMS received before `now - days` that may go; how many went."""
+    async def purge(self, now: datetime) -> Purged:
+        """Delete every SMS received, and every settled SMS sent, before `now - days` that
+        may go; then give the space back if anything went."""
         cutoff = now - self._keep
-        deleted = 0
-        while True:
-            count = await self._store.call(retention.purge_batch, cutoff, self._batch)
-            deleted += count
-            if count < self._batch:
-                break
-            await asyncio.sleep(self._pause)
+        purged = Purged(
+            await self._in_batches(retention.purge_batch, cutoff),
+            await self._in_batches(retention.purge_replies_batch, cutoff),
+        )
         log.info(
-            "retention: %d SMS received before %s deleted (RETENTION_DAYS=%d)",
-            deleted,
+            "retention: %d SMS received and %d sent before %s deleted (RETENTION_DAYS=%d)",
+            purged.sms,
+            purged.replies,
             cutoff.strftime("%Y-%m-%d %H:%M UTC"),
             self._days,
         )
-        if deleted:
+        if purged.sms or purged.replies:
             await self._give_space_back()
-        return deleted
+        return purged
+
+    async def _in_batches(
+        self, batch: Callable[[Store, datetime, int], int], cutoff: datetime
+    ) -> int:
+        """Run `batch` on the store's thread until it deletes less than a batch, pausing
+        in between; how many rows went."""
+        deleted = 0
+        while True:
+            count = await self._store.call(batch, cutoff, self._batch)
+            deleted += count
+            if count < self._batch:
+                return deleted
+            await asyncio.sleep(self._pause)
 
     async def _in_steps(self, step: Callable[[Store], bool]) -> None:
         """Run `step` on the store's thread until it says it is done, pausing in between."""

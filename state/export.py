@@ -6,7 +6,7 @@ merged by time (`heapq.merge` reads one row ahead of each): the incoming SMS, an
 the bridge sent for a person (`state.outgoing`). With routes, a chat's export holds the
 SMS routed to it and the SMS sent from it.
 
-Run it on a snapshot (`Store.open_snapshot`) in a thread of its own: the walk takes
+Run it on a snapshot (`Store.read_snapshot`) in a thread of its own: the walk takes
 seconds for a large window, and the bridge's store must not wait for it.
 """
 

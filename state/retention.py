@@ -16,7 +16,8 @@ keeps them. What a purge deletes, and what it never does:
 - never the newest SMS: its ID is the poll cursor (`Store.max_smsc_id`), and without it
   the poller would fetch SMSC's last days again and relay them twice;
 - the account's receiving numbers stay: they are not SMS;
-- SMS the bridge sent for a person (replies) go by their own age, once settled.
+- SMS the bridge sent for a person (replies) go by their own age, once settled, in
+  batches of their own (`purge_replies_batch`).
 
 A purge works in batches, each one short transaction, so the bridge's other writes (new
 SMS, deliveries) wait at most one batch; the caller yields between batches.
@@ -43,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from state.outgoing import OutgoingState
 from state.schema import OPEN_DELIVERY
 from state.store import Store
 from state.times import from_db, to_db
@@ -55,9 +57,10 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("deliveries", "message_id"),
     ("message_chats", "message_id"),  # routes: which chats see it
 )
-# SMS the bridge sent for a person go by their own age, once settled (never one whose
-# send or delivery is still being followed).
-_SETTLED_OUTGOING = "state NOT IN ('preview', 'sending', 'sent', 'unknown')"
+# SMS the bridge sent for a person go by their own age, once settled: never one whose
+# send or delivery is still being followed.
+FOLLOWED = (OutgoingState.PREVIEW, OutgoingState.SENDING, OutgoingState.SENT, OutgoingState.UNKNOWN)
+_SETTLED_OUTGOING = "state NOT IN (" + ",".join(f"'{state.value}'" for state in FOLLOWED) + ")"
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms
 MERGE_STEP = 100  # index pages a merge step writes: tens of milliseconds
@@ -76,9 +79,6 @@ def purge_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
     conn = store.conn
     conn.execute("PRAGMA secure_delete = ON")  # deleted text zeroed, not left in pages
     with store.transaction():
-        conn.execute(
-            f"DELETE FROM outgoing WHERE created_at < ? AND {_SETTLED_OUTGOING}", (to_db(cutoff),)
-        )
         ids = [
             smsc_id
             for (smsc_id,) in conn.execute(
@@ -107,6 +107,19 @@ def purge_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
         )
         conn.execute(f"DELETE FROM messages WHERE id IN ({marks})", ids)
     return len(ids)
+
+
+def purge_replies_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
+    """Delete up to `batch` settled SMS sent for a person before `cutoff`, oldest first;
+    how many went. Fewer than `batch` means nothing more is due now."""
+    store.conn.execute("PRAGMA secure_delete = ON")
+    with store.transaction():
+        deleted = store.conn.execute(
+            "DELETE FROM outgoing WHERE id IN (SELECT id FROM outgoing "
+            f"WHERE created_at < ? AND {_SETTLED_OUTGOING} ORDER BY created_at LIMIT ?)",
+            (to_db(cutoff), batch),
+        )
+        return deleted.rowcount
 
 
 def merge_index(store: Store, pages: int = MERGE_STEP) -> bool:

@@ -4,7 +4,7 @@ long SMS waited until someone took them. Counted by SQL, never by loading the SM
 SQLite knows no time zones, and a day or an hour of the display zone is not a fixed span
 of UTC (a day across a DST change has 23 or 25 hours; a zone may sit half an hour off
 UTC). So the caller works out where each bucket starts and ends in UTC, and each bucket is
-one count over the received index. Run these on a snapshot (`Store.open_snapshot`) in a
+one count over the received index. Run these on a snapshot (`Store.read_snapshot`) in a
 thread of its own: a year of hours is thousands of counts.
 """
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,7 +51,7 @@ from state.schema import (
     status_literal,
 )
 from state.times import from_db, to_db, to_db_end, utc_now
-from state.transactions import write_transaction
+from state.transactions import read_transaction, write_transaction
 
 BUSY_TIMEOUT_MS = 3000  # another process holding the lock: wait this long, then raise
 _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
@@ -245,6 +245,18 @@ class Store:
         )
         conn.execute("PRAGMA query_only = ON")
         return cls(Database(conn, execute_plugins=False), path)
+
+    @classmethod
+    @contextmanager
+    def read_snapshot(cls, path: Path) -> Iterator[Store]:
+        """`open_snapshot` in one read transaction, closed at the end: a report's queries
+        (counts, then the rows they count) agree with each other."""
+        snapshot = cls.open_snapshot(path)
+        try:
+            with read_transaction(snapshot.conn):
+                yield snapshot
+        finally:
+            snapshot.close()
 
     def close(self) -> None:
         self.conn.close()

@@ -1,4 +1,4 @@
-"""Write transactions: one helper for the store and the migrations alike."""
+"""Transactions: one helper for writes (the store and the migrations alike), one for reads."""
 
 from __future__ import annotations
 
@@ -21,3 +21,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction: every query inside sees one moment of the database, however
+    long the reading takes and whatever is written meanwhile (WAL mode)."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")  # nothing was written: ending it is all there is to do

@@ -11,7 +11,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from telegram import Update
 
+from bot.commands.context import BOT_DATA_KEY
 from bot.commands.export import (
     HEADER,
     Written,
@@ -23,9 +25,17 @@ from bot.commands.export import (
     write_export,
 )
 from bot.commands.registry import UsageError
+from bot.config import Settings
+from bot.database import AsyncStore
+from bot.health import HealthMonitor, HealthRules
+from bot.metrics import Metrics
+from bot.status import BridgeStatus
+from bot.wiring import build_parts
 from state import IncomingSms, Store, oncall
 from state.export import ExportRow, export_rows
 from state.oncall import Person
+from tests.conftest import GROUP
+from tests.fakes.telegram import TOKEN, FakeTelegram
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
@@ -192,3 +202,42 @@ def test_with_routes_a_chat_exports_only_its_sms_with_their_labels(tmp_path: Pat
     assert [(row.text, row.label) for row in rows] == [("ours", "Support")]
     everything = list(export_rows(store, NOW - timedelta(days=1), NOW))
     assert sorted(row.text for row in everything) == ["another team's", "ours"]
+
+
+async def test_an_export_over_the_limit_is_answered_in_words_and_no_file_is_sent(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    """The real handler, wired as `sms-bridge run` wires it, against the fake Bot API;
+    only the limit is made small (3,000 SMS make some 700 kB, not 50 MB)."""
+    now = datetime.now(UTC)
+    store = Store.open(tmp_path / "bridge.db")
+    store.save_incoming(
+        [
+            IncomingSms(n, "79261234567", "79031234567", "x" * 200, now - timedelta(seconds=n))
+            for n in range(1, 3001)
+        ],
+        [],
+    )
+    thread = AsyncStore(store)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_base_url=telegram.base_url,
+        telegram_chat_ids=str(GROUP),
+        smsc_login="acme",
+        smsc_password="pw",
+    )
+    parts = build_parts(
+        settings, thread, HealthMonitor(BridgeStatus(), HealthRules(30, 300)), Metrics()
+    )
+    bridge = parts.application.bot_data[BOT_DATA_KEY]
+    bridge.upload_limit = 100_000
+    telegram.user_sends(GROUP, "/export 1d")
+    async with parts.application:
+        update = Update.de_json(telegram.updates[-1], parts.application.bot)
+        await parts.application.process_update(update)
+    thread.close()
+    (answer,) = telegram.messages(GROUP)
+    assert answer.kind == "text" and answer.plain.startswith("The 3,000 SMS of the last 1 day (")
+    assert "larger than the 0.1 MB Telegram lets a bot send" in answer.plain
+    assert not [r for r in telegram.requests if r.method == "sendDocument"]

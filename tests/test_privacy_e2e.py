@@ -66,7 +66,9 @@ def test_retention_deletes_old_sms_at_start_but_not_one_still_waiting_for_a_chat
     telegram.fail_next(TgFault("retry_after", 60), chat_id=GROUP)  # SMS 3 keeps waiting
 
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), RETENTION_DAYS="30")
-    bridge.wait_for_log(r"retention: 2 SMS received before .* deleted \(RETENTION_DAYS=30\)")
+    bridge.wait_for_log(
+        r"retention: 2 SMS received and 0 sent before .* deleted \(RETENTION_DAYS=30\)"
+    )
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT id FROM messages ORDER BY id").fetchall() == [(3,), (4,)]
         assert db.execute("SELECT message_id FROM deliveries").fetchall() == [(3,)]

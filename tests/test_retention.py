@@ -14,7 +14,7 @@ import pytest
 
 from bot.commands.status import StatusFacts, status_text
 from bot.database import AsyncStore
-from bot.retention import Retention
+from bot.retention import Purged, Retention
 from state import IncomingSms, Store, oncall, retention
 from state.oncall import Person
 
@@ -130,8 +130,8 @@ def fill(store: Store, count: int, days_ago: float) -> None:
         store.mark_sent(chat, ids, 1)
 
 
-async def purge_and_measure(path: Path, keep_days: int = 30) -> tuple[int, int, int]:
-    """Purge with the bridge's own loop; (deleted, bytes before, bytes after)."""
+async def purge_and_measure(path: Path, keep_days: int = 30) -> tuple[Purged, int, int]:
+    """Purge with the bridge's own loop; (what went, bytes before, bytes after)."""
     store = AsyncStore(Store.open(path))
     before = file_size(path)
     try:
@@ -149,7 +149,7 @@ async def test_a_new_database_gives_the_space_back_in_steps(tmp_path: Path) -> N
     fill(store, 100, days_ago=1)
     store.close()
     deleted, before, after = await purge_and_measure(path)
-    assert deleted == 1500
+    assert deleted == Purged(sms=1500, replies=0)
     assert after < before / 4, (before, after)
     store = Store.open(path)
     store.conn.execute(
@@ -185,7 +185,7 @@ async def test_an_earlier_releases_database_is_converted_once_and_shrinks(
     fill(store, 100, days_ago=1)
     store.close()
     deleted, before, after = await purge_and_measure(path)
-    assert deleted == 1500 and after < before / 4, (before, after)
+    assert deleted.sms == 1500 and after < before / 4, (before, after)
     store = Store.open(path)
     assert retention.gives_space_back(store) and store.count_messages() == 100
     store.close()
@@ -203,7 +203,7 @@ async def test_other_store_calls_go_between_the_batches(tmp_path: Path) -> None:
         await asyncio.sleep(0.05)
         assert await store.call(Store.save_incoming, [sms(401, 0)], CHATS) == [401]
         assert not purge.done()  # a new SMS was stored while the purge was under way
-        assert await purge == 300
+        assert await purge == Purged(sms=300, replies=0)
     finally:
         store.close()
 
@@ -245,4 +245,43 @@ def test_routed_sms_and_settled_replies_go_too(store: Store) -> None:
     outgoing.settle(store, followed.id, OutgoingState.SENT)  # its delivery still followed
     assert purge_batch(store, datetime.now(UTC) - timedelta(days=30)) == 2
     assert kept(store) == [3] and rows(store, "message_chats") == 1
+    assert rows(store, "outgoing") == 2  # replies go in batches of their own
+    assert retention.purge_replies_batch(store, datetime.now(UTC) - timedelta(days=30)) == 1
     assert [row[0] for row in store.conn.execute("SELECT id FROM outgoing")] == [followed.id]
+
+
+def old_replies(store: Store, count: int, days_ago: float, state: str = "delivered") -> None:
+    """`count` SMS sent for a person `days_ago`, settled in `state`, each a long text."""
+    from state import outgoing
+    from state.outgoing import Draft, OutgoingState
+
+    created = NOW - timedelta(days=days_ago)
+    for n in range(count):
+        text = f"{n} Бригада выехала, будем через 20 минут. " * 12
+        draft = Draft("79261112233", text, None, 3, "-1001", None, 1, ANNA)
+        reply = outgoing.create_preview(store, draft, created, created + timedelta(minutes=10))
+        outgoing.settle(store, reply.id, OutgoingState(state))
+
+
+async def test_replies_go_in_counted_batches_and_alone_still_give_space_back(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bridge.db"
+    store = Store.open(path)
+    old_replies(store, 400, days_ago=40)
+    old_replies(store, 1, days_ago=40, state="sent")  # its delivery still followed: stays
+    old_replies(store, 5, days_ago=1)
+    store.save_incoming([sms(1, 1)], CHATS)  # no SMS is due: only replies go
+    assert retention.purge_replies_batch(store, CUTOFF, batch=150) == 150  # a batch, no more
+    store.close()
+    thread = AsyncStore(Store.open(path))
+    before = file_size(path)
+    try:
+        purged = await Retention(thread, 30, batch=100, pause=0).purge(NOW)
+    finally:
+        thread.close()
+    assert purged == Purged(sms=0, replies=250)
+    assert file_size(path) < before * 0.7, (before, file_size(path))
+    store = Store.open(path)
+    assert rows(store, "outgoing") == 6 and retention.free_pages(store) == 0
+    store.close()

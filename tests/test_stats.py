@@ -11,9 +11,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import matplotlib
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
-from bot.chart import HEIGHT_PX, WIDTH_PX, ChartSpec, draw_chart, render, tick_step
+from bot.chart import (
+    FONT_SIZE,
+    HEIGHT_PX,
+    WIDTH_PX,
+    ChartSpec,
+    build_figure,
+    draw_chart,
+    render,
+    tick_step,
+)
 from bot.commands.export import CAPTION_LIMIT
 from bot.commands.stats import (
     Stats,
@@ -131,9 +144,22 @@ def test_labels_stack_and_are_named_in_the_caption() -> None:
     spec = chart_spec(figures)
     assert [name for name, _ in spec.series] == ["no route", "ops"]
     assert spec.x_label == "hour (MSK)" and spec.partial[0] and spec.partial[-1]
-    assert (
-        "by route: no route 49, ops 98"
-    )  # 49 bars: 03:10, 04:00, ..., 03:00 in stats_caption(figures)
+    # 49 bars: 03:10, 04:00, ..., 03:00
+    assert "by route: no route 49, ops 98" in stats_caption(figures).splitlines()
+
+
+def test_the_busiest_hour_is_named_by_the_bounds_the_window_cuts_it_to() -> None:
+    window = parse_stats_args(["24h"], NOW, MOSCOW)  # 27.11 03:10 – 28.11 03:10 MSK
+    bounds = hour_bounds(window.start, window.end, MOSCOW)
+    for busiest, named in (
+        (0, "27.11 03:10–04:00"),
+        (1, "27.11 04:00–05:00"),
+        (-1, "28.11 03:00–03:10"),
+    ):
+        hourly = [{"": 1} for _ in bounds[:-1]]
+        hourly[busiest] = {"": 5}
+        caption = stats_caption(Stats(window, bounds, hourly, [], None))
+        assert f"busiest hour: {named} MSK, 5 SMS" in caption.splitlines()
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -168,6 +194,44 @@ def test_the_chart_is_a_phone_sized_png_and_the_readme_shows_one() -> None:
     one = ChartSpec("t", "x", "y", ["a"], [("", [3])])
     assert png_size(draw_chart(one)) == (WIDTH_PX, HEIGHT_PX)
     assert tick_step(168) == 21 and tick_step(7) == 1
+
+
+def laid_out(spec: ChartSpec) -> Figure:
+    with matplotlib.rc_context({"font.size": FONT_SIZE}):
+        return build_figure(spec)
+
+
+def november_in_russian(routes: int) -> ChartSpec:
+    """`/stats 01.11 30.11` with UI_LANGUAGE=ru: a long title, long route labels."""
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    with in_language("ru"):
+        window = parse_stats_args(["01.11", "30.11"], now, MOSCOW)
+        bounds = hour_bounds(window.start, window.end, MOSCOW)
+        names = ["", "котельная-север", "диспетчерская", *(f"маршрут-{n}" for n in range(routes))]
+        hourly = [dict.fromkeys(names[:routes], 1) for _ in bounds[:-1]]
+        return chart_spec(Stats(window, bounds, hourly, [], None))
+
+
+@pytest.mark.parametrize("routes", [3, 8])
+def test_the_legend_is_never_drawn_over_the_title_nor_the_axes(routes: int) -> None:
+    spec = november_in_russian(routes)
+    assert len(spec.series) == routes and spec.title.startswith("SMS по дням · с 01.11.2026")
+    figure = laid_out(spec)
+    assert isinstance(figure.canvas, FigureCanvasAgg)
+    renderer = figure.canvas.get_renderer()
+    (axes,) = figure.axes
+    (legend,) = figure.legends
+    (title_text,) = [t for t in figure.findobj(Text) if t.get_text() == spec.title]
+    title = title_text.get_window_extent(renderer)
+    assert title.width > 500 and title.height > 20  # the title drawn, measured
+    box = legend.get_window_extent(renderer)
+    assert not title.overlaps(box)
+    assert not axes.get_tightbbox(renderer).overlaps(box)  # bars, ticks, axis names, title
+    picture = figure.bbox
+    for drawn in (title, box):
+        assert picture.x0 <= drawn.x0 and drawn.x1 <= picture.x1  # nothing cut off
+        assert picture.y0 <= drawn.y0 and drawn.y1 <= picture.y1
+    assert len(legend.get_texts()) == routes and legend._ncols <= 3
 
 
 async def test_a_chart_is_drawn_in_a_child_process_the_bridge_never_imports_matplotlib(

@@ -498,3 +498,17 @@ def test_a_database_from_before_routes_is_upgraded_in_place(tmp_path: Path) -> N
     assert [s.smsc_id for s in store.last(10, visible_to="-1002").messages] == [8]
     assert [s.smsc_id for s in store.last(10).messages] == [7, 8]
     store.close()
+
+
+def test_a_read_snapshot_sees_one_moment_while_the_bridge_writes(store: Store) -> None:
+    assert store.path is not None
+    store.save_incoming([sms(1)], CHATS)
+    with Store.read_snapshot(store.path) as snapshot:
+        assert snapshot.count_messages() == 1
+        store.save_incoming([sms(2, minutes=1)], CHATS)  # not kept waiting by the reader
+        assert snapshot.count_messages() == 1  # still the moment the snapshot began
+        with pytest.raises(sqlite3.OperationalError):
+            snapshot.conn.execute("DELETE FROM messages")  # read-only
+    with pytest.raises(sqlite3.ProgrammingError):
+        snapshot.conn.execute("SELECT 1")  # closed at the end
+    assert store.count_messages() == 2

@@ -20,6 +20,7 @@ from bot.replies.flow import Replies
 from state.phones import DEFAULT_REGION
 
 BOT_DATA_KEY = "bridge"
+UPLOAD_LIMIT = 50_000_000  # bytes: Telegram's limit for a file a bot sends
 NOBODY = "none"  # a visibility no SMS has: what a chat outside the configuration sees
 
 
@@ -40,6 +41,7 @@ class BridgeContext:
     commands: list[ChatCommand] = field(default_factory=list)
     routed: bool = False  # ROUTES_FILE is set: a group's history is what was routed to it
     phone_region: str = DEFAULT_REGION  # PHONE_REGION: how typed numbers are read
+    upload_limit: int = UPLOAD_LIMIT  # /export's largest file (tests make it small)
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:
         """Whether a user in a chat may use a command with this `access`."""

@@ -12,7 +12,7 @@ and opening an export must not run what a stranger typed. Everything else is exa
 stored.
 
 A window may hold a million SMS, so nothing is held in memory: rows stream from a cursor
-on a snapshot of the database (`Store.open_snapshot`, in a worker thread: the bridge's
+on a snapshot of the database (`Store.read_snapshot`, in a worker thread: the bridge's
 store never waits for an export) into an unnamed temporary file beside the database
 (private, 0600, gone when closed, even after a crash), which is then streamed to
 Telegram. Bots may send files of up to 50 MB: a larger export stops there and says so,
@@ -39,7 +39,7 @@ from telegram.ext import ContextTypes
 
 from bot.clock import zone_name
 from bot.commands.answers import CAPTION_LIMIT, reply, send_file
-from bot.commands.context import bridge_of
+from bot.commands.context import UPLOAD_LIMIT, bridge_of
 from bot.commands.registry import ChatCommand, UsageError
 from bot.formatting import e164_phone
 from bot.i18n import N_, _, ngettext, number
@@ -47,7 +47,6 @@ from bot.windows import Window, WindowError, parse_window
 from state import Store
 from state.export import ExportRow, count_rows, export_rows
 
-UPLOAD_LIMIT = 50_000_000  # bytes: Telegram's limit for a file a bot sends
 EXPORT_DEFAULT = "24h"  # bare /export, from the menu
 HEADER = (
     "time",
@@ -138,9 +137,7 @@ def write_export(
     """Stream the window's SMS from a snapshot into `out`; (written, SMS in the window).
 
     `visible_to`: with routes, the chat whose SMS are exported."""
-    snapshot = Store.open_snapshot(database)
-    try:
-        snapshot.conn.execute("BEGIN")  # one read transaction: one moment throughout
+    with Store.read_snapshot(database) as snapshot:  # one moment throughout
         rows = export_rows(snapshot, window.start, window.end, visible_to)
         written = write_csv(rows, out, window.zone, limit)
         total = (
@@ -148,10 +145,7 @@ def write_export(
             if written.complete
             else count_rows(snapshot, window.start, window.end, visible_to)
         )
-        snapshot.conn.execute("COMMIT")
         return written, total
-    finally:
-        snapshot.close()
 
 
 def caption(window: Window, written: Written, defaulted: bool) -> str:
@@ -174,12 +168,12 @@ def nothing_to_export(window: Window) -> str:
     return _("Nothing to export: no SMS in {window}.").format(window=window.label())
 
 
-def too_large(window: Window, total: int) -> str:
-    """The export is over Telegram's limit: say so, and what to ask instead."""
+def too_large(window: Window, total: int, limit: int = UPLOAD_LIMIT) -> str:
+    """The export is over Telegram's limit (`limit` bytes): say so, and what to ask instead."""
     return _(
         "The {n} SMS of {window} make a file larger than the {mb} MB Telegram lets a bot "
         "send. Ask for a shorter window, e.g. /export 7d or /export 01.11 07.11."
-    ).format(n=number(total), window=window.label(), mb=UPLOAD_LIMIT // 1_000_000)
+    ).format(n=number(total), window=window.label(), mb=f"{limit / 1_000_000:g}")
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -188,13 +182,14 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     window, defaulted = parse_export_args(list(context.args or []), datetime.now(UTC), bridge.zone)
     assert bridge.store.path is not None, "exports read the database file"
     with tempfile.TemporaryFile(dir=bridge.store.path.parent, prefix=".export-") as out:
+        limit = bridge.upload_limit
         written, total = await asyncio.to_thread(
-            write_export, bridge.store.path, window, out, UPLOAD_LIMIT, bridge.visible_to(update)
+            write_export, bridge.store.path, window, out, limit, bridge.visible_to(update)
         )
         if written.rows == 0:
             await reply(update, context, nothing_to_export(window), html=False)
         elif not written.complete:
-            await reply(update, context, too_large(window, total), html=False)
+            await reply(update, context, too_large(window, total, limit), html=False)
         else:
             await send_file(
                 update, context, out, window.file_name(".csv"), caption(window, written, defaulted)

@@ -84,9 +84,7 @@ def hour_bounds(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime
 def gather(database: Path, window: Window, visible_to: str | None = None) -> Stats:
     """Count the window's figures on a snapshot of the database (blocking); `visible_to`:
     with routes, the chat whose SMS count."""
-    snapshot = Store.open_snapshot(database)
-    try:
-        snapshot.conn.execute("BEGIN")  # one read transaction: one moment throughout
+    with Store.read_snapshot(database) as snapshot:  # one moment throughout
         bounds = hour_bounds(window.start, window.end, window.zone)
         return Stats(
             window,
@@ -95,8 +93,6 @@ def gather(database: Path, window: Window, visible_to: str | None = None) -> Sta
             stats.top_senders(snapshot, window.start, window.end, visible_to=visible_to),
             stats.take_delays(snapshot, window.start, window.end, visible_to),
         )
-    finally:
-        snapshot.close()
 
 
 @dataclass(frozen=True)
@@ -151,11 +147,13 @@ def chart_spec(figures: Stats) -> ChartSpec:
 
 
 def _busiest(figures: Stats) -> str:
+    """The hour with the most SMS, named by its bucket's own bounds: the window cuts the
+    first and last hours (a window from 03:10 has 03:10–04:00, not 03:00–04:00)."""
     totals = [sum(hour.values()) for hour in figures.hourly]
     index = max(range(len(totals)), key=lambda i: (totals[i], -i))
     zone = figures.window.zone
-    start = figures.bounds[index].astimezone(zone)
-    hour = f"{start:%d.%m %H}:00–{(start + timedelta(hours=1)):%H}:00 {zone_name(zone, start)}"
+    start, end = (bound.astimezone(zone) for bound in figures.bounds[index : index + 2])
+    hour = f"{start:%d.%m %H:%M}–{end:%H:%M} {zone_name(zone, start)}"
     return _("busiest hour: {hour}, {n} SMS").format(hour=hour, n=number(totals[index]))
 
 
