@@ -8,42 +8,43 @@ exit 2 without a traceback.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     Field,
     PrivateAttr,
     SecretStr,
     ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.routes import Route, Router, RoutesFileError, load_routes
+from bot.setting_types import (
+    BaseUrl,
+    ChatTargets,
+    EscalateAfter,
+    HttpUrl,
+    Language,
+    LogLevel,
+    Port,
+    PushPath,
+    Region,
+    UserIds,
+    ZoneName,
+)
 from bot.targets import ChatTarget as ChatTarget  # re-exported: the name the code imports
-from state.phones import DEFAULT_REGION, supported_region
+from state.phones import DEFAULT_REGION
 
 ENV_FILE = ".env"
 MAX_BACKFILL_HOURS = 168  # SMSC keeps the inbox for 7 days and refuses larger windows
-MIN_ESCALATE_AFTER = 60  # a reminder sooner than a minute is noise, not escalation
 SAFE_POLL_INTERVAL = 20  # below this an idle poll breaks SMSC's 3-identical-per-minute rule
-MIN_PUSH_PATH = 16  # characters: the path is the push endpoint's only secret
-PUSH_PATH_CHARACTERS = re.compile(r"/[A-Za-z0-9._~/-]*")  # URL-safe as written, no escapes
 
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
-
-
-def _split_commas(value: Any) -> Any:
-    if isinstance(value, str):
-        return [part for part in (p.strip() for p in value.split(",")) if part]
-    return value
 
 
 class Settings(BaseSettings):
@@ -58,35 +59,35 @@ class Settings(BaseSettings):
     )
 
     telegram_bot_token: SecretStr
-    telegram_chat_ids: Annotated[list[ChatTarget], NoDecode]
-    telegram_allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_chat_ids: ChatTargets
+    telegram_allowed_user_ids: UserIds = Field(default_factory=list)
+    telegram_base_url: HttpUrl = "https://api.telegram.org/bot"
 
     smsc_login: str | None = None
     smsc_password: SecretStr | None = None
     smsc_api_key: SecretStr | None = None
-    smsc_base_url: str = "https://smsc.ru"
+    smsc_base_url: BaseUrl = "https://smsc.ru"
     smsc_poll_interval: float = Field(default=30, ge=1, le=3600)
     smsc_backfill_hours: int = Field(default=24, ge=1, le=MAX_BACKFILL_HOURS)
     smsc_relay_backfill: bool = False
-    smsc_timezone: str = "Europe/Moscow"
+    smsc_timezone: ZoneName = "Europe/Moscow"
 
-    display_timezone: str | None = None
-    ui_language: Literal["en", "ru"] = "en"
-    phone_region: str = DEFAULT_REGION
+    display_timezone: ZoneName | None = None
+    ui_language: Language = "en"
+    phone_region: Region = DEFAULT_REGION
     database_path: Path = Path("data/bridge.db")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: LogLevel = "INFO"
 
-    health_port: int | None = Field(default=None, ge=1, le=65535)
+    health_port: Port | None = None
     health_host: str = "127.0.0.1"
-    push_port: int | None = Field(default=None, ge=1, le=65535)
+    push_port: Port | None = None
     push_host: str = "127.0.0.1"
-    push_path: SecretStr | None = None
+    push_path: PushPath | None = None
     alert_after: float = Field(default=300, ge=10)
     oncall_buttons: bool = True
-    oncall_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    escalate_after: float = Field(default=0, ge=0)
-    sms_reply_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    oncall_user_ids: UserIds = Field(default_factory=list)
+    escalate_after: EscalateAfter = 0
+    sms_reply_user_ids: UserIds = Field(default_factory=list)
     sms_sender: str | None = None
     sms_daily_limit: int = Field(default=50, ge=1)
     relay_digest_threshold: int | None = Field(default=None, ge=0)
@@ -95,92 +96,6 @@ class Settings(BaseSettings):
     routes_file: Path | None = None
 
     _routes: tuple[Route, ...] = PrivateAttr(default=())
-
-    @field_validator("telegram_chat_ids", mode="before")
-    @classmethod
-    def _parse_chat_ids(cls, value: Any) -> Any:
-        parts = _split_commas(value)
-        if isinstance(parts, list):
-            return [p if isinstance(p, ChatTarget) else ChatTarget.parse(str(p)) for p in parts]
-        return parts
-
-    @field_validator("telegram_chat_ids")
-    @classmethod
-    def _at_least_one_chat(cls, value: list[ChatTarget]) -> list[ChatTarget]:
-        if not value:
-            raise ValueError("needs at least one chat ID")
-        return list(dict.fromkeys(value))  # keep order, drop repeats
-
-    @field_validator("escalate_after")
-    @classmethod
-    def _zero_or_a_minute(cls, value: float) -> float:
-        if 0 < value < MIN_ESCALATE_AFTER:
-            raise ValueError(f"must be 0 (off) or at least {MIN_ESCALATE_AFTER} seconds")
-        return value
-
-    @field_validator(
-        "telegram_allowed_user_ids", "oncall_user_ids", "sms_reply_user_ids", mode="before"
-    )
-    @classmethod
-    def _parse_user_ids(cls, value: Any) -> Any:
-        return _split_commas(value)
-
-    @field_validator("log_level", "ui_language", mode="before")
-    @classmethod
-    def _any_case(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, str):
-            return value
-        return value.upper() if info.field_name == "log_level" else value.lower()
-
-    @field_validator("phone_region", mode="before")
-    @classmethod
-    def _known_region(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        region = value.strip().upper()
-        if not supported_region(region):
-            raise ValueError(
-                f"{value!r} is not a region code phonenumbers knows "
-                "(two letters, such as RU, UA or KZ)"
-            )
-        return region
-
-    @field_validator("telegram_base_url", "smsc_base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
-
-    @field_validator("smsc_base_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @field_validator("smsc_timezone", "display_timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"{value!r} is not an IANA time zone") from None
-        return value
-
-    @field_validator("push_path")
-    @classmethod
-    def _secret_path(cls, value: SecretStr | None) -> SecretStr | None:
-        # The messages never quote the value: it is a secret.
-        path = value.get_secret_value() if value is not None else None
-        if path is None:
-            return value
-        if not path.startswith("/"):
-            raise ValueError("must start with / (for example /smsc/ and a long random part)")
-        if len(path) < MIN_PUSH_PATH:
-            raise ValueError(f"must be at least {MIN_PUSH_PATH} characters: it is the secret")
-        if not PUSH_PATH_CHARACTERS.fullmatch(path):
-            raise ValueError("may hold only letters, digits and / . _ ~ -")
-        return value
 
     @model_validator(mode="after")
     def _push_path_with_push_port(self) -> Settings:
