@@ -21,6 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.clock import full_moment, moment_in_zone, short_moment
 from bot.formatting import display_phone, escape, text_atoms
 from bot.i18n import _, ngettext
+from bot.numbers import ascii_int
 from bot.sms_view import Look
 from bot.smsc.parts import MAX_LENGTH, Parts
 from state.outgoing import Outgoing, OutgoingState
@@ -72,7 +73,8 @@ def read_sms_data(data: str | None) -> tuple[str, int] | None:
     parts = (data or "").split(":")
     if len(parts) != 3 or parts[0] != "sms" or parts[1] not in ("send", "cancel", "again"):
         return None
-    return (parts[1], int(parts[2])) if parts[2].isascii() and parts[2].isdigit() else None
+    outgoing_id = ascii_int(parts[2])
+    return None if outgoing_id is None else (parts[1], outgoing_id)
 
 
 def preview_markup(outgoing_id: int, can_send: bool) -> InlineKeyboardMarkup:
@@ -184,7 +186,7 @@ def history_entry(out: Outgoing, look: Look) -> list[str]:
     to = _("to {phone}").format(phone=display_phone(out.phone))
     words = went_out_words(out)
     head = f"<b>📤 {when} · {escape(to)}</b>, {escape(out.author.name)} · {escape(words)}: "
-    return [head, *text_atoms(out.text)]
+    return [head, *text_atoms(out.text, look.hide_codes)]
 
 
 def history_line(out: Outgoing, look: Look) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.replies.flow import Replies
-from bot.smsc.outbox import DeliveryStatus, SmscNoAnswer
+from bot.smsc.outbox import SendStatus, SmscNoAnswer
 from state import outgoing
 from state.outgoing import Outgoing, OutgoingState
 
@@ -35,7 +35,7 @@ def next_check_after(checks: int) -> timedelta:
     return timedelta(seconds=CHECK_STEPS[min(checks, len(CHECK_STEPS) - 1)])
 
 
-def state_after(status: DeliveryStatus) -> OutgoingState:
+def state_after(status: SendStatus) -> OutgoingState:
     """What a status.php answer makes of a send (sent, or one whose answer was lost)."""
     if status.never_sent:
         return OutgoingState.NOT_SENT

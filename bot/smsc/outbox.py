@@ -81,7 +81,9 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class DeliveryStatus:
+class SendStatus:
+    """What status.php says of an SMS the bridge sent (not a chat delivery's state)."""
+
     code: int
     meaning: str  # N_-marked
     final: bool
@@ -92,9 +94,9 @@ class DeliveryStatus:
         return self.code == NOT_FOUND
 
 
-def status_of(code: int) -> DeliveryStatus:
+def status_of(code: int) -> SendStatus:
     meaning, final, delivered = DELIVERY_STATUSES.get(code, UNKNOWN_STATUS)
-    return DeliveryStatus(code, meaning, final, delivered)
+    return SendStatus(code, meaning, final, delivered)
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -199,7 +201,7 @@ class SmscOutbox:
             _text(answer.get("balance")),
         )
 
-    async def status(self, phone: str, our_id: int) -> DeliveryStatus:
+    async def status(self, phone: str, our_id: int) -> SendStatus:
         """Where a send stands (SMSC knows it by the phone and our ID)."""
         answer = await self._ask(STATUS_PATH, self._form(phone=phone, id=str(our_id)))
         if (code := _error_code(answer)) is not None and "status" not in answer:

@@ -25,9 +25,6 @@ _TEXT_ERROR = re.compile(r"^\s*ERROR\s*=\s*(\d+)\s*(?:\((.*)\))?", re.IGNORECASE
 _PREVIEW = 80
 
 
-# SMSC's numbers (IDs, error codes) sometimes arrive as text. Only ASCII digits make one:
-# str.isdigit() accepts "²", which int() refuses, and int() itself reads "٣" and "1_0".
-# At most 19 digits, so that no huge string reaches int().
 @dataclass
 class InboxReply:
     """The usable records of one reply, and notes on what was wrong with the rest."""

@@ -1,0 +1,47 @@
+"""How outgoing SMS read in previews and history answers (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.replies.compose import history_entry, read_sms_data, sms_data, state_lines
+from bot.sms_view import Look
+from state.oncall import Person
+from state.outgoing import Outgoing, OutgoingState
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
+
+
+def outgoing(text: str, state: OutgoingState = OutgoingState.SENT, **changes: Any) -> Outgoing:
+    sent = Outgoing(
+        id=7, phone="79261112233", text=text, sender_name=None, parts=1, chat="-1001",
+        topic_id=None, preview_message_id=5, answers_sms=None, author=Person(1, "Anna"),
+        created_at=NOW, expires_at=NOW, state=state, sent_at=NOW, smsc_id=None, cost=None,
+        balance=None, status_code=None, checks=0, reason=None,
+    )  # fmt: skip
+    return replace(sent, **changes)
+
+
+def test_an_outgoing_sms_hides_its_codes_like_an_incoming_one_with_hide_codes() -> None:
+    sent = outgoing("Your new PIN 4821, tell nobody")
+    shown = "".join(history_entry(sent, Look(MOSCOW, NOW)))
+    hidden = "".join(history_entry(sent, Look(MOSCOW, NOW, hide_codes=True)))
+    assert "<code>4821</code>" in shown and "tg-spoiler" not in shown
+    assert "<tg-spoiler><code>4821</code></tg-spoiler>" in hidden
+
+
+def test_a_refusal_smsc_did_not_explain_names_its_code() -> None:
+    refused = outgoing(
+        "hi", OutgoingState.FAILED, reason="SMSC refused the SMS (error {code}).", status_code=42
+    )
+    assert state_lines(refused, MOSCOW, NOW) == ["⛔ Not sent: SMSC refused the SMS (error 42)."]
+
+
+def test_button_data_reads_back_and_nothing_else_does() -> None:
+    assert read_sms_data(sms_data("send", 12)) == ("send", 12)
+    for data in ("sms:send:", "sms:send:１２", "sms:send:12:1", "sms:post:12", "take:12", None):
+        assert read_sms_data(data) is None
