@@ -151,7 +151,9 @@ def build_parts(
     )
     register(application, context)
     reminders = (
-        Reminders(store, chats, settings.display_zone, remind_after) if remind_after else None
+        Reminders(store, chats, settings.display_zone, remind_after, hide_codes=settings.hide_codes)
+        if remind_after
+        else None
     )
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = build_poller(settings, store, inbox, health, alerts, metrics, relay, hints)
