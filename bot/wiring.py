@@ -120,6 +120,7 @@ def build_parts(
     notify = notify_once_connected(status, chats)
     alerts = Alerts(status, settings.alert_after, notify, settings.display_zone)
     remind_after = settings.escalate_after or None
+    oncall = build_oncall(settings, store, chats, metrics)
     relay = Relay(
         store=store,
         chats=chats,
@@ -130,8 +131,8 @@ def build_parts(
         buttons=settings.oncall_buttons,
         remind_after=remind_after,
         hide_codes=settings.hide_codes,
+        edits=oncall.edits if oncall else None,
     )
-    oncall = build_oncall(settings, store, chats, metrics)
     replies = build_replies(settings, store, chats)
     context = BridgeContext(
         store=store,
