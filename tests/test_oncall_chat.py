@@ -1,11 +1,13 @@
-"""Button presses in process: the bridge's real handlers, python-telegram-bot, the fake Bot API.
+"""The on-call team's side in process: presses and /oncall through the bridge's real
+handlers, python-telegram-bot and the fake Bot API.
 
-Each press is the update the fake makes for it, handed to the application as polling
-would; the answers (`answerCallbackQuery`) and any message are what the fake received.
+Each press or message is the update the fake makes for it, handed to the application as
+polling would; the answers (`answerCallbackQuery`) and messages are what the fake received.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from bot.status import BridgeStatus
 from bot.wiring import Parts, build_parts
 from state import IncomingSms, Store
 from tests.fakes.telegram import TOKEN, Answer, FakeTelegram, SentMessage
+from tests.fakes.wait import eventually
 
 GROUP, ANNA = -1001, 1001
 FAILED = "⚠️ That failed on the bridge's side; try again in a moment."
@@ -50,6 +53,15 @@ class Rig:
         await self.parts.application.process_update(update)
         return query, update
 
+    async def says(self, text: str, user_id: int, name: str) -> SentMessage:
+        """Someone writes `text` in the group; returns the bot's answer."""
+        before = len(self.telegram.messages(GROUP))
+        self.telegram.user_sends(GROUP, text, user_id=user_id, name=name)
+        update = Update.de_json(self.telegram.updates[-1], self.parts.application.bot)
+        await self.parts.application.process_update(update)
+        [answer] = self.telegram.messages(GROUP)[before:]
+        return answer
+
     def answer(self, query: str) -> Answer:
         answer = self.telegram.answer_to(query)
         assert answer is not None, "the press was not answered"
@@ -57,8 +69,11 @@ class Rig:
         return answer
 
 
-@pytest.fixture
-async def rig(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
+@pytest.fixture(params=[{}], ids=["defaults"])
+async def rig(
+    tmp_path: Path, telegram: FakeTelegram, request: pytest.FixtureRequest
+) -> AsyncIterator[Rig]:
+    """The bridge's parts for one group, with the settings a test's parameter gives."""
     store = Store.open(tmp_path / "bridge.db")
     db = AsyncStore(store)
     settings = Settings(  # type: ignore[call-arg]
@@ -68,6 +83,7 @@ async def rig(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
         telegram_chat_ids=str(GROUP),
         smsc_login="acme",
         smsc_password="pw",
+        **request.param,
     )
     health = HealthMonitor(BridgeStatus(), HealthRules(30, 300))
     parts = build_parts(settings, db, health, Metrics())
@@ -117,3 +133,31 @@ async def test_presses_turned_away_are_logged_with_who_where_and_the_button(
         f"turned away a press by user {ANNA} in chat {GROUP}: button 't:999', "
         "its SMS no longer kept",
     ]
+
+
+async def test_oncall_lists_who_is_on_duty_by_name_without_notifying_them(rig: Rig) -> None:
+    await rig.says("/oncall me", ANNA, "Anna <3")
+    await rig.says("/oncall me", 1002, "Boris")
+    listed = await rig.says("/oncall", 1003, "Vera")
+    assert listed.plain == "On duty here: Anna <3, Boris"
+    assert listed.text == "On duty here: Anna &lt;3, Boris"  # no tg://user mention
+
+
+@pytest.mark.parametrize(
+    "rig", [{}, {"oncall_buttons": "false"}], ids=["buttons", "ONCALL_BUTTONS=false"], indirect=True
+)
+async def test_relayed_messages_carry_a_take_button_unless_oncall_buttons_is_false(
+    rig: Rig, telegram: FakeTelegram, request: pytest.FixtureRequest
+) -> None:
+    buttons = not request.node.callspec.params["rig"]
+    sms = IncomingSms(7, "79261234567", "79031234567", "Door 2 opened", datetime.now(UTC))
+    rig.store.save_incoming([sms], [str(GROUP)])
+    relaying = asyncio.create_task(rig.parts.relay.run())
+    try:
+        await eventually(lambda: telegram.messages(GROUP), what="the SMS relayed")
+    finally:
+        rig.parts.relay.stop.set()
+        await asyncio.wait_for(relaying, 10)
+    [message] = telegram.messages(GROUP)
+    assert (message.markup is not None) is buttons
+    assert (rig.parts.oncall is not None) is buttons  # and presses have nothing to reach
