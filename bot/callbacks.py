@@ -1,8 +1,9 @@
 """Button presses: each routed by what its data says, every one answered.
 
 Telegram shows a spinner on a pressed button until the bot answers the press
-(`answerCallbackQuery`), so every press gets an answer, an unreadable one too, and an
-answer goes out before any slow work (an edit, a send) begins.
+(`answerCallbackQuery`), so every press gets an answer, an unreadable one too, one that
+failed on the bridge's side too, and an answer goes out before any slow work (an edit, a
+send) begins.
 """
 
 from __future__ import annotations
@@ -25,14 +26,36 @@ async def answer_press(query: CallbackQuery, text: str, *, alert: bool = False) 
         log.warning("could not answer a button press: %r", error)
 
 
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send / Cancel / Send again buttons go to the replies, take buttons to on-call."""
-    from bot.commands.context import bridge_of
-    from bot.oncall.presses import on_take_press
+def press_failed_text() -> str:
+    return _("⚠️ That failed on the bridge's side; try again in a moment.")
 
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send / Cancel / Send again buttons go to the replies, take buttons to on-call.
+
+    A press that fails (the disk, a bug) is still answered, with a pop-up to the presser
+    alone: nothing is written into the chat, where the button's message may be an SMS.
+    """
     query = update.callback_query
     if query is None:
         return
+    try:
+        await _route(query, update, context)
+    except Exception as error:
+        log.error(
+            "a press by user %d in chat %s failed (button %r)",
+            query.from_user.id,
+            query.message.chat.id if query.message is not None else None,
+            query.data,
+            exc_info=error,
+        )
+        await answer_press(query, press_failed_text(), alert=True)
+
+
+async def _route(query: CallbackQuery, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from bot.commands.context import bridge_of
+    from bot.oncall.presses import on_take_press
+
     if (query.data or "").startswith("sms:"):
         replies = bridge_of(context).replies
         if replies is None:

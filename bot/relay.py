@@ -38,10 +38,13 @@ from bot.delivery_plan import (
 from bot.formatting import TEXT_LIMIT
 from bot.gateway import ChatGateway, WriteFailed
 from bot.metrics import Metrics
-from bot.oncall.buttons import TAKE_RESERVE, take_markup
+from bot.oncall.buttons import TAKE_RESERVE
+from bot.oncall.edits import EditQueue
+from bot.oncall.relayed import as_it_leaves, catch_up
 from bot.sms_view import Look
 from bot.telegram_errors import SendFailure, Verdict
 from state import Store
+from state.oncall import Take
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,7 @@ class ChatRelay:
         buttons: bool = False,
         remind_after: float | None = None,
         hide_codes: bool = False,
+        edits: EditQueue | None = None,
     ) -> None:
         self.target = target
         self.key = target.key
@@ -113,6 +117,7 @@ class ChatRelay:
         self._buttons = buttons and target.chat_id < 0  # groups only: not in private chats
         self._remind_after = remind_after if self._buttons else None
         self._hide_codes = hide_codes
+        self._edits = edits  # where a message shown out of date after a press is brought up
         self._backlog = False
         self._failures = 0  # network failures in a row, for the backoff
 
@@ -152,9 +157,11 @@ class ChatRelay:
     async def _deliver(self, plan: Plan) -> Outcome:
         await self._store.call(Store.mark_sending, self.key, plan.ids)
         first_message_id: int | None = None
-        button = take_markup(plan.ids[0], plan.ids[-1], len(plan.ids)) if self._buttons else None
+        texts, button, takes = list(plan.texts), None, dict[int, Take]()
+        if self._buttons:  # taken already (in a chat it reached first): shown taken here
+            texts, button, takes = await as_it_leaves(self._store, self._zone, texts, plan.ids)
         try:
-            for text in plan.texts:
+            for text in texts:
                 message = await self._gateway.send_text(
                     text,
                     topic_id=self.target.topic_id,
@@ -166,6 +173,8 @@ class ChatRelay:
             return await self._book_failure(plan, failed.failure, first_message_id is not None)
         assert first_message_id is not None
         await self._book_sent(plan, first_message_id)
+        if self._edits is not None and self._buttons:
+            await catch_up(self._store, self._edits, self.key, first_message_id, plan.ids, takes)
         return Outcome(Step.SENT)
 
     async def _book_sent(self, plan: Plan, message_id: int) -> None:
@@ -282,6 +291,7 @@ class Relay:
         buttons: bool = False,
         remind_after: float | None = None,
         hide_codes: bool = False,
+        edits: EditQueue | None = None,
     ) -> None:
         self.stop = asyncio.Event()
         self.relays = [
@@ -297,6 +307,7 @@ class Relay:
                 buttons=buttons,
                 remind_after=remind_after,
                 hide_codes=hide_codes,
+                edits=edits,
             )
             for target in chats.targets
         ]

@@ -120,6 +120,7 @@ def build_parts(
     notify = notify_once_connected(status, chats)
     alerts = Alerts(status, settings.alert_after, notify, settings.display_zone)
     remind_after = settings.escalate_after or None
+    oncall = build_oncall(settings, store, chats, metrics)
     relay = Relay(
         store=store,
         chats=chats,
@@ -130,8 +131,8 @@ def build_parts(
         buttons=settings.oncall_buttons,
         remind_after=remind_after,
         hide_codes=settings.hide_codes,
+        edits=oncall.edits if oncall else None,
     )
-    oncall = build_oncall(settings, store, chats, metrics)
     replies = build_replies(settings, store, chats)
     context = BridgeContext(
         store=store,
@@ -151,7 +152,9 @@ def build_parts(
     )
     register(application, context)
     reminders = (
-        Reminders(store, chats, settings.display_zone, remind_after) if remind_after else None
+        Reminders(store, chats, settings.display_zone, remind_after, hide_codes=settings.hide_codes)
+        if remind_after
+        else None
     )
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = build_poller(settings, store, inbox, health, alerts, metrics, relay, hints)

@@ -429,7 +429,8 @@ class Store:
         """Telegram accepted these deliveries as message `telegram_message_id`, now.
 
         A message with a button keeps its HTML (`shown_html`) for the edits a press makes;
-        `remind_after` (seconds) queues a reminder should nobody take these SMS by then.
+        `remind_after` (seconds) queues a reminder should nobody take these SMS by then;
+        none for an SMS taken already (in a chat it reached first), as a take clears them.
         """
         moment = utc_now()
         now = to_db(moment)
@@ -446,12 +447,13 @@ class Store:
                     "VALUES (?, ?, ?)",
                     (chat, telegram_message_id, shown_html),
                 )
-            if remind_after is not None:
+            if remind_after is not None:  # not for an SMS taken already (in another chat)
                 due = to_db(moment + timedelta(seconds=remind_after))
                 self.conn.executemany(
                     "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
-                    "VALUES (?, ?, ?)",
-                    [(chat, smsc_id, due) for smsc_id in ids],
+                    "SELECT ?, ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM takes WHERE message_id = ?)",
+                    [(chat, smsc_id, due, smsc_id) for smsc_id in ids],
                 )
 
     def release(self, chat: str, ids: Sequence[int], *, uncertain: bool, error: str) -> None:

@@ -139,6 +139,26 @@ def test_only_oncall_user_ids_may_press(
     assert answered(telegram, unreadable) == "This button no longer works."
 
 
+def test_a_message_relayed_before_a_restart_is_edited_on_a_take_after_it(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    bridge.wait_for_log(FIRST_START_DONE)
+    smsc.add_sms("relayed before the restart")
+    before = relayed(telegram, GROUP, "relayed before the restart")
+    bridge.stop()
+    restarted = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
+    restarted.wait_for_log("answering chat commands")
+    query = telegram.user_presses(before, user_id=ANNA, name="Anna")
+    assert answered(telegram, query) == "✋ It is yours."
+    telegram.wait_for(lambda: "✋ Taken by" in current(telegram, before).plain, what="the edit")
+    edited = current(telegram, before)
+    taken = re.escape(before.plain) + r"\n\n✋ Taken by Anna at \d\d:\d\d MSK"
+    assert re.fullmatch(taken, edited.plain), edited.plain  # what it showed, then who
+    assert button_data(edited) == button_data(before).replace("t:", "r:")
+    assert "could not update message" not in restarted.log()
+
+
 def test_buttons_work_after_a_restart_and_a_move_to_a_supergroup(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
 ) -> None:

@@ -17,12 +17,14 @@ from bot.chats import Chats
 from bot.config import ChatTarget
 from bot.database import AsyncStore
 from bot.metrics import Metrics
+from bot.oncall.edits import EditQueue
 from bot.relay import Relay
-from state import IncomingSms, Placement, Store
-from tests.fakes.telegram import TOKEN, FakeTelegram, TgFault
+from state import IncomingSms, Placement, Store, oncall
+from state.oncall import Person
+from tests.fakes.telegram import TOKEN, FakeTelegram, SentMessage, TgFault
 from tests.fakes.wait import eventually
 
-GROUP, PRIVATE, MOVED = -1001, 4040, -100777
+GROUP, PRIVATE, MOVED, OTHER_GROUP = -1001, 4040, -100777, -1002
 MOSCOW = ZoneInfo("Europe/Moscow")
 SPACING = 0.2  # seconds between writes into one chat (1 s in production)
 
@@ -73,14 +75,37 @@ def _now() -> datetime:
 
 @pytest.fixture
 async def rig(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
+    """Two chats, a group and a private one, with ONCALL_BUTTONS=false."""
+    async for made in _rig(tmp_path, telegram, [GROUP, PRIVATE], buttons=False):
+        yield made
+
+
+@pytest.fixture
+async def team(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
+    """Two groups with take buttons and ESCALATE_AFTER, as an on-call team has them."""
+    async for made in _rig(tmp_path, telegram, [GROUP, OTHER_GROUP], buttons=True):
+        yield made
+
+
+async def _rig(
+    tmp_path: Path, telegram: FakeTelegram, chat_ids: list[int], *, buttons: bool
+) -> AsyncIterator[Rig]:
     store = Store.open(tmp_path / "bridge.db")
     db = AsyncStore(store)
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
     await bot.initialize()
-    chats = Chats([ChatTarget(GROUP), ChatTarget(PRIVATE)], bot, db, spacing=SPACING)
-    told = Told()
+    chats = Chats([ChatTarget(chat) for chat in chat_ids], bot, db, spacing=SPACING)
+    told, metrics = Told(), Metrics()
     relay = Relay(
-        store=db, chats=chats, zone=MOSCOW, metrics=Metrics(), events=told, digest_threshold=5
+        store=db,
+        chats=chats,
+        zone=MOSCOW,
+        metrics=metrics,
+        events=told,
+        digest_threshold=5,
+        buttons=buttons,
+        remind_after=600.0 if buttons else None,
+        edits=EditQueue(db, chats, MOSCOW, metrics) if buttons else None,
     )
     task = asyncio.create_task(relay.run())
     yield Rig(store, chats, relay, telegram, told)
@@ -97,6 +122,7 @@ async def test_queued_sms_reach_every_chat_in_order_and_are_booked_sent(
     await eventually(lambda: telegram.sms_texts(PRIVATE) == ["first", "second", "third"])
     await eventually(lambda: telegram.sms_texts(GROUP) == ["first", "second", "third"])
     await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)] * 3)
+    assert all(m.markup is None for m in telegram.messages(GROUP))  # ONCALL_BUTTONS=false
     # Spacing counts from the start of each write; arrival at the fake jitters by a few ms.
     arrived = [m.at for m in telegram.messages(GROUP)]
     assert all(later - earlier >= SPACING * 0.75 for earlier, later in itertools.pairwise(arrived))
@@ -171,6 +197,8 @@ async def test_a_backlog_goes_out_as_digests_and_live_sms_alone(
     await eventually(lambda: telegram.sms_texts(PRIVATE) == texts)
     assert len(telegram.messages(PRIVATE)) < len(texts)
     assert telegram.messages(PRIVATE)[0].plain.startswith("📦 Backlog: ")
+    # Booked before the next write: the test shares the relay's connection, from its thread.
+    await eventually(lambda: rig.statuses(PRIVATE) == [("sent", 0)] * len(texts))
     rig.queue("live", chats=(PRIVATE,))
     await eventually(lambda: telegram.sms_texts(PRIVATE)[-1:] == ["live"])
     assert telegram.messages(PRIVATE)[-1].plain.startswith("📩 +7 926 123-45-67: live")
@@ -195,3 +223,58 @@ async def test_edits_yield_to_relayed_sms(rig: Rig, telegram: FakeTelegram) -> N
     while_sms_waited = writes[first_sms:last_sms]
     assert while_sms_waited.count("editMessageText") <= len(while_sms_waited) // 3
     assert writes.count("editMessageText") == 6 and telegram.violations == []
+
+
+ANNA = Person(1001, "Anna")
+
+
+def button_data(message: SentMessage) -> str:
+    assert message.markup is not None
+    return str(message.markup["inline_keyboard"][0][0]["callback_data"])
+
+
+def reminders_due(rig: Rig) -> list[tuple[str, int]]:
+    return rig.store.conn.execute("SELECT chat, message_id FROM reminders_due").fetchall()
+
+
+async def test_an_sms_taken_before_it_reaches_a_chat_arrives_there_shown_taken(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    sms = IncomingSms(team.next_id, "79261234567", "79031234567", "Boiler 3: pressure LOW", _now())
+    team.store.save_incoming([sms], [str(GROUP), str(OTHER_GROUP)])
+    oncall.take(team.store, [sms.smsc_id], ANNA, _now())  # taken, say, from the first chat
+    team.relay.wake()
+    await eventually(lambda: all(telegram.messages(chat) for chat in (GROUP, OTHER_GROUP)))
+    for chat in (GROUP, OTHER_GROUP):
+        [message] = telegram.messages(chat)
+        assert message.plain.startswith("📩 +7 926 123-45-67: Boiler 3: pressure LOW")
+        assert "\n\n✋ Taken by Anna at " in message.plain
+        assert button_data(message) == f"r:{sms.smsc_id}"  # release, not take
+    await eventually(lambda: team.statuses(OTHER_GROUP) == [("sent", 0)])
+    assert reminders_due(team) == []  # nobody is reminded of what is taken
+
+
+async def test_a_digest_of_sms_taken_already_arrives_shown_taken(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    ids = team.queue(*(f"pump {n} stopped" for n in range(7)), chats=(GROUP,))
+    oncall.take(team.store, ids, ANNA, _now())  # before the relay looks: no await between
+    await eventually(lambda: team.statuses(GROUP) == [("sent", 0)] * 7, what="the backlog")
+    digest = telegram.messages(GROUP)[0]
+    assert digest.plain.startswith("📦 Backlog: ") and "✋ Taken by Anna at " in digest.plain
+    assert button_data(digest).startswith(f"rd:{ids[0]}:")
+    assert reminders_due(team) == []
+
+
+async def test_a_take_while_the_message_is_on_its_way_is_shown_once_it_arrived(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    telegram.fail_next(TgFault("delay", 2), chat_id=OTHER_GROUP)  # posted, answered late
+    [smsc_id] = team.queue("Door 2 opened", chats=(OTHER_GROUP,))
+    await eventually(lambda: telegram.messages(OTHER_GROUP), what="the message posted")
+    [message] = telegram.messages(OTHER_GROUP)
+    assert button_data(message) == f"t:{smsc_id}"
+    oncall.take(team.store, [smsc_id], ANNA, _now())  # a press from the other chat, say
+    await eventually(lambda: "✋ Taken by Anna at " in message.plain, within=10)
+    assert button_data(message) == f"r:{smsc_id}"
+    assert team.statuses(OTHER_GROUP) == [("sent", 0)] and reminders_due(team) == []

@@ -17,9 +17,9 @@ from bot.database import AsyncStore
 from bot.oncall.reminders import Reminders
 from state import IncomingSms, Store, oncall
 from state.oncall import Person
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram import TOKEN, FakeTelegram, utf16_length
 
-GROUP = -1001
+GROUP, OTHER_GROUP = -1001, -1002
 MOSCOW = ZoneInfo("Europe/Moscow")
 AFTER = 600.0
 
@@ -30,24 +30,27 @@ class Rig:
     reminders: Reminders
     next_id: int = 1
 
-    def relayed(self, text: str, message_id: int) -> int:
-        """An SMS relayed into the group as `message_id`, with a reminder queued."""
+    def relayed(self, text: str, message_id: int, chats: tuple[int, ...] = (GROUP,)) -> int:
+        """An SMS relayed into `chats` as `message_id`, with a reminder queued."""
         smsc_id = self.next_id
         self.next_id += 1
         sms = IncomingSms(smsc_id, "79261234567", "79031234567", text, datetime.now(UTC))
-        self.store.save_incoming([sms], [str(GROUP)])
-        self.store.mark_sent(str(GROUP), [smsc_id], message_id, remind_after=AFTER)
+        self.store.save_incoming([sms], [str(chat) for chat in chats])
+        for chat in chats:
+            self.store.mark_sent(str(chat), [smsc_id], message_id, remind_after=AFTER)
         return smsc_id
 
 
-@pytest.fixture
-async def rig(tmp_path: Path, telegram: FakeTelegram) -> AsyncIterator[Rig]:
+@pytest.fixture(params=[False], ids=["codes shown"])
+async def rig(
+    tmp_path: Path, telegram: FakeTelegram, request: pytest.FixtureRequest
+) -> AsyncIterator[Rig]:
     store = Store.open(tmp_path / "bridge.db")
     db = AsyncStore(store)
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
     await bot.initialize()
-    chats = Chats([ChatTarget(GROUP)], bot, db, spacing=0.05)
-    yield Rig(store, Reminders(db, chats, MOSCOW, AFTER))
+    chats = Chats([ChatTarget(GROUP), ChatTarget(OTHER_GROUP)], bot, db, spacing=0.05)
+    yield Rig(store, Reminders(db, chats, MOSCOW, AFTER, hide_codes=request.param))
     await bot.shutdown()
     db.close()
 
@@ -89,3 +92,41 @@ async def test_several_due_at_once_make_one_reminder_that_lists_them(
     assert all(f"pump {n} stopped" in reminder.plain for n in range(5))
     assert "already handled" not in reminder.plain and reminder.reply_to == 50
     assert "Nobody is on duty here: /oncall me puts you on duty." in reminder.plain
+
+
+async def test_after_an_outage_one_reminder_per_chat_lists_the_oldest_and_counts_the_rest(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    long = "Boiler room: pressure dropped below the limit, check the pump and the valves " * 2
+    ids = [rig.relayed(f"#{n} {long}", 100 + n, (GROUP, OTHER_GROUP)) for n in range(60)]
+    oncall.set_on_duty(rig.store, str(GROUP), Person(42, "Anna"), True, datetime.now(UTC))
+    await rig.reminders.remind_due(later(AFTER + 1))
+    for chat in (GROUP, OTHER_GROUP):
+        [reminder] = telegram.messages(chat)  # one, and Telegram took it: it fits
+        assert utf16_length(reminder.plain) <= 4096 and reminder.reply_to == 100
+        lines = reminder.plain.splitlines()
+        assert lines[0] == "⏰ 60 SMS nobody took within 10 minutes:"
+        listed = [line for line in lines if line.startswith("• ")]
+        assert 20 < len(listed) < 60 and "#0 Boiler room" in listed[0]  # the oldest first
+        assert all(f"#{n} Boiler" in line for n, line in enumerate(listed))
+        assert lines[len(listed) + 1] == f"…and {60 - len(listed)} more, see /open"
+    assert telegram.messages(GROUP)[0].plain.endswith("On duty: Anna")
+    assert rig.store.conn.execute("SELECT count(*) FROM reminders_due").fetchone() == (0,)
+    await rig.reminders.remind_due(later(AFTER + 60))  # every one of them was reminded
+    assert len(telegram.messages(GROUP)) == 1 and len(ids) == 60
+
+
+@pytest.mark.parametrize("rig", [False, True], ids=["codes shown", "HIDE_CODES"], indirect=True)
+async def test_a_code_in_a_reminder_list_is_tap_to_copy_and_hidden_with_hide_codes(
+    rig: Rig, telegram: FakeTelegram, request: pytest.FixtureRequest
+) -> None:
+    hidden = request.node.callspec.params["rig"]
+    rig.relayed("Your code 482913 for the door", 50)
+    rig.relayed("Ваш код подтверждения: 7731, никому не сообщайте его, даже оператору банка", 51)
+    await rig.reminders.remind_due(later(AFTER + 1))
+    [reminder] = telegram.messages(GROUP)
+    for code in ("482913", "7731"):
+        spoiler = f"<tg-spoiler><code>{code}</code></tg-spoiler>"
+        assert (spoiler in reminder.text) is hidden
+        assert f"<code>{code}</code>" in reminder.text
+        assert reminder.text.count(code) == 1

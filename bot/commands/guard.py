@@ -15,6 +15,7 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.callbacks import answer_press, press_failed_text
 from bot.commands.answers import reply
 from bot.commands.context import bridge_of
 from bot.commands.registry import ChatCommand, Handler, UsageError
@@ -100,9 +101,16 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log any handler failure, and tell the asker, without the exception's text."""
+    """Log any handler failure, and tell the asker, without the exception's text.
+
+    A failed button press is told in a pop-up to the presser: its `effective_message` is
+    the message with the button (a relayed SMS), which a reply would answer in the chat.
+    """
     error = context.error
     log.error("command failed: %r", error, exc_info=error)
+    if isinstance(update, Update) and update.callback_query is not None:
+        await answer_press(update.callback_query, press_failed_text(), alert=True)
+        return
     if isinstance(update, Update) and update.effective_message is not None:
         try:
             text = _("⚠️ That failed on the bridge's side; the details are in its log.")

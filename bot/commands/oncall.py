@@ -2,8 +2,9 @@
 
 `/open [WINDOW]` (24 hours unless given) lists the SMS nobody took, oldest first: the
 oldest is the one that has waited longest. `/oncall` shows who is on duty in the group
-where it is asked; `/oncall me` puts the asker on duty there and `/oncall off` takes them
-off. Duty is stored, so it survives restarts, and reminders mention the people on duty.
+where it is asked, by name, not as mentions (asking must not notify them all);
+`/oncall me` puts the asker on duty there and `/oncall off` takes them off. Duty is
+stored, so it survives restarts, and reminders mention the people on duty.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from bot.commands.history import parse_history_args
 from bot.commands.registry import ChatCommand, UsageError
 from bot.formatting import escape
 from bot.i18n import N_, _
-from bot.oncall.reminders import mention
 from state import oncall
 from state.oncall import Person
 
@@ -62,8 +62,8 @@ async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if args:
         raise UsageError(_("“{text}” is neither me nor off").format(text=" ".join(args)))
     duty = await bridge.store.call(oncall.on_duty, chat)
-    if duty:
-        names = ", ".join(mention(person) for person in duty)
+    if duty:  # plain names: asking who is on must not notify them all (reminders do)
+        names = ", ".join(escape(person.name) for person in duty)
         await reply(update, context, escape(_("On duty here:")) + " " + names)
     else:
         text = _("Nobody is on duty here: /oncall me puts you on duty.")

@@ -37,9 +37,16 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     press = read_press(query.data)
     message = query.message
     gateway = bridge.chats.configured(message.chat.id) if message is not None else None
+    chat_id = message.chat.id if message is not None else None
     if press is None or gateway is None or bridge.oncall is None:
         bridge.metrics.presses.labels(outcome="unknown").inc()
         await answer_press(query, _("This button no longer works."), alert=True)
+        log.info(
+            "turned away a press by user %d in chat %s: button %r no longer works",
+            query.from_user.id,
+            chat_id,
+            query.data,
+        )
         return
     user = query.from_user
     if not bridge.oncall.may_press(user.id):
@@ -53,6 +60,12 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not ids:
         bridge.metrics.presses.labels(outcome="unknown").inc()
         await answer_press(query, _("This SMS is no longer kept."), alert=True)
+        log.info(
+            "turned away a press by user %d in chat %s: button %r, its SMS no longer kept",
+            user.id,
+            chat_id,
+            query.data,
+        )
         return
     person = Person(user.id, user.full_name or user.username or str(user.id))
     if press.take:
