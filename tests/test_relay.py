@@ -108,10 +108,14 @@ async def _rig(
         edits=EditQueue(db, chats, MOSCOW, metrics) if buttons else None,
     )
     task = asyncio.create_task(relay.run())
-    yield Rig(store, chats, relay, telegram, told)
+    # The test's own connection, used from the test's thread only: a connection shared
+    # with the relay's store thread would see two threads' transactions interleave.
+    own = Store.open(tmp_path / "bridge.db")
+    yield Rig(own, chats, relay, telegram, told)
     relay.stop.set()
     await asyncio.wait_for(task, 10)
     await bot.shutdown()
+    own.close()
     db.close()
 
 
@@ -197,7 +201,6 @@ async def test_a_backlog_goes_out_as_digests_and_live_sms_alone(
     await eventually(lambda: telegram.sms_texts(PRIVATE) == texts)
     assert len(telegram.messages(PRIVATE)) < len(texts)
     assert telegram.messages(PRIVATE)[0].plain.startswith("📦 Backlog: ")
-    # Booked before the next write: the test shares the relay's connection, from its thread.
     await eventually(lambda: rig.statuses(PRIVATE) == [("sent", 0)] * len(texts))
     rig.queue("live", chats=(PRIVATE,))
     await eventually(lambda: telegram.sms_texts(PRIVATE)[-1:] == ["live"])
