@@ -51,7 +51,7 @@ def health_problems(
             if status.last_poll_ok_at
             else _("no SMSC poll succeeded yet, for {seconds} s")
         ).format(seconds=f"{silence:.0f}")
-        detail = f": {status.last_error.message}" if status.last_error else ""
+        detail = f": {status.last_error.said}" if status.last_error else ""
         problems.append(what + detail)
     if oldest_pending is not None:
         waited = (now - oldest_pending).total_seconds()

@@ -37,7 +37,7 @@ from bot.oncall.buttons import message_after_press, take_markup, taken_line
 from bot.oncall.reminders import reminder_text
 from bot.replies.compose import again_markup, preview_markup, preview_text, state_text, why_not_to
 from bot.sms_view import Look, render_sms
-from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS
+from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS, TIMED_OUT
 from bot.smsc.parts import sms_parts
 from bot.status import BridgeStatus
 from bot.windows import WindowError, parse_window
@@ -49,6 +49,7 @@ from tests.fakes.telegram import parse_telegram_html
 
 GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
 MOSCOW = ZoneInfo("Europe/Moscow")
+KICKED = "Forbidden: Forbidden: bot was kicked from the supergroup chat"  # as the log has it
 NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)  # 03:10 in Moscow: the hour it matters
 
 
@@ -140,18 +141,18 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     )
     yield "/status, all well", [status_text(status_facts(look, []))]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
-    failing.poll_failed("SMSC unavailable: timed out", at=look.now - timedelta(seconds=95))
+    failing.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=look.now - timedelta(seconds=95))
     failing.last_poll_ok_at = look.now - timedelta(seconds=95)
     problems = health_problems(failing, HealthRules(30, 300), None, look.now)
     refusing = status_facts(look, problems, refusing=True)
     yield "/status, a chat refuses and polling fails", [status_text(refusing)]
     since = moment_in_zone(look.now - timedelta(minutes=8), look.zone, look.now)
     yield "Alert: SMSC refuses the credentials", [urgent_alert(since, _(AUTH_NOTICE))]
-    yield "Alert: SMSC does not answer", [outage_alert(since, 600, "SMSC unavailable: timed out")]
+    yield "Alert: SMSC does not answer", [outage_alert(since, 600, str(TIMED_OUT))]
     yield "Recovery (a reply to the alert)", [recovered_text(720)]
     yield (
         "Another chat refuses the bot",
-        [refusing_chat_text("Night shift", "Forbidden: bot was kicked", "-1002")],
+        [refusing_chat_text("Night shift", KICKED, "-1002")],
     )
     yield (
         "A relayed SMS in a group, with its button",
@@ -252,7 +253,7 @@ def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:
 def status_facts(look: Look, problems: list[str], refusing: bool = False) -> StatusFacts:
     chats = [ChatFacts("Ops room", "-1001", None, ChatQueue("-1001", pending=2), None)]
     if refusing:
-        queue = ChatQueue("-1002", failed=3, last_error="Forbidden: bot was kicked")
+        queue = ChatQueue("-1002", failed=3, last_error=KICKED)
         chats.append(ChatFacts("Night shift", "-1002", None, queue, None))
     return StatusFacts(
         now=look.now,
@@ -260,7 +261,7 @@ def status_facts(look: Look, problems: list[str], refusing: bool = False) -> Sta
         problems=problems,
         last_sms=look.now - timedelta(minutes=3),
         last_poll_ok=look.now - timedelta(seconds=95 if problems else 12),
-        poll_error="SMSC unavailable: timed out" if problems else None,
+        poll_error=str(TIMED_OUT) if problems else None,
         chats=chats,
         stored=12_345,
         started_at=look.now - timedelta(hours=5, minutes=3),

@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import __version__
+from bot.alerts import retry_failed_command
 from bot.clock import day, moment_in_zone
 from bot.commands.answers import reply
 from bot.commands.context import BridgeContext, bridge_of
@@ -22,6 +23,7 @@ from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
 from bot.formatting import escape
 from bot.i18n import N_, _, ngettext, number
+from bot.telegram_errors import reason_for_people
 from state import ChatQueue, Store, outgoing, retention
 
 
@@ -38,7 +40,7 @@ class ChatFacts:
     key: str
     topic_id: int | None
     queue: ChatQueue
-    retrying: str | None  # why the last write failed, while SMS wait
+    retrying: str | None  # why the last write failed, while SMS wait (raw: for the log)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class StatusFacts:
     problems: list[str]  # as /healthz reports them: empty when all is well
     last_sms: datetime | None
     last_poll_ok: datetime | None
-    poll_error: str | None  # while polling fails
+    poll_error: str | None  # while polling fails: what it means (`said_of`), not the error
     chats: list[ChatFacts]
     stored: int
     started_at: datetime
@@ -84,7 +86,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         problems=[redact(problem) for problem in bridge.health.problems(now)],
         last_sms=await bridge.store.call(Store.last_received_at),
         last_poll_ok=status.last_poll_ok_at,
-        poll_error=redact(status.last_error.message) if failing and status.last_error else None,
+        poll_error=str(status.last_error.said) if failing and status.last_error else None,
         chats=chats,
         stored=await bridge.store.call(Store.count_messages),
         started_at=status.started_at,
@@ -131,14 +133,14 @@ def _chat_line(chat: ChatFacts) -> str:
         line = f"• {escape(name)}" + ("" if queue.failed else ": ✓")
     if queue.failed:
         refuses = _(
-            "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, "
-            "then run: sms-bridge retry-failed --chat {key}"
+            "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, then run:"
         )
-        line += "\n  ⛔ " + escape(
-            refuses.format(n=queue.failed, reason=queue.last_error or "?", key=chat.key)
-        )
+        reason = reason_for_people(queue.last_error or "")  # Telegram's words: the log's
+        line += "\n  ⛔ " + escape(refuses.format(n=queue.failed, reason=reason))
+        line += " " + retry_failed_command(chat.key)
     elif queue.pending and chat.retrying:
-        line += "\n  " + escape(_("retrying after: {reason}").format(reason=chat.retrying))
+        reason = reason_for_people(chat.retrying)
+        line += "\n  " + escape(_("retrying after: {reason}").format(reason=reason))
     return line
 
 
