@@ -49,6 +49,7 @@ from tests.fakes.telegram import parse_telegram_html
 
 GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
 MOSCOW = ZoneInfo("Europe/Moscow")
+SILENT = timedelta(hours=2, minutes=5)  # polling has failed this long in the /status sample
 KICKED = "Forbidden: Forbidden: bot was kicked from the supergroup chat"  # as the log has it
 NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)  # 03:10 in Moscow: the hour it matters
 
@@ -141,9 +142,10 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     )
     yield "/status, all well", [status_text(status_facts(look, []))]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
-    failing.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=look.now - timedelta(seconds=95))
-    failing.last_poll_ok_at = look.now - timedelta(seconds=95)
-    problems = health_problems(failing, HealthRules(30, 300), None, look.now)
+    failing.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=look.now - SILENT)
+    failing.last_poll_ok_at = look.now - SILENT
+    stuck = look.now - timedelta(seconds=912)  # a delivery waiting since
+    problems = health_problems(failing, HealthRules(30, 300), stuck, look.now)
     refusing = status_facts(look, problems, refusing=True)
     yield "/status, a chat refuses and polling fails", [status_text(refusing)]
     since = moment_in_zone(look.now - timedelta(minutes=8), look.zone, look.now)
@@ -259,8 +261,8 @@ def status_facts(look: Look, problems: list[str], refusing: bool = False) -> Sta
         now=look.now,
         zone=look.zone,
         problems=problems,
-        last_sms=look.now - timedelta(minutes=3),
-        last_poll_ok=look.now - timedelta(seconds=95 if problems else 12),
+        last_sms=look.now - (SILENT if problems else timedelta(0)) - timedelta(minutes=3),
+        last_poll_ok=look.now - (SILENT if problems else timedelta(seconds=12)),
         poll_error=str(TIMED_OUT) if problems else None,
         chats=chats,
         stored=12_345,

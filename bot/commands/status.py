@@ -1,8 +1,9 @@
 """/status: a verdict first (all well, or what is wrong), then only what needs reading.
 
 The first line answers "is it working?": all well, or the problems `/healthz` would
-report, and when the last SMS arrived. Then each chat by its title with only the counters
-that are not zero; a chat that refuses messages gets the next step to fix it.
+report (a sentence: it starts with a capital), and either way when the last SMS arrived.
+Then each chat by its title with only the counters that are not zero; a chat that
+refuses messages gets the next step to fix it, the command tap-to-copy.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _ago(moment: datetime, facts: StatusFacts) -> str:
     )
 
 
-def _verdict(facts: StatusFacts) -> list[str]:
+def _verdict(facts: StatusFacts) -> str:
     last = (
         _("last SMS {when}").format(when=_ago(facts.last_sms, facts))
         if facts.last_sms
@@ -112,8 +113,9 @@ def _verdict(facts: StatusFacts) -> list[str]:
     )
     if not facts.problems:
         well = _("All well")
-        return [f"✅ <b>{escape(well)}</b> · {escape(last)}"]
-    return [f"⚠️ <b>{escape('; '.join(facts.problems))}</b>", escape(last)]
+        return f"✅ <b>{escape(well)}</b> · {escape(last)}"
+    wrong = "; ".join(facts.problems)
+    return f"⚠️ <b>{escape(wrong[:1].upper() + wrong[1:])}</b> · {escape(last)}"
 
 
 def _chat_line(chat: ChatFacts) -> str:
@@ -159,7 +161,7 @@ def _kept(facts: StatusFacts) -> list[str]:
 
 def status_text(facts: StatusFacts) -> str:
     """A verdict first, then the chats, then the figures."""
-    lines = _verdict(facts)
+    lines = [_verdict(facts)]
     polled = (
         _("SMSC polled {when}").format(when=_ago(facts.last_poll_ok, facts))
         if facts.last_poll_ok
