@@ -135,10 +135,17 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield "/from (bare, from the menu)", [_(FROM_PROMPT)]
     lots = _("“{text}” is not a number of SMS").format(text="lots")
     yield "/last lots", [command("last").usage_answer(lots)]
-    yield "/help in a group", [help_text(COMMANDS, private=False, zone=look.zone, now=look.now)]
     yield (
-        "/start in a private chat",
-        [help_text(COMMANDS, private=True, zone=look.zone, now=look.now)],
+        "/help in a group (or a private chat SMS are relayed to)",
+        [help_text(COMMANDS, relayed_here=True, zone=look.zone, now=look.now)],
+    )
+    yield (
+        "/help in a group, with ROUTES_FILE",
+        [help_text(COMMANDS, relayed_here=True, routed=True, zone=look.zone, now=look.now)],
+    )
+    yield (
+        "/start in a private chat SMS are not relayed to",
+        [help_text(COMMANDS, relayed_here=False, zone=look.zone, now=look.now)],
     )
     yield "/status, all well", [status_text(status_facts(look, []))]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
