@@ -237,7 +237,7 @@ def test_a_long_answer_comes_as_a_file_and_says_how_much_it_holds(
     [answer] = [m for m in telegram.messages(GROUP) if m.document]
     assert "150 SMS, too many for messages: here as a file" in answer.plain
     lines = answer.document.decode("utf-8").splitlines()
-    assert lines[:2] == ["SMS received", lines[1]] and lines[1].startswith("the last 1 day (")
+    assert lines[:2] == ["SMS received", lines[1]] and lines[1].startswith("the last day (")
     assert lines[1].endswith(" MSK)")
     assert sum("history line" in line for line in lines) == 150
     assert (

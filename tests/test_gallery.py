@@ -184,11 +184,12 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "A digest, partly taken",
         [taken_line(digest_takes, [10, 11, 12, 13], look.zone, look.now) or ""],
     )
+    took, where = look.now - timedelta(minutes=1), (look.zone, look.now)
     yield (
         "Pop-ups: a press that wins, a late one, a release",
         [
             _("✋ It is yours."),
-            _("{name} took it at {time}").format(name="Anna", time="03:09 MSK"),
+            _("{name} took it at {time}").format(name="Anna", time=moment_in_zone(took, *where)),
             _("↩️ Released: anyone may take it now."),
         ],
     )
