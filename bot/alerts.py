@@ -25,8 +25,9 @@ from bot.clock import moment_in_zone
 from bot.durations import minutes_in_words
 from bot.formatting import escape
 from bot.i18n import _
-from bot.inbox import InboxError
+from bot.inbox import InboxError, said_of
 from bot.status import BridgeStatus
+from bot.telegram_errors import reason_for_people
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,13 @@ def urgent_alert(since: str, notice: str) -> str:
 
 
 def outage_alert(since: str, failed_for: float, detail: str) -> str:
-    """Polling has failed for longer than ALERT_AFTER."""
+    """Polling has failed for longer than ALERT_AFTER. `detail` is what the failure is, as
+    `said_of` puts it for people: never the exception's text, which may be a proxy's page."""
     cause = _("SMSC has not answered for {minutes}").format(minutes=minutes_in_words(failed_for))
-    return _alert(_("No new SMS since {since}: {cause}.").format(since=since, cause=cause), detail)
+    log_hint = _("{detail}; the details are in the bridge's log.").format(detail=detail)
+    return _alert(
+        _("No new SMS since {since}: {cause}.").format(since=since, cause=cause), log_hint
+    )
 
 
 def recovered_text(failed_for: float) -> str:
@@ -61,17 +66,27 @@ def recovered_text(failed_for: float) -> str:
     return "✅ " + escape(text.format(minutes=minutes_in_words(failed_for)))
 
 
+def retry_failed_command(key: str) -> str:
+    """The command that sends a chat's refused SMS again, tap-to-copy."""
+    return f"<code>sms-bridge retry-failed --chat {escape(key)}</code>"
+
+
 def refusing_chat_text(name: str, reason: str, key: str) -> str:
-    """Told to the other chats when one refuses the bot for good."""
+    """Told to the other chats when one refuses the bot for good. `reason` is the raw
+    failure (for the log); the chats read what it means (`reason_for_people`). The refused
+    SMS are sent again only by `retry-failed`, so the text says so: no one waits for them
+    to arrive by themselves."""
     impact = _("The bot can no longer write in “{chat}” ({reason}).").format(
-        chat=name, reason=reason
+        chat=name, reason=reason_for_people(reason)
     )
-    kept = _("Its SMS are kept; they reach it once the bot is back.")
-    admin = _(
-        "For the admin: add the bot to that chat again, then run "
-        "sms-bridge retry-failed --chat {key}"
-    ).format(key=key)
-    return f"⛔ <b>{escape(impact)}</b>\n{escape(kept)}\n<i>{escape(admin)}</i>"
+    kept = _(
+        "Its SMS are kept; they follow once the admin adds the bot back and runs retry-failed."
+    )
+    admin = _("For the admin: add the bot to that chat again, then run:")
+    return (
+        f"⛔ <b>{escape(impact)}</b>\n{escape(kept)}\n<i>{escape(admin)}</i>\n"
+        + retry_failed_command(key)
+    )
 
 
 class Alerts:
@@ -100,7 +115,7 @@ class Alerts:
         if isinstance(error, InboxError) and error.policy.tell_chats:
             text = urgent_alert(since, _(error.policy.notice))
         elif self._status.failing_for() > self._alert_after:
-            text = outage_alert(since, self._status.failing_for(), str(error))
+            text = outage_alert(since, self._status.failing_for(), str(said_of(error)))
         else:
             return
         log.error("alerting the chats: %s", text)

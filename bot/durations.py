@@ -21,6 +21,32 @@ def short_duration(seconds: float) -> str:
 
 
 def minutes_in_words(seconds: float) -> str:
-    """`1 minute`, `5 minutes`; in Russian `1 минута`, `3 минуты`, `5 минут`."""
+    """`1 minute`, `90 minutes`, `3 hours 5 minutes`, `2 days 4 hours`, for sentences.
+
+    Up to two hours in minutes; beyond, "after 185 minutes" reads like a stopwatch, so
+    hours and minutes, and days and hours beyond two days. The Russian forms are those a
+    length of time takes after уже, за, в (1 минуту, 3 минуты, 5 минут; 1 час, 2 дня): the
+    case every sentence using this needs.
+    """
     minutes = max(1, round(seconds / 60))
-    return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
+    if minutes <= 120:
+        return _minutes(minutes)
+    hours = minutes // 60
+    if hours < 48:
+        return _joined(_hours(hours), _minutes(minutes % 60) if minutes % 60 else "")
+    days, hours = divmod(hours, 24)
+    day_words = ngettext("{n} day", "{n} days", days).format(n=days)
+    return _joined(day_words, _hours(hours) if hours else "")
+
+
+def _minutes(n: int) -> str:
+    return ngettext("{n} minute", "{n} minutes", n).format(n=n)
+
+
+def _hours(n: int) -> str:
+    return ngettext("{n} hour", "{n} hours", n).format(n=n)
+
+
+def _joined(larger: str, smaller: str) -> str:
+    """`3 hours 5 minutes`: the same in both languages, no "and" needed."""
+    return f"{larger} {smaller}" if smaller else larger

@@ -19,6 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
 
+from bot.durations import short_duration
 from bot.i18n import _, in_language
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
@@ -47,18 +48,18 @@ def health_problems(
     silence = (now - last_ok).total_seconds()
     if silence > rules.max_poll_silence:
         what = (
-            _("no successful SMSC poll for {seconds} s")
+            _("no successful SMSC poll for {duration}")
             if status.last_poll_ok_at
-            else _("no SMSC poll succeeded yet, for {seconds} s")
-        ).format(seconds=f"{silence:.0f}")
-        detail = f": {status.last_error.message}" if status.last_error else ""
+            else _("no SMSC poll succeeded yet, for {duration}")
+        ).format(duration=short_duration(silence))
+        detail = f": {status.last_error.said}" if status.last_error else ""
         problems.append(what + detail)
     if oldest_pending is not None:
         waited = (now - oldest_pending).total_seconds()
         if waited > rules.alert_after:
             problems.append(
-                _("a delivery has waited {seconds} s (ALERT_AFTER={limit})").format(
-                    seconds=f"{waited:.0f}", limit=f"{rules.alert_after:g}"
+                _("a delivery has waited {duration} (ALERT_AFTER={limit})").format(
+                    duration=short_duration(waited), limit=f"{rules.alert_after:g}"
                 )
             )
     return problems

@@ -84,6 +84,25 @@ def N_(message: str) -> str:
     return message
 
 
+class Phrase:
+    """A text for people made before its language is known, translated where it is shown.
+
+    An error is raised deep in a client, in no chat's language; the same error is shown
+    later in /status (UI_LANGUAGE) and in /healthz (English). So it carries the English,
+    marked `N_`, and the fields, and each reader gets `str(phrase)` in its own language.
+    """
+
+    def __init__(self, message: str, **fields: object) -> None:
+        self.message = message
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return _(self.message).format(**self.fields)
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.message!r}, {self.fields!r})"
+
+
 def number(value: int) -> str:
     """A count as the language writes it: `2,000` in English, `2 000` in Russian."""
     return str(format_decimal(value, locale=current_language()))

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.i18n import N_, Phrase
 from state import IncomingSms
 
 MAX_GROWING_PAUSE = 600.0  # a growing pause doubles up to this many seconds
@@ -71,13 +72,27 @@ class ErrorPolicy:
 
 
 class InboxError(Exception):
-    """Reading the inbox gave no page; `policy` says what to do about it."""
+    """Reading the inbox gave no page; `policy` says what to do about it.
 
-    def __init__(self, message: str, policy: ErrorPolicy) -> None:
+    The message is for the log: it may quote what the provider answered (a proxy's HTML
+    page, say). `said` is what a person in a chat reads instead: a short line, translated,
+    that names the kind of failure and nothing of the raw answer.
+    """
+
+    def __init__(self, message: str, policy: ErrorPolicy, said: Phrase | None = None) -> None:
         super().__init__(message)
         self.policy = policy
+        self.said = said or Phrase(N_("the SMS inbox could not be read"))
 
     @property
     def summary(self) -> str:
         """The error and what it means, as one line for the log."""
         return f"{self} ({self.policy.meaning})"
+
+
+UNEXPECTED = Phrase(N_("an unexpected error in the bridge"))
+
+
+def said_of(error: BaseException) -> Phrase:
+    """What a person is told about a failed poll: never the exception's own text."""
+    return error.said if isinstance(error, InboxError) else UNEXPECTED

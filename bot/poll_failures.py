@@ -13,7 +13,7 @@ import logging
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from bot.alerts import Alerts
-from bot.inbox import InboxError
+from bot.inbox import InboxError, said_of
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
 
@@ -53,7 +53,7 @@ class PollFailures:
         if error is None:
             return
         pause = state.upcoming_sleep
-        self._status.poll_failed(str(error))
+        self._status.poll_failed(str(error), said_of(error))
         if isinstance(error, InboxError):
             policy = error.policy
             self._metrics.poll_errors.labels(code=policy.metrics_label).inc()

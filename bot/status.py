@@ -10,11 +10,15 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.i18n import Phrase
+from bot.inbox import UNEXPECTED
+
 
 @dataclass
 class PollError:
     at: datetime
-    message: str
+    message: str  # for the log: may quote what SMSC (or a proxy) answered
+    said: Phrase = field(default_factory=lambda: UNEXPECTED)  # for people: `said_of`
 
 
 @dataclass
@@ -34,9 +38,11 @@ class BridgeStatus:
         self.last_poll_ok_at = at or datetime.now(UTC)
         self.failing_since = None
 
-    def poll_failed(self, message: str, at: datetime | None = None) -> None:
+    def poll_failed(
+        self, message: str, said: Phrase = UNEXPECTED, at: datetime | None = None
+    ) -> None:
         moment = at or datetime.now(UTC)
-        self.last_error = PollError(moment, message)
+        self.last_error = PollError(moment, message, said)
         if self.failing_since is None:
             self.failing_since = moment
 

@@ -8,6 +8,7 @@ follows may show the SMS twice. That case is recorded as *uncertain*.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -23,6 +24,8 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+
+from bot.i18n import N_, _
 
 # Transport failures that happen before the request reaches Telegram.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -78,3 +81,40 @@ def classify_send_error(error: Exception) -> SendFailure:
     if isinstance(error, TelegramError):
         return SendFailure(Verdict.RETRY, f"{type(error).__name__}: {error.message}")
     return SendFailure(Verdict.RETRY, f"unexpected error: {error!r}", maybe_delivered=True)
+
+
+# What a person reads about a failed write, by the reason `classify_send_error` gave (also
+# as stored with a failed delivery). Telegram's own words ("Forbidden: bot was kicked from
+# the supergroup chat") are for the log: they stay English whatever UI_LANGUAGE says, and
+# an unexpected error's text is a Python repr. The first pattern found wins.
+_FOR_PEOPLE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), text)
+    for pattern, text in (
+        (r"kicked|not a member|bot was removed", N_("the bot was removed from the chat")),
+        (r"blocked by the user", N_("the person blocked the bot")),
+        (r"user is deactivated", N_("the person's Telegram account was deleted")),
+        (r"initiate conversation", N_("the person has not started a chat with the bot")),
+        (r"chat not found", N_("the chat was not found")),
+        (
+            r"rights|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED|CHAT_SEND_",
+            N_("the bot is not allowed to write in the chat"),
+        ),
+        (r"thread not found|TOPIC_CLOSED|TOPIC_DELETED", N_("the topic was closed or deleted")),
+        (r"^chat migrated", N_("the group became a supergroup")),
+        (r"^flood limit", N_("Telegram asked the bot to slow down")),
+        (r"bot token", N_("Telegram refused the bot token")),
+        (r"^TimedOut", N_("Telegram did not answer in time")),
+        (r"^NetworkError", N_("no connection to Telegram")),
+        (r"^(BadRequest|Forbidden)", N_("Telegram refused the message")),
+    )
+)
+UNEXPECTED_FAILURE = N_("an unexpected error in the bridge")
+
+
+def reason_for_people(reason: str) -> str:
+    """A write's failure `reason` (from `classify_send_error`) as a short translated line
+    a person can act on; the raw reason goes to the log only."""
+    for pattern, text in _FOR_PEOPLE:
+        if pattern.search(reason):
+            return _(text)
+    return _(UNEXPECTED_FAILURE)

@@ -63,7 +63,19 @@ def _midnight(day_: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day_, time(0), tzinfo=zone).astimezone(UTC)
 
 
+# One of a unit reads as a word of its own: "the last hour", "последние сутки", never
+# "последний 1 день".
+_THE_LAST_ONE = {
+    "m": N_("the last minute"),
+    "h": N_("the last hour"),
+    "d": N_("the last day"),
+    "w": N_("the last week"),
+}
+
+
 def _the_last(amount: int, unit: str) -> str:
+    if amount == 1:
+        return _(_THE_LAST_ONE[unit])
     if unit == "m":
         return ngettext("the last {n} minute", "the last {n} minutes", amount).format(n=amount)
     if unit == "h":

@@ -61,7 +61,7 @@ def test_translations_keep_every_placeholder() -> None:
 
 @pytest.mark.parametrize(
     ("count", "word"),
-    [(1, "минута"), (3, "минуты"), (5, "минут"), (11, "минут"), (21, "минута"), (24, "минуты")],
+    [(1, "минуту"), (3, "минуты"), (5, "минут"), (11, "минут"), (21, "минуту"), (24, "минуты")],
 )
 def test_russian_counts_take_the_right_plural_form(count: int, word: str) -> None:
     with in_language("ru"):

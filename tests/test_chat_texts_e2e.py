@@ -95,3 +95,18 @@ def test_an_english_bridge_offers_russian_apps_a_russian_menu(
     russian = {c["command"]: c["description"] for c in telegram.menus["ru"]}
     assert english["history"].startswith("SMS in a window")
     assert russian["history"].startswith("SMS за период")
+
+
+def test_start_in_a_private_chat_says_whether_sms_come_there(
+    telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    colleague = OPERATOR + 1
+    bridge = start_bridge(
+        TELEGRAM_CHAT_IDS=f"{GROUP},{OPERATOR}", TELEGRAM_ALLOWED_USER_IDS=f"{OPERATOR},{colleague}"
+    )
+    bridge.wait_for_log("answering chat commands")
+    _, target = ask(telegram, OPERATOR, "/start", user_id=OPERATOR)  # listed: SMS come here
+    assert "is relayed to this chat within seconds" in target.plain
+    assert "not here" not in target.plain
+    _, other = ask(telegram, colleague, "/start", user_id=colleague)  # not listed
+    assert "New SMS are relayed to the team's chats, not here." in other.plain

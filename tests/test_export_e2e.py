@@ -52,7 +52,7 @@ def test_export_sends_a_csv_of_exactly_what_was_stored(
     document = sent_file(telegram, "document")
     assert document.reply_to == asked and document.filename is not None
     assert document.filename.startswith("sms ") and document.filename.endswith(".csv")
-    assert document.plain.startswith("SMS export\nthe last 1 day (")
+    assert document.plain.startswith("SMS export\nthe last day (")
     assert document.document is not None and document.document.startswith(b"\xef\xbb\xbf")
     header, *rows = csv.reader(io.StringIO(document.document.decode("utf-8-sig"), newline=""))
     assert header[0] == "time" and header[-1] == "SMSC ID"

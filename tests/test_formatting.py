@@ -124,6 +124,20 @@ def test_sender_names_are_escaped_too() -> None:
         ("Payment of 1500 RUB on 27.11.2026, balance 2026", []),
         ("Alarm w0000 at site 2026", []),
         ("Your verification code is 12.50", []),
+        ("Оплата 2500 RUB, код подтверждения 123456", ["123456"]),
+        ("Покупка 1500р. Код: 4821", ["4821"]),
+        ("Покупка 1500 р. Код: 4821", ["4821"]),
+        ("Код 4821 действует до 2026 года", ["4821"]),
+        ("Code 4821 valid until 2027", ["4821"]),
+        ("Списано 3400 ₽, код 9911", ["9911"]),
+        ("$1200 charged. Your code: 7788", ["7788"]),
+        ("Код 5566, сумма 12000 тг", ["5566"]),
+        ("Заказ №48213 оплачен, код 2468", ["2468"]),
+        ("Код 2468. Баланс: 15000", ["2468"]),
+        ("Scan the barcode 123456", []),
+        ("Postcode 1234, house 5", []),
+        ("Use 4821 as your code", ["4821"]),
+        ("Ваш код: 2026", ["2026"]),
     ],
 )
 def test_only_likely_one_time_codes_are_tap_to_copy(text: str, codes: list[str]) -> None:
@@ -131,6 +145,47 @@ def test_only_likely_one_time_codes_are_tap_to_copy(text: str, codes: list[str])
     assert re.findall(r"<code>(\d+)</code>", html) == codes
     assert [text[s.start : s.end] for s in code_spans(text)] == codes
     assert first_code(text) == (codes[0] if codes else None)
+
+
+def test_the_code_in_front_is_the_one_right_after_the_code_word() -> None:
+    assert first_code("Проверка 5555 и 6666, код 7777") == "7777"
+    assert first_code("1111 — ваш код, а 2222 — номер карты") == "1111"
+    assert first_code("Пароль 3333. Повторите: пароль 4444") == "3333"
+
+
+CURRENCIES = ["р", "р.", "руб", "руб.", "рублей", "RUB", "₽", "$", "€", "USD", "EUR", "тг", "грн"]
+digits = st.integers(1000, 99_999_999).map(str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    code=digits,
+    amount=digits,
+    currency=st.sampled_from(CURRENCIES),
+    space=st.sampled_from(["", " "]),
+    word=st.sampled_from(["код", "Код подтверждения:", "code", "Пароль", "PIN", "OTP"]),
+    amount_first=st.booleans(),
+)
+def test_an_amount_with_a_currency_is_never_the_code(
+    code: str, amount: str, currency: str, space: str, word: str, amount_first: bool
+) -> None:
+    money = f"{amount}{space}{currency}"
+    said = f"{word} {code}"
+    text = f"Оплата {money}, {said}" if amount_first else f"{said}. Оплата {money}"
+    assert first_code(text) == code
+    assert [text[s.start : s.end] for s in code_spans(text)] == [code]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    code=digits,
+    year=st.integers(1990, 2099).map(str),
+    phrase=st.sampled_from(["до {} года", "до {} г.", "до {}", "until {}", "в {} году"]),
+)
+def test_a_year_said_as_a_year_is_never_the_code(code: str, year: str, phrase: str) -> None:
+    text = f"Код {code} действует {phrase.format(year)}"
+    assert first_code(text) == code
+    assert [text[s.start : s.end] for s in code_spans(text)] == [code]
 
 
 def test_long_sms_is_split_into_numbered_parts_with_nothing_cut() -> None:

@@ -37,7 +37,7 @@ from bot.oncall.buttons import message_after_press, take_markup, taken_line
 from bot.oncall.reminders import reminder_text
 from bot.replies.compose import again_markup, preview_markup, preview_text, state_text, why_not_to
 from bot.sms_view import Look, render_sms
-from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS
+from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS, TIMED_OUT
 from bot.smsc.parts import sms_parts
 from bot.status import BridgeStatus
 from bot.windows import WindowError, parse_window
@@ -49,6 +49,8 @@ from tests.fakes.telegram import parse_telegram_html
 
 GALLERY = Path(__file__).parent.parent / "docs" / "messages.md"
 MOSCOW = ZoneInfo("Europe/Moscow")
+SILENT = timedelta(hours=2, minutes=5)  # polling has failed this long in the /status sample
+KICKED = "Forbidden: Forbidden: bot was kicked from the supergroup chat"  # as the log has it
 NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)  # 03:10 in Moscow: the hour it matters
 
 
@@ -133,25 +135,33 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield "/from (bare, from the menu)", [_(FROM_PROMPT)]
     lots = _("“{text}” is not a number of SMS").format(text="lots")
     yield "/last lots", [command("last").usage_answer(lots)]
-    yield "/help in a group", [help_text(COMMANDS, private=False, zone=look.zone, now=look.now)]
     yield (
-        "/start in a private chat",
-        [help_text(COMMANDS, private=True, zone=look.zone, now=look.now)],
+        "/help in a group (or a private chat SMS are relayed to)",
+        [help_text(COMMANDS, relayed_here=True, zone=look.zone, now=look.now)],
+    )
+    yield (
+        "/help in a group, with ROUTES_FILE",
+        [help_text(COMMANDS, relayed_here=True, routed=True, zone=look.zone, now=look.now)],
+    )
+    yield (
+        "/start in a private chat SMS are not relayed to",
+        [help_text(COMMANDS, relayed_here=False, zone=look.zone, now=look.now)],
     )
     yield "/status, all well", [status_text(status_facts(look, []))]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
-    failing.poll_failed("SMSC unavailable: timed out", at=look.now - timedelta(seconds=95))
-    failing.last_poll_ok_at = look.now - timedelta(seconds=95)
-    problems = health_problems(failing, HealthRules(30, 300), None, look.now)
+    failing.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=look.now - SILENT)
+    failing.last_poll_ok_at = look.now - SILENT
+    stuck = look.now - timedelta(seconds=912)  # a delivery waiting since
+    problems = health_problems(failing, HealthRules(30, 300), stuck, look.now)
     refusing = status_facts(look, problems, refusing=True)
     yield "/status, a chat refuses and polling fails", [status_text(refusing)]
     since = moment_in_zone(look.now - timedelta(minutes=8), look.zone, look.now)
     yield "Alert: SMSC refuses the credentials", [urgent_alert(since, _(AUTH_NOTICE))]
-    yield "Alert: SMSC does not answer", [outage_alert(since, 600, "SMSC unavailable: timed out")]
+    yield "Alert: SMSC does not answer", [outage_alert(since, 600, str(TIMED_OUT))]
     yield "Recovery (a reply to the alert)", [recovered_text(720)]
     yield (
         "Another chat refuses the bot",
-        [refusing_chat_text("Night shift", "Forbidden: bot was kicked", "-1002")],
+        [refusing_chat_text("Night shift", KICKED, "-1002")],
     )
     yield (
         "A relayed SMS in a group, with its button",
@@ -174,11 +184,12 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "A digest, partly taken",
         [taken_line(digest_takes, [10, 11, 12, 13], look.zone, look.now) or ""],
     )
+    took, where = look.now - timedelta(minutes=1), (look.zone, look.now)
     yield (
         "Pop-ups: a press that wins, a late one, a release",
         [
             _("✋ It is yours."),
-            _("{name} took it at {time}").format(name="Anna", time="03:09 MSK"),
+            _("{name} took it at {time}").format(name="Anna", time=moment_in_zone(took, *where)),
             _("↩️ Released: anyone may take it now."),
         ],
     )
@@ -252,15 +263,15 @@ def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:
 def status_facts(look: Look, problems: list[str], refusing: bool = False) -> StatusFacts:
     chats = [ChatFacts("Ops room", "-1001", None, ChatQueue("-1001", pending=2), None)]
     if refusing:
-        queue = ChatQueue("-1002", failed=3, last_error="Forbidden: bot was kicked")
+        queue = ChatQueue("-1002", failed=3, last_error=KICKED)
         chats.append(ChatFacts("Night shift", "-1002", None, queue, None))
     return StatusFacts(
         now=look.now,
         zone=look.zone,
         problems=problems,
-        last_sms=look.now - timedelta(minutes=3),
-        last_poll_ok=look.now - timedelta(seconds=95 if problems else 12),
-        poll_error="SMSC unavailable: timed out" if problems else None,
+        last_sms=look.now - (SILENT if problems else timedelta(0)) - timedelta(minutes=3),
+        last_poll_ok=look.now - (SILENT if problems else timedelta(seconds=12)),
+        poll_error=str(TIMED_OUT) if problems else None,
         chats=chats,
         stored=12_345,
         started_at=look.now - timedelta(hours=5, minutes=3),

@@ -6,11 +6,15 @@ import json
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from bot.commands.status import StatusFacts, status_text
 from bot.health import HealthRules, health_problems
+from bot.i18n import in_language
+from bot.smsc.errors import TIMED_OUT
 from bot.status import BridgeStatus
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
@@ -49,7 +53,37 @@ def test_a_delivery_waiting_longer_than_alert_after_is_unhealthy() -> None:
     status = status_polled(5)
     assert health_problems(status, rules, NOW - timedelta(seconds=299), NOW) == []
     [problem] = health_problems(status, rules, NOW - timedelta(seconds=301), NOW)
-    assert "a delivery has waited 301 s" in problem
+    assert "a delivery has waited 5 min (ALERT_AFTER=300)" in problem
+
+
+def test_the_status_verdict_is_a_sentence_in_durations_with_the_last_sms_beside_it() -> None:
+    status = status_polled(7200)
+    status.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=NOW - timedelta(seconds=7200))
+    stuck = NOW - timedelta(seconds=912)
+
+    def first_line() -> str:
+        problems = health_problems(status, HealthRules(30, 300), stuck, NOW)
+        facts = StatusFacts(
+            now=NOW,
+            zone=ZoneInfo("Europe/Moscow"),
+            problems=problems,
+            last_sms=NOW - timedelta(hours=2, minutes=10),
+            last_poll_ok=status.last_poll_ok_at,
+            poll_error=str(TIMED_OUT),
+            chats=[],
+            stored=1,
+            started_at=NOW - timedelta(days=1),
+        )
+        return status_text(facts).split("\n")[0]
+
+    assert first_line() == (
+        "⚠️ <b>No successful SMSC poll for 2 h 0 min: SMSC did not answer in time; "
+        "a delivery has waited 15 min (ALERT_AFTER=300)</b> · last SMS 12:50 MSK, 2 h 10 min ago"
+    )
+    with in_language("ru"):
+        russian = first_line()
+    assert russian.startswith("⚠️ <b>Опросить SMSC не удаётся уже 2 ч 0 мин: SMSC не ответил")
+    assert "доставка ждёт уже 15 мин" in russian and "· последнее SMS 12:50 МСК" in russian
 
 
 def free_port() -> int:

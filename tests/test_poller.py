@@ -20,6 +20,8 @@ from tenacity import RetryCallState
 from bot.alerts import Alerts
 from bot.config import ChatTarget
 from bot.database import AsyncStore
+from bot.health import HealthRules, health_problems
+from bot.i18n import in_language
 from bot.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
 from bot.metrics import Metrics
 from bot.poller import Poller, PollStart
@@ -33,7 +35,7 @@ from bot.smsc import (
 )
 from bot.status import BridgeStatus
 from state import IncomingSms, Store
-from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
+from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc, Fault
 from tests.fakes.wait import eventually
 
 CHATS = ["-1001", "-1002"]
@@ -257,6 +259,50 @@ async def test_alerts_after_failing_longer_than_alert_after(harness: Harness) ->
     alerts.polling_failed(SmscUnavailable("timed out"))
     await alerts.flush()
     assert len(harness.notices) == 1 and "has not answered for 5 minutes" in harness.notices[0]
+
+
+PROXY_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+    b"<hr><center>nginx</center></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("fault", "said", "logged"),
+    [
+        (Fault("body", PROXY_PAGE), "a page that is not its API's answer", "not JSON: '<html>"),
+        (Fault("status", 502), "not its API's answer (HTTP 502)", "HTTP 502: '<html>"),
+        (Fault("drop"), "SMSC could not be reached", "request failed"),
+        (Fault.error(77, "нечто новое"), "SMSC answered with error 77", "нечто новое"),
+    ],
+)
+async def test_what_smsc_answered_reaches_people_only_as_what_it_means(
+    harness: Harness,
+    smsc: FakeSmsc,
+    caplog: pytest.LogCaptureFixture,
+    fault: Fault,
+    said: str,
+    logged: str,
+) -> None:
+    mark_initialized(harness)
+    smsc.sticky_fault = fault
+    with pytest.raises(InboxError) as caught:
+        await harness.poller.poll_once()
+    record_failure(harness, caught.value)
+    assert logged in caplog.text  # the raw answer is for the log
+    harness.status.failing_since = datetime.now(UTC) - timedelta(seconds=301)
+    with in_language("ru"):
+        harness.poller._alerts.polling_failed(caught.value)
+        await harness.poller._alerts.flush()
+        later = datetime.now(UTC) + timedelta(seconds=100)
+        [problem] = health_problems(harness.status, HealthRules(30, 300), None, later)
+    [alert] = harness.notices
+    assert "журнале моста" in alert and "SMSC" in problem
+    with in_language("en"):
+        [problem_en] = health_problems(harness.status, HealthRules(30, 300), None, later)
+    assert said in problem_en
+    for text in (alert, problem, problem_en):
+        assert not any(raw in text for raw in ("html", "Bad Gateway", "nginx", "JSON", "новое"))
 
 
 # -- the poller against any Inbox -----------------------------------------------------

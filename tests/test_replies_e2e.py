@@ -92,7 +92,7 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     assert not any("We are on it" in line for line in info)
     before = len(telegram.messages(GROUP))
     telegram.user_sends(GROUP, "/last 5", user_id=ANNA, name="Anna")
-    last = bot_message(telegram, "The last 5 SMS", after=before)
+    last = bot_message(telegram, "The last 2 SMS", after=before)  # 1 received, 1 sent
     assert (
         "📤" in last.plain and "to +7 926 111-22-33, Anna · delivered: We are on it," in last.plain
     )

@@ -6,7 +6,8 @@ import httpx
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.telegram_errors import Verdict, classify_send_error
+from bot.i18n import in_language
+from bot.telegram_errors import Verdict, classify_send_error, reason_for_people
 
 
 def caused(error: Exception, cause: Exception) -> Exception:
@@ -44,3 +45,36 @@ def test_refusals_are_permanent(error: Exception) -> None:
 def test_whether_telegram_may_have_posted_it(error: Exception, maybe: bool) -> None:
     failure = classify_send_error(error)
     assert failure.verdict is Verdict.RETRY and failure.maybe_delivered is maybe
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (Forbidden("Forbidden: bot was kicked from the supergroup chat"), "бота удалили из чата"),
+        (Forbidden("Forbidden: bot is not a member of the channel chat"), "бота удалили из чата"),
+        (BadRequest("Bad Request: chat not found"), "чат не найден"),
+        (Forbidden("Forbidden: bot was blocked by the user"), "пользователь заблокировал бота"),
+        (BadRequest("Bad Request: not enough rights to send text messages"), "боту запрещено"),
+        (BadRequest("Bad Request: message thread not found"), "тема закрыта или удалена"),
+        (BadRequest("Bad Request: can't parse entities"), "Telegram не принял сообщение"),
+        (RetryAfter(7), "Telegram просит бота писать реже"),
+        (caused(TimedOut(), httpx.ReadTimeout("no answer")), "Telegram не ответил вовремя"),
+        (caused(NetworkError("x"), httpx.ConnectError("refused")), "нет связи с Telegram"),
+        (KeyError("chat_id"), "непредвиденная ошибка в мосте"),
+    ],
+)
+def test_a_failure_reaches_people_as_what_it_means_never_as_telegrams_words(
+    error: Exception, said: str
+) -> None:
+    reason = classify_send_error(error).reason  # what the log and the database keep
+    with in_language("ru"):
+        assert reason_for_people(reason).startswith(said)
+    with in_language("en"):
+        english = reason_for_people(reason)
+    assert not any(raw in english for raw in ("Forbidden", "Bad Request", "KeyError", "kicked"))
+
+
+def test_a_reason_stored_by_an_older_release_reads_the_same() -> None:
+    with in_language("en"):
+        assert reason_for_people("Forbidden: bot was kicked") == "the bot was removed from the chat"
+        assert reason_for_people("BadRequest: Chat not found") == "the chat was not found"

@@ -104,7 +104,9 @@ def test_a_time_of_day_says_which_day() -> None:
 def test_russian_descriptions_and_refusals() -> None:
     with in_language("ru"):
         assert parse_window("2h", NOW, MOSCOW).description == "последние 2 часа"
-        assert parse_window("1д", NOW, MOSCOW).description == "последний 1 день"
+        assert parse_window("1д", NOW, MOSCOW).description == "последние сутки"
+        assert parse_window("1ч", NOW, MOSCOW).description == "последний час"
+        assert parse_window("21д", NOW, MOSCOW).description == "последний 21 день"
         assert parse_window("5d", NOW, MOSCOW).description == "последние 5 дней"
         with pytest.raises(WindowError, match="«скоро» — не период"):
             parse_window("скоро", NOW, MOSCOW)

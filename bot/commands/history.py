@@ -115,7 +115,8 @@ async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     page = await bridge.store.call(Store.last, count, visible_to=bridge.visible_to(update))
     sent = _visible(bridge, update, await bridge.store.call(outgoing.went_out_last, count))
     page, sent = newest_of(page, sent, count)
-    title, scope = last_heading(count, capped, bridge.zone, datetime.now(UTC))
+    shown = len(page.messages) + len(sent)  # fewer than asked when fewer are stored
+    title, scope = last_heading(shown, capped, bridge.zone, datetime.now(UTC))
     await send_answer(update, context, title, scope, page, f"sms last {count}.txt", sent=sent)
 
 
@@ -131,9 +132,15 @@ def newest_of(page: Page, sent: list[Outgoing], count: int) -> tuple[Page, list[
     return Page(kept, len(kept)), [o for o in sent if o.sent_at and o.sent_at >= since]
 
 
-def last_heading(count: int, capped: bool, zone: ZoneInfo, now: datetime) -> tuple[str, str]:
-    """The title of a /last answer, and its scope: the zone, and the cap when it applied."""
-    title = ngettext("The last {n} SMS", "The last {n} SMS", count).format(n=count)
+def last_heading(shown: int, capped: bool, zone: ZoneInfo, now: datetime) -> tuple[str, str]:
+    """The title of a /last answer, and its scope: the zone, and the cap when it applied.
+
+    The title counts what is shown, not what was asked: with 3 SMS stored, a bare /last
+    (10) says "The last 3 SMS"."""
+    if shown:
+        title = ngettext("The last {n} SMS", "The last {n} SMS", shown).format(n=shown)
+    else:
+        title = _("The last SMS")
     scope = _("times in {zone}").format(zone=zone_name(zone, now))
     if capped:
         scope += " · " + _("at most {max} at a time").format(max=LAST_MAX)

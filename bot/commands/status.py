@@ -1,8 +1,9 @@
 """/status: a verdict first (all well, or what is wrong), then only what needs reading.
 
 The first line answers "is it working?": all well, or the problems `/healthz` would
-report, and when the last SMS arrived. Then each chat by its title with only the counters
-that are not zero; a chat that refuses messages gets the next step to fix it.
+report (a sentence: it starts with a capital), and either way when the last SMS arrived.
+Then each chat by its title with only the counters that are not zero; a chat that
+refuses messages gets the next step to fix it, the command tap-to-copy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import __version__
+from bot.alerts import retry_failed_command
 from bot.clock import day, moment_in_zone
 from bot.commands.answers import reply
 from bot.commands.context import BridgeContext, bridge_of
@@ -22,6 +24,7 @@ from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
 from bot.formatting import escape
 from bot.i18n import N_, _, ngettext, number
+from bot.telegram_errors import reason_for_people
 from state import ChatQueue, Store, retention
 
 
@@ -38,7 +41,7 @@ class ChatFacts:
     key: str
     topic_id: int | None
     queue: ChatQueue
-    retrying: str | None  # why the last write failed, while SMS wait
+    retrying: str | None  # why the last write failed, while SMS wait (raw: for the log)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class StatusFacts:
     problems: list[str]  # as /healthz reports them: empty when all is well
     last_sms: datetime | None
     last_poll_ok: datetime | None
-    poll_error: str | None  # while polling fails
+    poll_error: str | None  # while polling fails: what it means (`said_of`), not the error
     chats: list[ChatFacts]
     stored: int
     started_at: datetime
@@ -84,7 +87,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         problems=[redact(problem) for problem in bridge.health.problems(now)],
         last_sms=await bridge.store.call(Store.last_received_at),
         last_poll_ok=status.last_poll_ok_at,
-        poll_error=redact(status.last_error.message) if failing and status.last_error else None,
+        poll_error=str(status.last_error.said) if failing and status.last_error else None,
         chats=chats,
         stored=await bridge.store.call(Store.count_messages),
         started_at=status.started_at,
@@ -102,7 +105,7 @@ def _ago(moment: datetime, facts: StatusFacts) -> str:
     )
 
 
-def _verdict(facts: StatusFacts) -> list[str]:
+def _verdict(facts: StatusFacts) -> str:
     last = (
         _("last SMS {when}").format(when=_ago(facts.last_sms, facts))
         if facts.last_sms
@@ -110,8 +113,9 @@ def _verdict(facts: StatusFacts) -> list[str]:
     )
     if not facts.problems:
         well = _("All well")
-        return [f"✅ <b>{escape(well)}</b> · {escape(last)}"]
-    return [f"⚠️ <b>{escape('; '.join(facts.problems))}</b>", escape(last)]
+        return f"✅ <b>{escape(well)}</b> · {escape(last)}"
+    wrong = "; ".join(facts.problems)
+    return f"⚠️ <b>{escape(wrong[:1].upper() + wrong[1:])}</b> · {escape(last)}"
 
 
 def _chat_line(chat: ChatFacts) -> str:
@@ -131,14 +135,14 @@ def _chat_line(chat: ChatFacts) -> str:
         line = f"• {escape(name)}" + ("" if queue.failed else ": ✓")
     if queue.failed:
         refuses = _(
-            "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, "
-            "then run: sms-bridge retry-failed --chat {key}"
+            "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, then run:"
         )
-        line += "\n  ⛔ " + escape(
-            refuses.format(n=queue.failed, reason=queue.last_error or "?", key=chat.key)
-        )
+        reason = reason_for_people(queue.last_error or "")  # Telegram's words: the log's
+        line += "\n  ⛔ " + escape(refuses.format(n=queue.failed, reason=reason))
+        line += " " + retry_failed_command(chat.key)
     elif queue.pending and chat.retrying:
-        line += "\n  " + escape(_("retrying after: {reason}").format(reason=chat.retrying))
+        reason = reason_for_people(chat.retrying)
+        line += "\n  " + escape(_("retrying after: {reason}").format(reason=reason))
     return line
 
 
@@ -157,7 +161,7 @@ def _kept(facts: StatusFacts) -> list[str]:
 
 def status_text(facts: StatusFacts) -> str:
     """A verdict first, then the chats, then the figures."""
-    lines = _verdict(facts)
+    lines = [_verdict(facts)]
     polled = (
         _("SMSC polled {when}").format(when=_ago(facts.last_poll_ok, facts))
         if facts.last_poll_ok

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.i18n import N_
+from bot.i18n import N_, Phrase
 from bot.inbox import ErrorPolicy, InboxError
 
 
@@ -32,11 +32,25 @@ TRANSPORT_POLICY = ErrorPolicy(
 )
 
 
+NO_ANSWER = Phrase(N_("SMSC could not be reached"))
+TIMED_OUT = Phrase(N_("SMSC did not answer in time"))
+EMPTY = Phrase(N_("SMSC answered with an empty page"))
+NOT_ITS_API = Phrase(N_("SMSC answered with a page that is not its API's answer"))
+
+
+def not_its_api(status: int) -> Phrase:
+    """An HTTP error page (a proxy's 502, a maintenance page) instead of SMSC's JSON."""
+    return Phrase(
+        N_("SMSC answered with a page that is not its API's answer (HTTP {status})"),
+        status=status,
+    )
+
+
 class SmscUnavailable(SmscError):
     """No usable answer; worth retrying with backoff."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, TRANSPORT_POLICY)
+    def __init__(self, message: str, said: Phrase = NO_ANSWER) -> None:
+        super().__init__(message, TRANSPORT_POLICY, said)
 
     @property
     def summary(self) -> str:
@@ -46,12 +60,16 @@ class SmscUnavailable(SmscError):
 class SmscGarbageReply(SmscUnavailable):
     """The answer was not the JSON SMSC sends (empty, an HTML page, truncated JSON...)."""
 
+    def __init__(self, message: str, said: Phrase = NOT_ITS_API) -> None:
+        super().__init__(message, said)
+
 
 class SmscApiError(SmscError):
     """SMSC answered with an error code."""
 
     def __init__(self, code: int, description: str) -> None:
-        super().__init__(f"SMSC error {code}: {description}", policy_for(code))
+        said = Phrase(INBOX_REFUSALS.get(code, UNKNOWN_INBOX_REFUSAL), code=code)
+        super().__init__(f"SMSC error {code}: {description}", policy_for(code), said)
         self.code = code
         self.description = description
 
@@ -81,6 +99,15 @@ ERROR_POLICIES: dict[int, ErrorPolicy] = {
         "too many identical requests, wait a minute", "9", pause=60, log_level=logging.WARNING
     ),
 }
+# What a person reads about each refusal to read the inbox (SMSC's own description, in
+# whatever language SMSC wrote it, goes to the log).
+INBOX_REFUSALS: dict[int, str] = {
+    1: N_("SMSC refused the bridge's request (error {code}): a fault of the bridge"),
+    2: N_("SMSC refused the login or this server's IP (error {code})"),
+    4: N_("SMSC has blocked this server's IP for a while (error {code})"),
+    9: N_("SMSC asked to wait a minute: too many identical requests (error {code})"),
+}
+UNKNOWN_INBOX_REFUSAL = N_("SMSC answered with error {code}")
 UNKNOWN_CODE_POLICY = ErrorPolicy("unexpected SMSC error", "unknown", pause=60, grows=True)
 
 

@@ -15,8 +15,8 @@ import httpx
 
 from bot import __version__
 from bot.inbox import InboxPage
-from bot.smsc.errors import SmscUnavailable
-from bot.smsc.reply import InboxReply, parse_inbox_reply
+from bot.smsc.errors import TIMED_OUT, SmscUnavailable, not_its_api
+from bot.smsc.reply import InboxReply, parse_inbox_reply, preview
 
 INBOX_PATH = "/sys/get.php"
 PAGE_SIZE = 1000  # SMSC allows up to 10000; a smaller page keeps each transaction short
@@ -76,9 +76,12 @@ class SmscClient:
         try:
             response = await self._http.post(INBOX_PATH, data=form)
         except httpx.TimeoutException as exc:
-            raise SmscUnavailable(f"timed out ({type(exc).__name__})") from None
+            raise SmscUnavailable(f"timed out ({type(exc).__name__})", TIMED_OUT) from None
         except httpx.HTTPError as exc:
             raise SmscUnavailable(f"request failed ({type(exc).__name__})") from None
         if response.status_code != 200:
-            raise SmscUnavailable(f"HTTP {response.status_code}")
+            status = response.status_code
+            raise SmscUnavailable(
+                f"HTTP {status}: {preview(response.content)}", not_its_api(status)
+            )
         return parse_inbox_reply(response.content, self._zone, datetime.now(UTC))

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.numbers import ascii_int
-from bot.smsc.errors import SmscApiError, SmscGarbageReply
+from bot.smsc.errors import EMPTY, SmscApiError, SmscGarbageReply
 from state import IncomingSms
 
 SMSC_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
@@ -35,7 +35,8 @@ class InboxReply:
     max_id: int | None = None  # the largest ID in the reply: the next page's after_id
 
 
-def _preview(body: bytes | str) -> str:
+def preview(body: bytes | str) -> str:
+    """The start of a reply, quoted, for the log: never for a chat (it may be a proxy's HTML)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     text = " ".join(text.split())
     return repr(text[:_PREVIEW] + ("…" if len(text) > _PREVIEW else ""))
@@ -84,10 +85,10 @@ def parse_record(
 ) -> tuple[IncomingSms | None, list[str]]:
     """One inbox item as an SMS plus notes; (None, notes) when it has no usable ID."""
     if not isinstance(item, dict):
-        return None, [f"item is not an object: {_preview(json.dumps(item))}"]
+        return None, [f"item is not an object: {preview(json.dumps(item))}"]
     smsc_id = _record_id(item)
     if smsc_id is None:
-        return None, [f"item without a valid id: id={_preview(str(item.get('id')))}"]
+        return None, [f"item without a valid id: id={preview(str(item.get('id')))}"]
     notes: list[str] = []
     sender, note = _text_field(item, "phone", "unknown")
     notes += [note] if note else []
@@ -99,13 +100,13 @@ def parse_record(
         received = parse_smsc_time(item.get("received"), zone)
     except ValueError:
         received = fallback_time
-        notes.append(f"bad received date {_preview(str(item.get('received')))}, using fetch time")
+        notes.append(f"bad received date {preview(str(item.get('received')))}, using fetch time")
     sent: datetime | None = None
     if item.get("sent") not in (None, ""):
         try:
             sent = parse_smsc_time(item.get("sent"), zone)
         except ValueError:
-            notes.append(f"bad sent date {_preview(str(item.get('sent')))}, ignored")
+            notes.append(f"bad sent date {preview(str(item.get('sent')))}, ignored")
     sms = IncomingSms(
         smsc_id=smsc_id,
         sender=sender,
@@ -126,8 +127,8 @@ def _raise_if_error(payload: Any) -> None:
         number = ascii_int(code.strip().removeprefix("-")) if isinstance(code, str) else None
         if number is not None:  # "-2" as well as "2": fmt=1 writes codes negative
             raise SmscApiError(number, description)
-        preview = _preview(json.dumps(payload))
-        raise SmscGarbageReply(f"error reply without a usable code: {preview}")
+        quoted = preview(json.dumps(payload))
+        raise SmscGarbageReply(f"error reply without a usable code: {quoted}")
 
 
 def parse_inbox_reply(body: bytes, zone: ZoneInfo, fallback_time: datetime) -> InboxReply:
@@ -136,21 +137,21 @@ def parse_inbox_reply(body: bytes, zone: ZoneInfo, fallback_time: datetime) -> I
     `fallback_time` stands in for a record's unreadable received date (the fetch time).
     """
     if not body.strip():
-        raise SmscGarbageReply("empty reply")
+        raise SmscGarbageReply("empty reply", EMPTY)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise SmscGarbageReply(f"reply is not UTF-8: {_preview(body)}") from None
+        raise SmscGarbageReply(f"reply is not UTF-8: {preview(body)}") from None
     match = _TEXT_ERROR.match(text)
     if match:  # the plain-text form, when fmt=3 was not honoured
         raise SmscApiError(int(match.group(1)), (match.group(2) or "").strip() or "no description")
     try:
         payload = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        raise SmscGarbageReply(f"reply is not JSON: {_preview(text)}") from None
+        raise SmscGarbageReply(f"reply is not JSON: {preview(text)}") from None
     _raise_if_error(payload)
     if not isinstance(payload, list):
-        raise SmscGarbageReply(f"reply is not a list of messages: {_preview(text)}")
+        raise SmscGarbageReply(f"reply is not a list of messages: {preview(text)}")
     reply = InboxReply(records=[], item_count=len(payload))
     for item in payload:
         sms, notes = parse_record(item, zone, fallback_time)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import GROUP
+from tests.conftest import GROUP, OPERATOR
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc, Fault, most_identical_in_a_minute
 from tests.fakes.telegram import FakeTelegram
@@ -91,3 +91,36 @@ def test_auth_error_asks_rarely_and_alerts_once(
     wait_until(lambda: time.monotonic() > deadline or len(smsc.inbox_requests()) > refused)
     assert len(smsc.inbox_requests()) == refused
     assert sum("refused the credentials" in t for t in telegram.texts(GROUP)) == 1
+
+
+PROXY_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+    b"<hr><center>nginx</center></body></html>"
+)
+RAW = ("html", "Bad Gateway", "nginx", "JSON", "reply is", "Error")
+
+
+def test_an_html_error_page_from_smsc_never_reaches_a_chat(
+    smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: Callable[..., BridgeProcess]
+) -> None:
+    """A proxy's page in front of SMSC: the chats read what it means, the log what it said."""
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), ALERT_AFTER="10", UI_LANGUAGE="ru")
+    bridge.wait_for_log(FIRST_START_DONE)
+    bridge.wait_for_log("connected to Telegram")
+    smsc.sticky_fault = Fault("body", PROXY_PAGE)  # HTTP 200, then a 502 page
+    bridge.wait_for_log(r"reply is not JSON: '<html>")
+    telegram.wait_for(
+        lambda: any(t.startswith("⚠️") for t in telegram.texts(GROUP)), timeout=40, what="alert"
+    )
+    smsc.sticky_fault = Fault("status", 502)
+    bridge.wait_for_log(r"SMSC unavailable: HTTP 502: '<html>")
+    telegram.user_sends(GROUP, "/status", user_id=OPERATOR)
+    telegram.wait_for(
+        lambda: any("HTTP 502" in t for t in telegram.texts(GROUP)), what="/status reply"
+    )
+    [alert] = [t for t in telegram.texts(GROUP) if t.startswith("⚠️")]
+    [status] = [t for t in telegram.texts(GROUP) if "HTTP 502" in t]
+    assert "SMSC вернул страницу вместо ответа API" in alert and "журнале моста" in alert
+    assert "SMSC вернул страницу вместо ответа API (HTTP 502)" in status
+    for message in telegram.messages(GROUP):
+        assert not any(raw in message.text for raw in RAW), message.text
