@@ -19,6 +19,7 @@ from bot.commands.export import (
     Written,
     caption,
     csv_cells,
+    half_window,
     parse_export_args,
     spreadsheet_safe,
     write_csv,
@@ -30,6 +31,7 @@ from bot.database import AsyncStore
 from bot.health import HealthMonitor, HealthRules
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
+from bot.windows import parse_window
 from bot.wiring import build_parts
 from state import IncomingSms, Store, oncall
 from state.export import ExportRow, export_rows
@@ -238,6 +240,20 @@ async def test_an_export_over_the_limit_is_answered_in_words_and_no_file_is_sent
         await parts.application.process_update(update)
     thread.close()
     (answer,) = telegram.messages(GROUP)
-    assert answer.kind == "text" and answer.plain.startswith("The 3,000 SMS of the last 1 day (")
+    assert answer.kind == "text" and answer.plain.startswith("The 3,000 SMS of the last day (")
     assert "larger than the 0.1 MB Telegram lets a bot send" in answer.plain
+    assert answer.plain.endswith("Ask for a shorter window, e.g. /export 12h.")
     assert not [r for r in telegram.requests if r.method == "sendDocument"]
+
+
+@pytest.mark.parametrize(
+    ("asked", "shorter"),
+    [("365d", "182d"), ("7d", "3d"), ("1d", "12h"), ("2h", "1h"), ("90m", "45m"), ("1m", "1m")],
+)
+def test_the_shorter_window_offered_is_half_the_one_asked_and_reads_as_a_window(
+    asked: str, shorter: str
+) -> None:
+    now = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
+    window = parse_window(asked, now, MOSCOW)
+    assert half_window(window) == shorter
+    assert parse_window(shorter, now, MOSCOW).end == window.end  # a window /export reads

@@ -172,8 +172,23 @@ def too_large(window: Window, total: int, limit: int = UPLOAD_LIMIT) -> str:
     """The export is over Telegram's limit (`limit` bytes): say so, and what to ask instead."""
     return _(
         "The {n} SMS of {window} make a file larger than the {mb} MB Telegram lets a bot "
-        "send. Ask for a shorter window, e.g. /export 7d or /export 01.11 07.11."
-    ).format(n=number(total), window=window.label(), mb=f"{limit / 1_000_000:g}")
+        "send. Ask for a shorter window, e.g. /export {shorter}."
+    ).format(
+        n=number(total),
+        window=window.label(),
+        mb=f"{limit / 1_000_000:g}",
+        shorter=half_window(window),
+    )
+
+
+def half_window(window: Window) -> str:
+    """A window half as long as `window`, written as a user would type it: `182d`, `12h`."""
+    seconds = (window.end - window.start).total_seconds() / 2
+    if seconds >= 2 * 86400:
+        return _("{n}d").format(n=int(seconds // 86400))
+    if seconds >= 3600:
+        return _("{n}h").format(n=int(seconds // 3600))
+    return _("{n}m").format(n=max(1, int(seconds // 60)))
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
