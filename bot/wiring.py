@@ -121,36 +121,9 @@ def build_parts(
     alerts = Alerts(status, settings.alert_after, notify, settings.display_zone)
     remind_after = settings.escalate_after or None
     oncall = build_oncall(settings, store, chats, metrics)
-    relay = Relay(
-        store=store,
-        chats=chats,
-        zone=settings.display_zone,
-        metrics=metrics,
-        events=alerts,
-        digest_threshold=settings.relay_digest_threshold,
-        buttons=settings.oncall_buttons,
-        remind_after=remind_after,
-        hide_codes=settings.hide_codes,
-        edits=oncall.edits if oncall else None,
-    )
+    relay = build_relay(settings, store, chats, metrics, alerts, oncall)
     replies = build_replies(settings, store, chats)
-    context = BridgeContext(
-        store=store,
-        chats=chats,
-        allowed_user_ids=set(settings.telegram_allowed_user_ids),
-        zone=settings.display_zone,
-        health=health,
-        redactor=Redactor(settings.secrets),
-        metrics=metrics,
-        oncall=oncall,
-        escalate_after=settings.escalate_after,
-        replies=replies,
-        routed=settings.routes_file is not None,
-        hide_codes=settings.hide_codes,
-        retention_days=settings.retention_days,
-        phone_region=settings.phone_region,
-    )
-    register(application, context)
+    register(application, build_context(settings, store, chats, health, metrics, oncall, replies))
     reminders = (
         Reminders(store, chats, settings.display_zone, remind_after, hide_codes=settings.hide_codes)
         if remind_after
@@ -172,6 +145,57 @@ def build_parts(
         replies,
         tracking,
         retention,
+    )
+
+
+def build_relay(
+    settings: Settings,
+    store: AsyncStore,
+    chats: Chats,
+    metrics: Metrics,
+    alerts: Alerts,
+    oncall: OnCall | None,
+) -> Relay:
+    """The relay: each SMS into its chats, with take buttons and reminders as set."""
+    return Relay(
+        store=store,
+        chats=chats,
+        zone=settings.display_zone,
+        metrics=metrics,
+        events=alerts,
+        digest_threshold=settings.relay_digest_threshold,
+        buttons=settings.oncall_buttons,
+        remind_after=settings.escalate_after or None,
+        hide_codes=settings.hide_codes,
+        edits=oncall.edits if oncall else None,
+    )
+
+
+def build_context(
+    settings: Settings,
+    store: AsyncStore,
+    chats: Chats,
+    health: HealthMonitor,
+    metrics: Metrics,
+    oncall: OnCall | None,
+    replies: Replies | None,
+) -> BridgeContext:
+    """What chat commands and button presses read: the settings they need and the parts."""
+    return BridgeContext(
+        store=store,
+        chats=chats,
+        allowed_user_ids=set(settings.telegram_allowed_user_ids),
+        zone=settings.display_zone,
+        health=health,
+        redactor=Redactor(settings.secrets),
+        metrics=metrics,
+        oncall=oncall,
+        escalate_after=settings.escalate_after,
+        replies=replies,
+        routed=settings.routes_file is not None,
+        hide_codes=settings.hide_codes,
+        retention_days=settings.retention_days,
+        phone_region=settings.phone_region,
     )
 
 
