@@ -52,10 +52,19 @@ def _sender(sms: StoredSms) -> str:
     return escape(display_phone(sms.sender))
 
 
+def _is_late(sms: StoredSms, look: Look) -> bool:
+    return look.now - sms.received_at > LATE_AFTER
+
+
 def _lead(sms: StoredSms, look: Look, part: str = "", with_code: bool = True) -> str:
-    """The start of the first line: the code if any, the sender, `: `."""
+    """The start of the first line: the code if any, the sender, `: `. A late SMS starts
+    with ⏳ instead of 📩 (before its code): in a notification, an old code must not look
+    fresh."""
     code = first_code(sms.text) if with_code else None
-    icon = f"🔑 {code_html(code, look.hide_codes)} · " if code else "📩 "
+    late = _is_late(sms, look)
+    icon = "⏳ " if late else ("" if code else "📩 ")
+    if code:
+        icon += f"🔑 {code_html(code, look.hide_codes)} · "
     return f"{icon}<b>{_sender(sms)}</b>{part}: "
 
 
@@ -74,11 +83,11 @@ def _footer(sms: StoredSms, look: Look, repeat: bool) -> str:
     if look.several_numbers and sms.recipient:
         items.append("→ " + escape(display_phone(sms.recipient)))
     received = moment_in_zone(sms.received_at, look.zone, look.now)
-    late = look.now - sms.received_at
-    if late > LATE_AFTER:
+    if _is_late(sms, look):
+        late = (look.now - sms.received_at).total_seconds()
         items.append(
             _("⏳ received {moment}, {delay} ago").format(
-                moment=received, delay=short_duration(late.total_seconds())
+                moment=received, delay=short_duration(late)
             )
         )
     else:

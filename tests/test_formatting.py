@@ -73,8 +73,11 @@ def test_a_late_sms_says_when_it_was_received() -> None:
     late = Look(MOSCOW, WHEN + timedelta(minutes=3))
     [html] = render_sms(sms("x"), late)
     assert parse_telegram_html(html).endswith("⏳ received 16:05 MSK, 3 min ago")
+    assert first_line(html) == "⏳ +7 926 123-45-67: x"  # the notification says it too
+    [code] = render_sms(sms("Your code 4821"), late)
+    assert first_line(code).startswith("⏳ 🔑 4821 · +7 926 123-45-67: ")
     [prompt] = render_sms(sms("x"), Look(MOSCOW, WHEN + timedelta(minutes=1, seconds=59)))
-    assert "⏳" not in prompt
+    assert "⏳" not in prompt and first_line(prompt).startswith("📩 ")
 
 
 def test_a_resend_after_an_uncertain_send_says_it_may_be_a_repeat() -> None:

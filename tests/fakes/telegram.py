@@ -94,7 +94,7 @@ def parse_telegram_html(text: str) -> str:
 
 # A relayed SMS: the code in front if any, the sender in bold, the part number, ": ".
 _RELAYED_HEAD = re.compile(
-    r"^(?:📩 |🔑 (?:<tg-spoiler>)?<code>[^<]*</code>(?:</tg-spoiler>)? · )"
+    r"^(?:📩 |(?:⏳ )?🔑 (?:<tg-spoiler>)?<code>[^<]*</code>(?:</tg-spoiler>)? · |⏳ )"
     r"<b>.*?</b>(?: \((\d+)/\d+\))?: "
 )
 # A list entry (digests, answers): the time and sender in bold, a note, ": ".
@@ -107,7 +107,7 @@ def _json_param(value: Any) -> Any:
 
 
 def is_relayed_sms(plain: str) -> bool:
-    return plain.startswith(("📩 ", "🔑 "))
+    return plain.startswith(("📩 ", "🔑 ", "⏳ "))
 
 
 def relayed_text(html_text: str) -> str:
