@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import full_moment, moment_in_zone, short_moment, zone_name
-from bot.codes import first_code
+from bot.codes import code_spans, first_code
 from bot.durations import short_duration
 from bot.formatting import (
     ENTRY_SEPARATOR,
@@ -117,11 +117,19 @@ def render_sms(
     ]
 
 
-def entry_atoms(sms: StoredSms, look: Look, *, fold: bool = False, note: str = "") -> list[str]:
+def entry_atoms(
+    sms: StoredSms,
+    look: Look,
+    *,
+    fold: bool = False,
+    note: str = "",
+    at_most: int | None = None,
+) -> list[str]:
     """One SMS as an item of a list (digests, answers): `14:05 · sender: text`.
 
     `fold` puts a long text in an expandable quote, so that a list of long SMS stays
-    short to scroll; `note` is added to the head (who took it, a repeat).
+    short to scroll; `note` is added to the head (who took it, a repeat); `at_most`
+    shortens a longer text to its first characters and `…` (never cutting a code).
     """
     head = short_moment(sms.received_at, look.zone, look.now) + " · " + _sender(sms)
     if look.several_numbers and sms.recipient:
@@ -129,10 +137,25 @@ def entry_atoms(sms: StoredSms, look: Look, *, fold: bool = False, note: str = "
     if sms.label:
         head += " · " + _label(sms)
     head = f"<b>{head}</b>{note}: "
+    if at_most is not None and len(sms.text) > at_most:
+        return [head, *text_atoms(_start_of(sms.text, at_most), look.hide_codes), "…"]
     body = text_atoms(sms.text, look.hide_codes)
     if fold and FOLD_LONGER_THAN < len(sms.text) <= FOLD_AT_MOST:
         return [head, "\n<blockquote expandable>" + "".join(body) + "</blockquote>"]
     return [head, *body]
+
+
+def _start_of(text: str, length: int) -> str:
+    """The first `length` characters of `text`, cut after a word if one ends near there,
+    or up to the end of a code that would be cut."""
+    cut = length
+    space = text.rfind(" ", length - 20, length + 1)
+    if space > 0:
+        cut = space
+    for span in code_spans(text):
+        if span.start < cut < span.end:
+            cut = span.end
+    return text[:cut].rstrip()
 
 
 def digest_header(first: StoredSms, last: StoredSms, count: int, left: int, look: Look) -> str:

@@ -106,6 +106,14 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     window = parse_window("2h", look.now, look.zone)
     nothing = answer_messages(_("SMS received"), window.label(), Page([], 0), look) or []
     yield "/history 2h with nothing in it", nothing
+    reports = [
+        sms(20 + n, f"Shift report {n + 1}: " + "all sensors nominal, " * 170, "79261112233", 90)
+        for n in range(4)
+    ]
+    yield (
+        "/history 2h with four 3,500-character SMS (shortened to stay in messages)",
+        answer_messages(_("SMS received"), window.label(), Page(reports, 4), look) or [],
+    )
     try:
         parse_window("soon", look.now, look.zone)
     except WindowError as error:

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot.clock import full_moment, short_moment
 from bot.commands.context import bridge_of
-from bot.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, escape, pack_entries, visible_length
+from bot.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, Packed, escape, pack_entries, visible_length
 from bot.i18n import _, number
 from bot.replies.compose import history_entry, history_line
 from bot.sms_view import Look, entry_atoms, plain_entry
@@ -28,6 +28,8 @@ from state.oncall import Take
 from state.outgoing import Outgoing
 
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
+SHORTEN_UP_TO = 40  # entries: a list this short is shortened to stay in messages, not filed
+SHORTENED_ENTRY = 280  # characters of each long SMS such a list shows
 CAPTION_LIMIT = 1024  # characters of a file's or a picture's caption (Telegram)
 
 
@@ -121,23 +123,49 @@ def answer_messages(
     if page.total == 0 and not sent:
         nothing = _("Nothing matched.")
         return [f"{top}\n\n{escape(nothing)}"]
-    takes = takes or {}
-    timed = [
-        (
-            sms.received_at,
-            entry_atoms(sms, look, fold=True, note=taken_note(takes.get(sms.smsc_id), look)),
+    packed = _packed(top, _entries(page, look, takes or {}, sent))
+    if len(packed) > MAX_ANSWER_MESSAGES and len(page.messages) + len(sent) <= SHORTEN_UP_TO:
+        # A few long SMS: shortened, the list still reads in the chat; many: a file.
+        shortened = _(
+            "Long SMS are shortened here: each is whole in its relayed message and in /export."
         )
-        for sms in page.messages
-    ]
-    timed += [(out.sent_at or out.created_at, history_entry(out, look)) for out in sent]
-    entries = [atoms for _moment, atoms in sorted(timed, key=lambda item: item[0])]
-    packed = pack_entries(entries, TEXT_LIMIT, reserve=visible_length(top) + 2)
+        top += "\n" + escape(shortened)
+        packed = _packed(top, _entries(page, look, takes or {}, sent, SHORTENED_ENTRY))
     if len(packed) > MAX_ANSWER_MESSAGES:
         return None
     return [
         (top + ENTRY_SEPARATOR + message.html) if index == 0 else message.html
         for index, message in enumerate(packed)
     ]
+
+
+def _entries(
+    page: Page,
+    look: Look,
+    takes: Mapping[int, Take],
+    sent: Sequence[Outgoing],
+    at_most: int | None = None,
+) -> list[list[str]]:
+    """The list's entries, incoming and outgoing SMS in time order."""
+    timed = [
+        (
+            sms.received_at,
+            entry_atoms(
+                sms,
+                look,
+                fold=True,
+                note=taken_note(takes.get(sms.smsc_id), look),
+                at_most=at_most,
+            ),
+        )
+        for sms in page.messages
+    ]
+    timed += [(out.sent_at or out.created_at, history_entry(out, look)) for out in sent]
+    return [atoms for _moment, atoms in sorted(timed, key=lambda item: item[0])]
+
+
+def _packed(top: str, entries: list[list[str]]) -> list[Packed]:
+    return pack_entries(entries, TEXT_LIMIT, reserve=visible_length(top) + 2)
 
 
 def answer_file(
