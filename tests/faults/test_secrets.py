@@ -35,7 +35,7 @@ def scenario(smsc: FakeSmsc, telegram: FakeTelegram, bridge: BridgeProcess) -> N
     telegram.wait_for(lambda: "code 9911" in telegram.sms_texts(GROUP), timeout=30)
     telegram.user_sends(GROUP, "/status")
     telegram.user_sends(GROUP, "/last 3")
-    telegram.wait_for(lambda: any("The last 3 SMS" in t for t in telegram.texts(GROUP)))
+    telegram.wait_for(lambda: any("The last 1 SMS" in t for t in telegram.texts(GROUP)))
     code, _ = bridge.stop()
     assert code == 0
 
