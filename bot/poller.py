@@ -269,4 +269,4 @@ class Poller:
         """With routes, which one took the SMS and where it went (the decision is pure)."""
         if not self._router.routes:
             return ""
-        return "; " + self._router.decide(sms.sender, sms.recipient, sms.text).describe()
+        return "; " + self._router.decision_for(sms).describe()

@@ -257,6 +257,11 @@ class Router:
         keys = typed_key(sender, self.region), typed_key(recipient, self.region)
         return self._decision(self._matching(*keys, text))
 
+    def decision_for(self, sms: IncomingSms) -> RouteDecision:
+        """Where a new SMS goes, its numbers read as SMSC wrote them, as `placement` reads
+        them (for the log: the route named is the one that took it)."""
+        return self._decision(self._matching_sms(sms)) if self.routes else self._everywhere
+
     def placement(self, sms: IncomingSms, relay: bool) -> Placement:
         """Where a new SMS goes, as the store keeps it (see `Store.save_incoming`)."""
         matched = self._matching_sms(sms)

@@ -107,6 +107,9 @@ def test_a_number_typed_with_8_is_the_regions_number_not_a_country_code() -> Non
     moscow = Router([route(1, to=["8 495 123-45-67"])], EVERYWHERE)
     assert moscow.placement(incoming("x", "74951234567"), relay=True).route == "route 1"
     assert moscow.placement(incoming("x", "84951234567"), relay=True).route is None
+    # The log names the route that took it, reading SMSC's numbers as the placement does.
+    assert moscow.decision_for(incoming("x", "84951234567")).route is None
+    assert moscow.decision_for(incoming("x", "74951234567")).route == "route 1"
 
 
 def test_text_is_a_regular_expression_searched_anywhere_in_the_text() -> None:
