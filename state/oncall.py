@@ -178,8 +178,11 @@ def set_on_duty(store: Store, chat: str, person: Person, on: bool, at: datetime)
 def untaken(
     store: Store, start: datetime, end: datetime, limit: int, visible_to: str | None = None
 ) -> Page:
-    """SMS received in [start, end) that nobody took, oldest first (the oldest `limit`);
-    with `visible_to`, of those that chat may see (its visibility rows, one index range)."""
+    """SMS relayed from [start, end) that nobody took, oldest first (the oldest `limit`);
+    with `visible_to`, of those that chat may see (its visibility rows, one index range).
+
+    Only SMS relayed somewhere count: history fetched at the first start and SMS a route
+    dropped were never shown with a button, so nobody could take them."""
     args: tuple[object, ...] = (to_db(start), to_db_end(end))
     source, order = "messages m", "m.received_at, m.id"
     where = "m.received_at >= ? AND m.received_at < ?"
@@ -187,7 +190,10 @@ def untaken(
         source, order = VISIBLE_SOURCE, "v.received_at, v.message_id"
         where = "v.chat_id = ? AND v.received_at >= ? AND v.received_at < ?"
         args = (visible_to, *args)
-    where += " AND NOT EXISTS (SELECT 1 FROM takes t WHERE t.message_id = m.id)"
+    where += (
+        " AND NOT EXISTS (SELECT 1 FROM takes t WHERE t.message_id = m.id)"
+        " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)"
+    )
     (total,) = store.conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", args).fetchone()
     rows = store.conn.execute(
         f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
