@@ -3,7 +3,9 @@
 Telegram shows a spinner on a pressed button until the bot answers the press
 (`answerCallbackQuery`), so every press gets an answer, an unreadable one too, one that
 failed on the bridge's side too, and an answer goes out before any slow work (an edit, a
-send) begins.
+send) begins. Answers go straight to Telegram, not through the chat's gateway
+(`bot.gateway`): a pop-up is no message in the chat, Telegram does not count it against
+the chat's limits, and it must come within a second, never behind the chat's queue.
 """
 
 from __future__ import annotations
