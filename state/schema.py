@@ -289,6 +289,19 @@ def _v8_phone_numbers_read_by_phonenumbers(db: Database) -> None:
         )
 
 
+def _v9_indexes_for_deleting_an_sms(db: Database) -> None:
+    """Deleting an SMS (a purge) must not scan every chat's visibility rows: with foreign
+    keys on, each deleted message looks up the rows naming it, and neither table had an
+    index led by the SMS's ID (a batch of 200 took 4 to 5 s on a million-SMS file)."""
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS message_chats_by_message ON message_chats (message_id)"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS reminders_due_by_message ON reminders_due (message_id)"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -298,6 +311,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v6_routes,
     _v7_outgoing,
     _v8_phone_numbers_read_by_phonenumbers,
+    _v9_indexes_for_deleting_an_sms,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
