@@ -5,18 +5,33 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
-.PHONY: run check-config test lint bench bench-smoke messages clean
+.PHONY: run check check-config test lint bench bench-smoke messages lock clean
 
-$(STAMP): pyproject.toml
+# Every install takes the exact versions CI tested, each file checked against its hash in
+# the lock file; the project itself goes on top without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+## lock: pin every dependency (and its hashes) again after a change to pyproject.toml
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet -o $(LOCK)
 
 ## run: run the bridge in the foreground (needs .env, see .env.example)
 run: check-config $(STAMP)
 	$(BIN)/sms-bridge run
+
+## check: say whether the settings, Telegram and SMSC work, without running the bridge
+check: check-config $(STAMP)
+	$(BIN)/sms-bridge check
 
 # Before anything is installed: without a .env (or settings in the environment) say what
 # to do, in one line, and stop.
