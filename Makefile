@@ -38,9 +38,13 @@ check: check-config $(STAMP)
 check-config:
 	$(if $(wildcard .env)$(TELEGRAM_BOT_TOKEN),,$(error no .env found: copy .env.example to .env and set TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS and the SMSC credentials))
 
-## test: the whole test suite
+# Most tests wait on servers and timers rather than compute: eight workers overlap those
+# waits even on two cores (each test has its own ports, files and processes).
+TEST_WORKERS ?= 8
+
+## test: the whole test suite, in parallel (TEST_WORKERS=0 runs it in one process)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## lint: ruff, mypy and a dead-code check (vulture) on the application and the store
 lint: $(STAMP)
