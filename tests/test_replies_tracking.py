@@ -276,7 +276,9 @@ async def test_send_again_expires_ten_minutes_after_it_was_offered(
     rig: Rig, smsc: FakeSmsc
 ) -> None:
     lost, offered = await rig.never_had_it("offered for ten minutes")
-    [again] = rig.shown(lost).markup["inline_keyboard"][0]  # type: ignore[index]
+    offer = rig.shown(lost).markup
+    assert offer is not None
+    [again] = offer["inline_keyboard"][0]
     assert "works until" in rig.shown(lost).plain
     await rig.tracking.check_due(offered + timedelta(minutes=9))
     assert rig.state(lost) is OutgoingState.NOT_SENT and rig.shown(lost).markup
