@@ -8,11 +8,20 @@ Functions taking the `Store` (run as `await store.call(outgoing.claim, ...)`). T
 - A row found `sending` at start was interrupted between the request and its answer: it
   becomes `unknown`, to be settled by status.php, never sent again by the bridge.
 - Only a person sends again, and only after status.php said SMSC never had it
-  (`not_sent`): that makes a new row, with a new ID.
+  (`not_sent`), within ten minutes of the offer: that makes a new row, with a new ID, in
+  the transaction that checks the daily limit and retires the old row, so a refusal
+  leaves the old row as it was.
+- The ID SMSC knows a send by (`send_id`) is never used twice by an install: status.php
+  finds a send by the phone and this ID, and an ID used again would let an old SMS to the
+  same number answer for a new one. It is the install's random prefix, made once and kept
+  in `meta`, and a counter kept there too, which a purge does not take back (row IDs
+  start over when the newest rows are deleted). A new database makes a new prefix.
 """
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +42,7 @@ class OutgoingState(StrEnum):
     UNKNOWN = "unknown"  # the answer was lost: status.php decides
     FAILED = "failed"  # SMSC refused it, or it never left: not sent, not charged
     NOT_SENT = "not_sent"  # status.php: SMSC never had it (a person may send again)
+    NOT_RESENT = "not_resent"  # SMSC never had it, and nobody sent it again in time
     RESENT = "resent"  # a person sent it again: a new row, with a new ID, carries on
     DELIVERED = "delivered"
     UNDELIVERED = "undelivered"
@@ -53,13 +63,16 @@ _WENT_OUT_SQL = "state IN (" + ",".join(f"'{state.value}'" for state in WENT_OUT
 _COLUMNS = (
     "id, phone, text, sender_name, parts, chat, topic_id, preview_message_id, answers_sms, "
     "author_id, author_name, created_at, expires_at, state, sent_at, smsc_id, cost, "
-    "balance, status_code, checks, reason"
+    "balance, status_code, checks, reason, send_id, not_found, first_not_found_at"
 )
+SEND_ID_PREFIX_KEY = "send_id_prefix"  # meta: this install's part of every send_id
+SEND_ID_COUNTER_KEY = "send_id_counter"  # meta: the number of the last send_id made
+SEND_ID_PREFIX_LENGTH = 8  # lowercase Latin letters: 26**8 installs before two may meet
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    id: int  # ours: SMSC gets it with the send, and status.php finds the SMS by it
+    id: int  # the row's: buttons carry it
     phone: str
     text: str
     sender_name: str | None
@@ -77,8 +90,11 @@ class Outgoing:
     cost: str | None
     balance: str | None
     status_code: int | None
-    checks: int
+    checks: int  # status.php answers (a request that got none is not counted)
     reason: str | None
+    send_id: str  # ours, never used twice: send.php gets it, status.php finds the SMS by it
+    not_found: int  # status.php's "not found" answers
+    first_not_found_at: datetime | None  # when the first of them came
 
 
 def _row(row: Sequence[object]) -> Outgoing:
@@ -108,6 +124,9 @@ def _row(row: Sequence[object]) -> Outgoing:
         status_code=None if row[18] is None else int(str(row[18])),
         checks=int(str(row[19])),
         reason=None if row[20] is None else str(row[20]),
+        send_id=str(row[0]) if row[21] is None else str(row[21]),
+        not_found=int(str(row[22])),
+        first_not_found_at=moment(row[23]),
     )
 
 
@@ -125,20 +144,54 @@ class Draft:
     author: Person
 
 
+def _meta(store: Store, key: str) -> str | None:
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _next_send_id(store: Store) -> str:
+    """A new send_id (inside a write transaction): the prefix, made on first use, and the
+    counter's next number, e.g. `qzkfmwbt17`."""
+    prefix = _meta(store, SEND_ID_PREFIX_KEY)
+    if prefix is None:
+        letters = string.ascii_lowercase
+        prefix = "".join(secrets.choice(letters) for _ in range(SEND_ID_PREFIX_LENGTH))
+    number = int(_meta(store, SEND_ID_COUNTER_KEY) or 0) + 1
+    store.conn.executemany(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        [(SEND_ID_PREFIX_KEY, prefix), (SEND_ID_COUNTER_KEY, str(number))],
+    )
+    return f"{prefix}{number}"
+
+
+def _insert(
+    store: Store,
+    draft: Draft,
+    now: datetime,
+    expires_at: datetime,
+    state: OutgoingState,
+    preview_message_id: int | None = None,
+) -> int:
+    """A new row (inside a write transaction), with a new send_id; its row ID."""
+    sent_at = to_db(now) if state is OutgoingState.SENDING else None
+    cursor = store.conn.execute(
+        "INSERT INTO outgoing (phone, phone_key, text, sender_name, parts, chat, topic_id, "
+        "answers_sms, author_id, author_name, created_at, expires_at, state, sent_at, "
+        "preview_message_id, send_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            draft.phone, sender_key(draft.phone, store.region), draft.text, draft.sender_name,
+            draft.parts, draft.chat, draft.topic_id, draft.answers_sms, draft.author.user_id,
+            draft.author.name, to_db(now), to_db(expires_at), state, sent_at,
+            preview_message_id, _next_send_id(store),
+        ),
+    )  # fmt: skip
+    return int(cursor.lastrowid or 0)
+
+
 def create_preview(store: Store, draft: Draft, now: datetime, expires_at: datetime) -> Outgoing:
     with store.transaction():
-        cursor = store.conn.execute(
-            "INSERT INTO outgoing (phone, phone_key, text, sender_name, parts, chat, topic_id, "
-            "answers_sms, author_id, author_name, created_at, expires_at, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                draft.phone, sender_key(draft.phone, store.region), draft.text, draft.sender_name,
-                draft.parts, draft.chat, draft.topic_id, draft.answers_sms,
-                draft.author.user_id, draft.author.name, to_db(now), to_db(expires_at),
-                OutgoingState.PREVIEW,
-            ),
-        )  # fmt: skip
-    found = get(store, int(cursor.lastrowid or 0))
+        outgoing_id = _insert(store, draft, now, expires_at, OutgoingState.PREVIEW)
+    found = get(store, outgoing_id)
     assert found is not None
     return found
 
@@ -159,7 +212,7 @@ def get(store: Store, outgoing_id: int) -> Outgoing | None:
 
 class Claim(StrEnum):
     CLAIMED = "claimed"  # this press sends it
-    TAKEN = "taken"  # not a preview any more: another press (or a cancel) came first
+    TAKEN = "taken"  # not a preview (not one to send again) any more: another press came first
     EXPIRED = "expired"
     OVER_LIMIT = "over_limit"
 
@@ -220,14 +273,64 @@ def settle(
         )  # fmt: skip
 
 
-def mark_resent(store: Store, outgoing_id: int) -> bool:
-    """The one "Send again" of an SMS SMSC never had; False when it was used already."""
+def resend(
+    store: Store, outgoing_id: int, now: datetime, day_start: datetime, limit: int
+) -> tuple[Claim, Outgoing | None]:
+    """The one "Send again" of an SMS SMSC never had: in one transaction the old row
+    becomes `resent` and a new one, with a new send_id, `sending` (the new row comes
+    back with CLAIMED). Expired, over the limit or already used: the old row stays."""
     with store.transaction():
-        cursor = store.conn.execute(
-            "UPDATE outgoing SET state = ? WHERE id = ? AND state = ?",
-            (OutgoingState.RESENT, outgoing_id, OutgoingState.NOT_SENT),
+        old = get(store, outgoing_id)
+        if old is None or old.state is not OutgoingState.NOT_SENT:
+            return Claim.TAKEN, None
+        if now >= old.expires_at:
+            store.conn.execute(
+                "UPDATE outgoing SET state = ? WHERE id = ?", (OutgoingState.NOT_RESENT, old.id)
+            )
+            return Claim.EXPIRED, None
+        if parts_went_out(store, day_start) + old.parts > limit:
+            return Claim.OVER_LIMIT, None
+        store.conn.execute(
+            "UPDATE outgoing SET state = ? WHERE id = ?", (OutgoingState.RESENT, old.id)
         )
-    return cursor.rowcount == 1
+        draft = Draft(
+            old.phone, old.text, old.sender_name, old.parts, old.chat, old.topic_id,
+            old.answers_sms, old.author,
+        )  # fmt: skip
+        new_id = _insert(store, draft, now, now, OutgoingState.SENDING, old.preview_message_id)
+    return Claim.CLAIMED, get(store, new_id)
+
+
+def book_check(store: Store, outgoing_id: int, at: datetime) -> None:
+    """Ask status.php again at `at`, and change nothing else (a request that got no answer)."""
+    with store.transaction():
+        store.conn.execute(
+            "UPDATE outgoing SET next_check_at = ? WHERE id = ?", (to_db(at), outgoing_id)
+        )
+
+
+def note_not_found(
+    store: Store,
+    outgoing_id: int,
+    now: datetime,
+    *,
+    next_check_at: datetime | None = None,
+    offer_until: datetime | None = None,
+) -> None:
+    """Count a "not found" answer of status.php, and ask again at `next_check_at`; with
+    `offer_until`, SMSC surely never had it: `not_sent`, "Send again" offered until then."""
+    with store.transaction():
+        store.conn.execute(
+            "UPDATE outgoing SET not_found = not_found + 1, checks = checks + 1, "
+            "first_not_found_at = coalesce(first_not_found_at, ?), next_check_at = ? "
+            "WHERE id = ?",
+            (to_db(now), to_db(next_check_at) if next_check_at else None, outgoing_id),
+        )
+        if offer_until is not None:
+            store.conn.execute(
+                "UPDATE outgoing SET state = ?, expires_at = ? WHERE id = ?",
+                (OutgoingState.NOT_SENT, to_db(offer_until), outgoing_id),
+            )
 
 
 def cancel(store: Store, outgoing_id: int) -> bool:
@@ -240,18 +343,26 @@ def cancel(store: Store, outgoing_id: int) -> bool:
     return cursor.rowcount == 1
 
 
+EXPIRES_AS = {
+    OutgoingState.PREVIEW: OutgoingState.EXPIRED,
+    OutgoingState.NOT_SENT: OutgoingState.NOT_RESENT,
+}
+
+
 def expire_due(store: Store, now: datetime) -> list[Outgoing]:
-    """Previews nobody sent in time become `expired`; returns them (to edit their message)."""
+    """Previews nobody sent in time become `expired`, offers to send again nobody took
+    `not_resent`; returns them (to take the buttons off their message)."""
     with store.transaction():
         rows = store.conn.execute(
-            f"SELECT {_COLUMNS} FROM outgoing WHERE state = ? AND expires_at <= ?",
-            (OutgoingState.PREVIEW, to_db(now)),
+            f"SELECT {_COLUMNS} FROM outgoing WHERE state IN (?, ?) AND expires_at <= ?",
+            (OutgoingState.PREVIEW, OutgoingState.NOT_SENT, to_db(now)),
         ).fetchall()
+        expired = [_row(row) for row in rows]
         store.conn.executemany(
             "UPDATE outgoing SET state = ? WHERE id = ?",
-            [(OutgoingState.EXPIRED, row[0]) for row in rows],
+            [(EXPIRES_AS[out.state], out.id) for out in expired],
         )
-    return [_row(row) for row in rows]
+    return expired
 
 
 def recover_interrupted(store: Store, check_at: datetime) -> list[int]:

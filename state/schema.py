@@ -302,6 +302,24 @@ def _v9_indexes_for_deleting_an_sms(db: Database) -> None:
         )
 
 
+def _v10_outgoing_send_ids_and_not_found(db: Database) -> None:
+    """The ID SMSC knows each send by, unique for the life of the install, and the
+    "not found" answers of status.php counted apart from the other checks.
+
+    `send_id` is what send.php's and status.php's `id` carry: status.php finds a send by
+    the phone and this ID, so an ID used again (row IDs start over after a purge, and on a
+    new database) let an old SMS to the same number settle a new one. New sends get the
+    install's random prefix and a counter that never goes back (`state.outgoing`); a row
+    from before keeps the ID it was sent with, its row ID. `not_found` and
+    `first_not_found_at` are what "Send again" waits for (`bot.replies.tracking`).
+    """
+    with write_transaction(db.conn):
+        _add_column(db, "outgoing", "send_id", "TEXT")
+        _add_column(db, "outgoing", "not_found", "INTEGER NOT NULL DEFAULT 0")
+        _add_column(db, "outgoing", "first_not_found_at", "TEXT")
+        db.execute("UPDATE outgoing SET send_id = CAST(id AS TEXT) WHERE send_id IS NULL")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -312,6 +330,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v7_outgoing,
     _v8_phone_numbers_read_by_phonenumbers,
     _v9_indexes_for_deleting_an_sms,
+    _v10_outgoing_send_ids_and_not_found,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -35,7 +35,15 @@ from bot.health import HealthRules, health_problems
 from bot.i18n import LANGUAGES, _, in_language
 from bot.oncall.buttons import message_after_press, take_markup, taken_line
 from bot.oncall.reminders import reminder_text
-from bot.replies.compose import again_markup, preview_markup, preview_text, state_text, why_not_to
+from bot.replies.compose import (
+    again_markup,
+    limit_text,
+    preview_markup,
+    preview_text,
+    state_text,
+    why_not_to,
+)
+from bot.replies.flow import next_day_start
 from bot.sms_view import Look, render_sms
 from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS, TIMED_OUT
 from bot.smsc.parts import sms_parts
@@ -221,9 +229,10 @@ def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         parts=1, chat="-1001", topic_id=None, preview_message_id=5, answers_sms=1,
         author=Person(42, "Anna"), created_at=look.now, expires_at=look.now + timedelta(minutes=10),
         state=OutgoingState.PREVIEW, sent_at=None, smsc_id=None, cost=None, balance=None,
-        status_code=None, checks=0, reason=None,
+        status_code=None, checks=0, reason=None, send_id="qzkfmwbt17", not_found=0,
+        first_not_found_at=None,
     )  # fmt: skip
-    parts = sms_parts(out.text)
+    parts, where = sms_parts(out.text), (look.zone, look.now)
     price = (
         "💰 "
         + _("Price {cost}").format(cost="2.50")
@@ -247,6 +256,18 @@ def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield (
         "... and status.php said SMSC never had it",
         [with_buttons(state_text(never, parts, look.zone, look.now), again_markup(17))],
+    )
+    lapsed = replace(never, state=OutgoingState.NOT_RESENT)
+    yield "... and nobody pressed Send again in time", [state_text(lapsed, parts, *where)]
+    tomorrow = next_day_start(look.now, look.zone)
+    yield (
+        "Pop-ups: the daily limit at Send or Send again; a user no longer allowed",
+        [
+            limit_text(50, 49, 2, tomorrow, *where),
+            limit_text(2, 0, 3, tomorrow, *where),
+            _("Nothing sent: SMS_REPLY_USER_IDS no longer names you."),
+            _("Nothing sent: Send again was already used, or expired."),
+        ],
     )
     refused = replace(out, state=OutgoingState.FAILED, reason=SEND_REFUSALS[3])
     yield "SMSC refused it (error 3)", [state_text(refused, parts, look.zone, look.now)]

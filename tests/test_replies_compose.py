@@ -21,7 +21,8 @@ def outgoing(text: str, state: OutgoingState = OutgoingState.SENT, **changes: An
         id=7, phone="79261112233", text=text, sender_name=None, parts=1, chat="-1001",
         topic_id=None, preview_message_id=5, answers_sms=None, author=Person(1, "Anna"),
         created_at=NOW, expires_at=NOW, state=state, sent_at=NOW, smsc_id=None, cost=None,
-        balance=None, status_code=None, checks=0, reason=None,
+        balance=None, status_code=None, checks=0, reason=None, send_id="qzkfmwbt7",
+        not_found=0, first_not_found_at=None,
     )  # fmt: skip
     return replace(sent, **changes)
 

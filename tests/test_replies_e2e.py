@@ -53,9 +53,10 @@ def press(telegram: FakeTelegram, preview: SentMessage, label: str, user: int = 
     )
 
 
-def states(database: Path) -> list[tuple[int, str]]:
+def states(database: Path) -> list[tuple[str, str]]:
+    """(the ID SMSC got, state) of each outgoing SMS."""
     with sqlite3.connect(database) as db:
-        return db.execute("SELECT id, state FROM outgoing ORDER BY id").fetchall()
+        return db.execute("SELECT send_id, state FROM outgoing ORDER BY id").fetchall()
 
 
 @pytest.fixture
@@ -87,9 +88,13 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     assert (sent.phone, sent.text, sent.sender) == ("79261112233", "We are on it,\nby noon", "ACME")
     assert "📤 Sent by Anna at " in current(telegram, preview)
     assert states(tmp_path / "data" / "bridge.db") == [(sent.our_id, "delivered")]
-    bridge.wait_for_log(rf"SMS {sent.our_id} to 79261112233 sent by user {ANNA}")
+    bridge.wait_for_log(rf"SMS \d+ sent by user {ANNA} \(our id {sent.our_id}, SMSC's id 9001")
     info = [line for line in bridge.log().splitlines() if " INFO " in line]
     assert not any("We are on it" in line for line in info)
+    replies = [line for line in bridge.log().splitlines() if " bot.replies." in line]
+    above_debug = [line for line in replies if " DEBUG " not in line]
+    assert above_debug and not any("79261112233" in line for line in above_debug)  # IDs only
+    assert any("79261112233" in line for line in replies)  # the number: at DEBUG
     before = len(telegram.messages(GROUP))
     telegram.user_sends(GROUP, "/last 5", user_id=ANNA, name="Anna")
     last = bot_message(telegram, "The last 2 SMS", after=before)  # 1 received, 1 sent
@@ -208,9 +213,11 @@ def test_the_daily_limit_refuses_before_any_request(
     second = bot_message(telegram, "📤 SMS to +7 926 111-22-33", after=before)
     answered(telegram, press(telegram, first, "Send"))
     telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, first))
-    assert answered(telegram, press(telegram, second, "Send")) == (
-        "Not sent: the daily limit of SMS parts is 2; 1 used today, this SMS needs 2."
-    )
+    refused = answered(telegram, press(telegram, second, "Send"))
+    assert refused.startswith(
+        "Not sent: the daily limit of SMS parts is 2; 1 used today, this SMS needs 2. "
+        "It can go from "
+    ) and refused.endswith(" 00:00 MSK.")
     assert len(smsc.outbox.send_requests) == 1
 
 

@@ -3,15 +3,17 @@ and only a person's press sends again."""
 
 from __future__ import annotations
 
+import itertools
+import logging
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from telegram import CallbackQuery, User
+from telegram import CallbackQuery, Chat, Message, User
 from telegram.ext import ExtBot
 
 from bot.chats import Chats
@@ -25,11 +27,13 @@ from bot.smsc.outbox import Sent, SmscOutbox
 from state import Store, outgoing
 from state.oncall import Person
 from state.outgoing import Claim, Draft, Outgoing, OutgoingState
+from state.retention import purge_replies_batch
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
-from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.fakes.telegram import TOKEN, FakeTelegram, SentMessage
 from tests.fakes.wait import eventually
 
-GROUP, ANNA = -1001, 1001
+GROUP, ANNA, BORIS = -1001, 1001, 1002
+PHONE = "79261112233"
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
@@ -40,29 +44,62 @@ class Rig:
     tracking: Tracking
     bot: ExtBot[None]
     telegram: FakeTelegram
+    query_ids: itertools.count[int] = field(default_factory=itertools.count)
 
-    async def lost_answer(self, text: str, *, reached_smsc: bool) -> int:
-        """A send in state `unknown`, its preview shown, as after a timeout or a crash."""
+    async def preview(self, text: str) -> Outgoing:
+        """A preview by Anna, shown in the group."""
         now = datetime.now(UTC)
-        draft = Draft("79261112233", text, None, 1, str(GROUP), None, None, Person(ANNA, "Anna"))
+        draft = Draft(PHONE, text, None, 1, str(GROUP), None, None, Person(ANNA, "Anna"))
         out = outgoing.create_preview(self.store, draft, now, now + timedelta(minutes=10))
         shown = await self.replies.chats.gateway(GROUP).send_text("preview")
         outgoing.set_preview_message(self.store, out.id, shown.message_id)
+        return self.get(out.id)
+
+    async def lost_answer(self, text: str, *, reached_smsc: bool) -> int:
+        """A send in state `unknown`, its preview shown, as after a timeout or a crash."""
+        out = await self.preview(text)
+        now = datetime.now(UTC)
         outgoing.claim(self.store, out.id, now, now - timedelta(hours=1), 50)
         if reached_smsc:
-            await self.replies.outbox.send(out.phone, out.text, None, out.id)
+            await self.replies.outbox.send(out.phone, out.text, None, out.send_id)
         outgoing.settle(self.store, out.id, OutgoingState.UNKNOWN, next_check_at=now)
         return out.id
 
-    def state(self, outgoing_id: int) -> OutgoingState:
+    async def never_had_it(self, text: str) -> tuple[int, datetime]:
+        """A lost send that status.php settled as never sent; when it was offered again."""
+        lost = await self.lost_answer(text, reached_smsc=False)
+        sent_at = self.get(lost).sent_at
+        assert sent_at is not None
+        for seconds in (30, 200):  # "not found" twice, far apart, late enough
+            await self.tracking.check_due(sent_at + timedelta(seconds=seconds))
+        assert self.state(lost) is OutgoingState.NOT_SENT
+        return lost, sent_at + timedelta(seconds=200)
+
+    def get(self, outgoing_id: int) -> Outgoing:
         found = outgoing.get(self.store, outgoing_id)
         assert found is not None
-        return found.state
+        return found
+
+    def state(self, outgoing_id: int) -> OutgoingState:
+        return self.get(outgoing_id).state
 
     def press(self, data: str, user: int = ANNA) -> CallbackQuery:
-        query = CallbackQuery("q", User(user, "Anna", False), "chat", data=data)
+        query = CallbackQuery(
+            f"q{next(self.query_ids)}", User(user, "Anna", False), "chat", data=data
+        )
         query.set_bot(self.bot)
         return query
+
+    def answer(self, query: CallbackQuery) -> str:
+        answer = self.telegram.answer_to(query.id)
+        assert answer is not None
+        return answer.text
+
+    def shown(self, outgoing_id: int) -> SentMessage:
+        """The preview message as the group sees it now."""
+        message_id = self.get(outgoing_id).preview_message_id
+        [message] = [m for m in self.telegram.messages(GROUP) if m.message_id == message_id]
+        return message
 
 
 @pytest.fixture
@@ -99,7 +136,7 @@ async def test_not_found_twice_offers_a_person_send_again_and_only_then_it_goes(
     lost = await rig.lost_answer("it never arrived", reached_smsc=False)
     await rig.tracking.check_due(later(1))
     assert rig.state(lost) is OutgoingState.UNKNOWN  # once could be SMSC still taking it in
-    await rig.tracking.check_due(later(120))
+    await rig.tracking.check_due(later(200))
     assert rig.state(lost) is OutgoingState.NOT_SENT
     assert smsc.outbox.send_requests == []  # nobody pressed anything: nothing was sent
     [preview] = [m for m in telegram.messages(GROUP) if "SMSC never had it" in m.plain]
@@ -109,7 +146,7 @@ async def test_not_found_twice_offers_a_person_send_again_and_only_then_it_goes(
     await rig.replies.on_press(rig.press(data))
     await eventually(lambda: len(smsc.outbox.sends) == 1)
     [again] = smsc.outbox.sends
-    assert again.our_id != lost and again.text == "it never arrived"  # a new ID
+    assert again.our_id != rig.get(lost).send_id and again.text == "it never arrived"  # new ID
     await rig.replies.on_press(rig.press(data))  # the button pressed twice: still one send
     assert len(smsc.outbox.send_requests) == 1
 
@@ -143,7 +180,7 @@ async def test_an_accepted_send_that_status_does_not_find_is_never_offered_again
 class BrokenOutbox(SmscOutbox):
     """An outbox whose send fails in a way nobody foresaw (a bug, say)."""
 
-    async def send(self, phone: str, text: str, sender: str | None, our_id: int) -> Sent:
+    async def send(self, phone: str, text: str, sender: str | None, our_id: str) -> Sent:
         raise RuntimeError("a bug between the request and its record")
 
 
@@ -199,3 +236,152 @@ async def test_a_preview_nobody_sent_in_ten_minutes_expires_and_loses_its_button
     assert "Nobody pressed Send in time" in edited.plain and not edited.markup
     assert outgoing.claim(rig.store, out.id, later(0), now, 50) is Claim.TAKEN
     assert smsc.outbox.send_requests == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [("status", 502), ("error", 9), ("drop", None)],
+    ids=["a proxy's 502", "SMSC's error 9", "a cut connection"],
+)
+async def test_a_failed_status_request_is_no_answer_and_not_found_needs_time(
+    rig: Rig, smsc: FakeSmsc, telegram: FakeTelegram, failure: tuple[str, object]
+) -> None:
+    lost = await rig.lost_answer("maybe it went", reached_smsc=False)
+    sent_at = rig.get(lost).sent_at
+    assert sent_at is not None
+
+    async def look(seconds: float) -> Outgoing:
+        asked = len(smsc.outbox.status_requests)
+        await rig.tracking.check_due(sent_at + timedelta(seconds=seconds))
+        assert len(smsc.outbox.status_requests) == asked + 1  # it was due, and asked
+        return rig.get(lost)
+
+    smsc.outbox.fail_next_status(*failure)
+    failed = await look(30)
+    assert (failed.state, failed.checks, failed.not_found) == (OutgoingState.UNKNOWN, 0, 0)
+    first = await look(50)  # one "not found": SMSC may be taking it in
+    assert (first.state, first.not_found) == (OutgoingState.UNKNOWN, 1)
+    too_soon = await look(70)  # a second, 20 s after the first
+    assert (too_soon.state, too_soon.not_found) == (OutgoingState.UNKNOWN, 2)
+    early = await look(140)  # 90 s after the first, but under 3 minutes after the send
+    assert early.state is OutgoingState.UNKNOWN
+    assert outgoing.due_checks(rig.store, sent_at + timedelta(seconds=180)) == [early]
+    settled = await look(180)  # a minute apart and three minutes after: never had it
+    assert settled.state is OutgoingState.NOT_SENT
+    assert rig.shown(lost).markup is not None and "SMSC never had it" in rig.shown(lost).plain
+    assert smsc.outbox.send_requests == []
+
+
+async def test_send_again_expires_ten_minutes_after_it_was_offered(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    lost, offered = await rig.never_had_it("offered for ten minutes")
+    offer = rig.shown(lost).markup
+    assert offer is not None
+    [again] = offer["inline_keyboard"][0]
+    assert "works until" in rig.shown(lost).plain
+    await rig.tracking.check_due(offered + timedelta(minutes=9))
+    assert rig.state(lost) is OutgoingState.NOT_SENT and rig.shown(lost).markup
+    await rig.tracking.check_due(offered + timedelta(minutes=10, seconds=1))
+    assert rig.state(lost) is OutgoingState.NOT_RESENT
+    assert not rig.shown(lost).markup and "Nobody pressed Send again in time" in (
+        rig.shown(lost).plain
+    )
+    query = rig.press(again["callback_data"])
+    await rig.replies.on_press(query)
+    assert rig.answer(query).startswith("Nothing sent")
+    assert smsc.outbox.send_requests == []
+
+
+async def test_a_send_again_press_after_its_time_sends_nothing_even_before_the_loop_looks(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    lost, _offered = await rig.never_had_it("too late to send again")
+    outgoing.note_not_found(  # offered eleven minutes ago; the loop has not looked since
+        rig.store, lost, later(0), offer_until=datetime.now(UTC) - timedelta(minutes=1)
+    )
+    query = rig.press(f"sms:again:{lost}")
+    await rig.replies.on_press(query)
+    assert rig.answer(query).startswith("Nothing sent")
+    assert rig.state(lost) is OutgoingState.NOT_RESENT and not rig.shown(lost).markup
+    assert smsc.outbox.send_requests == []
+
+
+async def test_a_send_again_the_daily_limit_refuses_keeps_the_offer_and_says_when(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    lost, _offered = await rig.never_had_it("over the limit")
+    await claimed(rig, "went out today")  # one part counted today
+    rig.replies.daily_limit = 1
+    data = f"sms:again:{lost}"
+    refused = rig.press(data)
+    await rig.replies.on_press(refused)
+    answer = rig.answer(refused)
+    assert answer.startswith("Not sent: the daily limit of SMS parts is 1; 1 used today")
+    assert "It can go from " in answer and "00:00" in answer
+    assert rig.state(lost) is OutgoingState.NOT_SENT  # not used up: the offer stays
+    assert rig.shown(lost).markup is not None
+    assert smsc.outbox.send_requests == []
+    rig.replies.daily_limit = 2  # the limit raised (or the next day): the same button works
+    await rig.replies.on_press(rig.press(data))
+    await eventually(lambda: len(smsc.outbox.sends) == 1)
+    assert rig.state(lost) is OutgoingState.RESENT
+
+
+async def test_a_user_removed_from_sms_reply_user_ids_cannot_press_send_or_send_again(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    preview = await rig.preview("written while allowed")
+    lost, _offered = await rig.never_had_it("lost while allowed")
+    restarted = replace(rig.replies, user_ids={BORIS})  # SMS_REPLY_USER_IDS without Anna
+    for data in (f"sms:send:{preview.id}", f"sms:again:{lost}"):
+        query = rig.press(data)
+        await restarted.on_press(query)
+        assert rig.answer(query) == "Nothing sent: SMS_REPLY_USER_IDS no longer names you."
+    assert rig.state(preview.id) is OutgoingState.PREVIEW
+    assert rig.state(lost) is OutgoingState.NOT_SENT
+    cancel = rig.press(f"sms:cancel:{preview.id}")  # cancelling sends nothing: allowed
+    await restarted.on_press(cancel)
+    assert rig.answer(cancel) == "Cancelled."
+    assert smsc.outbox.send_requests == []
+
+
+async def test_numbers_reach_the_replies_log_only_at_debug(
+    rig: Rig, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    asked = Message(
+        1, datetime.now(UTC), Chat(GROUP, "supergroup"), from_user=User(ANNA, "Anna", False)
+    )
+    await rig.replies.propose(asked, PHONE, "proposed", answers=None)
+    (proposed,) = rig.store.conn.execute("SELECT max(id) FROM outgoing").fetchone()
+    await rig.replies.on_press(rig.press(f"sms:send:{proposed}"))
+    smsc.outbox.fail_next_send("error", 7)
+    refused = await rig.preview("refused")
+    await rig.replies.on_press(rig.press(f"sms:send:{refused.id}"))
+    smsc.outbox.fail_next_send("drop")
+    dropped = await rig.preview("answer lost")
+    await rig.replies.on_press(rig.press(f"sms:send:{dropped.id}"))
+    await rig.tracking.check_due(later(3600))
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("bot.replies")]
+    for event in ("proposed by", "sent by", "refused by SMSC", "may have been sent"):
+        assert any(event in line for _level, line in said), event
+    assert any(r.name == "bot.replies.tracking" for r in caplog.records)  # a status settled
+    assert [line for level, line in said if level >= logging.INFO and PHONE in line] == []
+    assert any(PHONE in line for level, line in said if level == logging.DEBUG)
+
+
+async def test_an_old_sms_to_the_same_number_never_settles_a_new_one_after_a_purge(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    old = await rig.lost_answer("the old one, which went out", reached_smsc=True)
+    await rig.tracking.check_due(later(5))
+    outgoing.settle(rig.store, old, OutgoingState.DELIVERED)
+    assert purge_replies_batch(rig.store, later(60)) == 1  # every reply gone
+    new = await rig.lost_answer("the new one, which never left", reached_smsc=False)
+    assert new == old  # SQLite gives the row ID again...
+    [went] = smsc.outbox.sends
+    assert rig.get(new).send_id != went.our_id  # ...but SMSC gets a new one
+    await rig.tracking.check_due(later(30))
+    assert smsc.outbox.status_requests[-1][:2] == (PHONE, rig.get(new).send_id)
+    assert rig.state(new) is OutgoingState.UNKNOWN  # "not found", not the old one's status

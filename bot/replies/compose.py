@@ -77,6 +77,21 @@ def read_sms_data(data: str | None) -> tuple[str, int] | None:
     return None if outgoing_id is None else (parts[1], outgoing_id)
 
 
+def limit_text(
+    limit: int, used: int, parts: int, next_day: datetime, zone: ZoneInfo, now: datetime
+) -> str:
+    """Why an SMS cannot go today (the daily limit), and from when it can."""
+    text = _(
+        "Not sent: the daily limit of SMS parts is {limit}; {used} used today, "
+        "this SMS needs {parts}."
+    ).format(limit=limit, used=used, parts=parts)
+    if parts > limit:
+        later = _("That is more than a whole day's limit: an operator can raise SMS_DAILY_LIMIT.")
+    else:
+        later = _("It can go from {time}.").format(time=moment_in_zone(next_day, zone, now))
+    return f"{text} {later}"
+
+
 def preview_markup(outgoing_id: int, can_send: bool) -> InlineKeyboardMarkup:
     buttons = [InlineKeyboardButton(_("✖️ Cancel"), callback_data=sms_data("cancel", outgoing_id))]
     if can_send:
@@ -154,7 +169,18 @@ def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
             )
         ]
     if state is OutgoingState.NOT_SENT:
-        return [_("⛔ SMSC never had it: it was not sent. A person may send it again.")]
+        until = _("Send again works until {time}, for {name} only.").format(
+            time=moment_in_zone(out.expires_at, zone, now), name=out.author.name
+        )
+        return [_("⛔ SMSC never had it: it was not sent."), until]
+    if state is OutgoingState.NOT_RESENT:
+        return [
+            _("⛔ SMSC never had it: it was not sent."),
+            _(
+                "Nobody pressed Send again in time. To send it, reply to the SMS again "
+                "or write /sms."
+            ),
+        ]
     if state is OutgoingState.RESENT:
         return [_("↻ Sent again, as a new SMS.")]
     lines = ["📤 " + sent]

@@ -3,9 +3,13 @@
 An allowed user (SMS_REPLY_USER_IDS) replies to a relayed SMS, or writes `/sms PHONE
 TEXT`: the bot answers with a preview (number, sender name, the text as it will go, parts,
 SMSC's price and the balance) and two buttons that only the author can press, for ten
-minutes. Send makes the preview `sending` in one transaction that also checks the daily
-limit (so a double tap or two people make one send), commits, then asks send.php once.
-What came back is recorded and shown; `bot.replies.tracking` follows the delivery.
+minutes, and only while SMS_REPLY_USER_IDS still names them (checked at the press: a user
+removed from it cannot use an old preview). Send makes the preview `sending` in one
+transaction that also checks the daily limit (so a double tap or two people make one
+send), commits, then asks send.php once. What came back is recorded and shown;
+`bot.replies.tracking` follows the delivery. "Send again" is pressed under the same rules,
+and a press the daily limit refuses leaves the offer as it was, saying when it can go.
+The log names SMS and people by their IDs; the numbers SMS go to only at DEBUG.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from bot.gateway import WriteFailed
 from bot.i18n import _
 from bot.replies.compose import (
     again_markup,
+    limit_text,
     preview_markup,
     preview_text,
     read_sms_data,
@@ -51,6 +56,12 @@ def day_start(now: datetime, zone: ZoneInfo) -> datetime:
     """Midnight of `now`'s day in the display zone: where the daily limit starts over."""
     local = now.astimezone(zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def next_day_start(now: datetime, zone: ZoneInfo) -> datetime:
+    """The next midnight in the display zone: when the daily limit starts over."""
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone).astimezone(UTC)
 
 
 @dataclass
@@ -92,15 +103,15 @@ class Replies:
         return await self.store.call(outgoing.parts_went_out, since)
 
     async def over_limit(self, parts: int) -> str | None:
-        """Why an SMS of `parts` parts cannot go today (the daily limit), or None."""
+        """Why an SMS of `parts` parts cannot go today (the daily limit), and from when it
+        can; None when it can go now."""
         used = await self.today()
         if used + parts <= self.daily_limit:
             return None
-        text = _(
-            "Not sent: the daily limit of SMS parts is {limit}; {used} used today, "
-            "this SMS needs {parts}."
+        now = datetime.now(UTC)
+        return limit_text(
+            self.daily_limit, used, parts, next_day_start(now, self.zone), self.zone, now
         )
-        return text.format(limit=self.daily_limit, used=used, parts=parts)
 
     # -- the preview ---------------------------------------------------------------------
 
@@ -130,7 +141,8 @@ class Replies:
             retry=True,
         )
         await self.store.call(outgoing.set_preview_message, out.id, message.message_id)
-        log.info("SMS %d to %s proposed by user %d (%d parts)", out.id, phone, user.id, draft.parts)
+        log.info("SMS %d proposed by user %d (%d parts)", out.id, user.id, draft.parts)
+        log.debug("SMS %d would go to %s", out.id, phone)
 
     async def _price(self, out: Outgoing) -> tuple[str, bool]:
         """The price line of a preview, and whether Send is offered at all."""
@@ -151,7 +163,8 @@ class Replies:
     # -- the buttons ----------------------------------------------------------------------
 
     async def on_press(self, query: CallbackQuery) -> None:
-        """Send, Cancel or Send again: only the author, each press answered at once."""
+        """Send, Cancel or Send again: only the author, and Send and Send again only while
+        SMS_REPLY_USER_IDS names them; each press answered at once."""
         read = read_sms_data(query.data)
         out = await self.store.call(outgoing.get, read[1]) if read else None
         if read is None or out is None:
@@ -163,39 +176,42 @@ class Replies:
                 query, _("Only {name} may press this.").format(name=out.author.name), alert=True
             )
             return
-        if verb == "cancel":
+        if verb == "cancel":  # sends nothing: the author may, allowed or not
             cancelled = await self.store.call(outgoing.cancel, out.id)
             await answer_press(query, _("Cancelled.") if cancelled else _("Too late to cancel."))
             await self.show(out.id)
+        elif not self.may_send(query.from_user.id):
+            log.warning("SMS %d: user %d may no longer send SMS", out.id, query.from_user.id)
+            await answer_press(
+                query, _("Nothing sent: SMS_REPLY_USER_IDS no longer names you."), alert=True
+            )
         elif verb == "send":
             await self._send(query, out)
         else:
             await self._send_again(query, out)
 
     async def _send_again(self, query: CallbackQuery, out: Outgoing) -> None:
-        """After status.php said SMSC never had it: a new send, with a new ID."""
-        if (why := await self.over_limit(out.parts)) is not None:  # the button stays
-            await answer_press(query, why, alert=True)
-            return
-        if not await self.store.call(outgoing.mark_resent, out.id):  # one press wins
-            await answer_press(query, _("This SMS is not one to send again."), alert=True)
-            return
-        draft = Draft(
-            out.phone,
-            out.text,
-            out.sender_name,
-            out.parts,
-            out.chat,
-            out.topic_id,
-            out.answers_sms,
-            out.author,
-        )
+        """After status.php said SMSC never had it: a new send, with a new ID. The old
+        row is retired in the same transaction, so a refused press leaves it as it was."""
         now = datetime.now(UTC)
-        again = await self.store.call(outgoing.create_preview, draft, now, now + PREVIEW_LIFETIME)
-        if out.preview_message_id is not None:
-            await self.store.call(outgoing.set_preview_message, again.id, out.preview_message_id)
+        claim, again = await self.store.call(
+            outgoing.resend, out.id, now, day_start(now, self.zone), self.daily_limit
+        )
+        if claim is Claim.OVER_LIMIT:  # the offer and its button stay
+            await answer_press(query, await self._limit_reached(out), alert=True)
+            return
+        if claim is not Claim.CLAIMED or again is None:
+            await answer_press(
+                query, _("Nothing sent: Send again was already used, or expired."), alert=True
+            )
+            if claim is Claim.EXPIRED:  # its button goes; a used one's message is the new send's
+                await self.show(out.id)
+            return
         log.info("SMS %d sent again as %d by user %d", out.id, again.id, out.author.user_id)
-        await self._send(query, again)
+        await self._go(query, again)
+
+    async def _limit_reached(self, out: Outgoing) -> str:
+        return await self.over_limit(out.parts) or _("Not sent: the daily limit is reached.")
 
     async def _send(self, query: CallbackQuery, out: Outgoing) -> None:
         now = datetime.now(UTC)
@@ -203,8 +219,7 @@ class Replies:
             outgoing.claim, out.id, now, day_start(now, self.zone), self.daily_limit
         )
         if claim is Claim.OVER_LIMIT:
-            why = await self.over_limit(out.parts)
-            await answer_press(query, why or _("Not sent: the daily limit is reached."), alert=True)
+            await answer_press(query, await self._limit_reached(out), alert=True)
             return
         if claim is not Claim.CLAIMED:
             await answer_press(
@@ -212,21 +227,25 @@ class Replies:
             )
             await self.show(out.id)
             return
+        await self._go(query, out)
+
+    async def _go(self, query: CallbackQuery, out: Outgoing) -> None:
+        """Send a claimed SMS (one request) and show what came of it."""
         await answer_press(query, _("⏳ Sending…"))
         balance = await send_once(self.store, self.outbox, out)
         if balance is not None:
             self._balance = (time.monotonic(), balance)
         await self.show(out.id)
 
-    async def show(self, outgoing_id: int) -> None:
+    async def show(self, outgoing_id: int, now: datetime | None = None) -> None:
         """Edit the preview message to say where this SMS stands now."""
         out = await self.store.call(outgoing.get, outgoing_id)
         if out is None or out.preview_message_id is None:
             return
-        text = state_text(out, sms_parts(out.text), self.zone, datetime.now(UTC))
-        markup: InlineKeyboardMarkup | None = (
-            again_markup(out.id) if out.state is OutgoingState.NOT_SENT else None
-        )
+        now = now or datetime.now(UTC)
+        text = state_text(out, sms_parts(out.text), self.zone, now)
+        offered = out.state is OutgoingState.NOT_SENT and now < out.expires_at
+        markup: InlineKeyboardMarkup | None = again_markup(out.id) if offered else None
         try:
             await self.chats.gateway(int(out.chat)).edit_text(
                 out.preview_message_id, text, markup=markup

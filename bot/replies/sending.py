@@ -3,7 +3,8 @@
 Whatever happens is recorded, and nothing is ever asked again: a refusal (SMSC's error
 code) or no connection at all means nothing was sent; an answer that never came means
 it may have been, and status.php (`bot.replies.tracking`) settles it, starting after
-UNKNOWN_CHECK_AFTER so that SMSC has taken it in.
+UNKNOWN_CHECK_AFTER so that SMSC has taken it in. The log names the SMS by its IDs; the
+number it goes to only at DEBUG (the journal outlives RETENTION_DAYS).
 """
 
 from __future__ import annotations
@@ -43,13 +44,13 @@ async def _mark_unknown(store: AsyncStore, out: Outgoing) -> None:
 
 
 async def _send_and_record(store: AsyncStore, outbox: SmscOutbox, out: Outgoing) -> str | None:
+    log.debug("SMS %d (our id %s) goes to %s", out.id, out.send_id, out.phone)
     try:
-        sent = await outbox.send(out.phone, out.text, out.sender_name, out.id)
+        sent = await outbox.send(out.phone, out.text, out.sender_name, out.send_id)
     except SendRefused as refused:
         log.warning(
-            "SMS %d to %s refused by SMSC (error %d): %s",
+            "SMS %d refused by SMSC (error %d): %s",
             out.id,
-            out.phone,
             refused.code,
             refused.sentence.replace("{code}", str(refused.code)),
         )
@@ -62,20 +63,18 @@ async def _send_and_record(store: AsyncStore, outbox: SmscOutbox, out: Outgoing)
         )
         return None
     except SendNotMade as error:
-        log.warning("SMS %d to %s not sent: SMSC not reachable (%s)", out.id, out.phone, error)
+        log.warning("SMS %d not sent: SMSC not reachable (%s)", out.id, error)
         await store.call(outgoing.settle, out.id, OutgoingState.FAILED, reason=NOT_MADE)
         return None
     except SendUnknown as error:
-        log.warning(
-            "SMS %d to %s: %s; it may have been sent, asking status.php", out.id, out.phone, error
-        )
+        log.warning("SMS %d: %s; it may have been sent, asking status.php", out.id, error)
         await _mark_unknown(store, out)
         return None
     log.info(
-        "SMS %d to %s sent by user %d (SMSC id %s, cost %s)",
+        "SMS %d sent by user %d (our id %s, SMSC's id %s, cost %s)",
         out.id,
-        out.phone,
         out.author.user_id,
+        out.send_id,
         sent.smsc_id,
         sent.cost,
     )

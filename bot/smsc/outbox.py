@@ -178,9 +178,11 @@ class SmscOutbox:
         answer = await self._ask(BALANCE_PATH, self._form())
         return _text(answer.get("balance"))
 
-    async def send(self, phone: str, text: str, sender: str | None, our_id: int) -> Sent:
-        """Send once. Raises SendRefused, SendNotMade or SendUnknown; never retries."""
-        form = self._form(phones=phone, mes=text, id=str(our_id), cost="3")
+    async def send(self, phone: str, text: str, sender: str | None, our_id: str) -> Sent:
+        """Send once. Raises SendRefused, SendNotMade or SendUnknown; never retries.
+
+        `our_id` is how status.php will find it (with the phone): never used twice."""
+        form = self._form(phones=phone, mes=text, id=our_id, cost="3")
         if sender:
             form["sender"] = sender
         try:
@@ -201,9 +203,9 @@ class SmscOutbox:
             _text(answer.get("balance")),
         )
 
-    async def status(self, phone: str, our_id: int) -> SendStatus:
+    async def status(self, phone: str, our_id: str) -> SendStatus:
         """Where a send stands (SMSC knows it by the phone and our ID)."""
-        answer = await self._ask(STATUS_PATH, self._form(phone=phone, id=str(our_id)))
+        answer = await self._ask(STATUS_PATH, self._form(phone=phone, id=our_id))
         if (code := _error_code(answer)) is not None and "status" not in answer:
             raise SmscNoAnswer(f"SMSC error {code}")
         raw = answer.get("status")

@@ -6,7 +6,11 @@ send within a minute gets error 9, as SMSC's only duplicate guard, and so does a
 identical price request within a minute. Faults for the next send: an error code, an
 answer dropped after the SMS was "sent" (the lost answer), an answer held back forever (a
 crash window), an HTTP error from a proxy. A sent SMS's
-status moves along a timeline (handed to the operator, then delivered, unless set).
+status moves along a timeline (handed to the operator, then delivered, unless set);
+status.php finds an SMS by the phone and our ID, as SMSC does (the last one sent wins),
+answers "not found" (-3) for one it never had, and fails as it is told to for the next
+status requests: an error code (9: asked too often), a proxy's HTTP error, a connection
+cut before the answer.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ class SentSms:
     phone: str
     text: str
     sender: str | None
-    our_id: int
+    our_id: str  # send.php's `id`, as the bridge gave it
     at: float  # time.monotonic()
 
 
@@ -41,6 +45,7 @@ class FakeOutbox:
     quoted_at: list[float] = field(default_factory=list)  # when each was made
     status_requests: list[tuple[str, str, float]] = field(default_factory=list)
     send_faults: deque[tuple[str, Any]] = field(default_factory=deque)
+    status_faults: deque[tuple[str, Any]] = field(default_factory=deque)
     # status codes over time for every send: (seconds after the send, code)
     timeline: list[tuple[float, int]] = field(default_factory=lambda: [(0, 0), (2, 1)])
     balance: float = 100.0
@@ -52,6 +57,11 @@ class FakeOutbox:
         answer until `released`), "status" (HTTP code, nothing sent)."""
         with self.lock:
             self.send_faults.append((kind, value))
+
+    def fail_next_status(self, kind: str, value: Any = None) -> None:
+        """kind: "error" (code, e.g. 9), "status" (HTTP code), "drop" (cut the answer)."""
+        with self.lock:
+            self.status_faults.append((kind, value))
 
     def handle(self, handler: BaseHTTPRequestHandler, path: str, form: dict[str, str]) -> None:
         if path == "/sys/balance.php":
@@ -101,7 +111,7 @@ class FakeOutbox:
         parts = _parts(form["mes"])
         with self.lock:
             self.sends.append(
-                SentSms(form["phones"], form["mes"], form.get("sender"), int(form["id"]), now)
+                SentSms(form["phones"], form["mes"], form.get("sender"), form["id"], now)
             )
             self.balance -= COST_PER_PART * parts
         if fault is not None and fault[0] == "drop":
@@ -125,17 +135,26 @@ class FakeOutbox:
         now = time.monotonic()
         with self.lock:
             self.status_requests.append((form.get("phone", ""), form.get("id", ""), now))
+            fault = self.status_faults.popleft() if self.status_faults else None
             sent = [
-                s
-                for s in self.sends
-                if s.phone == form.get("phone") and str(s.our_id) == form.get("id")
+                s for s in self.sends if s.phone == form.get("phone") and s.our_id == form.get("id")
             ]
+        if fault is not None and fault[0] == "error":
+            self._json(handler, {"error": "fake status error", "error_code": fault[1]})
+            return
+        if fault is not None and fault[0] == "status":
+            respond(handler, int(fault[1]), b"<html>Bad Gateway</html>")
+            return
+        if fault is not None and fault[0] == "drop":
+            handler.close_connection = True
+            handler.connection.shutdown(2)
+            return
         if not sent:
             self._json(handler, {"status": -3, "last_date": "", "err": 0})
             return
         code = 0
         for after, step in self.timeline:
-            if now - sent[0].at >= after:
+            if now - sent[-1].at >= after:
                 code = step
         self._json(handler, {"status": code, "last_date": "28.11.2026 03:12:00", "err": 0})
 
