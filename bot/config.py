@@ -23,13 +23,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.routes import Route, Router, RoutesFileError, load_routes
 from bot.setting_types import (
-    BaseUrl,
     ChatTargets,
     EscalateAfter,
     HttpUrl,
     Language,
     LogLevel,
     Port,
+    PrivateBaseUrl,
     PushPath,
     Region,
     UserIds,
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     smsc_login: str | None = None
     smsc_password: SecretStr | None = None
     smsc_api_key: SecretStr | None = None
-    smsc_base_url: BaseUrl = "https://smsc.ru"
+    smsc_base_url: PrivateBaseUrl = "https://smsc.ru"
     smsc_poll_interval: float = Field(default=30, ge=1, le=3600)
     smsc_backfill_hours: int = Field(default=24, ge=1, le=MAX_BACKFILL_HOURS)
     smsc_relay_backfill: bool = False

@@ -10,6 +10,7 @@ import pytest
 
 from state import Store
 from tests.fakes.bridge import free_port, sms_bridge_command
+from tests.fakes.redirect import Collector, Redirector
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
 
@@ -49,6 +50,26 @@ def test_wrong_smsc_password_and_unreachable_telegram_are_named(
     assert "✗ Telegram: not reachable" in result.stdout
     assert "✗ SMSC: SMSC error 2: authorise error" in result.stdout
     assert "p4ss-NOT-right" not in result.stdout + result.stderr  # never echoed
+
+
+def test_an_smsc_that_redirects_is_named_and_the_redirect_not_followed(
+    bridge_env: dict[str, str], tmp_path: Path
+) -> None:
+    collector = Collector().start()
+    redirector = Redirector(collector.url, status=307).start()  # a 307 re-posts the body
+    try:
+        result = check({**bridge_env, "SMSC_BASE_URL": redirector.url}, tmp_path)
+    finally:
+        redirector.stop()
+        collector.stop()
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("✗ SMSC")]
+    assert line.startswith(
+        f"✗ SMSC: {redirector.url}: SMSC answered with a redirect to {collector.url} "
+        "(HTTP 307); not followed"
+    )
+    assert "set SMSC_BASE_URL to it" in line
+    assert collector.collected() == []
 
 
 def test_database_files_others_may_open_are_warned_about_without_failing(
