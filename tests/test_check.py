@@ -97,6 +97,23 @@ def test_database_files_others_may_open_are_warned_about_without_failing(
     ]
 
 
+def test_a_dotenv_others_may_read_is_warned_about_without_failing(
+    bridge_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`.env` holds the bot token and the SMSC password: only its owner may read it."""
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("UI_LANGUAGE=en\n")
+    dotenv.chmod(0o644)
+    result = check(bridge_env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning, not a failure
+    assert (
+        "! .env: .env is readable by others (mode 0644), and it holds the bot token and "
+        "passwords: run chmod 600 .env"
+    ) in result.stdout.splitlines()
+    dotenv.chmod(0o600)
+    assert "! .env" not in check(bridge_env, tmp_path).stdout
+
+
 def test_routes_are_summed_up_and_the_chats_they_name_are_checked(
     bridge_env: dict[str, str], tmp_path: Path
 ) -> None:

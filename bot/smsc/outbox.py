@@ -203,7 +203,7 @@ class SmscOutbox:
             raise SendNotMade(type(error).__name__) from None
         except httpx.HTTPError as error:
             raise SendUnknown(f"no answer: {type(error).__name__}") from None
-        if response.status_code != 200:  # a redirect too: whoever answered, SMSC did not
+        if response.status_code != 200:  # a redirect too: no answer of SMSC's to read
             raise SendUnknown(_not_smscs(response))
         answer = _json_object(response.content)
         if answer is None:
