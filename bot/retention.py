@@ -6,6 +6,12 @@ between them, so that the poller storing new SMS and the relays booking deliveri
 the store in between and never wait more than one batch; then, if anything went (replies
 alone too), the freed space goes back to the file system, in steps as well. A purge that
 fails is logged and tried again the next day: it must never stop the bridge.
+
+The last step, the WAL checkpoint that shrinks the file, cannot finish while another
+connection reads (an /export's snapshot, a backup): it is tried again a few times a
+little later, and if it still cannot finish, a warning says so and what follows: the
+space is free inside the file, and SQLite's next automatic checkpoint that finds no reader
+in the way shrinks the file; the next purge empties the log.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(days=1)
 PAUSE = 0.05  # seconds between batches: the store's other calls go first
+CHECKPOINT_TRIES = 4
+CHECKPOINT_RETRY = 30.0  # seconds between tries: an export of a large window takes some
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class Retention:
         batch: int = retention.BATCH,
         pause: float = PAUSE,
         every: timedelta = EVERY,
+        checkpoint_retry: float = CHECKPOINT_RETRY,
     ) -> None:
         self._store = store
         self._keep = timedelta(days=days)
@@ -51,6 +60,7 @@ class Retention:
         self._batch = batch
         self._pause = pause
         self._every = every
+        self._checkpoint_retry = checkpoint_retry
 
     async def run(self) -> None:
         while True:
@@ -106,10 +116,38 @@ class Retention:
                 "retention: converting the database to give space back in steps: one "
                 "VACUUM, once (the bridge waits for it; SMS wait at SMSC meanwhile)"
             )
-            await self._store.call(retention.convert_to_incremental)
-            log.info("retention: database converted; space given back")
+            done = await self._store.call(retention.convert_to_incremental)
+            if done.complete or await self._checkpoint():
+                log.info("retention: database converted; space given back")
             return
         freed = await self._store.call(retention.free_pages)
         await self._in_steps(retention.hand_back)
-        await self._store.call(retention.checkpoint)
-        log.info("retention: %d free pages given back to the file system", freed)
+        if await self._checkpoint():
+            log.info("retention: %d free pages given back to the file system", freed)
+
+    async def _checkpoint(self) -> bool:
+        """Empty the write-ahead log so the file shrinks now, trying again while another
+        connection is in the way; whether it finished (if not, a warning says what next)."""
+        for attempt in range(1, CHECKPOINT_TRIES + 1):
+            done = await self._store.call(retention.checkpoint)
+            if done.complete:
+                return True
+            if attempt < CHECKPOINT_TRIES:
+                log.debug(
+                    "retention: checkpoint busy (%d of %d frames copied); again in %g s",
+                    done.copied,
+                    done.frames,
+                    self._checkpoint_retry,
+                )
+                await asyncio.sleep(self._checkpoint_retry)
+        log.warning(
+            "retention: the write-ahead log could not be emptied after %d tries (%d of %d "
+            "frames copied): another connection kept reading or writing (an /export or "
+            "/stats, a backup, the sqlite3 shell). Nothing is lost and the deleted SMS are "
+            "gone; the freed space stays inside the file until SQLite's next automatic "
+            "checkpoint that no reader holds up shrinks it, and the next purge empties the log",
+            CHECKPOINT_TRIES,
+            done.copied,
+            done.frames,
+        )
+        return False

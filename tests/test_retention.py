@@ -4,7 +4,9 @@ deletes (an SMS still waiting for a chat, the poll cursor), and the space given 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,8 @@ from bot.database import AsyncStore
 from bot.retention import Purged, Retention
 from state import IncomingSms, Store, oncall, retention
 from state.oncall import Person
+from state.store import BUSY_TIMEOUT_MS
+from tests.fakes.wait import eventually
 
 NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=30)
@@ -241,13 +245,13 @@ def test_routed_sms_and_settled_replies_go_too(store: Store) -> None:
     draft = Draft("79261112233", "ok", None, 1, "-1001", None, 1, Person(7, "Anna"))
     settled = outgoing.create_preview(store, draft, old, old + timedelta(minutes=10))
     outgoing.settle(store, settled.id, OutgoingState.DELIVERED)
-    followed = outgoing.create_preview(store, draft, old, old + timedelta(minutes=10))
-    outgoing.settle(store, followed.id, OutgoingState.SENT)  # its delivery still followed
+    recent = outgoing.create_preview(store, draft, datetime.now(UTC), datetime.now(UTC))
+    outgoing.settle(store, recent.id, OutgoingState.DELIVERED)
     assert purge_batch(store, datetime.now(UTC) - timedelta(days=30)) == 2
     assert kept(store) == [3] and rows(store, "message_chats") == 1
     assert rows(store, "outgoing") == 2  # replies go in batches of their own
     assert retention.purge_replies_batch(store, datetime.now(UTC) - timedelta(days=30)) == 1
-    assert [row[0] for row in store.conn.execute("SELECT id FROM outgoing")] == [followed.id]
+    assert [row[0] for row in store.conn.execute("SELECT id FROM outgoing")] == [recent.id]
 
 
 def old_replies(store: Store, count: int, days_ago: float, state: str = "delivered") -> None:
@@ -269,7 +273,7 @@ async def test_replies_go_in_counted_batches_and_alone_still_give_space_back(
     path = tmp_path / "bridge.db"
     store = Store.open(path)
     old_replies(store, 400, days_ago=40)
-    old_replies(store, 1, days_ago=40, state="sent")  # its delivery still followed: stays
+    old_replies(store, 1, days_ago=40, state="sent")  # never settled (replies off): goes too
     old_replies(store, 5, days_ago=1)
     store.save_incoming([sms(1, 1)], CHATS)  # no SMS is due: only replies go
     assert retention.purge_replies_batch(store, CUTOFF, batch=150) == 150  # a batch, no more
@@ -280,10 +284,10 @@ async def test_replies_go_in_counted_batches_and_alone_still_give_space_back(
         purged = await Retention(thread, 30, batch=100, pause=0).purge(NOW)
     finally:
         thread.close()
-    assert purged == Purged(sms=0, replies=250)
+    assert purged == Purged(sms=0, replies=251)
     assert file_size(path) < before * 0.7, (before, file_size(path))
     store = Store.open(path)
-    assert rows(store, "outgoing") == 6 and retention.free_pages(store) == 0
+    assert rows(store, "outgoing") == 5 and retention.free_pages(store) == 0
     store.close()
 
 
@@ -298,3 +302,107 @@ def test_deleting_an_sms_looks_up_the_rows_naming_it_and_scans_no_table(tmp_path
         ).fetchall()
         assert all(not step[3].startswith("SCAN") for step in plan), (table, plan)
     store.close()
+
+
+@pytest.mark.parametrize("state", ["preview", "sending", "sent", "unknown", "not_sent"])
+def test_replies_go_by_age_in_any_state_even_when_nothing_follows_them_any_more(
+    store: Store, state: str
+) -> None:
+    """With SMS_REPLY_USER_IDS emptied, no preview expires and no send is followed: rows
+    left in any state must still go by their age."""
+    old_replies(store, 2, days_ago=40, state=state)
+    old_replies(store, 1, days_ago=29, state=state)  # within the retention: stays
+    assert retention.purge_replies_batch(store, CUTOFF) == 2
+    assert rows(store, "outgoing") == 1
+
+
+def test_a_reply_previewed_before_the_cutoff_but_sent_after_it_stays(store: Store) -> None:
+    from state import outgoing
+    from state.outgoing import Claim, Draft
+
+    created = CUTOFF - timedelta(minutes=2)
+    draft = Draft("79261112233", "ok", None, 1, "-1001", None, 1, ANNA)
+    reply = outgoing.create_preview(store, draft, created, created + timedelta(minutes=10))
+    sent_at = CUTOFF + timedelta(minutes=3)
+    assert outgoing.claim(store, reply.id, sent_at, sent_at - timedelta(hours=1), 50) is (
+        Claim.CLAIMED
+    )
+    assert retention.purge_replies_batch(store, CUTOFF) == 0  # it went out within the retention
+    assert retention.purge_replies_batch(store, CUTOFF + timedelta(minutes=4)) == 1
+
+
+def hold_a_reader(path: Path) -> Store:
+    """Another connection inside a read transaction, as an /export's snapshot is."""
+    reader = Store.open_snapshot(path)
+    reader.conn.execute("BEGIN")
+    reader.count_messages()  # its snapshot is taken now: the log must keep what it sees
+    return reader
+
+
+def test_a_checkpoint_a_reader_holds_up_says_so_at_once_without_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    store = Store.open(path)
+    fill(store, 50, days_ago=40)
+    fill(store, 1, days_ago=1)
+    reader = hold_a_reader(path)
+    while retention.purge_batch(store, CUTOFF):
+        pass
+    started = time.monotonic()
+    done = retention.checkpoint(store)
+    assert time.monotonic() - started < 1  # not the 3 s busy timeout: the store waits for it
+    assert done.busy and not done.complete and 0 <= done.copied < done.frames
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone() == (BUSY_TIMEOUT_MS,)
+    reader.conn.execute("COMMIT")
+    reader.close()
+    assert retention.checkpoint(store) == retention.Checkpoint(False, 0, 0)
+    store.close()
+
+
+async def test_a_checkpoint_held_up_is_tried_again_then_a_warning_says_what_follows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bridge.db"
+    store = Store.open(path)
+    fill(store, 300, days_ago=40)
+    fill(store, 1, days_ago=1)
+    store.close()
+    reader = hold_a_reader(path)
+    thread = AsyncStore(Store.open(path))
+    try:
+        purged = await Retention(thread, 30, batch=100, pause=0, checkpoint_retry=0.01).purge(NOW)
+    finally:
+        thread.close()
+        reader.close()
+    assert purged.sms == 300  # the purge itself is done: only the shrinking waits
+    [warning] = [r for r in caplog.records if "write-ahead log" in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    assert "could not be emptied after 4 tries" in warning.getMessage()
+    assert "SQLite's next automatic checkpoint" in warning.getMessage()
+    assert not [r for r in caplog.records if "free pages given back" in r.getMessage()]
+
+
+async def test_a_checkpoint_tried_again_after_the_reader_left_shrinks_the_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.retention")
+    path = tmp_path / "bridge.db"
+    store = Store.open(path)
+    fill(store, 300, days_ago=40)
+    fill(store, 1, days_ago=1)
+    store.close()
+    reader = hold_a_reader(path)
+    thread = AsyncStore(Store.open(path))
+    before = file_size(path)
+    try:
+        purge = asyncio.create_task(
+            Retention(thread, 30, batch=100, pause=0, checkpoint_retry=0.2).purge(NOW)
+        )
+        await eventually(lambda: any("checkpoint busy" in r.getMessage() for r in caplog.records))
+        reader.conn.execute("COMMIT")  # the export ends
+        await purge
+    finally:
+        thread.close()
+        reader.close()
+    assert not [r for r in caplog.records if "write-ahead log" in r.getMessage()]
+    assert [r for r in caplog.records if "free pages given back" in r.getMessage()]
+    assert file_size(path) < before / 4
