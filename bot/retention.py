@@ -1,6 +1,8 @@
 """RETENTION_DAYS: SMS older than that are deleted when the bridge starts, then once a day.
 
-What goes and what stays is `state.retention`'s rule. This module only runs it: in small
+What goes and what stays is `state.retention`'s rule. What is already older than the
+retention when it is fetched is never stored at all (`Store.keep_for`): the poller only
+says so here (`log_too_old`). This module only runs it: in small
 batches on the store's thread (the SMS received, then the SMS sent for a person), pausing
 between them, so that the poller storing new SMS and the relays booking deliveries get
 the store in between and never wait more than one batch; then, if anything went (replies
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -29,8 +31,27 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(days=1)
 PAUSE = 0.05  # seconds between batches: the store's other calls go first
+SHOWN_IDS = 20  # IDs of SMS too old to store named in one log line, at most
 CHECKPOINT_TRIES = 4
 CHECKPOINT_RETRY = 30.0  # seconds between tries: an export of a large window takes some
+
+
+def log_too_old(ids: Sequence[int], relay: bool) -> None:
+    """One line for the SMS that were older than RETENTION_DAYS when fetched: never stored,
+    so never relayed either (a warning when they would have been: the bridge was away
+    longer than the retention)."""
+    if not ids:
+        return
+    shown = ", ".join(str(smsc_id) for smsc_id in ids[:SHOWN_IDS])
+    if len(ids) > SHOWN_IDS:
+        shown += f" and {len(ids) - SHOWN_IDS} more"
+    log.log(
+        logging.WARNING if relay else logging.INFO,
+        "retention: %d SMS already older than RETENTION_DAYS when fetched, not stored%s: %s",
+        len(ids),
+        " nor relayed (the bridge was away longer than the retention)" if relay else "",
+        shown,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,23 @@ def test_real_environment_wins_over_env_file(env: pytest.MonkeyPatch, tmp_path: 
 def test_short_interval_is_allowed_with_a_warning(env: pytest.MonkeyPatch) -> None:
     env.setenv("SMSC_POLL_INTERVAL", "5")
     assert "code 9" in load_settings(env_file=None).warnings()[0]
+
+
+def test_a_backfill_longer_than_the_retention_is_allowed_with_a_warning(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("RETENTION_DAYS", "1")
+    env.setenv("SMSC_BACKFILL_HOURS", "24")
+    settings = load_settings(env_file=None)
+    assert settings.warnings() == [] and settings.kept_for == timedelta(days=1)
+    env.setenv("SMSC_BACKFILL_HOURS", "168")
+    assert load_settings(env_file=None).warnings() == [
+        "SMSC_BACKFILL_HOURS=168 reaches further back than RETENTION_DAYS=1: the first start "
+        "keeps only the SMS of the last 24 hours"
+    ]
+    env.setenv("RETENTION_DAYS", "0")
+    settings = load_settings(env_file=None)
+    assert settings.warnings() == [] and settings.kept_for is None
 
 
 @pytest.mark.parametrize(
