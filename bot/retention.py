@@ -1,13 +1,15 @@
 """RETENTION_DAYS: SMS older than that are deleted when the bridge starts, then once a day.
 
-What goes and what stays is `state.retention`'s rule. What is already older than the
-retention when it is fetched is never stored at all (`Store.keep_for`): the poller only
-says so here (`log_too_old`). This module only runs it: in small
+What goes and what stays is `state.retention`'s rule. This module only runs it: in small
 batches on the store's thread (the SMS received, then the SMS sent for a person), pausing
 between them, so that the poller storing new SMS and the relays booking deliveries get
 the store in between and never wait more than one batch; then, if anything went (replies
 alone too), the freed space goes back to the file system, in steps as well. A purge that
 fails is logged and tried again the next day: it must never stop the bridge.
+
+What is already older than the retention when it is fetched is never stored at all
+(`Store.keep_for`, so the order of the start-up's purge and first poll does not matter);
+`log_too_old` is the one line the poller writes about it.
 
 The last step, the WAL checkpoint that shrinks the file, cannot finish while another
 connection reads (an /export's snapshot, a backup): it is tried again a few times a
