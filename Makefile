@@ -35,8 +35,11 @@ check: check-config $(STAMP)
 
 # Before anything is installed: without a .env (or settings in the environment) say what
 # to do, in one line, and stop.
+# A .env others may read gives away the bot token and the SMSC password: say so (the
+# bridge still starts; `sms-bridge check` says the same).
 check-config:
-	$(if $(wildcard .env)$(TELEGRAM_BOT_TOKEN),,$(error no .env found: copy .env.example to .env and set TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS and the SMSC credentials))
+	$(if $(wildcard .env)$(TELEGRAM_BOT_TOKEN),,$(error no .env found: copy .env.example to .env, chmod 600 .env, and set TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_IDS and the SMSC credentials))
+	@case "$$(ls -ld .env 2>/dev/null)" in ""|-???------*) ;; *) echo "warning: .env is readable by others, and it holds the bot token and passwords: run chmod 600 .env" >&2 ;; esac
 
 # Most tests wait on servers and timers rather than compute: eight workers overlap those
 # waits even on two cores (each test has its own ports, files and processes).

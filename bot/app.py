@@ -84,7 +84,10 @@ class Bridge:
     async def _run_locked(self) -> int:
         endpoints = await self._start_endpoints()  # first: a busy port fails early
         try:
-            store = AsyncStore(Store.open(self.settings.database_path, self.settings.phone_region))
+            settings = self.settings
+            store = AsyncStore(
+                Store.open(settings.database_path, settings.phone_region, settings.kept_for)
+            )
         except BaseException:
             await endpoints.stop()
             raise

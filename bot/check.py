@@ -7,8 +7,8 @@ stays inside SMSC's rate rule. The push endpoint is served by the running bridge
 asks it for a path that is not the secret one (so nothing is woken) and never prints the
 path; nothing listening is a warning, not a failure, since `check` is also run before
 the first start, when no bridge runs yet. Warnings (a setting that works but may
-surprise, a database file that others may read, a push endpoint nobody serves) are `!`
-lines that leave the exit code alone.
+surprise, a database file or a `.env` that others may read, a push endpoint nobody serves)
+are `!` lines that leave the exit code alone.
 """
 
 from __future__ import annotations
@@ -22,10 +22,16 @@ import httpx
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.config import Settings
+from bot.config import ENV_FILE, Settings
 from bot.lock import lock_path
 from bot.smsc import SmscApiError, SmscClient, SmscError
-from state import DatabaseUnreadable, database_files, inspect_database, loose_permissions
+from state import (
+    DatabaseUnreadable,
+    LoosePermissions,
+    database_files,
+    inspect_database,
+    loose_permissions,
+)
 
 PUSH_PROBE_TIMEOUT = 5.0  # seconds
 WILDCARD_HOSTS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
@@ -116,17 +122,22 @@ def check_routes(settings: Settings) -> Finding:
     )
 
 
-def permission_warnings(database_path: Path) -> list[str]:
-    """A line for each of the database's files (and its folder) that others may open."""
+def permission_warnings(database_path: Path, env_file: Path = Path(ENV_FILE)) -> list[str]:
+    """A line for each of the database's files (and its folder), and for `.env` (it holds
+    the bot token and the SMSC password), that others may open."""
     paths = [database_path.parent, *database_files(database_path), lock_path(database_path)]
-    warnings = []
-    for loose in loose_permissions(paths):
-        access = "readable by" if loose.readable_by_others else "open to"
-        warnings.append(
-            f"database: {loose.path} is {access} others (mode {loose.mode:04o}): "
-            f"run chmod {loose.private_mode:o} {shlex.quote(str(loose.path))}"
-        )
+    warnings = [_loose_line("database", loose) for loose in loose_permissions(paths)]
+    for loose in loose_permissions([env_file]):
+        warnings.append(_loose_line(".env", loose, ", and it holds the bot token and passwords"))
     return warnings
+
+
+def _loose_line(what: str, loose: LoosePermissions, why: str = "") -> str:
+    access = "readable by" if loose.readable_by_others else "open to"
+    return (
+        f"{what}: {loose.path} is {access} others (mode {loose.mode:04o}){why}: "
+        f"run chmod {loose.private_mode:o} {shlex.quote(str(loose.path))}"
+    )
 
 
 async def check_push_endpoint(settings: Settings) -> Finding:

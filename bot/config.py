@@ -8,6 +8,7 @@ exit 2 without a traceback.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,13 +24,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.routes import Route, Router, RoutesFileError, load_routes
 from bot.setting_types import (
-    BaseUrl,
     ChatTargets,
     EscalateAfter,
     HttpUrl,
     Language,
     LogLevel,
     Port,
+    PrivateBaseUrl,
     PushPath,
     Region,
     UserIds,
@@ -66,7 +67,7 @@ class Settings(BaseSettings):
     smsc_login: str | None = None
     smsc_password: SecretStr | None = None
     smsc_api_key: SecretStr | None = None
-    smsc_base_url: BaseUrl = "https://smsc.ru"
+    smsc_base_url: PrivateBaseUrl = "https://smsc.ru"
     smsc_poll_interval: float = Field(default=30, ge=1, le=3600)
     smsc_backfill_hours: int = Field(default=24, ge=1, le=MAX_BACKFILL_HOURS)
     smsc_relay_backfill: bool = False
@@ -148,6 +149,11 @@ class Settings(BaseSettings):
         return {"apikey": self.smsc_api_key.get_secret_value()}
 
     @property
+    def kept_for(self) -> timedelta | None:
+        """RETENTION_DAYS as a duration; None: every SMS is kept."""
+        return timedelta(days=self.retention_days) if self.retention_days else None
+
+    @property
     def smsc_zone(self) -> ZoneInfo:
         return ZoneInfo(self.smsc_timezone)
 
@@ -171,6 +177,12 @@ class Settings(BaseSettings):
             )
         if self.push_path is not None and self.push_port is None:
             notes.append("PUSH_PATH is set but PUSH_PORT is not: no push endpoint, polling only")
+        if self.retention_days and self.smsc_backfill_hours > 24 * self.retention_days:
+            notes.append(
+                f"SMSC_BACKFILL_HOURS={self.smsc_backfill_hours} reaches further back than "
+                f"RETENTION_DAYS={self.retention_days}: the first start keeps only the SMS of "
+                f"the last {self.retention_days * 24} hours"
+            )
         return notes
 
 

@@ -50,6 +50,7 @@ from bot.inbox import Inbox, InboxPage
 from bot.metrics import Metrics
 from bot.pacing import PollReason, PollSchedule, RequestLog, SentRequest
 from bot.poll_failures import PollFailures
+from bot.retention import log_too_old
 from bot.routes import Router
 from bot.status import BridgeStatus
 from state import IncomingSms, Store
@@ -247,7 +248,9 @@ class Poller:
         if not page.records:
             return 0
         place = functools.partial(self._router.placement, relay=relay)
-        new_ids = set(await self._store.call(Store.save_incoming, page.records, place))
+        saved = await self._store.call(Store.save_incoming, page.records, place)
+        log_too_old(saved.too_old, relay)  # RETENTION_DAYS: never stored
+        new_ids = set(saved.new)
         for sms in page.records:
             if sms.smsc_id in new_ids:
                 log.info(

@@ -6,13 +6,23 @@ between them, so that the poller storing new SMS and the relays booking deliveri
 the store in between and never wait more than one batch; then, if anything went (replies
 alone too), the freed space goes back to the file system, in steps as well. A purge that
 fails is logged and tried again the next day: it must never stop the bridge.
+
+What is already older than the retention when it is fetched is never stored at all
+(`Store.keep_for`, so the order of the start-up's purge and first poll does not matter);
+`log_too_old` is the one line the poller writes about it.
+
+The last step, the WAL checkpoint that shrinks the file, cannot finish while another
+connection reads (an /export's snapshot, a backup): it is tried again a few times a
+little later, and if it still cannot finish, a warning says so and what follows: the
+space is free inside the file, and SQLite's next automatic checkpoint that finds no reader
+in the way shrinks the file; the next purge empties the log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +33,27 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(days=1)
 PAUSE = 0.05  # seconds between batches: the store's other calls go first
+SHOWN_IDS = 20  # IDs of SMS too old to store named in one log line, at most
+CHECKPOINT_TRIES = 4
+CHECKPOINT_RETRY = 30.0  # seconds between tries: an export of a large window takes some
+
+
+def log_too_old(ids: Sequence[int], relay: bool) -> None:
+    """One line for the SMS that were older than RETENTION_DAYS when fetched: never stored,
+    so never relayed either (a warning when they would have been: the bridge was away
+    longer than the retention)."""
+    if not ids:
+        return
+    shown = ", ".join(str(smsc_id) for smsc_id in ids[:SHOWN_IDS])
+    if len(ids) > SHOWN_IDS:
+        shown += f" and {len(ids) - SHOWN_IDS} more"
+    log.log(
+        logging.WARNING if relay else logging.INFO,
+        "retention: %d SMS already older than RETENTION_DAYS when fetched, not stored%s: %s",
+        len(ids),
+        " nor relayed (the bridge was away longer than the retention)" if relay else "",
+        shown,
+    )
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,7 @@ class Retention:
         batch: int = retention.BATCH,
         pause: float = PAUSE,
         every: timedelta = EVERY,
+        checkpoint_retry: float = CHECKPOINT_RETRY,
     ) -> None:
         self._store = store
         self._keep = timedelta(days=days)
@@ -51,6 +83,7 @@ class Retention:
         self._batch = batch
         self._pause = pause
         self._every = every
+        self._checkpoint_retry = checkpoint_retry
 
     async def run(self) -> None:
         while True:
@@ -106,10 +139,38 @@ class Retention:
                 "retention: converting the database to give space back in steps: one "
                 "VACUUM, once (the bridge waits for it; SMS wait at SMSC meanwhile)"
             )
-            await self._store.call(retention.convert_to_incremental)
-            log.info("retention: database converted; space given back")
+            done = await self._store.call(retention.convert_to_incremental)
+            if done.complete or await self._checkpoint():
+                log.info("retention: database converted; space given back")
             return
         freed = await self._store.call(retention.free_pages)
         await self._in_steps(retention.hand_back)
-        await self._store.call(retention.checkpoint)
-        log.info("retention: %d free pages given back to the file system", freed)
+        if await self._checkpoint():
+            log.info("retention: %d free pages given back to the file system", freed)
+
+    async def _checkpoint(self) -> bool:
+        """Empty the write-ahead log so the file shrinks now, trying again while another
+        connection is in the way; whether it finished (if not, a warning says what next)."""
+        for attempt in range(1, CHECKPOINT_TRIES + 1):
+            done = await self._store.call(retention.checkpoint)
+            if done.complete:
+                return True
+            if attempt < CHECKPOINT_TRIES:
+                log.debug(
+                    "retention: checkpoint busy (%d of %d frames copied); again in %g s",
+                    done.copied,
+                    done.frames,
+                    self._checkpoint_retry,
+                )
+                await asyncio.sleep(self._checkpoint_retry)
+        log.warning(
+            "retention: the write-ahead log could not be emptied after %d tries (%d of %d "
+            "frames copied): another connection kept reading or writing (an /export or "
+            "/stats, a backup, the sqlite3 shell). Nothing is lost and the deleted SMS are "
+            "gone; the freed space stays inside the file until SQLite's next automatic "
+            "checkpoint that no reader holds up shrinks it, and the next purge empties the log",
+            CHECKPOINT_TRIES,
+            done.copied,
+            done.frames,
+        )
+        return False

@@ -8,8 +8,10 @@ turns it into one line naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
@@ -73,6 +75,27 @@ def _http_url(value: str) -> str:
     return value
 
 
+def is_loopback(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1: this machine, where no network sees the traffic."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _private_url(value: str) -> str:
+    """https://, or http:// to this machine only (a test server): the URL's requests carry a
+    password, which plain http:// would show to every network on the way."""
+    if value.startswith("http://") and not is_loopback(urlsplit(value).hostname or ""):
+        raise ValueError(
+            "http:// would send the SMSC password in clear text: use https:// "
+            "(http:// is allowed only to this machine, such as http://127.0.0.1)"
+        )
+    return value
+
+
 def _known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -100,6 +123,7 @@ UserIds = Annotated[list[int], NoDecode, BeforeValidator(_split_commas)]
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 BaseUrl = Annotated[HttpUrl, AfterValidator(lambda url: url.rstrip("/"))]
+PrivateBaseUrl = Annotated[BaseUrl, AfterValidator(_private_url)]  # carries credentials
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 Region = Annotated[str, BeforeValidator(_known_region)]
 PushPath = Annotated[SecretStr, AfterValidator(_secret_path)]

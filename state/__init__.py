@@ -23,7 +23,7 @@ from state.models import (
     StoredSms,
 )
 from state.schema import SCHEMA_VERSION, SchemaTooNew
-from state.store import Page, Store, fts_query
+from state.store import Page, Saved, Store, fts_query
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -36,6 +36,7 @@ __all__ = [
     "Page",
     "PendingDelivery",
     "Placement",
+    "Saved",
     "SchemaTooNew",
     "Store",
     "StoredSms",

@@ -16,8 +16,12 @@ keeps them. What a purge deletes, and what it never does:
 - never the newest SMS: its ID is the poll cursor (`Store.max_smsc_id`), and without it
   the poller would fetch SMSC's last days again and relay them twice;
 - the account's receiving numbers stay: they are not SMS;
-- SMS the bridge sent for a person (replies) go by their own age, once settled, in
-  batches of their own (`purge_replies_batch`).
+- SMS the bridge sent for a person (replies, and previews never sent) go by their own
+  age (the last of created and sent), in any state, in batches of their own
+  (`purge_replies_batch`): whether replies are on or not (switched off, nothing settles
+  them any more). None is still followed by then: a preview expires in minutes, a send
+  is followed for 24 hours at most, and a retention is a day at least; the sends that
+  count against today's limit are younger than a day.
 
 A purge works in batches, each one short transaction, so the bridge's other writes (new
 SMS, deliveries) wait at most one batch; the caller yields between batches.
@@ -31,20 +35,25 @@ Deleted rows leave free pages inside the file. A database is created with
 `auto_vacuum = INCREMENTAL` (`Store.open`), so after a purge `PRAGMA incremental_vacuum`
 hands the free pages back a few thousand at a time (small steps again), and a WAL
 checkpoint then truncates the file (in WAL mode the file shrinks when the checkpoint
-copies the last frames). A database made by an earlier release has auto_vacuum off, and
-switching needs one VACUUM: the first purge that deletes anything runs it, once. VACUUM
-rewrites the file (6.4 s for 340 MB, measured) while the store's other calls wait, but
-only once, and after the purge, so it copies only what is kept. The other way, a VACUUM
-after every large purge, would rewrite the whole file every day with a 30-day retention
-(a thirtieth of it deleted daily), each time holding the store for the whole copy.
+copies the last frames). A reader in another connection (an /export's or a /stats'
+snapshot, a backup, the sqlite3 shell) keeps the checkpoint from finishing: it never
+waits for one (the store's other calls would wait with it), and says so (`Checkpoint`),
+so the caller can try again later.
+
+A database made by an earlier release has auto_vacuum off, and switching needs one
+VACUUM: the first purge that deletes anything runs it, once. VACUUM rewrites the file
+(6.4 s for 340 MB, measured) while the store's other calls wait, but only once, and after
+the purge, so it copies only what is kept. The other way, a VACUUM after every large
+purge, would rewrite the whole file every day with a 30-day retention (a thirtieth of it
+deleted daily), each time holding the store for the whole copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from state.outgoing import OutgoingState
 from state.schema import OPEN_DELIVERY
 from state.store import Store
 from state.times import from_db, to_db
@@ -57,10 +66,6 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("deliveries", "message_id"),
     ("message_chats", "message_id"),  # routes: which chats see it
 )
-# SMS the bridge sent for a person go by their own age, once settled: never one whose
-# send or delivery is still being followed.
-FOLLOWED = (OutgoingState.PREVIEW, OutgoingState.SENDING, OutgoingState.SENT, OutgoingState.UNKNOWN)
-_SETTLED_OUTGOING = "state NOT IN (" + ",".join(f"'{state.value}'" for state in FOLLOWED) + ")"
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms
 MERGE_STEP = 100  # index pages a merge step writes: tens of milliseconds
@@ -110,14 +115,16 @@ def purge_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
 
 
 def purge_replies_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
-    """Delete up to `batch` settled SMS sent for a person before `cutoff`, oldest first;
-    how many went. Fewer than `batch` means nothing more is due now."""
+    """Delete up to `batch` SMS sent (or previewed) for a person, created and sent before
+    `cutoff`, in any state, oldest first; how many went. Fewer than `batch` means nothing
+    more is due now."""
     store.conn.execute("PRAGMA secure_delete = ON")
+    before = to_db(cutoff)
     with store.transaction():
         deleted = store.conn.execute(
-            "DELETE FROM outgoing WHERE id IN (SELECT id FROM outgoing "
-            f"WHERE created_at < ? AND {_SETTLED_OUTGOING} ORDER BY created_at LIMIT ?)",
-            (to_db(cutoff), batch),
+            "DELETE FROM outgoing WHERE id IN (SELECT id FROM outgoing WHERE created_at < ? "
+            "AND coalesce(sent_at, created_at) < ? ORDER BY created_at LIMIT ?)",
+            (before, before, batch),
         )
         return deleted.rowcount
 
@@ -145,11 +152,11 @@ def gives_space_back(store: Store) -> bool:
     return int(mode) == AUTO_VACUUM_INCREMENTAL
 
 
-def convert_to_incremental(store: Store) -> None:
+def convert_to_incremental(store: Store) -> Checkpoint:
     """Switch a database of an earlier release to incremental vacuum: one VACUUM."""
     store.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     store.conn.execute("VACUUM")
-    checkpoint(store)
+    return checkpoint(store)
 
 
 def free_pages(store: Store) -> int:
@@ -164,6 +171,27 @@ def hand_back(store: Store, pages: int = VACUUM_STEP) -> bool:
     return free_pages(store) > 0
 
 
-def checkpoint(store: Store) -> None:
-    """Copy the write-ahead log into the file and empty it: the file shrinks now."""
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+class Checkpoint(NamedTuple):
+    """What `PRAGMA wal_checkpoint` answered."""
+
+    busy: bool  # another connection was reading or writing: it could not finish
+    frames: int  # frames in the write-ahead log; -1 when the database is not in WAL mode
+    copied: int  # of them, copied into the database file
+
+    @property
+    def complete(self) -> bool:
+        """Everything copied and the log emptied: the file has shrunk."""
+        return not self.busy and self.copied == self.frames
+
+
+def checkpoint(store: Store) -> Checkpoint:
+    """Copy the write-ahead log into the file and empty it, so the file shrinks now; busy
+    at once, without waiting, when another connection is in the way."""
+    conn = store.conn
+    (waits,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")  # TRUNCATE would wait for every reader
+    try:
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(waits)}")
+    return Checkpoint(bool(busy), int(frames), int(copied))

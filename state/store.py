@@ -16,6 +16,13 @@ History queries take an optional chat (`visible_to`): with it they read only the
 placed in that chat's history, through its `message_chats` rows (one index range per
 chat); without it they read every SMS, as before routes existed.
 
+With a retention (`keep_for`, RETENTION_DAYS) an SMS received longer ago than that when
+it is fetched is never stored: not by the first start's history, not by a catch-up after
+an outage longer than the retention. Storing it and leaving it to the next purge would
+keep it, searchable, for up to a day, whatever order the start-up's steps run in. Its ID
+still counts for the cursor (the `cursor_floor` marker), as if it had been stored and
+purged, so it is not fetched again.
+
 The store is synchronous and owns one connection; callers in async code run it on one
 dedicated thread (see `bot.database`).
 """
@@ -59,6 +66,7 @@ _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
 FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
+CURSOR_FLOOR_KEY = "cursor_floor"  # the largest ID of an SMS too old to store
 SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label"
 SMS_WIDTH = 8  # how many values SMS_COLUMNS selects
 # An SMS `m` that the chat bound to `?` may see: one look-up by the whole key.
@@ -77,6 +85,14 @@ _VISIBLE_NEWEST_FIRST = "v.received_at DESC, v.message_id DESC"
 
 # Where new SMS go: target keys to queue every one of them for, or a Placement for each.
 Where = Sequence[str] | Callable[[IncomingSms], Placement]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What `Store.save_incoming` did with a batch of fetched SMS."""
+
+    new: list[int]  # stored now (the others were stored before, or too old)
+    too_old: list[int]  # received before the retention's cutoff: never stored
 
 
 @dataclass(frozen=True)
@@ -190,15 +206,22 @@ class Store:
     """
 
     def __init__(
-        self, db: Database, path: Path | None = None, region: str = DEFAULT_REGION
+        self,
+        db: Database,
+        path: Path | None = None,
+        region: str = DEFAULT_REGION,
+        keep_for: timedelta | None = None,
     ) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.path = path  # the database file; None in memory
         self.region = region
+        self.keep_for = keep_for  # RETENTION_DAYS: older SMS are never stored; None: all
 
     @classmethod
-    def open(cls, path: Path | str, region: str = DEFAULT_REGION) -> Store:
+    def open(
+        cls, path: Path | str, region: str = DEFAULT_REGION, keep_for: timedelta | None = None
+    ) -> Store:
         """Open (creating the file and its folder if needed) and migrate to this release.
 
         What it creates is private to this user (see `state.files`): the folder 0700, the
@@ -206,11 +229,14 @@ class Store:
         """
         path = Path(path)
         if str(path) == ":memory:":
-            return cls._connect(path, region)
-        make_private_folder(path.parent)
-        with private_umask():  # SQLite creates -wal and -shm while the store opens
-            create_private_file(path)
-            return cls._connect(path, region)
+            store = cls._connect(path, region)
+        else:
+            make_private_folder(path.parent)
+            with private_umask():  # SQLite creates -wal and -shm while the store opens
+                create_private_file(path)
+                store = cls._connect(path, region)
+        store.keep_for = keep_for
+        return store
 
     @classmethod
     def _connect(cls, path: Path, region: str) -> Store:
@@ -290,36 +316,61 @@ class Store:
     # -- the poller's side -------------------------------------------------------------
 
     def max_smsc_id(self) -> int | None:
-        """The poll cursor: the largest SMSC ID stored."""
-        row = self.conn.execute("SELECT max(id) FROM messages").fetchone()
-        return None if row[0] is None else int(row[0])
+        """The poll cursor: the largest SMSC ID stored, or of an SMS too old to store."""
+        row = self.conn.execute(
+            "SELECT max(coalesce((SELECT max(id) FROM messages), -1), "
+            "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), -1))",
+            (CURSOR_FLOOR_KEY,),
+        ).fetchone()
+        return None if row[0] < 0 else int(row[0])
 
     def save_incoming(
         self,
         batch: Iterable[IncomingSms],
         where: Where,
         fetched_at: datetime | None = None,
-    ) -> list[int]:
+    ) -> Saved:
         """Store the SMS not seen before, each queued and made visible as `where` says.
 
         `where` is a list of target keys (every new SMS queued for each of them) or a
         function giving each new SMS its `Placement`: deliveries with their silent flag,
         the chats whose history shows it, its route and label. Everything is written in one
-        transaction. Returns the SMSC IDs that were new. SMS already stored are left as
-        they are and get no new delivery rows, so fetching the same SMS twice never relays
-        it twice (and a changed placement never moves an SMS already queued).
+        transaction. Says which SMSC IDs were new. SMS already stored are left as they are
+        and get no new delivery rows, so fetching the same SMS twice never relays it twice
+        (and a changed placement never moves an SMS already queued). SMS received before
+        `fetched_at - keep_for` are not stored: `too_old` names them, and their largest ID
+        moves the cursor, in the same transaction.
         """
         unique: dict[int, IncomingSms] = {}
         for sms in batch:
             unique.setdefault(sms.smsc_id, sms)
         if not unique:
-            return []
-        now = to_db(fetched_at or utc_now())
+            return Saved([], [])
+        moment = fetched_at or utc_now()
         with self.transaction():
+            too_old = self._set_aside_too_old(unique, moment)
             self._forget_known(unique)
             new = list(unique.values())
-            self._insert_new(new, _placer(where), now)
-        return [s.smsc_id for s in new]
+            self._insert_new(new, _placer(where), to_db(moment))
+        return Saved([s.smsc_id for s in new], too_old)
+
+    def _set_aside_too_old(self, unique: dict[int, IncomingSms], now: datetime) -> list[int]:
+        """Drop from `unique` the SMS received before the retention's cutoff, and move the
+        cursor floor past them; their IDs, in order."""
+        if self.keep_for is None:
+            return []
+        cutoff = now - self.keep_for
+        too_old = sorted(i for i, sms in unique.items() if sms.received_at < cutoff)
+        if not too_old:
+            return []
+        for smsc_id in too_old:
+            del unique[smsc_id]
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            (CURSOR_FLOOR_KEY, str(too_old[-1])),
+        )
+        return too_old
 
     def _forget_known(self, unique: dict[int, IncomingSms]) -> None:
         """Drop from `unique` the SMS already stored."""

@@ -10,6 +10,7 @@ import pytest
 
 from state import Store
 from tests.fakes.bridge import free_port, sms_bridge_command
+from tests.fakes.redirect import Collector, Redirector
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
 
@@ -51,6 +52,26 @@ def test_wrong_smsc_password_and_unreachable_telegram_are_named(
     assert "p4ss-NOT-right" not in result.stdout + result.stderr  # never echoed
 
 
+def test_an_smsc_that_redirects_is_named_and_the_redirect_not_followed(
+    bridge_env: dict[str, str], tmp_path: Path
+) -> None:
+    collector = Collector().start()
+    redirector = Redirector(collector.url, status=307).start()  # a 307 re-posts the body
+    try:
+        result = check({**bridge_env, "SMSC_BASE_URL": redirector.url}, tmp_path)
+    finally:
+        redirector.stop()
+        collector.stop()
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("✗ SMSC")]
+    assert line.startswith(
+        f"✗ SMSC: {redirector.url}: SMSC answered with a redirect to {collector.url} "
+        "(HTTP 307); not followed"
+    )
+    assert "set SMSC_BASE_URL to it" in line
+    assert collector.collected() == []
+
+
 def test_database_files_others_may_open_are_warned_about_without_failing(
     bridge_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -74,6 +95,23 @@ def test_database_files_others_may_open_are_warned_about_without_failing(
         f"! database: {folder} is readable by others (mode 0755): run chmod 700 {folder}",
         f"! database: {wal} is readable by others (mode 0644): run chmod 600 {wal}",
     ]
+
+
+def test_a_dotenv_others_may_read_is_warned_about_without_failing(
+    bridge_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`.env` holds the bot token and the SMSC password: only its owner may read it."""
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("UI_LANGUAGE=en\n")
+    dotenv.chmod(0o644)
+    result = check(bridge_env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning, not a failure
+    assert (
+        "! .env: .env is readable by others (mode 0644), and it holds the bot token and "
+        "passwords: run chmod 600 .env"
+    ) in result.stdout.splitlines()
+    dotenv.chmod(0o600)
+    assert "! .env" not in check(bridge_env, tmp_path).stdout
 
 
 def test_routes_are_summed_up_and_the_chats_they_name_are_checked(

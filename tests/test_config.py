@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,23 @@ def test_short_interval_is_allowed_with_a_warning(env: pytest.MonkeyPatch) -> No
     assert "code 9" in load_settings(env_file=None).warnings()[0]
 
 
+def test_a_backfill_longer_than_the_retention_is_allowed_with_a_warning(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("RETENTION_DAYS", "1")
+    env.setenv("SMSC_BACKFILL_HOURS", "24")
+    settings = load_settings(env_file=None)
+    assert settings.warnings() == [] and settings.kept_for == timedelta(days=1)
+    env.setenv("SMSC_BACKFILL_HOURS", "168")
+    assert load_settings(env_file=None).warnings() == [
+        "SMSC_BACKFILL_HOURS=168 reaches further back than RETENTION_DAYS=1: the first start "
+        "keeps only the SMS of the last 24 hours"
+    ]
+    env.setenv("RETENTION_DAYS", "0")
+    settings = load_settings(env_file=None)
+    assert settings.warnings() == [] and settings.kept_for is None
+
+
 @pytest.mark.parametrize(
     ("name", "value", "named"),
     [
@@ -75,6 +93,9 @@ def test_short_interval_is_allowed_with_a_warning(env: pytest.MonkeyPatch) -> No
         ("ONCALL_BUTTONS", "sometimes", "ONCALL_BUTTONS"),
         ("PHONE_REGION", "Russia", "PHONE_REGION: 'Russia' is not a region code phonenumbers"),
         ("PHONE_REGION", "XX", "PHONE_REGION: 'XX' is not a region code"),
+        ("SMSC_BASE_URL", "http://smsc.ru", "SMSC_BASE_URL: http:// would send the SMSC password"),
+        ("SMSC_BASE_URL", "http://10.0.0.5:8080", "SMSC_BASE_URL: http:// would send"),
+        ("SMSC_BASE_URL", "http://127.0.0.1.evil.example", "SMSC_BASE_URL: http:// would send"),
     ],
 )
 def test_malformed_settings_name_the_variable(
@@ -84,6 +105,34 @@ def test_malformed_settings_name_the_variable(
     with pytest.raises(ConfigError, match=named) as caught:
         load_settings(env_file=None)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://smsc.kz",
+        "https://smsc.ru/",
+        "http://127.0.0.1:8080",
+        "http://127.5.0.1",
+        "http://localhost:9000",
+        "http://[::1]:9000",
+    ],
+)
+def test_smsc_base_url_is_https_or_plain_http_to_this_machine_only(
+    env: pytest.MonkeyPatch, url: str
+) -> None:
+    env.setenv("SMSC_BASE_URL", url)
+    assert load_settings(env_file=None).smsc_base_url == url.rstrip("/")
+
+
+def test_cli_an_http_smsc_base_url_exits_2_with_one_line_saying_why(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "check", **{**REQUIRED, "SMSC_BASE_URL": "http://smsc.ru"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        "sms-bridge: SMSC_BASE_URL: http:// would send the SMSC password in clear text: "
+        "use https://"
+    )
 
 
 def test_phone_region_is_any_region_phonenumbers_knows_in_any_case(

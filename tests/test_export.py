@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from telegram import Update
 
 from bot.commands.context import BOT_DATA_KEY
@@ -120,10 +123,56 @@ def test_times_carry_the_offset_of_the_display_zone_on_each_side_of_a_dst_change
         ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
         ("plain = fine", "plain = fine"),
         ("", ""),
+        (" =1+1", "' =1+1"),
+        ('\n=HYPERLINK("http://evil")', '\'\n=HYPERLINK("http://evil")'),
+        ("\r\n@SUM(A1)", "'\r\n@SUM(A1)"),
+        ("  -5 degrees", "'  -5 degrees"),
+        ("\t+cmd", "'\t+cmd"),
+        ("\u3000=1", "'\u3000=1"),
+        (" -5", " -5"),
+        ("-5\n=1+1", "'-5\n=1+1"),
+        ("-٣", "'-٣"),  # a number only in ASCII digits
     ],
 )
 def test_only_what_a_spreadsheet_would_run_gets_an_apostrophe(cell: str, safe: str) -> None:
     assert spreadsheet_safe(cell) == safe
+
+
+PLAIN_NUMBER = re.compile(r"[+-][0-9 ().-]*[0-9][0-9 ().-]*")
+
+
+def runs_as_a_formula(cell: str) -> bool:
+    """What a spreadsheet may run: past any leading white space, `=` or `@`, or a sign
+    before more than a number; or a leading tab or carriage return (OWASP)."""
+    first = cell.lstrip()[:1]
+    signed = first in ("+", "-") and not PLAIN_NUMBER.fullmatch(cell.strip())
+    return first in ("=", "@") or signed or cell[:1] in ("\t", "\r")
+
+
+any_cell = st.text(alphabet=st.sampled_from(" \t\r\n\u3000\xa0=+-@0123456789(). aZ\"';,"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sender=any_cell | st.text(),
+    recipient=any_cell | st.text(),
+    label=any_cell,
+    text=any_cell | st.text(),
+    taken_by=st.none() | any_cell,
+)
+def test_no_exported_cell_runs_as_a_formula_unless_it_starts_with_a_quote(
+    sender: str, recipient: str, label: str, text: str, taken_by: str | None
+) -> None:
+    row = ExportRow(NOW, "in", sender, recipient, label, text, taken_by, NOW, 1)
+    for cell in csv_cells(row, MOSCOW):
+        assert cell.startswith("'") or not runs_as_a_formula(cell), repr(cell)
+
+
+def test_the_receiving_number_is_written_like_the_sender_and_neutralised_too() -> None:
+    row = ExportRow(NOW, "in", "79261234567", "79031234567", "", "x", None, None, 1)
+    assert csv_cells(row, MOSCOW)[2:4] == ["+79261234567", "+79031234567"]
+    forged = row._replace(sender=" =cmd|' /C calc'!A0", recipient="\n@SUM(1+1)*cmd")
+    assert csv_cells(forged, MOSCOW)[2:4] == ["' =cmd|' /C calc'!A0", "'\n@SUM(1+1)*cmd"]
 
 
 def test_an_export_over_the_upload_limit_stops_there_and_counts_the_whole_window(

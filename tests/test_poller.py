@@ -31,6 +31,7 @@ from bot.smsc import (
     SmscApiError,
     SmscClient,
     SmscGarbageReply,
+    SmscRedirected,
     SmscUnavailable,
 )
 from bot.status import BridgeStatus
@@ -442,6 +443,7 @@ def test_a_policy_pause_grows_or_backs_off_as_it_says(on_list: Harness) -> None:
         (SmscApiError(77, "new"), logging.ERROR, "77", False, "SMSC error 77: new (unexpected"),
         (SmscUnavailable("timed out"), logging.WARNING, "transport", False, "SMSC unavailable: "),
         (SmscGarbageReply("empty"), logging.WARNING, "transport", False, "SMSC unavailable: empty"),
+        (SmscRedirected(302, "http://x"), logging.ERROR, "redirect", False, "SMSC answered with a"),
     ],
 )
 async def test_every_smsc_error_is_logged_counted_and_alerted_as_its_policy_says(

@@ -83,6 +83,29 @@ def test_retention_deletes_old_sms_at_start_but_not_one_still_waiting_for_a_chat
     assert f"oldest SMS kept: {oldest:%d.%m.%Y} (RETENTION_DAYS=30)" in answer.plain
 
 
+def test_with_a_one_day_retention_a_week_of_history_keeps_only_the_last_day(
+    smsc: FakeSmsc, start_bridge: StartBridge, tmp_path: Path
+) -> None:
+    """The start-up purge runs beside the first poll, whichever comes first: an SMS older
+    than RETENTION_DAYS is never stored, so never searchable, not even until the next
+    day's purge."""
+    now = datetime.now(UTC)
+    old = smsc.add_sms("your code 1111", received=now - timedelta(days=3))
+    recent = smsc.add_sms("door opened", received=now - timedelta(hours=2))
+    bridge = start_bridge(RETENTION_DAYS="1", SMSC_BACKFILL_HOURS="168")
+    bridge.wait_for_log(FIRST_START_DONE)
+    with sqlite3.connect(tmp_path / "data" / "bridge.db") as db:
+        assert db.execute("SELECT id FROM messages").fetchall() == [(recent,)]
+        assert db.execute(
+            "SELECT count(*) FROM messages_fts WHERE text MATCH 'code'"
+        ).fetchone() == (0,)
+    log = bridge.log()
+    assert (
+        f"retention: 1 SMS already older than RETENTION_DAYS when fetched, not stored: {old}"
+    ) in log
+    assert "SMSC_BACKFILL_HOURS=168 reaches further back than RETENTION_DAYS=1" in log
+
+
 def test_a_button_of_a_purged_sms_says_it_is_no_longer_kept(
     smsc: FakeSmsc, telegram: FakeTelegram, start_bridge: StartBridge, tmp_path: Path
 ) -> None:

@@ -4,7 +4,9 @@ deletes (an SMS still waiting for a chat, the poll cursor), and the space given 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +16,14 @@ import pytest
 
 from bot.commands.status import StatusFacts, status_text
 from bot.database import AsyncStore
-from bot.retention import Purged, Retention
-from state import IncomingSms, Store, oncall, retention
+from bot.retention import Purged, Retention, log_too_old
+from bot.smsc import SmscClient
+from state import IncomingSms, Saved, Store, oncall, retention
 from state.oncall import Person
+from state.store import BUSY_TIMEOUT_MS
+from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
+from tests.fakes.wait import eventually
+from tests.test_poller import make_harness
 
 NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
 CUTOFF = NOW - timedelta(days=30)
@@ -201,7 +208,7 @@ async def test_other_store_calls_go_between_the_batches(tmp_path: Path) -> None:
             await store.call(Store.mark_sent, chat, list(range(1, 301)), 1)
         purge = asyncio.create_task(Retention(store, 30, batch=5, pause=0.01).purge(NOW))
         await asyncio.sleep(0.05)
-        assert await store.call(Store.save_incoming, [sms(401, 0)], CHATS) == [401]
+        assert (await store.call(Store.save_incoming, [sms(401, 0)], CHATS)).new == [401]
         assert not purge.done()  # a new SMS was stored while the purge was under way
         assert await purge == Purged(sms=300, replies=0)
     finally:
@@ -241,13 +248,13 @@ def test_routed_sms_and_settled_replies_go_too(store: Store) -> None:
     draft = Draft("79261112233", "ok", None, 1, "-1001", None, 1, Person(7, "Anna"))
     settled = outgoing.create_preview(store, draft, old, old + timedelta(minutes=10))
     outgoing.settle(store, settled.id, OutgoingState.DELIVERED)
-    followed = outgoing.create_preview(store, draft, old, old + timedelta(minutes=10))
-    outgoing.settle(store, followed.id, OutgoingState.SENT)  # its delivery still followed
+    recent = outgoing.create_preview(store, draft, datetime.now(UTC), datetime.now(UTC))
+    outgoing.settle(store, recent.id, OutgoingState.DELIVERED)
     assert purge_batch(store, datetime.now(UTC) - timedelta(days=30)) == 2
     assert kept(store) == [3] and rows(store, "message_chats") == 1
     assert rows(store, "outgoing") == 2  # replies go in batches of their own
     assert retention.purge_replies_batch(store, datetime.now(UTC) - timedelta(days=30)) == 1
-    assert [row[0] for row in store.conn.execute("SELECT id FROM outgoing")] == [followed.id]
+    assert [row[0] for row in store.conn.execute("SELECT id FROM outgoing")] == [recent.id]
 
 
 def old_replies(store: Store, count: int, days_ago: float, state: str = "delivered") -> None:
@@ -269,7 +276,7 @@ async def test_replies_go_in_counted_batches_and_alone_still_give_space_back(
     path = tmp_path / "bridge.db"
     store = Store.open(path)
     old_replies(store, 400, days_ago=40)
-    old_replies(store, 1, days_ago=40, state="sent")  # its delivery still followed: stays
+    old_replies(store, 1, days_ago=40, state="sent")  # never settled (replies off): goes too
     old_replies(store, 5, days_ago=1)
     store.save_incoming([sms(1, 1)], CHATS)  # no SMS is due: only replies go
     assert retention.purge_replies_batch(store, CUTOFF, batch=150) == 150  # a batch, no more
@@ -280,10 +287,10 @@ async def test_replies_go_in_counted_batches_and_alone_still_give_space_back(
         purged = await Retention(thread, 30, batch=100, pause=0).purge(NOW)
     finally:
         thread.close()
-    assert purged == Purged(sms=0, replies=250)
+    assert purged == Purged(sms=0, replies=251)
     assert file_size(path) < before * 0.7, (before, file_size(path))
     store = Store.open(path)
-    assert rows(store, "outgoing") == 6 and retention.free_pages(store) == 0
+    assert rows(store, "outgoing") == 5 and retention.free_pages(store) == 0
     store.close()
 
 
@@ -298,3 +305,211 @@ def test_deleting_an_sms_looks_up_the_rows_naming_it_and_scans_no_table(tmp_path
         ).fetchall()
         assert all(not step[3].startswith("SCAN") for step in plan), (table, plan)
     store.close()
+
+
+@pytest.mark.parametrize("state", ["preview", "sending", "sent", "unknown", "not_sent"])
+def test_replies_go_by_age_in_any_state_even_when_nothing_follows_them_any_more(
+    store: Store, state: str
+) -> None:
+    """With SMS_REPLY_USER_IDS emptied, no preview expires and no send is followed: rows
+    left in any state must still go by their age."""
+    old_replies(store, 2, days_ago=40, state=state)
+    old_replies(store, 1, days_ago=29, state=state)  # within the retention: stays
+    assert retention.purge_replies_batch(store, CUTOFF) == 2
+    assert rows(store, "outgoing") == 1
+
+
+def test_a_reply_previewed_before_the_cutoff_but_sent_after_it_stays(store: Store) -> None:
+    from state import outgoing
+    from state.outgoing import Claim, Draft
+
+    created = CUTOFF - timedelta(minutes=2)
+    draft = Draft("79261112233", "ok", None, 1, "-1001", None, 1, ANNA)
+    reply = outgoing.create_preview(store, draft, created, created + timedelta(minutes=10))
+    sent_at = CUTOFF + timedelta(minutes=3)
+    assert outgoing.claim(store, reply.id, sent_at, sent_at - timedelta(hours=1), 50) is (
+        Claim.CLAIMED
+    )
+    assert retention.purge_replies_batch(store, CUTOFF) == 0  # it went out within the retention
+    assert retention.purge_replies_batch(store, CUTOFF + timedelta(minutes=4)) == 1
+
+
+def hold_a_reader(path: Path) -> Store:
+    """Another connection inside a read transaction, as an /export's snapshot is."""
+    reader = Store.open_snapshot(path)
+    reader.conn.execute("BEGIN")
+    reader.count_messages()  # its snapshot is taken now: the log must keep what it sees
+    return reader
+
+
+def test_a_checkpoint_a_reader_holds_up_says_so_at_once_without_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.db"
+    store = Store.open(path)
+    fill(store, 50, days_ago=40)
+    fill(store, 1, days_ago=1)
+    reader = hold_a_reader(path)
+    while retention.purge_batch(store, CUTOFF):
+        pass
+    started = time.monotonic()
+    done = retention.checkpoint(store)
+    assert time.monotonic() - started < 1  # not the 3 s busy timeout: the store waits for it
+    assert done.busy and not done.complete and 0 <= done.copied < done.frames
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone() == (BUSY_TIMEOUT_MS,)
+    reader.conn.execute("COMMIT")
+    reader.close()
+    assert retention.checkpoint(store) == retention.Checkpoint(False, 0, 0)
+    store.close()
+
+
+async def test_a_checkpoint_held_up_is_tried_again_then_a_warning_says_what_follows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bridge.db"
+    store = Store.open(path)
+    fill(store, 300, days_ago=40)
+    fill(store, 1, days_ago=1)
+    store.close()
+    reader = hold_a_reader(path)
+    thread = AsyncStore(Store.open(path))
+    try:
+        purged = await Retention(thread, 30, batch=100, pause=0, checkpoint_retry=0.01).purge(NOW)
+    finally:
+        thread.close()
+        reader.close()
+    assert purged.sms == 300  # the purge itself is done: only the shrinking waits
+    [warning] = [r for r in caplog.records if "write-ahead log" in r.getMessage()]
+    assert warning.levelno == logging.WARNING
+    assert "could not be emptied after 4 tries" in warning.getMessage()
+    assert "SQLite's next automatic checkpoint" in warning.getMessage()
+    assert not [r for r in caplog.records if "free pages given back" in r.getMessage()]
+
+
+async def test_a_checkpoint_tried_again_after_the_reader_left_shrinks_the_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.retention")
+    path = tmp_path / "bridge.db"
+    store = Store.open(path)
+    fill(store, 300, days_ago=40)
+    fill(store, 1, days_ago=1)
+    store.close()
+    reader = hold_a_reader(path)
+    thread = AsyncStore(Store.open(path))
+    before = file_size(path)
+    try:
+        purge = asyncio.create_task(
+            Retention(thread, 30, batch=100, pause=0, checkpoint_retry=0.2).purge(NOW)
+        )
+        await eventually(lambda: any("checkpoint busy" in r.getMessage() for r in caplog.records))
+        reader.conn.execute("COMMIT")  # the export ends
+        await purge
+    finally:
+        thread.close()
+        reader.close()
+    assert not [r for r in caplog.records if "write-ahead log" in r.getMessage()]
+    assert [r for r in caplog.records if "free pages given back" in r.getMessage()]
+    assert file_size(path) < before / 4
+
+
+# -- SMS already older than the retention when fetched: never stored ---------------------
+
+
+def test_an_sms_older_than_the_retention_when_fetched_is_never_stored_and_the_cursor_passes_it(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "bridge.db", keep_for=timedelta(days=1))
+    batch = [sms(1, 3, "boiler code 1111"), sms(2, 1.01), sms(3, 0.99, "door opened")]
+    assert store.save_incoming(batch, CHATS, fetched_at=NOW) == Saved(new=[3], too_old=[1, 2])
+    assert kept(store) == [3] and rows(store, "deliveries") == len(CHATS)
+    assert store.search("boiler", None, None, 10).total == 0
+    assert store.max_smsc_id() == 3
+    # A page of nothing but old SMS (an outage longer than the retention): the cursor still
+    # moves past them, so they are not asked for again and again.
+    assert store.save_incoming([sms(5, 2), sms(4, 1.5)], CHATS, fetched_at=NOW) == Saved(
+        new=[], too_old=[4, 5]
+    )
+    assert kept(store) == [3] and store.max_smsc_id() == 5
+    assert store.save_incoming([sms(4, 2)], CHATS, fetched_at=NOW).too_old == [4]
+    assert store.max_smsc_id() == 5  # the cursor never goes back
+    store.close()
+    reopened = Store.open(tmp_path / "bridge.db")  # the cursor is in the database
+    assert reopened.max_smsc_id() == 5
+    assert reopened.save_incoming([sms(6, 400)], CHATS, fetched_at=NOW).new == [6]  # no limit
+    reopened.close()
+
+
+async def test_a_first_start_that_purges_first_then_fetches_a_week_keeps_nothing_older(
+    tmp_path: Path, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RETENTION_DAYS=1, SMSC_BACKFILL_HOURS=168: the start-up purge runs before the
+    week of history arrives, and still nothing older than a day is kept after it."""
+    caplog.set_level(logging.INFO, logger="bot.retention")
+    now = datetime.now(UTC)
+    old = [smsc.add_sms(f"code {n}111", received=now - timedelta(days=n)) for n in (6, 3, 2)]
+    recent = smsc.add_sms("door opened", received=now - timedelta(hours=2))
+    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    harness = make_harness(tmp_path / "bridge.db", client)
+    harness.store.keep_for = timedelta(days=1)  # as `sms-bridge run` opens it
+    harness.poller._backfill_hours = 168
+    try:
+        assert await Retention(harness.db, 1, pause=0).purge(now) == Purged(0, 0)
+        await harness.poller.poll_once()
+    finally:
+        await client.aclose()
+        harness.db.close()
+    [request] = smsc.inbox_requests()
+    assert request.form["hour"] == "168"
+    store = Store.open(tmp_path / "bridge.db")
+    assert kept(store) == [recent] and store.search("code", None, None, 10).total == 0
+    assert store.max_smsc_id() == recent
+    store.close()
+    [line] = [r for r in caplog.records if "older than RETENTION_DAYS" in r.getMessage()]
+    assert line.levelno == logging.INFO and line.getMessage() == (
+        "retention: 3 SMS already older than RETENTION_DAYS when fetched, not stored: "
+        + ", ".join(map(str, old))
+    )
+
+
+async def test_after_an_outage_longer_than_the_retention_older_sms_are_not_kept_and_it_warns(
+    tmp_path: Path, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = datetime.now(UTC)
+    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    harness = make_harness(tmp_path / "bridge.db", client)
+    harness.store.mark_first_start_done(now - timedelta(days=5))
+    before = IncomingSms(500, "79261234567", "79031234567", "before", now - timedelta(days=3))
+    harness.store.save_incoming([before], [])  # the cursor when the bridge went away
+    harness.store.keep_for = timedelta(days=1)
+    away = [smsc.add_sms("meanwhile", received=now - timedelta(hours=h)) for h in (48, 30)]
+    back = smsc.add_sms("after", received=now - timedelta(hours=1))
+    harness.poller._last_overlap = float("inf")  # no overlap re-read: one request per poll
+    try:
+        await harness.poller.poll_once()
+        assert harness.pending_ids() == [back]
+        late = smsc.add_sms("late but old", received=now - timedelta(hours=26), sms_id=back + 5)
+        await harness.poller.poll_once()  # nothing but an old SMS: the cursor passes it
+        assert harness.store.max_smsc_id() == late and harness.pending_ids() == [back]
+        await harness.poller.poll_once()
+    finally:
+        await client.aclose()
+        harness.db.close()
+    assert [r.form.get("after_id") for r in smsc.inbox_requests()] == ["500", str(back), str(late)]
+    warnings = [r for r in caplog.records if "older than RETENTION_DAYS" in r.getMessage()]
+    assert [r.levelno for r in warnings] == [logging.WARNING, logging.WARNING]
+    assert warnings[0].getMessage() == (
+        "retention: 2 SMS already older than RETENTION_DAYS when fetched, not stored nor "
+        f"relayed (the bridge was away longer than the retention): {away[0]}, {away[1]}"
+    )
+
+
+def test_the_log_names_at_most_twenty_ids_of_sms_too_old_to_keep(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    log_too_old(list(range(1, 26)), relay=False)
+    [line] = caplog.records
+    assert line.getMessage().endswith(
+        ": 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 and 5 more"
+    )
+    log_too_old([], relay=True)
+    assert len(caplog.records) == 1

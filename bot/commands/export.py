@@ -6,10 +6,13 @@ spreadsheet programs show Cyrillic. The header is English whatever UI_LANGUAGE s
 times are ISO 8601 with the UTC offset of the display zone (`2026-11-28T03:09:12+03:00`):
 a file is read by programs too, and they need names and times that do not change.
 
-Text a spreadsheet would run as a formula (a cell starting with `=`, `@`, or `+` / `-`
-followed by more than a number) gets a leading apostrophe: an SMS is written by anyone,
-and opening an export must not run what a stranger typed. Everything else is exactly as
-stored.
+Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP's rule for CSV
+injection): a cell whose first character other than white space (spaces, tabs, line
+breaks) is `=` or `@`, or `+` / `-` followed by more than a number, and a cell that starts
+with a tab or a carriage return. An SMS is written by anyone, and so are the sender and
+the receiving number SMSC reports: opening an export must not run what a stranger typed.
+Both numbers are written alike, bare international digits with their `+`. Everything else
+is exactly as stored.
 
 A window may hold a million SMS, so nothing is held in memory: rows stream from a cursor
 on a snapshot of the database (`Store.read_snapshot`, in a worker thread: the bridge's
@@ -60,7 +63,9 @@ HEADER = (
     "SMSC ID",
 )
 SIZE_CHECK_EVERY = 1000  # rows between looks at the file's size
-_PLAIN_NUMBER = re.compile(r"[+-]?[\d\s().-]*\d[\d\s().-]*")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9 ().-]*[0-9][0-9 ().-]*")  # ASCII: `+7 (926) 123-45-67`
+FORMULA_FIRST = ("=", "@")  # a cell starting with these is a formula, whatever follows
+SIGNS = ("+", "-")  # ... and with these, unless it is a plain number
 
 
 def parse_export_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[Window, bool]:
@@ -72,12 +77,23 @@ def parse_export_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[W
 
 
 def spreadsheet_safe(cell: str) -> str:
-    """A cell no spreadsheet runs as a formula; numbers and plain text unchanged."""
-    if cell[:1] in ("=", "@", "\t", "\r") or (
-        cell[:1] in ("+", "-") and not _PLAIN_NUMBER.fullmatch(cell)
+    """A cell no spreadsheet runs as a formula; numbers and plain text unchanged.
+
+    Spreadsheets skip leading white space before they look for a formula, so the first
+    character that counts is the first one that is not white space."""
+    first = cell.lstrip()[:1]
+    if (
+        cell[:1] in ("\t", "\r")
+        or first in FORMULA_FIRST
+        or (first in SIGNS and not _PLAIN_NUMBER.fullmatch(cell.strip()))
     ):
         return "'" + cell
     return cell
+
+
+def number_cell(number: str) -> str:
+    """A sender or receiving number as the file writes it: `+79261234567`, a name as sent."""
+    return spreadsheet_safe(e164_phone(number))
 
 
 def _moment(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -89,8 +105,8 @@ def csv_cells(row: ExportRow, zone: ZoneInfo) -> list[str]:
     return [
         _moment(row.at, zone),
         row.direction,
-        spreadsheet_safe(e164_phone(row.sender)),
-        e164_phone(row.recipient),
+        number_cell(row.sender),
+        number_cell(row.recipient),
         spreadsheet_safe(row.label),
         spreadsheet_safe(row.text),
         spreadsheet_safe(row.taken_by or ""),

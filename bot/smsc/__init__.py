@@ -12,6 +12,7 @@ from bot.smsc.errors import (
     SmscApiError,
     SmscError,
     SmscGarbageReply,
+    SmscRedirected,
     SmscUnavailable,
     policy_for,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "SmscClient",
     "SmscError",
     "SmscGarbageReply",
+    "SmscRedirected",
     "SmscUnavailable",
     "parse_inbox_reply",
     "parse_record",

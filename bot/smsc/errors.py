@@ -4,6 +4,7 @@
     └── SmscError                  talking to SMSC produced no answer to use
         ├── SmscUnavailable        no usable answer: timeout, refused connection, HTTP error
         │   └── SmscGarbageReply   an answer, but not SMSC's JSON (empty, HTML, truncated)
+        ├── SmscRedirected         a redirect (HTTP 3xx), never followed: see below
         └── SmscApiError           SMSC answered with an error code (HTTP 200, `error_code`)
 
 SMSC's error numbers live here and only here, in ERROR_POLICIES: each code's pause, whether
@@ -12,12 +13,21 @@ with the exception (`error.policy`), so the poller, the alerts and `check` never
 number. Transport failures and garbage pass by themselves: they back off exponentially.
 The same codes answer every SMSC endpoint, so sending (send.php) will extend this table
 rather than start another.
+
+Redirects are never followed, by any client that talks to SMSC: the login and password go
+in the request's body, and following a redirect would post them again to wherever it
+points, in clear text if that is http://. A redirect is no answer either: the inbox
+raises `SmscRedirected` (its own policy: logged as an error, a pause that grows, counted
+under `redirect`), sending reads it as an answer that is not SMSC's, and both say where it
+pointed and what to do (`redirect_refused`). Only a person can tell whether the new
+address is SMSC's own, and then set SMSC_BASE_URL to it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from urllib.parse import urljoin, urlsplit
 
 from bot.i18n import N_, Phrase
 from bot.inbox import ErrorPolicy, InboxError
@@ -62,6 +72,51 @@ class SmscGarbageReply(SmscUnavailable):
 
     def __init__(self, message: str, said: Phrase = NOT_ITS_API) -> None:
         super().__init__(message, said)
+
+
+REDIRECT_POLICY = ErrorPolicy(
+    "redirect not followed", metrics_label="redirect", pause=60, grows=True
+)
+REDIRECTED = Phrase(
+    N_("SMSC answered with a redirect, which the bridge does not follow: check SMSC_BASE_URL")
+)
+MAX_SHOWN_ADDRESS = 100  # characters of a redirect's target quoted in the log
+
+
+def redirect_target(base_url: str, location: str | None) -> str:
+    """Where a redirect points, as `scheme://host[:port]` (no path, no query: the rest of a
+    URL can be long and says nothing an operator needs); resolved against `base_url`."""
+    if not location:
+        return "an address it did not give"
+    try:
+        target = urlsplit(urljoin(base_url + "/", location.strip()))
+        address = f"{target.scheme}://{target.netloc.rpartition('@')[2]}"
+    except ValueError:
+        return "an address that is no URL"
+    shown = "".join(ch if ch.isprintable() else "?" for ch in address)
+    return shown[:MAX_SHOWN_ADDRESS]
+
+
+def redirect_refused(status: int, target: str) -> str:
+    """The one line the log and `check` show about a redirect that was not followed."""
+    return (
+        f"SMSC answered with a redirect to {target} (HTTP {status}); not followed, so the "
+        f"credentials went nowhere else: if {target} is SMSC's own https:// address, set "
+        "SMSC_BASE_URL to it, else look at what stands between the bridge and SMSC"
+    )
+
+
+class SmscRedirected(SmscError):
+    """SMSC (or something in its place) answered with a redirect; it was not followed."""
+
+    def __init__(self, status: int, target: str) -> None:
+        super().__init__(redirect_refused(status, target), REDIRECT_POLICY, REDIRECTED)
+        self.status = status
+        self.target = target
+
+    @property
+    def summary(self) -> str:
+        return str(self)  # the message says what it means already
 
 
 class SmscApiError(SmscError):

@@ -2,7 +2,8 @@
 
 `SmscClient` is the bridge's `bot.inbox.Inbox`: `fetch_after` gives the poller a page,
 `fetch_inbox` gives `check` the raw reply. Credentials go in the POST body, never in the
-URL: httpx logs request URLs, and a URL is what proxies and error messages repeat.
+URL: httpx logs request URLs, and a URL is what proxies and error messages repeat. Nor
+do they ever go anywhere but SMSC_BASE_URL: a redirect is not followed (`SmscRedirected`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import httpx
 
 from bot import __version__
 from bot.inbox import InboxPage
-from bot.smsc.errors import TIMED_OUT, SmscUnavailable, not_its_api
+from bot.smsc.errors import (
+    TIMED_OUT,
+    SmscRedirected,
+    SmscUnavailable,
+    not_its_api,
+    redirect_target,
+)
 from bot.smsc.reply import InboxReply, parse_inbox_reply, preview
 
 INBOX_PATH = "/sys/get.php"
@@ -42,7 +49,7 @@ class SmscClient:
             timeout=REQUEST_TIMEOUT,
             headers={"User-Agent": f"sms-bridge/{__version__}"},
             transport=transport,
-            follow_redirects=True,
+            follow_redirects=False,  # a redirect would post the credentials elsewhere
         )
 
     async def aclose(self) -> None:
@@ -79,6 +86,9 @@ class SmscClient:
             raise SmscUnavailable(f"timed out ({type(exc).__name__})", TIMED_OUT) from None
         except httpx.HTTPError as exc:
             raise SmscUnavailable(f"request failed ({type(exc).__name__})") from None
+        if response.is_redirect:
+            where = redirect_target(str(response.request.url), response.headers.get("location"))
+            raise SmscRedirected(response.status_code, where)
         if response.status_code != 200:
             status = response.status_code
             raise SmscUnavailable(

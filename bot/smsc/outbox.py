@@ -12,7 +12,8 @@ into a second attempt. What the one answer says decides:
 
 Prices (`cost=1`) and statuses are safe to ask again, within SMSC's limits: five identical
 cost requests or status requests for one SMS a minute, ten balance requests a minute.
-Credentials go in the POST body, never in the URL.
+Credentials go in the POST body, never in the URL, and never anywhere but SMSC_BASE_URL:
+a redirect is not followed, and is no answer (`redirect_refused` says where it pointed).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from bot.smsc.errors import (
     TOO_MANY_IDENTICAL,
     UNKNOWN_REFUSAL,
     UNKNOWN_STATUS,
+    redirect_refused,
+    redirect_target,
 )
 
 SEND_PATH = "/sys/send.php"
@@ -116,6 +119,14 @@ def _error_code(answer: Mapping[str, Any]) -> int | None:
     return ascii_int(str(code).strip().lstrip("-")) if code is not None else None
 
 
+def _not_smscs(response: httpx.Response) -> str:
+    """Why an answer that is not HTTP 200 is not SMSC's; a redirect says where it pointed."""
+    if response.is_redirect:
+        where = redirect_target(str(response.request.url), response.headers.get("location"))
+        return redirect_refused(response.status_code, where)
+    return f"HTTP {response.status_code}, an answer that is not SMSC's"
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or isinstance(value, (dict, list)) else str(value)
 
@@ -140,6 +151,7 @@ class SmscOutbox:
             timeout=REQUEST_TIMEOUT,
             headers={"User-Agent": f"sms-bridge/{__version__}"},
             transport=transport,  # None: httpx's own, which retries nothing
+            follow_redirects=False,  # a redirect would post the credentials elsewhere
         )
 
     async def aclose(self) -> None:
@@ -154,9 +166,11 @@ class SmscOutbox:
             response = await self._http.post(path, data=form)
         except httpx.HTTPError as error:
             raise SmscNoAnswer(type(error).__name__) from None
-        answer = _json_object(response.content) if response.status_code == 200 else None
+        if response.status_code != 200:
+            raise SmscNoAnswer(_not_smscs(response))
+        answer = _json_object(response.content)
         if answer is None:
-            raise SmscNoAnswer(f"HTTP {response.status_code}, not SMSC's JSON")
+            raise SmscNoAnswer("HTTP 200, not SMSC's JSON")
         return answer
 
     async def quote(self, phone: str, text: str, sender: str | None) -> Quote:
@@ -191,9 +205,11 @@ class SmscOutbox:
             raise SendNotMade(type(error).__name__) from None
         except httpx.HTTPError as error:
             raise SendUnknown(f"no answer: {type(error).__name__}") from None
-        answer = _json_object(response.content) if response.status_code == 200 else None
+        if response.status_code != 200:  # a redirect too: no answer of SMSC's to read
+            raise SendUnknown(_not_smscs(response))
+        answer = _json_object(response.content)
         if answer is None:
-            raise SendUnknown(f"HTTP {response.status_code}, an answer that is not SMSC's")
+            raise SendUnknown("HTTP 200, an answer that is not SMSC's")
         if (code := _error_code(answer)) is not None:
             raise SendRefused(code)
         return Sent(
