@@ -16,12 +16,18 @@ History queries take an optional chat (`visible_to`): with it they read only the
 placed in that chat's history, through its `message_chats` rows (one index range per
 chat); without it they read every SMS, as before routes existed.
 
+One SMS never costs the others: a page is stored in one transaction and, should the
+database refuse it for one record's sake (`refuses_the_record`), again one SMS at a time,
+each refused one kept aside (`kept_aside`: its raw form and why) and the others stored.
+The cursor counts the IDs kept aside, so polling moves past them.
+
 The store is synchronous and owns one connection; callers in async code run it on one
 dedicated thread (see `bot.database`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,8 +44,11 @@ from state.models import (
     ChatQueue,
     DeliveryStatus,
     IncomingSms,
+    KeptAside,
     PendingDelivery,
     Placement,
+    Saved,
+    SmsNotStored,
     StoredSms,
 )
 from state.phones import DEFAULT_REGION, sender_key, typed_key
@@ -59,8 +68,11 @@ _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
 COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
 FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
-SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label"
-SMS_WIDTH = 8  # how many values SMS_COLUMNS selects
+SMS_COLUMNS = (
+    "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label, "
+    "m.damaged"
+)
+SMS_WIDTH = 9  # how many values SMS_COLUMNS selects
 # An SMS `m` that the chat bound to `?` may see: one look-up by the whole key.
 _VISIBLE = (
     "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
@@ -102,6 +114,7 @@ def sms_from_row(row: Sequence[Any]) -> StoredSms:
         sent_at=from_db(row[5]) if row[5] else None,
         fetched_at=from_db(row[6]),
         label=row[7],
+        damaged=bool(row[8]),
     )
 
 
@@ -121,7 +134,7 @@ def _visible(
 
 INSERT_MESSAGE = (
     "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, sent_at, "
-    "fetched_at, route, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "fetched_at, route, label, damaged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_DELIVERY = (
     "INSERT INTO deliveries (message_id, chat, silent, status, attempts, uncertain, "
@@ -153,7 +166,56 @@ def message_row(
         fetched_at,
         route,
         label,
+        int(sms.damaged),
     )
+
+
+def refuses_the_record(error: BaseException) -> bool:
+    """Whether storing failed for the SMS's own sake, so that it alone is kept aside.
+
+    A constraint or trigger (IntegrityError), a value SQLite will not take (DataError), a
+    value that cannot be bound or encoded (InterfaceError, a lone surrogate's
+    UnicodeEncodeError, a number too large) is about one record. A locked, full, read-only
+    or broken database (OperationalError and the rest) would refuse any record alike: the
+    page is then retried as a whole, and nothing is put aside for it.
+    """
+    if isinstance(error, sqlite3.IntegrityError | sqlite3.DataError | sqlite3.InterfaceError):
+        return True
+    return not isinstance(error, sqlite3.Error) and isinstance(
+        error, ValueError | TypeError | OverflowError
+    )
+
+
+REASON_LENGTH = 300  # of SQLite's words kept with an SMS kept aside
+
+
+def raw_form(sms: IncomingSms) -> str:
+    """An SMS as read, in JSON with every non-ASCII character escaped: always storable."""
+    return json.dumps(
+        {
+            "id": sms.smsc_id,
+            "phone": sms.sender,
+            "to_phone": sms.recipient,
+            "message": sms.text,
+            "received": to_db(sms.received_at),
+            "sent": to_db(sms.sent_at) if sms.sent_at else None,
+            "damaged": sms.damaged,
+        },
+        ensure_ascii=True,
+    )
+
+
+def error_kind(error: BaseException) -> str:
+    """An error as its kind alone (`sqlite3.IntegrityError`): its words may quote the SMS."""
+    kind = type(error)
+    module = "" if kind.__module__ == "builtins" else kind.__module__ + "."
+    return module + kind.__qualname__
+
+
+def _reason(error: BaseException) -> str:
+    """The kind of error and its words, ASCII, bounded: for the kept-aside row."""
+    words = str(error).encode("ascii", "backslashreplace").decode("ascii")
+    return f"{error_kind(error)}: {words}"[:REASON_LENGTH]
 
 
 def _placer(where: Where) -> Callable[[IncomingSms], Placement]:
@@ -290,51 +352,106 @@ class Store:
     # -- the poller's side -------------------------------------------------------------
 
     def max_smsc_id(self) -> int | None:
-        """The poll cursor: the largest SMSC ID stored."""
-        row = self.conn.execute("SELECT max(id) FROM messages").fetchone()
-        return None if row[0] is None else int(row[0])
+        """The poll cursor: the largest SMSC ID stored or kept aside (each a look-up of
+        its table's largest key)."""
+        (stored,) = self.conn.execute("SELECT max(id) FROM messages").fetchone()
+        (aside,) = self.conn.execute("SELECT max(smsc_id) FROM kept_aside").fetchone()
+        known = [int(value) for value in (stored, aside) if value is not None]
+        return max(known, default=None)
+
+    def count_kept_aside(self) -> int:
+        """How many SMS the database refused and keeps aside."""
+        return int(self.conn.execute("SELECT count(*) FROM kept_aside").fetchone()[0])
+
+    def unseen(self, batch: Iterable[IncomingSms]) -> list[IncomingSms]:
+        """The SMS of `batch` neither stored nor kept aside, each once, in order: those
+        the poller must route before `save_incoming`."""
+        unique: dict[int, IncomingSms] = {}
+        for sms in batch:
+            unique.setdefault(sms.smsc_id, sms)
+        self._forget_known(unique)
+        return list(unique.values())
 
     def save_incoming(
         self,
         batch: Iterable[IncomingSms],
         where: Where,
         fetched_at: datetime | None = None,
-    ) -> list[int]:
+    ) -> Saved:
         """Store the SMS not seen before, each queued and made visible as `where` says.
 
         `where` is a list of target keys (every new SMS queued for each of them) or a
         function giving each new SMS its `Placement`: deliveries with their silent flag,
-        the chats whose history shows it, its route and label. Everything is written in one
-        transaction. Returns the SMSC IDs that were new. SMS already stored are left as
-        they are and get no new delivery rows, so fetching the same SMS twice never relays
-        it twice (and a changed placement never moves an SMS already queued).
+        the chats whose history shows it, its route and label. It is asked before the
+        write transaction begins, so a slow placement never holds the write lock. Then
+        everything is written in one transaction. SMS already stored (or kept aside) are
+        left as they are and get no new delivery rows, so fetching the same SMS twice
+        never relays it twice (and a changed placement never moves an SMS already queued).
+
+        Should the database refuse the page for one record's sake, each SMS is written in
+        a transaction of its own, and each one refused is kept aside: the others are
+        stored all the same. A failure of the database itself is raised.
         """
         unique: dict[int, IncomingSms] = {}
         for sms in batch:
             unique.setdefault(sms.smsc_id, sms)
+        self._forget_known(unique)  # a read: this connection is the only writer of SMS
         if not unique:
-            return []
+            return Saved([], [])
+        place = _placer(where)
+        placed = [(sms, place(sms)) for sms in unique.values()]
         now = to_db(fetched_at or utc_now())
-        with self.transaction():
-            self._forget_known(unique)
-            new = list(unique.values())
-            self._insert_new(new, _placer(where), now)
-        return [s.smsc_id for s in new]
+        try:
+            with self.transaction():
+                self._insert_new(placed, now)
+        except Exception as error:
+            if not refuses_the_record(error):
+                raise
+            return self._save_one_at_a_time(placed, now)
+        return Saved(list(unique), [])
+
+    def _save_one_at_a_time(self, placed: list[tuple[IncomingSms, Placement]], now: str) -> Saved:
+        """Each SMS in a transaction of its own; each one refused kept aside."""
+        saved = Saved([], [])
+        for sms, placement in placed:
+            try:
+                with self.transaction():
+                    self._insert_new([(sms, placement)], now)
+            except Exception as error:
+                if not refuses_the_record(error):
+                    raise
+                saved.kept_aside.append(self._keep_aside(sms, error, now))
+            else:
+                saved.stored.append(sms.smsc_id)
+        return saved
+
+    def _keep_aside(self, sms: IncomingSms, refusal: BaseException, now: str) -> KeptAside:
+        """Write a refused SMS's raw form and the reason in `kept_aside`."""
+        try:
+            with self.transaction():
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO kept_aside (smsc_id, raw, reason, kept_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (sms.smsc_id, raw_form(sms), _reason(refusal), now),
+                )
+        except Exception as failure:
+            raise SmsNotStored(sms.smsc_id, error_kind(failure)) from failure
+        return KeptAside(sms.smsc_id, error_kind(refusal))
 
     def _forget_known(self, unique: dict[int, IncomingSms]) -> None:
-        """Drop from `unique` the SMS already stored."""
+        """Drop from `unique` the SMS already stored or kept aside."""
         ids = list(unique)
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for (known,) in self.conn.execute(
-                f"SELECT id FROM messages WHERE id IN ({marks})", chunk
-            ):
-                unique.pop(known, None)
+        for table, key in (("messages", "id"), ("kept_aside", "smsc_id")):
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for (known,) in self.conn.execute(
+                    f"SELECT {key} FROM {table} WHERE {key} IN ({marks})", chunk
+                ):
+                    unique.pop(known, None)
 
-    def _insert_new(
-        self, new: list[IncomingSms], place: Callable[[IncomingSms], Placement], now: str
-    ) -> None:
-        placements = [place(s) for s in new]
+    def _insert_new(self, placed: list[tuple[IncomingSms, Placement]], now: str) -> None:
+        new = [sms for sms, _placement in placed]
+        placements = [placement for _sms, placement in placed]
         rows = [
             message_row(s, now, p.route, p.label, self.region)
             for s, p in zip(new, placements, strict=True)

@@ -268,12 +268,17 @@ PROXY_PAGE = (
 
 
 @pytest.mark.parametrize(
-    ("fault", "said", "logged"),
+    ("fault", "said", "logged", "raw"),
     [
-        (Fault("body", PROXY_PAGE), "a page that is not its API's answer", "not JSON: '<html>"),
-        (Fault("status", 502), "not its API's answer (HTTP 502)", "HTTP 502: '<html>"),
-        (Fault("drop"), "SMSC could not be reached", "request failed"),
-        (Fault.error(77, "нечто новое"), "SMSC answered with error 77", "нечто новое"),
+        (
+            Fault("body", PROXY_PAGE),
+            "a page that is not its API's answer",
+            f"reply is not JSON ({len(PROXY_PAGE)} bytes)",
+            "'<html>",
+        ),
+        (Fault("status", 502), "not its API's answer (HTTP 502)", "HTTP 502", "'<html>"),
+        (Fault("drop"), "SMSC could not be reached", "request failed", None),
+        (Fault.error(77, "нечто новое"), "SMSC answered with error 77", "нечто новое", None),
     ],
 )
 async def test_what_smsc_answered_reaches_people_only_as_what_it_means(
@@ -283,13 +288,18 @@ async def test_what_smsc_answered_reaches_people_only_as_what_it_means(
     fault: Fault,
     said: str,
     logged: str,
+    raw: str | None,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.poller")
     mark_initialized(harness)
     smsc.sticky_fault = fault
     with pytest.raises(InboxError) as caught:
         await harness.poller.poll_once()
     record_failure(harness, caught.value)
-    assert logged in caplog.text  # the raw answer is for the log
+    above_debug = "\n".join(r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG)
+    assert logged in above_debug  # what failed is for the log
+    if raw is not None:  # what SMSC answered instead may hold SMS text: DEBUG only
+        assert raw not in above_debug and raw in caplog.text
     harness.status.failing_since = datetime.now(UTC) - timedelta(seconds=301)
     with in_language("ru"):
         harness.poller._alerts.polling_failed(caught.value)

@@ -201,7 +201,8 @@ async def test_other_store_calls_go_between_the_batches(tmp_path: Path) -> None:
             await store.call(Store.mark_sent, chat, list(range(1, 301)), 1)
         purge = asyncio.create_task(Retention(store, 30, batch=5, pause=0.01).purge(NOW))
         await asyncio.sleep(0.05)
-        assert await store.call(Store.save_incoming, [sms(401, 0)], CHATS) == [401]
+        saved = await store.call(Store.save_incoming, [sms(401, 0)], CHATS)
+        assert saved.stored == [401]
         assert not purge.done()  # a new SMS was stored while the purge was under way
         assert await purge == Purged(sms=300, replies=0)
     finally:

@@ -108,8 +108,8 @@ def test_a_number_typed_with_8_is_the_regions_number_not_a_country_code() -> Non
     assert moscow.placement(incoming("x", "74951234567"), relay=True).route == "route 1"
     assert moscow.placement(incoming("x", "84951234567"), relay=True).route is None
     # The log names the route that took it, reading SMSC's numbers as the placement does.
-    assert moscow.decision_for(incoming("x", "84951234567")).route is None
-    assert moscow.decision_for(incoming("x", "74951234567")).route == "route 1"
+    assert moscow.route(incoming("x", "84951234567"), relay=True)[0].route is None
+    assert moscow.route(incoming("x", "74951234567"), relay=True)[0].route == "route 1"
 
 
 def test_text_is_a_regular_expression_searched_anywhere_in_the_text() -> None:
