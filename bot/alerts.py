@@ -90,10 +90,15 @@ def refusing_chat_text(name: str, reason: str, key: str) -> str:
     )
 
 
+LISTED_AT_MOST = 10  # SMS IDs named in one notice
+
+
 def kept_aside_text(ids: list[int]) -> str:
     """SMS the database refused: not shown in the chats, kept aside as read, the others
     stored. Their IDs only: what they say is in the database, for the admin."""
-    listed = ", ".join(str(smsc_id) for smsc_id in ids)
+    listed = ", ".join(str(smsc_id) for smsc_id in ids[:LISTED_AT_MOST])
+    if len(ids) > LISTED_AT_MOST:  # the message stays short, whatever a page held
+        listed += f" … +{len(ids) - LISTED_AT_MOST}"
     impact = ngettext(
         "SMS {ids} could not be stored and is not shown here; the SMS after it come as usual.",
         "SMS {ids} could not be stored and are not shown here; the SMS after them come as usual.",

@@ -16,7 +16,7 @@ from bot.alerts import Alerts
 from bot.inbox import InboxError, said_of
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
-from state import SmsNotStored
+from state import SmsNotStored, error_kind
 
 log = logging.getLogger("bot.poller")
 
@@ -24,19 +24,10 @@ MAX_TRANSIENT_PAUSE = 300.0
 UNEXPECTED_ERROR_LABEL = "transport"  # not an InboxError (a bug, the disk): counted there
 
 
-def kind_of(error: BaseException) -> str:
-    """An unexpected error as its kind alone (`sqlite3.OperationalError`): its text and its
-    `repr` may quote an SMS (a value SQLite refused, a field that did not parse)."""
-    kind = type(error)
-    return (
-        kind.__qualname__
-        if kind.__module__ == "builtins"
-        else f"{kind.__module__}.{kind.__qualname__}"
-    )
-
-
 def about_sms(error: BaseException) -> str:
-    """`, SMS 123` when the error says which SMS it was about, else nothing."""
+    """`, SMS 123` when the error says which SMS it was about, else nothing. The error's
+    own words and its `repr` may quote an SMS (a value SQLite refused, say): the log gives
+    its kind (`error_kind`) and this, its traceback only at DEBUG."""
     return f", SMS {error.smsc_id}" if isinstance(error, SmsNotStored) else ""
 
 
@@ -80,7 +71,7 @@ class PollFailures:
         else:
             self._metrics.poll_errors.labels(code=UNEXPECTED_ERROR_LABEL).inc()
             log.error(
-                "poll failed: %s%s; next try in %.0f s", kind_of(error), about_sms(error), pause
+                "poll failed: %s%s; next try in %.0f s", error_kind(error), about_sms(error), pause
             )
             log.debug("the failed poll's traceback", exc_info=error)
         self._alerts.polling_failed(error)

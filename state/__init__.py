@@ -26,7 +26,7 @@ from state.models import (
     StoredSms,
 )
 from state.schema import SCHEMA_VERSION, SchemaTooNew
-from state.store import Page, Store, fts_query
+from state.store import Page, Store, error_kind, fts_query
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -47,6 +47,7 @@ __all__ = [
     "StoredSms",
     "create_private_file",
     "database_files",
+    "error_kind",
     "fts_query",
     "inspect_database",
     "loose_permissions",
