@@ -421,7 +421,7 @@ def test_telegram_down_at_start_does_not_stop_polling(
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP))
     bridge.wait_for_log(FIRST_START_DONE)
     smsc.add_sms("stored while Telegram was away")
-    bridge.wait_for_log(r"fetched SMS \d+ from")
+    bridge.wait_for_log(r"fetched SMS \d+, ")
     bridge.wait_for_log("Telegram not reachable")
     telegram.start()
     wait_relayed(telegram, "stored while Telegram was away", (GROUP,))
