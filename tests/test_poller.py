@@ -698,3 +698,9 @@ def test_a_failed_poll_is_logged_by_its_kind_and_sms_id_never_its_text(
         "poll failed: UnicodeEncodeError; next try in 60 s",
         "poll failed: state.models.SmsNotStored, SMS 48213377; next try in 60 s",
     ]
+
+
+def test_a_notice_of_sms_kept_aside_names_ten_at_most() -> None:
+    text = kept_aside_text(list(range(1, 1001)))
+    assert "SMS 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 … +990 could not be stored" in text
+    assert len(text) < 400
