@@ -609,13 +609,6 @@ async def test_an_sms_the_database_refuses_is_kept_aside_told_and_polling_moves_
     assert "734219" not in logged and "79261234567" not in logged  # IDs only, above DEBUG
 
 
-def test_a_notice_of_many_sms_kept_aside_names_ten_and_counts_the_others() -> None:
-    """A page of a thousand refused SMS must still make one short message."""
-    text = kept_aside_text(list(range(1000, 2000)))
-    assert "1000, " in text and "1009 … +990" in text and "1010" not in text
-    assert len(text) < 500
-
-
 async def test_a_lone_surrogate_in_smscs_json_is_stored_marked_damaged_and_relayed(
     harness: Harness, smsc: FakeSmsc
 ) -> None:
