@@ -62,6 +62,7 @@ def build(path: Path, count: int) -> None:
                 fetched,
                 None,
                 None,
+                0,  # not damaged
             )
         )
         if n % 3 == 0:

@@ -9,7 +9,8 @@ the inbox's knowledge (its `ErrorPolicy`), never an error number tested here.
 
 An alert leads with the impact a reader acts on (since when no SMS come in), then that
 nothing is lost (SMSC keeps SMS for 7 days), then the details for the admin. When one chat
-refuses the bot for good, the other chats are told once, so nobody counts on it.
+refuses the bot for good, the other chats are told once, so nobody counts on it. An SMS
+the database refused (kept aside, so that the others go on) is told once, by its ID.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import moment_in_zone
 from bot.durations import minutes_in_words
 from bot.formatting import escape
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.inbox import InboxError, said_of
 from bot.status import BridgeStatus
 from bot.telegram_errors import reason_for_people
@@ -89,6 +90,30 @@ def refusing_chat_text(name: str, reason: str, key: str) -> str:
     )
 
 
+LISTED_AT_MOST = 10  # SMS IDs named in one notice
+
+
+def kept_aside_text(ids: list[int]) -> str:
+    """SMS the database refused: not shown in the chats, kept aside as read, the others
+    stored. Their IDs only: what they say is in the database, for the admin."""
+    listed = ", ".join(str(smsc_id) for smsc_id in ids[:LISTED_AT_MOST])
+    if len(ids) > LISTED_AT_MOST:  # the message stays short, whatever a page held
+        listed += f" … +{len(ids) - LISTED_AT_MOST}"
+    impact = ngettext(
+        "SMS {ids} could not be stored and is not shown here; the SMS after it come as usual.",
+        "SMS {ids} could not be stored and are not shown here; the SMS after them come as usual.",
+        len(ids),
+    ).format(ids=listed)
+    admin = ngettext(
+        "For the admin: it is kept aside as received, in the kept_aside table of the "
+        "database; why is in the bridge's log.",
+        "For the admin: they are kept aside as received, in the kept_aside table of the "
+        "database; why is in the bridge's log.",
+        len(ids),
+    )
+    return f"⚠️ <b>{escape(impact)}</b>\n<i>{escape(admin)}</i>"
+
+
 class Alerts:
     """Decides when the chats hear about trouble; `notify` does the sending."""
 
@@ -137,6 +162,12 @@ class Alerts:
         text = refusing_chat_text(name, reason, key)
         log.warning("telling the other chats that chat %s refuses: %s", key, reason)
         self._send(text, skip=key)
+
+    def sms_kept_aside(self, ids: list[int]) -> None:
+        """The database refused these SMS (kept aside): the chats hear it, once."""
+        text = kept_aside_text(ids)
+        log.warning("telling the chats that SMS %s were kept aside", ", ".join(map(str, ids)))
+        self._send(text)
 
     def chat_delivers(self, key: str) -> None:
         """A chat took a message again: a later refusal is news again."""

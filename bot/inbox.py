@@ -74,15 +74,20 @@ class ErrorPolicy:
 class InboxError(Exception):
     """Reading the inbox gave no page; `policy` says what to do about it.
 
-    The message is for the log: it may quote what the provider answered (a proxy's HTML
-    page, say). `said` is what a person in a chat reads instead: a short line, translated,
-    that names the kind of failure and nothing of the raw answer.
+    The message is for the log: it names the failure, never quoting the answer. `detail`
+    is the start of what the provider answered instead (a proxy's HTML page, a truncated
+    reply), which may hold SMS text: the poller logs it only at DEBUG. `said` is what a
+    person in a chat reads: a short line, translated, that names the kind of failure and
+    nothing of the raw answer.
     """
 
-    def __init__(self, message: str, policy: ErrorPolicy, said: Phrase | None = None) -> None:
+    def __init__(
+        self, message: str, policy: ErrorPolicy, said: Phrase | None = None, detail: str = ""
+    ) -> None:
         super().__init__(message)
         self.policy = policy
         self.said = said or Phrase(N_("the SMS inbox could not be read"))
+        self.detail = detail
 
     @property
     def summary(self) -> str:

@@ -17,6 +17,14 @@ class Metrics:
         self.registry = CollectorRegistry()
         counter, gauge = self._counter, self._gauge
         self.sms_fetched = counter("sms_bridge_sms_fetched", "New SMS stored from the SMSC inbox")
+        self.sms_damaged = counter(
+            "sms_bridge_sms_damaged",
+            "New SMS stored with unreadable characters (bad bytes, lone surrogates) replaced",
+        )
+        self.sms_kept_aside = counter(
+            "sms_bridge_sms_kept_aside",
+            "SMS the database refused, kept aside as read so that the others are stored",
+        )
         self.deliveries = counter(
             "sms_bridge_deliveries",
             "Send attempts per chat by outcome: sent, retried, uncertain, failed",

@@ -16,11 +16,19 @@ from bot.alerts import Alerts
 from bot.inbox import InboxError, said_of
 from bot.metrics import Metrics
 from bot.status import BridgeStatus
+from state import SmsNotStored, error_kind
 
 log = logging.getLogger("bot.poller")
 
 MAX_TRANSIENT_PAUSE = 300.0
 UNEXPECTED_ERROR_LABEL = "transport"  # not an InboxError (a bug, the disk): counted there
+
+
+def about_sms(error: BaseException) -> str:
+    """`, SMS 123` when the error says which SMS it was about, else nothing. The error's
+    own words and its `repr` may quote an SMS (a value SQLite refused, say): the log gives
+    its kind (`error_kind`) and this, its traceback only at DEBUG."""
+    return f", SMS {error.smsc_id}" if isinstance(error, SmsNotStored) else ""
 
 
 class PollFailures:
@@ -58,7 +66,12 @@ class PollFailures:
             policy = error.policy
             self._metrics.poll_errors.labels(code=policy.metrics_label).inc()
             log.log(policy.log_level, "%s; next try in %.0f s", error.summary, pause)
+            if error.detail:  # what the provider answered instead: may hold SMS text
+                log.debug("the reply began: %s", error.detail)
         else:
             self._metrics.poll_errors.labels(code=UNEXPECTED_ERROR_LABEL).inc()
-            log.error("poll failed: %r; next try in %.0f s", error, pause, exc_info=error)
+            log.error(
+                "poll failed: %s%s; next try in %.0f s", error_kind(error), about_sms(error), pause
+            )
+            log.debug("the failed poll's traceback", exc_info=error)
         self._alerts.polling_failed(error)

@@ -2,10 +2,16 @@
 
 Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
 database, never only in memory), a page at a time, and stores them; the store queues each
-new SMS for the chats the router picks for it (`bot.routes`: every chat without
-ROUTES_FILE), in the same transaction. Every few minutes a poll also re-reads the
-last hour, so an SMS whose ID arrived out of order is still caught; dedup by ID makes the
-overlap harmless.
+new SMS for the chats the router picked for it (`bot.routes`: every chat without
+ROUTES_FILE) before the write transaction, in a worker thread (a pattern may take its
+time limit). Every few minutes a poll also re-reads the last hour, so an SMS whose ID
+arrived out of order is still caught; dedup by ID makes the overlap harmless.
+
+One SMS never stops the others: its text was made storable when it was read, and one the
+database still refuses is kept aside by the store (its ID counts for the cursor), logged
+by its ID, counted, and told to the chats once; the rest of the page is stored. The log
+names SMS by their IDs at INFO; their numbers only at DEBUG (they outlive RETENTION_DAYS
+in a journal).
 
 On the very first start (no marker in the database) the last SMSC_BACKFILL_HOURS are
 fetched into history, relayed only if SMSC_RELAY_BACKFILL is set.
@@ -30,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
 import time
@@ -51,9 +56,9 @@ from bot.metrics import Metrics
 from bot.pacing import PollReason, PollSchedule, RequestLog, SentRequest
 from bot.poll_failures import PollFailures
 from bot.retention import log_too_old
-from bot.routes import Router
+from bot.routes import RouteDecision, Router
 from bot.status import BridgeStatus
-from state import IncomingSms, Store
+from state import IncomingSms, Placement, Saved, Store
 
 log = logging.getLogger(__name__)
 
@@ -243,33 +248,62 @@ class Poller:
             self._requests.record(PollStart(after_id, hours).identity, sent)
 
     async def _save(self, page: InboxPage, relay: bool) -> int:
+        """Route the page's new SMS, then store them; how many were stored."""
         for problem in page.problems:
             log.warning("SMSC reply: %s", problem)
-        if not page.records:
+        fresh = await self._store.call(Store.unseen, page.records) if page.records else []
+        if not fresh:
             return 0
-        place = functools.partial(self._router.placement, relay=relay)
-        saved = await self._store.call(Store.save_incoming, page.records, place)
-        log_too_old(saved.too_old, relay)  # RETENTION_DAYS: never stored
-        new_ids = set(saved.new)
-        for sms in page.records:
-            if sms.smsc_id in new_ids:
-                log.info(
-                    "fetched SMS %d from %s to %s, %d characters%s%s",
-                    sms.smsc_id,
-                    sms.sender,
-                    sms.recipient,
-                    len(sms.text),
-                    "" if relay else " (history, not relayed)",
-                    self._route_note(sms),
-                )
-        self._status.sms_fetched += len(new_ids)
-        self._metrics.sms_fetched.inc(len(new_ids))
-        if new_ids and relay:
+        if self._router.routes:  # off the event loop: a pattern may take its time limit
+            routed = await asyncio.to_thread(self._route_all, fresh, relay)
+        else:
+            routed = self._route_all(fresh, relay)
+        saved = await self._store.call(
+            Store.save_incoming, fresh, lambda sms: routed[sms.smsc_id][1]
+        )
+        self._report(fresh, routed, saved, relay)
+        log_too_old(saved.too_old)  # RETENTION_DAYS: history too old to keep
+        if saved.stored and relay:
             self._on_new_sms()
-        return len(new_ids)
+        return len(saved.stored)
 
-    def _route_note(self, sms: IncomingSms) -> str:
-        """With routes, which one took the SMS and where it went (the decision is pure)."""
-        if not self._router.routes:
-            return ""
-        return "; " + self._router.decision_for(sms).describe()
+    def _route_all(
+        self, batch: list[IncomingSms], relay: bool
+    ) -> dict[int, tuple[RouteDecision, Placement]]:
+        """Where each SMS goes (the router never raises: a failure means unmatched)."""
+        return {sms.smsc_id: self._router.route(sms, relay) for sms in batch}
+
+    def _report(
+        self,
+        batch: list[IncomingSms],
+        routed: dict[int, tuple[RouteDecision, Placement]],
+        saved: Saved,
+        relay: bool,
+    ) -> None:
+        """Log, count and tell what became of a page's new SMS."""
+        stored = set(saved.stored)
+        for sms in batch:
+            if sms.smsc_id not in stored:
+                continue
+            log.info(
+                "fetched SMS %d, %d characters%s%s%s",
+                sms.smsc_id,
+                len(sms.text),
+                " (unreadable characters replaced)" if sms.damaged else "",
+                "" if relay else " (history, not relayed)",
+                "; " + routed[sms.smsc_id][0].describe() if self._router.routes else "",
+            )
+            log.debug("SMS %d is from %s to %s", sms.smsc_id, sms.sender, sms.recipient)
+        self._status.sms_fetched += len(stored)
+        self._metrics.sms_fetched.inc(len(stored))
+        self._metrics.sms_damaged.inc(sum(sms.damaged for sms in batch if sms.smsc_id in stored))
+        for kept in saved.kept_aside:
+            log.error(
+                "SMS %d could not be stored (%s): kept aside in the kept_aside table; "
+                "the SMS after it go on",
+                kept.smsc_id,
+                kept.kind,
+            )
+        if saved.kept_aside:
+            self._metrics.sms_kept_aside.inc(len(saved.kept_aside))
+            self._alerts.sms_kept_aside([kept.smsc_id for kept in saved.kept_aside])

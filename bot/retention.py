@@ -7,7 +7,8 @@ the store in between and never wait more than one batch; then, if anything went 
 alone too), the freed space goes back to the file system, in steps as well. A purge that
 fails is logged and tried again the next day: it must never stop the bridge.
 
-What is already older than the retention when it is fetched is never stored at all
+What is already older than the retention when it is fetched, and that no chat is to get
+(the first start's history), is never stored at all
 (`Store.keep_for`, so the order of the start-up's purge and first poll does not matter);
 `log_too_old` is the one line the poller writes about it.
 
@@ -38,20 +39,18 @@ CHECKPOINT_TRIES = 4
 CHECKPOINT_RETRY = 30.0  # seconds between tries: an export of a large window takes some
 
 
-def log_too_old(ids: Sequence[int], relay: bool) -> None:
-    """One line for the SMS that were older than RETENTION_DAYS when fetched: never stored,
-    so never relayed either (a warning when they would have been: the bridge was away
-    longer than the retention)."""
+def log_too_old(ids: Sequence[int]) -> None:
+    """One line for the SMS that were older than RETENTION_DAYS when fetched and that no
+    chat was to get (the first start's history, SMS a route drops): never stored."""
     if not ids:
         return
     shown = ", ".join(str(smsc_id) for smsc_id in ids[:SHOWN_IDS])
     if len(ids) > SHOWN_IDS:
         shown += f" and {len(ids) - SHOWN_IDS} more"
-    log.log(
-        logging.WARNING if relay else logging.INFO,
-        "retention: %d SMS already older than RETENTION_DAYS when fetched, not stored%s: %s",
+    log.info(
+        "retention: %d SMS already older than RETENTION_DAYS when fetched, for no chat: "
+        "not stored: %s",
         len(ids),
-        " nor relayed (the bridge was away longer than the retention)" if relay else "",
         shown,
     )
 
@@ -62,6 +61,7 @@ class Purged:
 
     sms: int  # SMS received
     replies: int  # SMS sent for a person
+    kept_aside: int = 0  # records the database refused, kept aside in their raw form
 
 
 class Retention:
@@ -100,15 +100,18 @@ class Retention:
         purged = Purged(
             await self._in_batches(retention.purge_batch, cutoff),
             await self._in_batches(retention.purge_replies_batch, cutoff),
+            await self._in_batches(retention.purge_kept_aside_batch, cutoff),
         )
         log.info(
-            "retention: %d SMS received and %d sent before %s deleted (RETENTION_DAYS=%d)",
+            "retention: %d SMS received, %d sent and %d kept aside before %s deleted "
+            "(RETENTION_DAYS=%d)",
             purged.sms,
             purged.replies,
+            purged.kept_aside,
             cutoff.strftime("%Y-%m-%d %H:%M UTC"),
             self._days,
         )
-        if purged.sms or purged.replies:
+        if purged.sms or purged.replies or purged.kept_aside:
             await self._give_space_back()
         return purged
 

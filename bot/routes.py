@@ -14,14 +14,23 @@ The file is input like any setting: read and checked once, at start. A file that
 be read, bad TOML, an unknown key, a bad regular expression or chat ID, a route that
 matches on nothing or sends nowhere: each stops the program with one line naming the
 file, the route and the field (`RoutesFileError`, exit 2). Regular expressions are
-compiled once. `Router.decide` is pure, so the poller calls it in the transaction that
-stores the SMS, and `sms-bridge route` shows the same answer without running the bridge.
+written in the syntax of Python's `re` (checked by it) and compiled once by the `regex`
+library, which runs the same patterns with a time limit.
+
+An SMS is input too, and so is what it does to a pattern: a pattern reads the first
+ROUTE_TEXT_LIMIT characters of the text, and gives up after ROUTE_TIME_LIMIT seconds (a
+pattern such as `(a|aa)+$` on a long text would run for minutes). An SMS whose routing
+fails (a pattern out of time, any error) goes where unmatched SMS go, TELEGRAM_CHAT_IDS,
+with a line in the log (once per pattern for a timeout): relayed, never lost nor stuck.
+The poller routes each new SMS before the write transaction that stores it, off the
+store's thread, and `sms-bridge route` shows the same answer without running the bridge.
 The decision is stored with the SMS (its deliveries, the chats whose history shows it,
 the route's name and label), so editing the file later never moves SMS already queued.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Sequence
@@ -29,12 +38,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.targets import ChatTarget
 from state import IncomingSms, Placement
 from state.phones import DEFAULT_REGION, looks_like_phone, sender_key, typed_key
 
+log = logging.getLogger(__name__)
+
+ROUTE_TEXT_LIMIT = 2000  # characters of an SMS's text that a route's pattern reads
+ROUTE_TIME_LIMIT = 0.25  # seconds a pattern may take on one SMS (a sane one takes µs)
 ROUTE_KEYS = ("name", "to", "from", "text", "chats", "label", "silent", "drop", "continue")
 MAX_LABEL = 64  # a label is a word or two in a message's footer, not a paragraph
 MAX_REMEMBERED = 4096  # decisions kept for reuse, at most (a bounded cache)
@@ -79,8 +93,9 @@ class RouteSpec(BaseModel):
     def _regular_expression(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as error:
+                re.compile(value)  # the syntax people write: Python's `re`, its messages
+                regex.compile(value)  # what runs it, with a time limit
+            except (re.error, regex.error) as error:
                 raise ValueError(f"bad regular expression: {error}") from None
         return value
 
@@ -122,7 +137,7 @@ class Route:
     name: str | None
     receivers: frozenset[str] | None  # `to`, as state.phones.typed_key writes numbers
     senders: frozenset[str] | None  # `from`, the same way
-    pattern: re.Pattern[str] | None
+    pattern: regex.Pattern[str] | None
     chats: tuple[ChatTarget, ...]
     label: str | None = None
     silent: bool = False
@@ -141,7 +156,7 @@ class Route:
             name=spec.name,
             receivers=keys(spec.to),
             senders=keys(spec.senders),
-            pattern=None if spec.text is None else re.compile(spec.text),
+            pattern=None if spec.text is None else regex.compile(spec.text),
             chats=tuple(dict.fromkeys(spec.chats or [])),
             label=spec.label,
             silent=spec.silent,
@@ -160,12 +175,34 @@ class Route:
         return self.name or f"route {self.number}"
 
     def matches(self, sender: str, recipient: str, text: str) -> bool:
-        """Whether every condition given holds; `sender` and `recipient` as keys."""
+        """Whether every condition given holds; `sender` and `recipient` as keys.
+
+        The pattern reads the first ROUTE_TEXT_LIMIT characters, and raises TimeoutError
+        after ROUTE_TIME_LIMIT seconds. It releases the GIL while it runs (`concurrent`),
+        so that a slow one never holds up the event loop.
+        """
         return (
             (self.receivers is None or recipient in self.receivers)
             and (self.senders is None or sender in self.senders)
-            and (self.pattern is None or self.pattern.search(text) is not None)
+            and (
+                self.pattern is None
+                or self.pattern.search(
+                    text[:ROUTE_TEXT_LIMIT], timeout=ROUTE_TIME_LIMIT, concurrent=True
+                )
+                is not None
+            )
         )
+
+
+class RouteTimedOut(Exception):
+    """A route's pattern ran out of time on an SMS."""
+
+    def __init__(self, route: Route) -> None:
+        super().__init__(f"{route.title}: its text pattern ran over {ROUTE_TIME_LIMIT} s")
+        self.route = route
+
+
+UNDECIDED: tuple[int, ...] = (-1,)  # the routes "matched" by an SMS whose routing failed
 
 
 @dataclass(frozen=True)
@@ -178,6 +215,7 @@ class RouteDecision:
     silent: frozenset[ChatTarget] = frozenset()  # targets that get it without a sound
     drop: bool = False  # the deciding route drops it: no chat beyond `targets` gets it
     matched: tuple[Route, ...] = ()
+    failed: bool = False  # routing failed (a pattern out of time, an error): unmatched
 
     def placement(self, relay: bool) -> Placement:
         """The decision as the store keeps it; `relay` False: history only, no delivery."""
@@ -188,6 +226,8 @@ class RouteDecision:
     def describe(self) -> str:
         """One line for people: which route takes the SMS and where it goes."""
         chats = ", ".join(t.key + (" (silent)" if t in self.silent else "") for t in self.targets)
+        if self.failed:
+            return f"routing failed (see the log) → TELEGRAM_CHAT_IDS: {chats}"
         if not self.matched:
             return f"no route matches → TELEGRAM_CHAT_IDS: {chats}"
         routes = ", ".join(route.title for route in self.matched)
@@ -225,11 +265,12 @@ def combine(matched: Sequence[Route]) -> RouteDecision:
 class Router:
     """Decides where each SMS goes, from the routes and the chats of TELEGRAM_CHAT_IDS.
 
-    Deciding is on the ingest path, run for every new SMS inside the store's transaction,
-    so it does little per SMS: a sender or number is turned into its key once (keys of
-    recent ones are remembered by `state.phones`), and the decision and placement of each
+    Deciding is on the ingest path, run for every new SMS before it is stored, so it does
+    little per SMS: a sender or number is turned into its key once (keys of recent ones
+    are remembered by `state.phones`), and the decision and placement of each
     combination of matching routes are built once and reused (they depend on nothing
-    else). `region` must be the one the routes were read in (PHONE_REGION).
+    else). `region` must be the one the routes were read in (PHONE_REGION). Routing an
+    SMS never raises: see `route`.
     """
 
     def __init__(
@@ -241,8 +282,13 @@ class Router:
         self.routes = tuple(routes)
         self.region = region
         self._everywhere = RouteDecision(None, tuple(everywhere))
-        self._decisions: dict[tuple[int, ...], RouteDecision] = {(): self._everywhere}
+        undecided = RouteDecision(None, tuple(everywhere), failed=True)
+        self._decisions: dict[tuple[int, ...], RouteDecision] = {
+            (): self._everywhere,
+            UNDECIDED: undecided,
+        }
         self._placements: dict[tuple[tuple[int, ...], bool], Placement] = {}
+        self._timed_out: set[int] = set()  # routes whose timeout was logged already
 
     @property
     def chats(self) -> list[ChatTarget]:
@@ -251,26 +297,61 @@ class Router:
 
     def decide(self, sender: str, recipient: str, text: str) -> RouteDecision:
         """Where an SMS from `sender` to `recipient` reading `text` goes, the numbers as a
-        person types them (`sms-bridge route`). Pure."""
+        person types them (`sms-bridge route`)."""
         if not self.routes:
             return self._everywhere
-        keys = typed_key(sender, self.region), typed_key(recipient, self.region)
-        return self._decision(self._matching(*keys, text))
-
-    def decision_for(self, sms: IncomingSms) -> RouteDecision:
-        """Where a new SMS goes, its numbers read as SMSC wrote them, as `placement` reads
-        them (for the log: the route named is the one that took it)."""
-        return self._decision(self._matching_sms(sms)) if self.routes else self._everywhere
+        try:
+            keys = typed_key(sender, self.region), typed_key(recipient, self.region)
+            matched = self._matching(*keys, text)
+        except Exception as error:
+            matched = self._failed(error, None)
+        return self._decision(matched)
 
     def placement(self, sms: IncomingSms, relay: bool) -> Placement:
-        """Where a new SMS goes, as the store keeps it (see `Store.save_incoming`)."""
-        matched = self._matching_sms(sms)
+        """Where a new SMS goes, as the store keeps it (see `route`)."""
+        return self.route(sms, relay)[1]
+
+    def route(self, sms: IncomingSms, relay: bool) -> tuple[RouteDecision, Placement]:
+        """Where a new SMS goes, its numbers read as SMSC wrote them: the decision (for the
+        log) and the placement the store keeps; `relay` False: history only.
+
+        Never raises: an SMS whose routing fails goes where unmatched SMS go, with an
+        error line in the log (for a pattern out of time, a warning once per route).
+        """
+        try:
+            matched = self._matching_sms(sms)
+        except Exception as error:
+            matched = self._failed(error, sms.smsc_id)
         placement = self._placements.get((matched, relay))
         if placement is None:
             placement = self._decision(matched).placement(relay)
             if len(self._placements) < MAX_REMEMBERED:
                 self._placements[(matched, relay)] = placement
-        return placement
+        return self._decision(matched), placement
+
+    def _failed(self, error: Exception, smsc_id: int | None) -> tuple[int, ...]:
+        """Log a routing failure (a timeout once per route); the key of "undecided"."""
+        sms = "an SMS" if smsc_id is None else f"SMS {smsc_id}"
+        if isinstance(error, RouteTimedOut):
+            number = error.route.number
+            if number not in self._timed_out:
+                self._timed_out.add(number)
+                log.warning(
+                    "%s, stopped, on %s: it goes where unmatched SMS go, and so will every "
+                    "SMS this pattern cannot finish on in time (said once); simplify it",
+                    error,
+                    sms,
+                )
+            else:
+                log.debug("%s, on %s: where unmatched SMS go", error, sms)
+        else:
+            log.error(
+                "routing %s failed (%s): it goes where unmatched SMS go",
+                sms,
+                type(error).__name__,
+            )
+            log.debug("the routing failure's traceback", exc_info=error)
+        return UNDECIDED
 
     def _matching_sms(self, sms: IncomingSms) -> tuple[int, ...]:
         """The routes an SMS matches, its numbers as SMSC wrote them."""
@@ -280,10 +361,15 @@ class Router:
         return self._matching(sender, sender_key(sms.recipient, self.region), sms.text)
 
     def _matching(self, sender: str, recipient: str, text: str) -> tuple[int, ...]:
-        """The indexes of the routes that match (numbers as keys), up to the first that ends it."""
+        """The indexes of the routes that match (numbers as keys), up to the first that ends
+        it; RouteTimedOut when a pattern runs out of time."""
         matched: list[int] = []
         for index, route in enumerate(self.routes):
-            if route.matches(sender, recipient, text):
+            try:
+                hit = route.matches(sender, recipient, text)
+            except TimeoutError:
+                raise RouteTimedOut(route) from None
+            if hit:
                 matched.append(index)
                 if not route.goes_on:
                     break

@@ -8,7 +8,9 @@ than LATE_AFTER after SMSC received it says so (after an outage an old code must
 fresh), and a resend after an uncertain send says it may be a repeat.
 
 The text itself is always whole and exactly as written (`bot.formatting` escapes and
-splits it); the bridge's own words around it come from the catalogue (`bot.i18n`).
+splits it); the bridge's own words around it come from the catalogue (`bot.i18n`). An SMS
+SMSC sent with characters that could not be read (each stored as �) says so, in a few
+words after the text.
 """
 
 from __future__ import annotations
@@ -77,6 +79,11 @@ def _label(sms: StoredSms) -> str:
     return _("🏷 {label}").format(label=escape(sms.label)) if sms.label else ""
 
 
+def _damaged(sms: StoredSms) -> str:
+    """A few words on an SMS whose unreadable characters were replaced by �, or nothing."""
+    return escape(_("some characters could not be read (�)")) if sms.damaged else ""
+
+
 def _footer(sms: StoredSms, look: Look, repeat: bool) -> str:
     """After the text: its label, where it went (if the account has several numbers), when."""
     items = [_label(sms)] if sms.label else []
@@ -92,6 +99,8 @@ def _footer(sms: StoredSms, look: Look, repeat: bool) -> str:
         )
     else:
         items.append(received)
+    if sms.damaged:
+        items.append(_damaged(sms))
     if repeat:
         items.append(_("↻ may repeat a message shown before"))
     return ENTRY_SEPARATOR + "<i>" + " · ".join(items) + "</i>"
@@ -136,6 +145,8 @@ def entry_atoms(
         head += " → " + escape(display_phone(sms.recipient))
     if sms.label:
         head += " · " + _label(sms)
+    if sms.damaged:
+        head += " · " + _damaged(sms)
     head = f"<b>{head}</b>{note}: "
     if at_most is not None and len(sms.text) > at_most:
         return [head, *text_atoms(_start_of(sms.text, at_most), look.hide_codes), "…"]

@@ -18,12 +18,15 @@ from state.models import (
     ChatQueue,
     DeliveryStatus,
     IncomingSms,
+    KeptAside,
     PendingDelivery,
     Placement,
+    Saved,
+    SmsNotStored,
     StoredSms,
 )
 from state.schema import SCHEMA_VERSION, SchemaTooNew
-from state.store import Page, Saved, Store, fts_query
+from state.store import Page, Store, error_kind, fts_query
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -32,16 +35,19 @@ __all__ = [
     "DatabaseUnreadable",
     "DeliveryStatus",
     "IncomingSms",
+    "KeptAside",
     "LoosePermissions",
     "Page",
     "PendingDelivery",
     "Placement",
     "Saved",
     "SchemaTooNew",
+    "SmsNotStored",
     "Store",
     "StoredSms",
     "create_private_file",
     "database_files",
+    "error_kind",
     "fts_query",
     "inspect_database",
     "loose_permissions",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -22,6 +22,7 @@ class IncomingSms(NamedTuple):
     text: str
     received_at: datetime  # when SMSC received it
     sent_at: datetime | None = None  # when the subscriber's phone sent it, if SMSC says
+    damaged: bool = False  # unreadable characters in it were replaced by U+FFFD
 
 
 class StoredSms(NamedTuple):
@@ -35,6 +36,7 @@ class StoredSms(NamedTuple):
     sent_at: datetime | None
     fetched_at: datetime
     label: str | None = None  # the label of the route that took it (ROUTES_FILE)
+    damaged: bool = False  # unreadable characters in it were replaced by U+FFFD
 
 
 class Placement(NamedTuple):
@@ -51,6 +53,33 @@ class Placement(NamedTuple):
     visible_to: tuple[str, ...] = ()
     route: str | None = None
     label: str | None = None
+
+
+@dataclass(frozen=True)
+class KeptAside:
+    """An SMS the database refused, kept aside in a table of its own (`kept_aside`)."""
+
+    smsc_id: int
+    kind: str  # the kind of error (`sqlite3.IntegrityError`); its words are in the table
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What became of a page of new SMS: stored, or kept aside."""
+
+    stored: list[int]  # SMSC IDs of the SMS stored, queued and placed
+    kept_aside: list[KeptAside]
+    too_old: list[int] = field(
+        default_factory=list
+    )  # older than RETENTION_DAYS, no chat to get them: not stored
+
+
+class SmsNotStored(Exception):
+    """An SMS could be neither stored nor kept aside: the database itself fails."""
+
+    def __init__(self, smsc_id: int, kind: str) -> None:
+        super().__init__(f"SMS {smsc_id} could be neither stored nor kept aside ({kind})")
+        self.smsc_id = smsc_id
 
 
 class DeliveryStatus(StrEnum):

@@ -129,6 +129,25 @@ def purge_replies_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> i
         return deleted.rowcount
 
 
+def purge_kept_aside_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
+    """Delete up to `batch` records kept aside (SMS the database refused, in their raw
+    form) before `cutoff`; how many went. Their IDs still count for the poll cursor (the
+    cursor floor), so SMSC's copies are not fetched and kept aside again."""
+    store.conn.execute("PRAGMA secure_delete = ON")
+    with store.transaction():
+        ids = [
+            smsc_id
+            for (smsc_id,) in store.conn.execute(
+                "SELECT smsc_id FROM kept_aside WHERE kept_at < ? ORDER BY smsc_id LIMIT ?",
+                (to_db(cutoff), batch),
+            )
+        ]
+        if ids:
+            store.raise_cursor_floor(ids)
+            store.conn.execute(f"DELETE FROM kept_aside WHERE smsc_id IN ({_marks(ids)})", ids)
+    return len(ids)
+
+
 def merge_index(store: Store, pages: int = MERGE_STEP) -> bool:
     """Merge the full-text index's segments by about `pages` pages; False once there is
     nothing left to merge (FTS5: a step that did work changes two rows or more)."""

@@ -320,6 +320,24 @@ def _v10_outgoing_send_ids_and_not_found(db: Database) -> None:
         db.execute("UPDATE outgoing SET send_id = CAST(id AS TEXT) WHERE send_id IS NULL")
 
 
+def _v11_damaged_and_kept_aside(db: Database) -> None:
+    """An SMS with unreadable characters is stored with each replaced by U+FFFD and marked
+    `damaged`; one the database still refuses is kept aside, as read, in `kept_aside`.
+
+    The SMS after a refused one must not wait for it: the poll cursor is the largest ID
+    of both tables, and an SMS kept aside counts as seen when it is fetched again (the
+    re-read of the last hour), so it is neither retried at every poll nor alerted twice.
+    `raw` is the record as read, in JSON with every non-ASCII character escaped (so it
+    always fits in the table); `reason` the kind of error and SQLite's words.
+    """
+    with write_transaction(db.conn):
+        _add_column(db, "messages", "damaged", "INTEGER NOT NULL DEFAULT 0")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS kept_aside (smsc_id INTEGER PRIMARY KEY, "
+            "raw TEXT NOT NULL, reason TEXT NOT NULL, kept_at TEXT NOT NULL)"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -331,6 +349,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v8_phone_numbers_read_by_phonenumbers,
     _v9_indexes_for_deleting_an_sms,
     _v10_outgoing_send_ids_and_not_found,
+    _v11_damaged_and_kept_aside,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

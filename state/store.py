@@ -16,12 +16,19 @@ History queries take an optional chat (`visible_to`): with it they read only the
 placed in that chat's history, through its `message_chats` rows (one index range per
 chat); without it they read every SMS, as before routes existed.
 
+One SMS never costs the others: a page is stored in one transaction and, should the
+database refuse it for one record's sake (`refuses_the_record`), again one SMS at a time,
+each refused one kept aside (`kept_aside`: its raw form and why) and the others stored.
+The cursor counts the IDs kept aside, so polling moves past them.
+
 With a retention (`keep_for`, RETENTION_DAYS) an SMS received longer ago than that when
-it is fetched is never stored: not by the first start's history, not by a catch-up after
-an outage longer than the retention. Storing it and leaving it to the next purge would
-keep it, searchable, for up to a day, whatever order the start-up's steps run in. Its ID
-still counts for the cursor (the `cursor_floor` marker), as if it had been stored and
-purged, so it is not fetched again.
+it is fetched, and that no chat is to be sent (the first start's history, an SMS a route
+drops), is never stored: storing it and leaving it to the next purge would keep it,
+searchable, for up to a day, whatever order the start-up's steps run in. One that a chat
+is still to get is stored and relayed all the same (a lost SMS is worse than an old one),
+and the next purge takes it once every chat has it. The ID of one not stored still counts
+for the cursor (the `cursor_floor` marker), as if it had been stored and purged, so it is
+not fetched again.
 
 The store is synchronous and owns one connection; callers in async code run it on one
 dedicated thread (see `bot.database`).
@@ -29,6 +36,7 @@ dedicated thread (see `bot.database`).
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -45,8 +53,11 @@ from state.models import (
     ChatQueue,
     DeliveryStatus,
     IncomingSms,
+    KeptAside,
     PendingDelivery,
     Placement,
+    Saved,
+    SmsNotStored,
     StoredSms,
 )
 from state.phones import DEFAULT_REGION, sender_key, typed_key
@@ -67,8 +78,11 @@ COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "mo
 WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
 FIRST_START_DONE_KEY = "initialized_at"  # the meta key; databases in use carry this name
 CURSOR_FLOOR_KEY = "cursor_floor"  # the largest ID of an SMS too old to store
-SMS_COLUMNS = "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label"
-SMS_WIDTH = 8  # how many values SMS_COLUMNS selects
+SMS_COLUMNS = (
+    "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label, "
+    "m.damaged"
+)
+SMS_WIDTH = 9  # how many values SMS_COLUMNS selects
 # An SMS `m` that the chat bound to `?` may see: one look-up by the whole key.
 _VISIBLE = (
     "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
@@ -85,14 +99,6 @@ _VISIBLE_NEWEST_FIRST = "v.received_at DESC, v.message_id DESC"
 
 # Where new SMS go: target keys to queue every one of them for, or a Placement for each.
 Where = Sequence[str] | Callable[[IncomingSms], Placement]
-
-
-@dataclass(frozen=True)
-class Saved:
-    """What `Store.save_incoming` did with a batch of fetched SMS."""
-
-    new: list[int]  # stored now (the others were stored before, or too old)
-    too_old: list[int]  # received before the retention's cutoff: never stored
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ def sms_from_row(row: Sequence[Any]) -> StoredSms:
         sent_at=from_db(row[5]) if row[5] else None,
         fetched_at=from_db(row[6]),
         label=row[7],
+        damaged=bool(row[8]),
     )
 
 
@@ -137,7 +144,7 @@ def _visible(
 
 INSERT_MESSAGE = (
     "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, sent_at, "
-    "fetched_at, route, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "fetched_at, route, label, damaged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_DELIVERY = (
     "INSERT INTO deliveries (message_id, chat, silent, status, attempts, uncertain, "
@@ -169,7 +176,56 @@ def message_row(
         fetched_at,
         route,
         label,
+        int(sms.damaged),
     )
+
+
+def refuses_the_record(error: BaseException) -> bool:
+    """Whether storing failed for the SMS's own sake, so that it alone is kept aside.
+
+    A constraint or trigger (IntegrityError), a value SQLite will not take (DataError), a
+    value that cannot be bound or encoded (InterfaceError, a lone surrogate's
+    UnicodeEncodeError, a number too large) is about one record. A locked, full, read-only
+    or broken database (OperationalError and the rest) would refuse any record alike: the
+    page is then retried as a whole, and nothing is put aside for it.
+    """
+    if isinstance(error, sqlite3.IntegrityError | sqlite3.DataError | sqlite3.InterfaceError):
+        return True
+    return not isinstance(error, sqlite3.Error) and isinstance(
+        error, ValueError | TypeError | OverflowError
+    )
+
+
+REASON_LENGTH = 300  # of SQLite's words kept with an SMS kept aside
+
+
+def raw_form(sms: IncomingSms) -> str:
+    """An SMS as read, in JSON with every non-ASCII character escaped: always storable."""
+    return json.dumps(
+        {
+            "id": sms.smsc_id,
+            "phone": sms.sender,
+            "to_phone": sms.recipient,
+            "message": sms.text,
+            "received": to_db(sms.received_at),
+            "sent": to_db(sms.sent_at) if sms.sent_at else None,
+            "damaged": sms.damaged,
+        },
+        ensure_ascii=True,
+    )
+
+
+def error_kind(error: BaseException) -> str:
+    """An error as its kind alone (`sqlite3.IntegrityError`): its words may quote the SMS."""
+    kind = type(error)
+    module = "" if kind.__module__ == "builtins" else kind.__module__ + "."
+    return module + kind.__qualname__
+
+
+def _reason(error: BaseException) -> str:
+    """The kind of error and its words, ASCII, bounded: for the kept-aside row."""
+    words = str(error).encode("ascii", "backslashreplace").decode("ascii")
+    return f"{error_kind(error)}: {words}"[:REASON_LENGTH]
 
 
 def _placer(where: Where) -> Callable[[IncomingSms], Placement]:
@@ -316,13 +372,26 @@ class Store:
     # -- the poller's side -------------------------------------------------------------
 
     def max_smsc_id(self) -> int | None:
-        """The poll cursor: the largest SMSC ID stored, or of an SMS too old to store."""
-        row = self.conn.execute(
-            "SELECT max(coalesce((SELECT max(id) FROM messages), -1), "
-            "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), -1))",
-            (CURSOR_FLOOR_KEY,),
-        ).fetchone()
-        return None if row[0] < 0 else int(row[0])
+        """The poll cursor: the largest SMSC ID stored, kept aside, or of an SMS too old to
+        store (each a look-up of its table's largest key)."""
+        (stored,) = self.conn.execute("SELECT max(id) FROM messages").fetchone()
+        (aside,) = self.conn.execute("SELECT max(smsc_id) FROM kept_aside").fetchone()
+        floor = self._get_meta(CURSOR_FLOOR_KEY)
+        known = [int(value) for value in (stored, aside, floor) if value is not None]
+        return max(known, default=None)
+
+    def count_kept_aside(self) -> int:
+        """How many SMS the database refused and keeps aside."""
+        return int(self.conn.execute("SELECT count(*) FROM kept_aside").fetchone()[0])
+
+    def unseen(self, batch: Iterable[IncomingSms]) -> list[IncomingSms]:
+        """The SMS of `batch` neither stored nor kept aside, each once, in order: those
+        the poller must route before `save_incoming`."""
+        unique: dict[int, IncomingSms] = {}
+        for sms in batch:
+            unique.setdefault(sms.smsc_id, sms)
+        self._forget_known(unique)
+        return list(unique.values())
 
     def save_incoming(
         self,
@@ -334,58 +403,110 @@ class Store:
 
         `where` is a list of target keys (every new SMS queued for each of them) or a
         function giving each new SMS its `Placement`: deliveries with their silent flag,
-        the chats whose history shows it, its route and label. Everything is written in one
-        transaction. Says which SMSC IDs were new. SMS already stored are left as they are
-        and get no new delivery rows, so fetching the same SMS twice never relays it twice
-        (and a changed placement never moves an SMS already queued). SMS received before
-        `fetched_at - keep_for` are not stored: `too_old` names them, and their largest ID
-        moves the cursor, in the same transaction.
+        the chats whose history shows it, its route and label. It is asked before the
+        write transaction begins, so a slow placement never holds the write lock. Then
+        everything is written in one transaction. SMS already stored (or kept aside) are
+        left as they are and get no new delivery rows, so fetching the same SMS twice
+        never relays it twice (and a changed placement never moves an SMS already queued).
+
+        Should the database refuse the page for one record's sake, each SMS is written in
+        a transaction of its own, and each one refused is kept aside: the others are
+        stored all the same. A failure of the database itself is raised.
+        SMS received before `fetched_at - keep_for` that no chat is to get are not stored:
+        `too_old` names them, and their largest ID moves the cursor.
         """
         unique: dict[int, IncomingSms] = {}
         for sms in batch:
             unique.setdefault(sms.smsc_id, sms)
+        self._forget_known(unique)  # a read: this connection is the only writer of SMS
         if not unique:
-            return Saved([], [])
+            return Saved([], [], [])
         moment = fetched_at or utc_now()
-        with self.transaction():
-            too_old = self._set_aside_too_old(unique, moment)
-            self._forget_known(unique)
-            new = list(unique.values())
-            self._insert_new(new, _placer(where), to_db(moment))
-        return Saved([s.smsc_id for s in new], too_old)
-
-    def _set_aside_too_old(self, unique: dict[int, IncomingSms], now: datetime) -> list[int]:
-        """Drop from `unique` the SMS received before the retention's cutoff, and move the
-        cursor floor past them; their IDs, in order."""
-        if self.keep_for is None:
-            return []
-        cutoff = now - self.keep_for
-        too_old = sorted(i for i, sms in unique.items() if sms.received_at < cutoff)
-        if not too_old:
-            return []
-        for smsc_id in too_old:
-            del unique[smsc_id]
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-            (CURSOR_FLOOR_KEY, str(too_old[-1])),
+        place = _placer(where)
+        placed, too_old = self._without_too_old(
+            [(sms, place(sms)) for sms in unique.values()], moment
         )
-        return too_old
+        now = to_db(moment)
+        try:
+            with self.transaction():
+                self._insert_new(placed, now)
+                self.raise_cursor_floor(too_old)
+        except Exception as error:
+            if not refuses_the_record(error):
+                raise
+            saved = self._save_one_at_a_time(placed, now)
+            with self.transaction():
+                self.raise_cursor_floor(too_old)
+            return Saved(saved.stored, saved.kept_aside, too_old)
+        return Saved([sms.smsc_id for sms, _placement in placed], [], too_old)
+
+    def _without_too_old(
+        self, placed: list[tuple[IncomingSms, Placement]], now: datetime
+    ) -> tuple[list[tuple[IncomingSms, Placement]], list[int]]:
+        """`placed` less the SMS received before the retention's cutoff that no chat is to
+        get, and those SMS's IDs, in order. One a chat is to get is kept: the purge takes
+        it once every chat has it."""
+        if self.keep_for is None:
+            return placed, []
+        cutoff = now - self.keep_for
+        kept = [(s, p) for s, p in placed if s.received_at >= cutoff or p.deliveries]
+        too_old = sorted(
+            s.smsc_id for s, p in placed if s.received_at < cutoff and not p.deliveries
+        )
+        return kept, too_old
+
+    def raise_cursor_floor(self, ids: Sequence[int]) -> None:
+        """Let the cursor pass SMS that are not stored (inside the caller's transaction):
+        too old to keep, or a record kept aside that the retention deletes."""
+        if ids:
+            self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (CURSOR_FLOOR_KEY, str(max(ids))),
+            )
+
+    def _save_one_at_a_time(self, placed: list[tuple[IncomingSms, Placement]], now: str) -> Saved:
+        """Each SMS in a transaction of its own; each one refused kept aside."""
+        saved = Saved([], [])
+        for sms, placement in placed:
+            try:
+                with self.transaction():
+                    self._insert_new([(sms, placement)], now)
+            except Exception as error:
+                if not refuses_the_record(error):
+                    raise
+                saved.kept_aside.append(self._keep_aside(sms, error, now))
+            else:
+                saved.stored.append(sms.smsc_id)
+        return saved
+
+    def _keep_aside(self, sms: IncomingSms, refusal: BaseException, now: str) -> KeptAside:
+        """Write a refused SMS's raw form and the reason in `kept_aside`."""
+        try:
+            with self.transaction():
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO kept_aside (smsc_id, raw, reason, kept_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (sms.smsc_id, raw_form(sms), _reason(refusal), now),
+                )
+        except Exception as failure:
+            raise SmsNotStored(sms.smsc_id, error_kind(failure)) from failure
+        return KeptAside(sms.smsc_id, error_kind(refusal))
 
     def _forget_known(self, unique: dict[int, IncomingSms]) -> None:
-        """Drop from `unique` the SMS already stored."""
+        """Drop from `unique` the SMS already stored or kept aside."""
         ids = list(unique)
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for (known,) in self.conn.execute(
-                f"SELECT id FROM messages WHERE id IN ({marks})", chunk
-            ):
-                unique.pop(known, None)
+        for table, key in (("messages", "id"), ("kept_aside", "smsc_id")):
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for (known,) in self.conn.execute(
+                    f"SELECT {key} FROM {table} WHERE {key} IN ({marks})", chunk
+                ):
+                    unique.pop(known, None)
 
-    def _insert_new(
-        self, new: list[IncomingSms], place: Callable[[IncomingSms], Placement], now: str
-    ) -> None:
-        placements = [place(s) for s in new]
+    def _insert_new(self, placed: list[tuple[IncomingSms, Placement]], now: str) -> None:
+        new = [sms for sms, _placement in placed]
+        placements = [placement for _sms, placement in placed]
         rows = [
             message_row(s, now, p.route, p.label, self.region)
             for s, p in zip(new, placements, strict=True)

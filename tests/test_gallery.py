@@ -17,7 +17,13 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.alerts import outage_alert, recovered_text, refusing_chat_text, urgent_alert
+from bot.alerts import (
+    kept_aside_text,
+    outage_alert,
+    recovered_text,
+    refusing_chat_text,
+    urgent_alert,
+)
 from bot.clock import moment_in_zone
 from bot.commands import COMMANDS
 from bot.commands.about import help_text
@@ -91,6 +97,11 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     support = sms(5, "The printer on floor 2 is on fire", "79261112233", 1)
     support = support._replace(label="Support")
     yield "An SMS a route labels (ROUTES_FILE)", render_sms(support, look)
+    damaged = sms(6, "Ваш код: 5521. Не сообщайте \ufffd\ufffd никому", "79261112233", 1)
+    yield (
+        "An SMS SMSC sent with characters that could not be read",
+        render_sms(damaged._replace(damaged=True), look),
+    )
     backlog = [
         PendingDelivery(sms(10 + n, f"Alarm {n}: pump {n} stopped", "79261112233", 60 - n), "-1", 0)
         for n in range(4)
@@ -175,6 +186,9 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield "Alert: SMSC refuses the credentials", [urgent_alert(since, _(AUTH_NOTICE))]
     yield "Alert: SMSC does not answer", [outage_alert(since, 600, str(TIMED_OUT))]
     yield "Recovery (a reply to the alert)", [recovered_text(720)]
+    yield "Alert: an SMS the database refused (kept aside)", [kept_aside_text([48213377])]
+    kept = replace(status_facts(look, []), kept_aside=1)
+    yield "/status, with an SMS the database refused", [status_text(kept)]
     yield (
         "Another chat refuses the bot",
         [refusing_chat_text("Night shift", KICKED, "-1002")],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tenacity import RetryCallState
 
-from bot.alerts import Alerts
+from bot.alerts import Alerts, kept_aside_text
 from bot.config import ChatTarget
 from bot.database import AsyncStore
 from bot.health import HealthRules, health_problems
@@ -35,7 +36,7 @@ from bot.smsc import (
     SmscUnavailable,
 )
 from bot.status import BridgeStatus
-from state import IncomingSms, Store
+from state import IncomingSms, SmsNotStored, Store
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc, Fault
 from tests.fakes.wait import eventually
 
@@ -269,12 +270,17 @@ PROXY_PAGE = (
 
 
 @pytest.mark.parametrize(
-    ("fault", "said", "logged"),
+    ("fault", "said", "logged", "raw"),
     [
-        (Fault("body", PROXY_PAGE), "a page that is not its API's answer", "not JSON: '<html>"),
-        (Fault("status", 502), "not its API's answer (HTTP 502)", "HTTP 502: '<html>"),
-        (Fault("drop"), "SMSC could not be reached", "request failed"),
-        (Fault.error(77, "нечто новое"), "SMSC answered with error 77", "нечто новое"),
+        (
+            Fault("body", PROXY_PAGE),
+            "a page that is not its API's answer",
+            f"reply is not JSON ({len(PROXY_PAGE)} bytes)",
+            "'<html>",
+        ),
+        (Fault("status", 502), "not its API's answer (HTTP 502)", "HTTP 502", "'<html>"),
+        (Fault("drop"), "SMSC could not be reached", "request failed", None),
+        (Fault.error(77, "нечто новое"), "SMSC answered with error 77", "нечто новое", None),
     ],
 )
 async def test_what_smsc_answered_reaches_people_only_as_what_it_means(
@@ -284,13 +290,18 @@ async def test_what_smsc_answered_reaches_people_only_as_what_it_means(
     fault: Fault,
     said: str,
     logged: str,
+    raw: str | None,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.poller")
     mark_initialized(harness)
     smsc.sticky_fault = fault
     with pytest.raises(InboxError) as caught:
         await harness.poller.poll_once()
     record_failure(harness, caught.value)
-    assert logged in caplog.text  # the raw answer is for the log
+    above_debug = "\n".join(r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG)
+    assert logged in above_debug  # what failed is for the log
+    if raw is not None:  # what SMSC answered instead may hold SMS text: DEBUG only
+        assert raw not in above_debug and raw in caplog.text
     harness.status.failing_since = datetime.now(UTC) - timedelta(seconds=301)
     with in_language("ru"):
         harness.poller._alerts.polling_failed(caught.value)
@@ -561,3 +572,130 @@ async def test_a_store_failing_while_the_poller_waits_does_not_end_it(
         assert not running.done()
     finally:
         running.cancel()
+
+
+# -- one SMS never stops the others ---------------------------------------------------
+
+REFUSE_POISON = (
+    "CREATE TRIGGER refuse_poison BEFORE INSERT ON messages WHEN NEW.text LIKE '%poison%' "
+    "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+)
+
+
+def above_debug(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG)
+
+
+async def test_an_sms_the_database_refuses_is_kept_aside_told_and_polling_moves_past_it(
+    harness: Harness, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    mark_initialized(harness)
+    harness.store.conn.execute(REFUSE_POISON)
+    before = smsc.add_sms("before")
+    after = smsc.add_sms("after")
+    poison = smsc.add_sms("poison: your code 734219")
+    assert await harness.poller.poll_once() == 2
+    assert harness.pending_ids() == [before, after]
+    assert harness.store.max_smsc_id() == poison  # the cursor moved past it
+    later = smsc.add_sms("later")
+    await harness.poller.poll_once()
+    assert smsc.inbox_requests()[-1].form["after_id"] == str(poison)
+    assert harness.pending_ids() == [before, after, later]
+    await harness.poller._alerts.flush()
+    [notice] = harness.notices
+    assert f"SMS {poison} could not be stored" in notice and "734219" not in notice
+    kept = harness.poller._metrics.registry.get_sample_value("sms_bridge_sms_kept_aside_total")
+    assert kept == 1
+    logged = above_debug(caplog)
+    assert f"SMS {poison} could not be stored (sqlite3.IntegrityError)" in logged
+    assert "734219" not in logged and "79261234567" not in logged  # IDs only, above DEBUG
+
+
+async def test_a_lone_surrogate_in_smscs_json_is_stored_marked_damaged_and_relayed(
+    harness: Harness, smsc: FakeSmsc
+) -> None:
+    """It made SQLite raise: the page rolled back and was fetched again at every poll."""
+    mark_initialized(harness)
+    damaged = smsc.add_sms("code \ud800 5521")  # the fake writes it as a `\ud800` escape
+    fine = smsc.add_sms("the one after")
+    await harness.poller.poll_once()
+    assert harness.pending_ids() == [damaged, fine]
+    [first, second] = harness.store.last(2).messages
+    assert (first.text, first.damaged, second.damaged) == ("code \ufffd 5521", True, False)
+    counted = harness.poller._metrics.registry.get_sample_value("sms_bridge_sms_damaged_total")
+    assert counted == 1
+
+
+async def test_bytes_that_are_not_utf8_cost_a_character_never_the_page(
+    harness: Harness, smsc: FakeSmsc
+) -> None:
+    mark_initialized(harness)
+    smsc.inject(
+        Fault(
+            "body",
+            b'[{"id": 5, "received": "01.11.2026 10:00:00", "phone": "79261234567",'
+            b' "message": "cut \xd0 letter"}, {"id": 6, "received": "01.11.2026 10:00:00",'
+            b' "phone": "79261234567", "message": "whole"}]',
+        )
+    )
+    await harness.poller.poll_once()
+    assert harness.pending_ids() == [5, 6]
+    assert [(s.text, s.damaged) for s in harness.store.last(2).messages] == [
+        ("cut \ufffd letter", True),
+        ("whole", False),
+    ]
+
+
+class HeldPattern:
+    """A route pattern that takes as long as the test says: a pattern out of control."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def search(self, text: str, *args: object, **kwargs: object) -> None:
+        self.started.set()
+        self.release.wait(10)
+
+
+async def test_routing_holds_neither_the_store_nor_the_event_loop(
+    tmp_path: Path, smsc: FakeSmsc
+) -> None:
+    """Routes were decided inside the store's write transaction, on its only thread."""
+    held = HeldPattern()
+    slow = Route(1, None, None, None, held, (TARGETS[0],))  # type: ignore[arg-type]
+    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    harness = make_harness(tmp_path / "bridge.db", client, router=Router([slow], TARGETS))
+    try:
+        mark_initialized(harness)
+        sms_id = smsc.add_sms("routed slowly")
+        polling = asyncio.create_task(harness.poller.poll_once())
+        await eventually(held.started.is_set, what="routing under way")
+        assert await asyncio.wait_for(harness.db.call(Store.count_messages), 2) == 0
+        held.release.set()
+        assert await asyncio.wait_for(polling, 10) == 1
+        assert harness.pending_ids() == [sms_id]
+    finally:
+        held.release.set()
+        await client.aclose()
+        harness.db.close()
+
+
+def test_a_failed_poll_is_logged_by_its_kind_and_sms_id_never_its_text(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The retry line printed the error's `repr`, SMS text and codes included, at ERROR."""
+    refused = UnicodeEncodeError("utf-8", "your code 734219 \ud800", 17, 18, "no")
+    record_failure(harness, refused)
+    record_failure(harness, SmsNotStored(48213377, "sqlite3.DataError"))
+    lines = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG]
+    assert lines == [
+        "poll failed: UnicodeEncodeError; next try in 60 s",
+        "poll failed: state.models.SmsNotStored, SMS 48213377; next try in 60 s",
+    ]
+
+
+def test_a_notice_of_sms_kept_aside_names_ten_at_most() -> None:
+    text = kept_aside_text(list(range(1, 1001)))
+    assert "SMS 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 … +990 could not be stored" in text
+    assert len(text) < 400

@@ -67,7 +67,8 @@ def test_retention_deletes_old_sms_at_start_but_not_one_still_waiting_for_a_chat
 
     bridge = start_bridge(TELEGRAM_CHAT_IDS=str(GROUP), RETENTION_DAYS="30")
     bridge.wait_for_log(
-        r"retention: 2 SMS received and 0 sent before .* deleted \(RETENTION_DAYS=30\)"
+        r"retention: 2 SMS received, 0 sent and 0 kept aside before .* deleted "
+        r"\(RETENTION_DAYS=30\)"
     )
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT id FROM messages ORDER BY id").fetchall() == [(3,), (4,)]
@@ -101,7 +102,8 @@ def test_with_a_one_day_retention_a_week_of_history_keeps_only_the_last_day(
         ).fetchone() == (0,)
     log = bridge.log()
     assert (
-        f"retention: 1 SMS already older than RETENTION_DAYS when fetched, not stored: {old}"
+        "retention: 1 SMS already older than RETENTION_DAYS when fetched, for no chat: "
+        f"not stored: {old}"
     ) in log
     assert "SMSC_BACKFILL_HOURS=168 reaches further back than RETENTION_DAYS=1" in log
 

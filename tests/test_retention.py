@@ -208,7 +208,8 @@ async def test_other_store_calls_go_between_the_batches(tmp_path: Path) -> None:
             await store.call(Store.mark_sent, chat, list(range(1, 301)), 1)
         purge = asyncio.create_task(Retention(store, 30, batch=5, pause=0.01).purge(NOW))
         await asyncio.sleep(0.05)
-        assert (await store.call(Store.save_incoming, [sms(401, 0)], CHATS)).new == [401]
+        saved = await store.call(Store.save_incoming, [sms(401, 0)], CHATS)
+        assert saved.stored == [401]
         assert not purge.done()  # a new SMS was stored while the purge was under way
         assert await purge == Purged(sms=300, replies=0)
     finally:
@@ -411,31 +412,42 @@ async def test_a_checkpoint_tried_again_after_the_reader_left_shrinks_the_file(
     assert file_size(path) < before / 4
 
 
-# -- SMS already older than the retention when fetched: never stored ---------------------
+# -- SMS already older than the retention when fetched ------------------------------------
 
 
-def test_an_sms_older_than_the_retention_when_fetched_is_never_stored_and_the_cursor_passes_it(
+def test_history_older_than_the_retention_when_fetched_is_never_stored_and_the_cursor_passes_it(
     tmp_path: Path,
 ) -> None:
     store = Store.open(tmp_path / "bridge.db", keep_for=timedelta(days=1))
     batch = [sms(1, 3, "boiler code 1111"), sms(2, 1.01), sms(3, 0.99, "door opened")]
-    assert store.save_incoming(batch, CHATS, fetched_at=NOW) == Saved(new=[3], too_old=[1, 2])
-    assert kept(store) == [3] and rows(store, "deliveries") == len(CHATS)
+    history: list[str] = []  # no chat is to get them: the first start's history
+    assert store.save_incoming(batch, history, fetched_at=NOW) == Saved([3], [], [1, 2])
+    assert kept(store) == [3] and rows(store, "deliveries") == 0
     assert store.search("boiler", None, None, 10).total == 0
     assert store.max_smsc_id() == 3
-    # A page of nothing but old SMS (an outage longer than the retention): the cursor still
-    # moves past them, so they are not asked for again and again.
-    assert store.save_incoming([sms(5, 2), sms(4, 1.5)], CHATS, fetched_at=NOW) == Saved(
-        new=[], too_old=[4, 5]
+    # A page of nothing but old SMS: the cursor still moves past them, so they are not
+    # asked for again and again.
+    assert store.save_incoming([sms(5, 2), sms(4, 1.5)], history, fetched_at=NOW) == Saved(
+        [], [], [4, 5]
     )
     assert kept(store) == [3] and store.max_smsc_id() == 5
-    assert store.save_incoming([sms(4, 2)], CHATS, fetched_at=NOW).too_old == [4]
+    assert store.save_incoming([sms(4, 2)], history, fetched_at=NOW).too_old == [4]
     assert store.max_smsc_id() == 5  # the cursor never goes back
     store.close()
     reopened = Store.open(tmp_path / "bridge.db")  # the cursor is in the database
     assert reopened.max_smsc_id() == 5
-    assert reopened.save_incoming([sms(6, 400)], CHATS, fetched_at=NOW).new == [6]  # no limit
+    assert reopened.save_incoming([sms(6, 400)], CHATS, fetched_at=NOW).stored == [6]  # no limit
     reopened.close()
+
+
+def test_an_old_sms_a_chat_is_still_to_get_is_stored_and_relayed(tmp_path: Path) -> None:
+    """A lost SMS is worse than an old one: the purge takes it once every chat has it."""
+    store = Store.open(tmp_path / "bridge.db", keep_for=timedelta(days=1))
+    assert store.save_incoming([sms(1, 3, "boiler code 1111")], CHATS, fetched_at=NOW) == Saved(
+        [1], [], []
+    )
+    assert kept(store) == [1] and rows(store, "deliveries") == len(CHATS)
+    store.close()
 
 
 async def test_a_first_start_that_purges_first_then_fetches_a_week_keeps_nothing_older(
@@ -465,13 +477,13 @@ async def test_a_first_start_that_purges_first_then_fetches_a_week_keeps_nothing
     store.close()
     [line] = [r for r in caplog.records if "older than RETENTION_DAYS" in r.getMessage()]
     assert line.levelno == logging.INFO and line.getMessage() == (
-        "retention: 3 SMS already older than RETENTION_DAYS when fetched, not stored: "
-        + ", ".join(map(str, old))
+        "retention: 3 SMS already older than RETENTION_DAYS when fetched, for no chat: "
+        "not stored: " + ", ".join(map(str, old))
     )
 
 
-async def test_after_an_outage_longer_than_the_retention_older_sms_are_not_kept_and_it_warns(
-    tmp_path: Path, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+async def test_after_an_outage_longer_than_the_retention_the_sms_meanwhile_are_still_relayed(
+    tmp_path: Path, smsc: FakeSmsc
 ) -> None:
     now = datetime.now(UTC)
     client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
@@ -485,31 +497,37 @@ async def test_after_an_outage_longer_than_the_retention_older_sms_are_not_kept_
     harness.poller._last_overlap = float("inf")  # no overlap re-read: one request per poll
     try:
         await harness.poller.poll_once()
-        assert harness.pending_ids() == [back]
-        late = smsc.add_sms("late but old", received=now - timedelta(hours=26), sms_id=back + 5)
-        await harness.poller.poll_once()  # nothing but an old SMS: the cursor passes it
-        assert harness.store.max_smsc_id() == late and harness.pending_ids() == [back]
-        await harness.poller.poll_once()
+        assert harness.pending_ids() == [*away, back]
     finally:
         await client.aclose()
         harness.db.close()
-    assert [r.form.get("after_id") for r in smsc.inbox_requests()] == ["500", str(back), str(late)]
-    warnings = [r for r in caplog.records if "older than RETENTION_DAYS" in r.getMessage()]
-    assert [r.levelno for r in warnings] == [logging.WARNING, logging.WARNING]
-    assert warnings[0].getMessage() == (
-        "retention: 2 SMS already older than RETENTION_DAYS when fetched, not stored nor "
-        f"relayed (the bridge was away longer than the retention): {away[0]}, {away[1]}"
-    )
 
 
 def test_the_log_names_at_most_twenty_ids_of_sms_too_old_to_keep(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
-    log_too_old(list(range(1, 26)), relay=False)
+    log_too_old(list(range(1, 26)))
     [line] = caplog.records
     assert line.getMessage().endswith(
         ": 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 and 5 more"
     )
-    log_too_old([], relay=True)
+    log_too_old([])
     assert len(caplog.records) == 1
+
+
+def test_records_kept_aside_go_with_the_retention_and_the_cursor_stays_past_them(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "bridge.db")
+    # A lone surrogate no SQLite text can hold: kept aside in its raw form.
+    saved = store.save_incoming(
+        [sms(1, 0), sms(7, 0, "code 5512 \ud800")], CHATS, fetched_at=NOW - timedelta(days=40)
+    )
+    assert saved.stored == [1] and [k.smsc_id for k in saved.kept_aside] == [7]
+    assert retention.purge_kept_aside_batch(store, NOW - timedelta(days=41)) == 0
+    assert retention.purge_kept_aside_batch(store, NOW - timedelta(days=30)) == 1
+    assert store.count_kept_aside() == 0 and rows(store, "kept_aside") == 0
+    assert store.max_smsc_id() == 7  # SMSC's copy is not fetched and kept aside again
+    assert store.unseen([sms(8, 0)]) == [sms(8, 0)]
+    store.close()

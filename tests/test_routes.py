@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import subprocess
+import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import ChatTarget
-from bot.routes import Route, RouteDecision, Router, RoutesFileError, RouteSpec, load_routes
+from bot.routes import (
+    ROUTE_TEXT_LIMIT,
+    ROUTE_TIME_LIMIT,
+    Route,
+    RouteDecision,
+    Router,
+    RoutesFileError,
+    RouteSpec,
+    load_routes,
+)
 from state import IncomingSms, Placement
 from tests.fakes.bridge import clean_environment, sms_bridge_command
 
@@ -108,8 +121,8 @@ def test_a_number_typed_with_8_is_the_regions_number_not_a_country_code() -> Non
     assert moscow.placement(incoming("x", "74951234567"), relay=True).route == "route 1"
     assert moscow.placement(incoming("x", "84951234567"), relay=True).route is None
     # The log names the route that took it, reading SMSC's numbers as the placement does.
-    assert moscow.decision_for(incoming("x", "84951234567")).route is None
-    assert moscow.decision_for(incoming("x", "74951234567")).route == "route 1"
+    assert moscow.route(incoming("x", "84951234567"), relay=True)[0].route is None
+    assert moscow.route(incoming("x", "74951234567"), relay=True)[0].route == "route 1"
 
 
 def test_text_is_a_regular_expression_searched_anywhere_in_the_text() -> None:
@@ -236,6 +249,92 @@ def test_the_first_route_naming_the_sender_decides(listed: list[list[str]], send
     decided = Router(routes, EVERYWHERE).decide(sender.upper(), "79031234567", "text")
     assert decided.route == (f"r{first}" if first else None)
     assert decided.targets == ((SUPPORT,) if first else tuple(EVERYWHERE))
+
+
+# -- an SMS written to hurt: time limit, bounded text, any error --------------------------
+
+NEVER_ENDS = "(a|aa)+$"  # Python's `re` takes hours on 50 a's and a b; `regex` as long
+ENDLESS_TEXT = "a" * 50 + "b"
+
+
+def reading(text: str, n: int = 1) -> IncomingSms:
+    """An SMS from a subscriber to the account's number, reading `text`."""
+    return IncomingSms(n, "79261234567", "79031234567", text, datetime(2026, 11, 28, tzinfo=UTC))
+
+
+def test_a_pattern_that_would_run_for_hours_is_stopped_and_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    routes = [route(1, name="as", text=NEVER_ENDS), route(2, text="door", chats=["-1007"])]
+    rules = Router(routes, EVERYWHERE)
+    started = time.monotonic()
+    for smsc_id in (1, 2, 3):
+        decided, placement = rules.route(reading(ENDLESS_TEXT + " door", smsc_id), True)
+        assert decided.failed and decided.targets == tuple(EVERYWHERE)  # where unmatched go
+        assert placement.route is None and placement.deliveries == (
+            ("-1001", False),
+            ("-1002", False),
+        )
+    assert time.monotonic() - started < 3 * ROUTE_TIME_LIMIT + 1
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1, warned  # once per pattern, not per SMS
+    assert 'route 1 "as"' in warned[0].getMessage() and "SMS 1" in warned[0].getMessage()
+    assert ENDLESS_TEXT not in caplog.text
+    assert rules.route(reading("aaaa"), True)[0].route == "as"  # it still works when it can
+    assert decided.describe().startswith("routing failed (see the log) → TELEGRAM_CHAT_IDS")
+
+
+def test_a_pattern_reads_the_first_2000_characters_of_the_text() -> None:
+    rules = Router([route(1, text="alarm")], EVERYWHERE)
+    assert ROUTE_TEXT_LIMIT == 2000
+    assert rules.route(reading("x" * 1995 + "alarm"), True)[0].route == "route 1"
+    assert rules.route(reading("x" * 1996 + "alarm"), True)[0].route is None
+
+
+def test_any_other_error_while_routing_sends_that_sms_where_unmatched_sms_go(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rules = Router([route(1, text="alarm")], EVERYWHERE)
+    broken = reading("alarm")._replace(text=None)  # what no parser hands over: a bug
+    decided, _placement = rules.route(broken, relay=True)
+    assert decided.failed and decided.targets == tuple(EVERYWHERE)
+    [line] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line == "routing SMS 1 failed (TypeError): it goes where unmatched SMS go"
+
+
+RE_PATTERNS = [
+    r"(?i)boiler \d+",
+    r"\bOTP\b",
+    r"^\d{4,6}$",
+    r"(?P<code>\d{6})",
+    r"(?s)a.b",
+    r"[а-яё]+",
+    r"(?i)баланс|balance",
+    r"(?x) a  b  # a comment",
+    r"[^\W\d_]+",
+    r"(?<=code )\d+",
+    r"(?<!\d)\d{4}(?!\d)",
+    r"(a)(?(1)b|c)",
+    r"a{,3}",
+    r"(?>ab|a)c",
+    r"(?m)^x$",
+]
+RE_TEXTS = ["Boiler 3", "your OTP code 1234", "123456", "a\nb", "Ваш баланс", "ab", "x\nx"]
+
+
+@pytest.mark.parametrize("pattern", RE_PATTERNS)
+def test_patterns_written_for_pythons_re_match_the_same(pattern: str) -> None:
+    [checked] = load_routes_of(f"[[route]]\ntext = '{pattern}'\nchats = ['-1009']\n")
+    assert checked.pattern is not None
+    for text in [*RE_TEXTS, *(t.upper() for t in RE_TEXTS)]:
+        expected = re.search(pattern, text)
+        found = checked.pattern.search(text)
+        assert (found and found.group()) == (expected and expected.group()), text
+
+
+def load_routes_of(text: str) -> tuple[Route, ...]:
+    with tempfile.TemporaryDirectory() as folder:
+        return load_routes(routes_file(Path(folder), text))
 
 
 # -- the file ------------------------------------------------------------------------------

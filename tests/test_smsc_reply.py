@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.smsc import SmscApiError, SmscError, SmscGarbageReply, parse_inbox_reply
+from state import Store
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 FETCHED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -147,3 +148,76 @@ def test_any_list_of_records_never_crashes(items: list[object]) -> None:
     assert reply.item_count == len(items)
     assert all(s.smsc_id > 0 for s in reply.records)
     assert all(s.received_at.tzinfo is not None for s in reply.records)
+
+
+def test_a_lone_surrogate_or_a_bad_byte_becomes_u_fffd_and_marks_the_sms_damaged() -> None:
+    """SQLite refuses a lone surrogate: left as it came, one SMS failed its whole page at
+    every poll. A byte that is not UTF-8 failed the whole reply."""
+    body = (
+        b'[{"id": 1, "received": "01.11.2026 10:00:00", "phone": "79261112233",'
+        b' "message": "code \\ud800 1234"},'
+        b' {"id": 2, "received": "01.11.2026 10:00:01", "phone": "7926\xff1112233",'
+        b' "message": "\xd0\x9a\xd0\xbe\xd0 \xd0\xb4 42"},'  # "Ко", a cut letter, " д 42"
+        b' {"id": 3, "received": "01.11.2026 10:00:02", "phone": "79261112233",'
+        b' "message": "smile \\ud83d\\ude00 whole"}]'
+    )
+    reply = parse(body)
+    surrogate, bad_bytes, whole = reply.records
+    assert (surrogate.text, surrogate.damaged) == ("code \ufffd 1234", True)
+    assert (bad_bytes.sender, bad_bytes.text) == ("7926\ufffd1112233", "Ко\ufffd д 42")
+    assert bad_bytes.damaged
+    assert (whole.text, whole.damaged) == ("smile 😀 whole", False)  # a pair is a character
+    unreadable = [p for p in reply.problems if "unreadable" in p]
+    assert unreadable == [
+        "SMS 1: message had unreadable characters, each now U+FFFD",
+        "SMS 2: phone had unreadable characters, each now U+FFFD",
+        "SMS 2: message had unreadable characters, each now U+FFFD",
+    ]
+    assert not any("1234" in p or "42" in p for p in reply.problems)  # never the text
+
+
+def test_garbage_names_its_kind_and_size_and_keeps_its_first_characters_apart() -> None:
+    """What SMSC answered instead of JSON may hold SMS text: it goes to `detail`, which
+    the poller logs at DEBUG only."""
+    body = b'[{"id": 1, "message": "your code 734219'
+    with pytest.raises(SmscGarbageReply) as caught:
+        parse(body)
+    assert str(caught.value) == f"reply is not JSON ({len(body)} bytes)"
+    assert "734219" in caught.value.detail
+
+
+any_character = st.characters() | st.integers(0xD800, 0xDFFF).map(chr)  # lone surrogates too
+any_text = st.lists(any_character, max_size=60).map("".join)
+
+
+@given(any_text, any_text)
+def test_any_text_even_with_lone_surrogates_is_read_storable_and_stored(
+    text: str, phone: str
+) -> None:
+    item = {"id": 7, "received": "01.11.2026 10:00:00", "phone": phone, "message": text}
+    [sms] = parse(json.dumps([item]).encode()).records  # ASCII JSON: `\ud800` escapes
+    # What the JSON says: two escapes that make a pair are one character.
+    text, phone = json.loads(json.dumps([text, phone]))
+    lone = any(0xD800 <= ord(c) <= 0xDFFF for c in text + phone)
+    assert sms.damaged == lone
+    for read, meant in ((sms.text, text), (sms.sender, phone)):
+        assert len(read) == len(meant)
+        assert all(a == b or a == "\ufffd" for a, b in zip(read, meant, strict=True))
+    store = Store.open(":memory:")
+    assert store.save_incoming([sms], ["-1001"]).stored == [7]
+    [stored] = store.last(1).messages
+    assert (stored.text, stored.sender, stored.damaged) == (sms.text, sms.sender, lone)
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_in_a_text_are_read_storable(raw: bytes) -> None:
+    safe = bytes(b for b in raw if b >= 0x20 and b not in b'"\\')  # stays a JSON string
+    body = b'[{"id": 8, "received": "01.11.2026 10:00:00", "message": "' + safe + b'"}]'
+    [sms] = parse(body).records
+    try:
+        expected, damaged = safe.decode("utf-8"), False
+    except UnicodeDecodeError:
+        expected, damaged = safe.decode("utf-8", "replace"), True
+    assert sms.damaged == damaged
+    assert sms.text.replace("\ufffd", "") == expected.replace("\ufffd", "")
+    sms.text.encode("utf-8")  # storable

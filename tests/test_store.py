@@ -50,8 +50,8 @@ def test_open_creates_the_folder_in_wal_mode_at_the_current_schema(tmp_path: Pat
 
 
 def test_each_sms_is_stored_once_and_queued_once_per_chat(store: Store) -> None:
-    assert store.save_incoming([sms(1), sms(2), sms(1)], CHATS).new == [1, 2]
-    assert store.save_incoming([sms(2), sms(3)], CHATS).new == [3]
+    assert store.save_incoming([sms(1), sms(2), sms(1)], CHATS).stored == [1, 2]
+    assert store.save_incoming([sms(2), sms(3)], CHATS).stored == [3]
     assert store.count_messages() == 3
     assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [1, 2, 3]
     assert [d.sms.smsc_id for d in store.pending("-1002:7", 10)] == [1, 2, 3]
@@ -394,7 +394,7 @@ def routed(sms: IncomingSms) -> Placement:
 
 
 def test_each_sms_is_queued_and_made_visible_where_its_placement_says(store: Store) -> None:
-    assert store.save_incoming([sms(n, minutes=n) for n in range(1, 6)], routed).new == [
+    assert store.save_incoming([sms(n, minutes=n) for n in range(1, 6)], routed).stored == [
         1,
         2,
         3,
@@ -411,7 +411,9 @@ def test_each_sms_is_queued_and_made_visible_where_its_placement_says(store: Sto
     assert stored[0] == (1, "odd", "Odd line") and stored[1] == (2, None, None)
     assert stored[4] == (5, "spam", None)
     # The same SMS again, placed differently now: nothing moves.
-    assert store.save_incoming([sms(1), sms(2)], lambda s: Placement((("-1003", False),))).new == []
+    assert (
+        store.save_incoming([sms(1), sms(2)], lambda s: Placement((("-1003", False),))).stored == []
+    )
     assert store.pending("-1003", 10) == []
 
 

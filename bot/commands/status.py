@@ -61,6 +61,7 @@ class StatusFacts:
     balance: str | None = None  # the balance SMSC last reported
     oldest_sms: datetime | None = None  # the oldest SMS kept
     retention_days: int = 0  # RETENTION_DAYS
+    kept_aside: int = 0  # SMS the database refused, kept aside as read
     version: str = __version__
 
 
@@ -95,6 +96,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         balance=await replies.last_balance() if replies else None,
         oldest_sms=await bridge.store.call(retention.oldest_received_at),
         retention_days=bridge.retention_days,
+        kept_aside=await bridge.store.call(Store.count_kept_aside),
     )
 
 
@@ -170,6 +172,13 @@ def status_text(facts: StatusFacts) -> str:
     lines.append(escape(polled))
     if facts.poll_error is not None and not facts.problems:  # a problem already says it
         lines.append(escape(_("last SMSC error: {error}").format(error=facts.poll_error)))
+    if facts.kept_aside:
+        kept = ngettext(
+            "{n} SMS could not be stored: kept aside in the database, see the log",
+            "{n} SMS could not be stored: kept aside in the database, see the log",
+            facts.kept_aside,
+        )
+        lines.append("⚠️ " + escape(kept.format(n=facts.kept_aside)))
     chats = _("Chats")
     lines += ["", f"<b>{escape(chats)}</b>", *(_chat_line(chat) for chat in facts.chats)]
     if facts.sms_sent_today is not None:

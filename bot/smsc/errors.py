@@ -59,8 +59,8 @@ def not_its_api(status: int) -> Phrase:
 class SmscUnavailable(SmscError):
     """No usable answer; worth retrying with backoff."""
 
-    def __init__(self, message: str, said: Phrase = NO_ANSWER) -> None:
-        super().__init__(message, TRANSPORT_POLICY, said)
+    def __init__(self, message: str, said: Phrase = NO_ANSWER, detail: str = "") -> None:
+        super().__init__(message, TRANSPORT_POLICY, said, detail)
 
     @property
     def summary(self) -> str:
@@ -70,8 +70,8 @@ class SmscUnavailable(SmscError):
 class SmscGarbageReply(SmscUnavailable):
     """The answer was not the JSON SMSC sends (empty, an HTML page, truncated JSON...)."""
 
-    def __init__(self, message: str, said: Phrase = NOT_ITS_API) -> None:
-        super().__init__(message, said)
+    def __init__(self, message: str, said: Phrase = NOT_ITS_API, detail: str = "") -> None:
+        super().__init__(message, said, detail)
 
 
 REDIRECT_POLICY = ErrorPolicy(

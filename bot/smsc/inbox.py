@@ -92,6 +92,6 @@ class SmscClient:
         if response.status_code != 200:
             status = response.status_code
             raise SmscUnavailable(
-                f"HTTP {status}: {preview(response.content)}", not_its_api(status)
+                f"HTTP {status}", not_its_api(status), detail=preview(response.content)
             )
         return parse_inbox_reply(response.content, self._zone, datetime.now(UTC))

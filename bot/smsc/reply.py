@@ -5,6 +5,15 @@ A reply is untrusted input. It is either an error (raised as `SmscApiError`), ga
 a record with a bad field is kept with what could be read and a note, so that one odd
 record never costs the others. Only a record without a usable ID is dropped, since it
 could not be deduplicated.
+
+Every text is made storable here, where it is read: a byte that is not UTF-8 and a lone
+UTF-16 surrogate (a JSON `\ud800` escape) each become U+FFFD, and the record is marked
+`damaged`. SQLite refuses a lone surrogate, so one such SMS would otherwise fail the
+whole page, again at every poll.
+
+What SMSC answered instead of its JSON may hold SMS text: an error's message names the
+kind of reply and its size, and the first characters go in its `detail`, which the
+poller logs only at DEBUG.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from state import IncomingSms
 SMSC_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
 _TEXT_ERROR = re.compile(r"^\s*ERROR\s*=\s*(\d+)\s*(?:\((.*)\))?", re.IGNORECASE)
 _PREVIEW = 80
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -33,6 +43,18 @@ class InboxReply:
     problems: list[str] = field(default_factory=list)
     item_count: int = 0  # items in the reply, usable or not: a full page means "ask again"
     max_id: int | None = None  # the largest ID in the reply: the next page's after_id
+
+
+def storable(text: str) -> tuple[str, bool]:
+    """`text` with each lone surrogate (and each undecodable byte, which decoding turned
+    into one) replaced by U+FFFD; whether any was."""
+    if text.isascii():
+        return text, False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text), True
+    return text, False
 
 
 def preview(body: bytes | str) -> str:
@@ -71,13 +93,17 @@ def _record_id(item: dict[str, Any]) -> int | None:
     return value if value is not None and 0 < value < 2**63 else None
 
 
-def _text_field(item: dict[str, Any], name: str, default: str) -> tuple[str, str | None]:
+def _text_field(item: dict[str, Any], name: str, default: str) -> tuple[str, str | None, bool]:
+    """A field as storable text, a note when it was missing or damaged, and whether it was
+    damaged."""
     raw = item.get(name)
     if isinstance(raw, str):
-        return raw, None
+        text, damaged = storable(raw)
+        note = f"{name} had unreadable characters, each now U+FFFD" if damaged else None
+        return text, note, damaged
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return str(raw), None
-    return default, f"{name} missing or not text ({type(raw).__name__})"
+        return str(raw), None, False
+    return default, f"{name} missing or not text ({type(raw).__name__})", False
 
 
 def parse_record(
@@ -85,17 +111,19 @@ def parse_record(
 ) -> tuple[IncomingSms | None, list[str]]:
     """One inbox item as an SMS plus notes; (None, notes) when it has no usable ID."""
     if not isinstance(item, dict):
-        return None, [f"item is not an object: {preview(json.dumps(item))}"]
+        return None, [f"item is not an object ({type(item).__name__})"]
     smsc_id = _record_id(item)
     if smsc_id is None:
         return None, [f"item without a valid id: id={preview(str(item.get('id')))}"]
     notes: list[str] = []
-    sender, note = _text_field(item, "phone", "unknown")
-    notes += [note] if note else []
-    recipient, note = _text_field(item, "to_phone", "")
-    notes += [note] if note else []
-    text, note = _text_field(item, "message", "")
-    notes += [note] if note else []
+    damaged = False
+    fields = []
+    for name, default in (("phone", "unknown"), ("to_phone", ""), ("message", "")):
+        value, note, was_damaged = _text_field(item, name, default)
+        fields.append(value)
+        notes += [note] if note else []
+        damaged = damaged or was_damaged
+    sender, recipient, text = fields
     try:
         received = parse_smsc_time(item.get("received"), zone)
     except ValueError:
@@ -114,6 +142,7 @@ def parse_record(
         text=text,
         received_at=received,
         sent_at=sent,
+        damaged=damaged,
     )
     return sms, [f"SMS {smsc_id}: {n}" for n in notes]
 
@@ -121,14 +150,14 @@ def parse_record(
 def _raise_if_error(payload: Any) -> None:
     if isinstance(payload, dict) and ("error_code" in payload or "error" in payload):
         code = payload.get("error_code")
-        description = str(payload.get("error", "no description"))
+        description, _damaged = storable(str(payload.get("error", "no description")))
         if isinstance(code, int) and not isinstance(code, bool):
             raise SmscApiError(code, description)
         number = ascii_int(code.strip().removeprefix("-")) if isinstance(code, str) else None
         if number is not None:  # "-2" as well as "2": fmt=1 writes codes negative
             raise SmscApiError(number, description)
         quoted = preview(json.dumps(payload))
-        raise SmscGarbageReply(f"error reply without a usable code: {quoted}")
+        raise SmscGarbageReply("error reply without a usable code", detail=quoted)
 
 
 def parse_inbox_reply(body: bytes, zone: ZoneInfo, fallback_time: datetime) -> InboxReply:
@@ -138,20 +167,21 @@ def parse_inbox_reply(body: bytes, zone: ZoneInfo, fallback_time: datetime) -> I
     """
     if not body.strip():
         raise SmscGarbageReply("empty reply", EMPTY)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SmscGarbageReply(f"reply is not UTF-8: {preview(body)}") from None
+    # A byte that is not UTF-8 becomes a lone surrogate here, and U+FFFD in its record's
+    # field (`storable`): one bad byte costs one SMS a character, never the page.
+    text = body.decode("utf-8", "surrogateescape")
     match = _TEXT_ERROR.match(text)
     if match:  # the plain-text form, when fmt=3 was not honoured
-        raise SmscApiError(int(match.group(1)), (match.group(2) or "").strip() or "no description")
+        description, _damaged = storable((match.group(2) or "").strip() or "no description")
+        raise SmscApiError(int(match.group(1)), description)
+    size = f"{len(body)} bytes"
     try:
         payload = json.loads(text)
     except (json.JSONDecodeError, RecursionError):
-        raise SmscGarbageReply(f"reply is not JSON: {preview(text)}") from None
+        raise SmscGarbageReply(f"reply is not JSON ({size})", detail=preview(text)) from None
     _raise_if_error(payload)
     if not isinstance(payload, list):
-        raise SmscGarbageReply(f"reply is not a list of messages: {preview(text)}")
+        raise SmscGarbageReply(f"reply is not a list of messages ({size})", detail=preview(text))
     reply = InboxReply(records=[], item_count=len(payload))
     for item in payload:
         sms, notes = parse_record(item, zone, fallback_time)
