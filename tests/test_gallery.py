@@ -192,6 +192,13 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "A digest, partly taken",
         [taken_line(digest_takes, [10, 11, 12, 13], look.zone, look.now) or ""],
     )
+    long_name = Person(8, "Maximilian-Alexander Konstantinopolsky-Rimsky-Korsakov")
+    many = [anna, Person(7, "Boris"), long_name, Person(9, "Vera"), Person(10, "Gleb")]
+    many_takes = {n: Take(n, many[n % 5], look.now) for n in range(20, 29)}
+    yield (
+        "A digest taken by many (a long name is cut; the first takers named, the rest counted)",
+        [taken_line(many_takes, list(range(20, 30)), look.zone, look.now) or ""],
+    )
     took, where = look.now - timedelta(minutes=1), (look.zone, look.now)
     yield (
         "Pop-ups: a press that wins, a late one, a release",
