@@ -178,8 +178,7 @@ class ChatRelay:
                     silent=plan.silent,
                 )
             except WriteFailed as failed:
-                refused = failed.failure.verdict is Verdict.MESSAGE_REFUSED
-                if not refused:
+                if failed.failure.verdict is not Verdict.MESSAGE_REFUSED:
                     return await self._book_failure(plan, failed.failure, done > 0)
                 if not html:
                     return await self._give_up(plan, failed.failure)
@@ -268,10 +267,10 @@ class ChatRelay:
         return Outcome(Step.RETRY, pause)
 
     async def _give_up(self, plan: Plan, failure: SendFailure) -> Outcome:
-        """Telegram refused this message in every form: its SMS fail in this chat alone.
+        """Telegram refused this message even as plain text: its SMS fail in this chat alone.
 
-        Not one known case comes here (plain text in half-size parts is refused for the
-        chat's sake only); should Telegram find a new one, the chat's other SMS go on.
+        No refusal known today survives plain text in half-size parts; should Telegram
+        find one, these SMS wait for `retry-failed` and the chat's other SMS go on.
         """
         self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(plan.ids))
         await self._store.call(Store.mark_failed, self.key, plan.ids, failure.reason)

@@ -142,6 +142,13 @@ _FOR_PEOPLE = _ABOUT_THE_CHAT + _patterns(
 UNEXPECTED_FAILURE = N_("an unexpected error in the bridge")
 
 
+def refuses_the_chat(reason: str) -> bool:
+    """Whether a failure `reason` (as stored with a failed delivery, by this release or an
+    earlier one, which failed a chat on any 400) was the chat refusing the bot."""
+    about_the_chat = (pattern.search(reason) for pattern, _text in _ABOUT_THE_CHAT)
+    return reason.startswith("Forbidden") or any(about_the_chat)
+
+
 def reason_for_people(reason: str) -> str:
     """A write's failure `reason` (from `classify_send_error`) as a short translated line
     a person can act on; the raw reason goes to the log only."""

@@ -7,7 +7,12 @@ import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.i18n import in_language
-from bot.telegram_errors import Verdict, classify_send_error, reason_for_people
+from bot.telegram_errors import (
+    Verdict,
+    classify_send_error,
+    reason_for_people,
+    refuses_the_chat,
+)
 
 
 def caused(error: Exception, cause: Exception) -> Exception:
@@ -81,6 +86,17 @@ def test_any_other_bad_request_refuses_that_message_only(error: Exception) -> No
     failure = classify_send_error(error)
     assert failure.verdict is Verdict.MESSAGE_REFUSED and not failure.maybe_delivered
     assert failure.reason.startswith("BadRequest: ")  # the log and /status say what it was
+
+
+def test_a_stored_reason_says_whether_the_chat_refused_also_from_an_older_release() -> None:
+    for error in ABOUT_THE_CHAT:
+        assert refuses_the_chat(classify_send_error(error).reason), error
+    for error in ABOUT_ONE_MESSAGE:
+        assert not refuses_the_chat(classify_send_error(error).reason), error
+    # As an earlier release stored them (it failed a chat on any 400):
+    assert refuses_the_chat("Forbidden: bot was kicked")
+    assert refuses_the_chat("BadRequest: Chat not found")
+    assert not refuses_the_chat("BadRequest: Message is too long")
 
 
 def test_an_edit_to_what_a_message_shows_already_changes_nothing() -> None:

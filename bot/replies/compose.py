@@ -19,7 +19,7 @@ from phonenumbers import PhoneNumberType
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.clock import full_moment, moment_in_zone, short_moment
-from bot.formatting import display_phone, escape, short_name, text_atoms
+from bot.formatting import display_phone, escape, text_atoms
 from bot.i18n import _, ngettext
 from bot.numbers import ascii_int
 from bot.sms_view import Look
@@ -184,8 +184,8 @@ def history_entry(out: Outgoing, look: Look) -> list[str]:
     """An outgoing SMS as an item of a history answer: `📤 03:12 · to +7926…, Anna: text`."""
     when = short_moment(out.sent_at or out.created_at, look.zone, look.now)
     to = _("to {phone}").format(phone=display_phone(out.phone))
-    words, by = went_out_words(out), short_name(out.author.name)
-    head = f"<b>📤 {when} · {escape(to)}</b>, {escape(by)} · {escape(words)}: "
+    words = went_out_words(out)
+    head = f"<b>📤 {when} · {escape(to)}</b>, {escape(out.author.name)} · {escape(words)}: "
     return [head, *text_atoms(out.text, look.hide_codes)]
 
 
