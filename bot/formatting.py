@@ -15,6 +15,7 @@ the code stays tap-to-copy once shown.
 from __future__ import annotations
 
 import functools
+import html as html_module
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from state.phones import e164_digits, parse_phone
 TEXT_LIMIT = 4096  # telegram.constants.MessageLimit.MAX_TEXT_LENGTH
 ENTRY_SEPARATOR = "\n\n"
 MIN_SHOWN_INTERNATIONAL = 7  # bare digits this long are an international number, shown with +
+NAME_LIMIT = 32  # characters of a person's name shown in a chat (Telegram allows 64 + 64)
+PLAIN_PART_LIMIT = TEXT_LIMIT // 2  # a plain-text last resort: half what Telegram takes
 
 _ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 _TAG = re.compile(r"<[^>]*>")
@@ -48,6 +51,47 @@ def visible_length(html: str) -> int:
     if "<" not in html and "&" not in html:
         return utf16_length(html)
     return utf16_length(_ENTITY.sub("x", _TAG.sub("", html)))
+
+
+def short_name(name: str, limit: int = NAME_LIMIT) -> str:
+    """A person's name as chats show it: one line of at most `limit` characters (as
+    Telegram counts them), cut with `…`.
+
+    A Telegram name is a first and a last name of up to 64 characters each (an emoji
+    weighs two), and it is shown beside an SMS that must still fit in one message.
+    """
+    one_line = " ".join(name.split()) or "?"
+    if utf16_length(one_line) <= limit:
+        return one_line
+    kept: list[str] = []
+    size = 0
+    for ch in one_line:
+        size += utf16_length(ch)
+        if size > limit - 1:  # room for the `…`
+            break
+        kept.append(ch)
+    return "".join(kept).rstrip() + "…"
+
+
+def plain_text(html: str) -> str:
+    """What a reader sees of the bridge's own HTML: the text without tags, entities read.
+
+    Only for HTML the bridge wrote: every `<` and `&` of the text itself is escaped.
+    """
+    return html_module.unescape(_TAG.sub("", html))
+
+
+def plain_parts(html_parts: Sequence[str], limit: int = PLAIN_PART_LIMIT) -> list[str]:
+    """Messages the bridge wrote in HTML, as plain text in parts of at most `limit`.
+
+    The last resort when Telegram refuses a message as written: it reads the same, without
+    formatting, with a wide margin under the length limit. Nothing of the text is lost; a
+    part of whitespace only, which Telegram would trim to nothing, is left out.
+    """
+    parts: list[str] = []
+    for html in html_parts:
+        parts += split_atoms(list(plain_text(html)), limit)
+    return [part for part in parts if part.strip()]
 
 
 @functools.lru_cache(maxsize=4096)

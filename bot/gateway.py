@@ -12,7 +12,8 @@ chat has one gateway, built in the wiring, and it alone:
   a group within Telegram's 20 a minute, none before a `retry_after`, edits after the
   other writes;
 - turns every failure into `WriteFailed`, carrying what `bot.telegram_errors` says it
-  means, and remembers the last one for /status.
+  means (a refusal of the chat, or of this one message only), and remembers the last one
+  for /status.
 
 Whether to try again is the caller's choice: the relay keeps an SMS queued and decides
 itself; answers and notices pass `retry=True`, which repeats a write only when Telegram
@@ -42,6 +43,7 @@ RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early 
 UPLOAD_TIMEOUT = 300.0  # seconds to send a file: up to 50 MB on a slow uplink
 CERTAIN_RETRIES = 3  # `retry=True`: tries in all while Telegram answers 429
 MAX_MOVES_FOLLOWED = 2  # a chat that keeps "moving" is a loop, not a migration
+_ABOUT_ONE_MESSAGE = (Verdict.MESSAGE_REFUSED, Verdict.UNCHANGED)  # the chat is fine
 
 T = TypeVar("T")
 OnMigrated = Callable[[int, int], Awaitable[None]]  # (configured chat ID, new chat ID)
@@ -138,7 +140,7 @@ class ChatGateway:
         try:
             await self._write(edit, retry=True, edit=True)
         except WriteFailed as failed:
-            if "not modified" not in failed.failure.reason:
+            if failed.failure.verdict is not Verdict.UNCHANGED:
                 raise
 
     async def send_document(
@@ -203,7 +205,8 @@ class ChatGateway:
                 result = await call(self.chat_id)
             except Exception as error:
                 failure = classify_send_error(error)
-                self.last_error = failure.reason
+                if failure.verdict not in _ABOUT_ONE_MESSAGE:  # /status: why the chat waits
+                    self.last_error = failure.reason
                 if failure.wait is not None:
                     self._pace.block(failure.wait + RETRY_AFTER_MARGIN)
                 if failure.verdict is Verdict.MIGRATED and failure.new_chat_id is not None:

@@ -11,6 +11,11 @@ what a crash in between means.
 After a failure the SMS stays queued: a 429 is waited out by the gateway (no request
 before `retry_after`), network errors back off exponentially, and a chat that refuses for
 good (bot removed, chat gone) has its queue marked failed with the reason.
+
+A refusal of one message (too long, entities Telegram would not parse) is no refusal of
+the chat: what is left of the message goes again at once as plain text in half-size parts
+(`bot.formatting.plain_parts`), the SMS text whole, and the queue goes on. What the
+message showed as plain text is what a later edit (who took it) builds on.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from bot.delivery_plan import (
     in_backlog,
     plan_next,
 )
-from bot.formatting import TEXT_LIMIT
+from bot.formatting import TEXT_LIMIT, escape, plain_parts
 from bot.gateway import ChatGateway, WriteFailed
 from bot.metrics import Metrics
 from bot.oncall.buttons import TAKE_RESERVE
@@ -63,6 +68,7 @@ class Step(Enum):
     IDLE = "idle"  # nothing queued (or stopping)
     RETRY = "retry"  # not sent; still queued
     REFUSED = "refused"  # the chat refused for good; its queue is marked failed
+    GAVE_UP = "gave_up"  # this message refused in every form; its SMS failed, the chat goes on
 
 
 @dataclass(frozen=True)
@@ -156,34 +162,53 @@ class ChatRelay:
 
     async def _deliver(self, plan: Plan) -> Outcome:
         await self._store.call(Store.mark_sending, self.key, plan.ids)
-        first_message_id: int | None = None
         texts, button, takes = list(plan.texts), None, dict[int, Take]()
         if self._buttons:  # taken already (in a chat it reached first): shown taken here
             texts, button, takes = await as_it_leaves(self._store, self._zone, texts, plan.ids)
-        try:
-            for text in texts:
+        shown = plan.texts[0]  # the first message as edits build on it (without who took it)
+        first_message_id: int | None = None
+        html, done = True, 0
+        while done < len(texts):
+            try:
                 message = await self._gateway.send_text(
-                    text,
+                    texts[done],
                     topic_id=self.target.topic_id,
+                    html=html,
                     markup=button if first_message_id is None else None,  # on the first part
                     silent=plan.silent,
                 )
-                first_message_id = first_message_id or message.message_id
-        except WriteFailed as failed:
-            return await self._book_failure(plan, failed.failure, first_message_id is not None)
+            except WriteFailed as failed:
+                if failed.failure.verdict is not Verdict.MESSAGE_REFUSED:
+                    return await self._book_failure(plan, failed.failure, done > 0)
+                if not html:
+                    return await self._give_up(plan, failed.failure)
+                # This message, not the chat: the rest goes as plain text (the last resort).
+                log.warning(
+                    "chat %s refused the message with SMS %s as written (%s); sending it as "
+                    "plain text",
+                    self.key,
+                    ",".join(map(str, plan.ids)),
+                    failed.failure.reason,
+                )
+                texts, html = [*texts[:done], *plain_parts(plan.texts[done:])], False
+                if done == 0:  # shown without who took it: a later edit adds that
+                    shown, takes = escape(texts[0]), {}
+                continue
+            first_message_id = first_message_id or message.message_id
+            done += 1
         assert first_message_id is not None
-        await self._book_sent(plan, first_message_id)
+        await self._book_sent(plan, first_message_id, shown)
         if self._edits is not None and self._buttons:
             await catch_up(self._store, self._edits, self.key, first_message_id, plan.ids, takes)
         return Outcome(Step.SENT)
 
-    async def _book_sent(self, plan: Plan, message_id: int) -> None:
+    async def _book_sent(self, plan: Plan, message_id: int, shown: str) -> None:
         await self._store.call(
             Store.mark_sent,
             self.key,
             plan.ids,
             message_id,
-            shown_html=plan.texts[0] if self._buttons else None,
+            shown_html=shown if self._buttons else None,
             remind_after=self._remind_after,
         )
         self._failures = 0
@@ -202,7 +227,7 @@ class ChatRelay:
     async def _book_failure(self, plan: Plan, failure: SendFailure, partly_sent: bool) -> Outcome:
         ids = plan.ids
         listed = ",".join(map(str, ids))
-        if failure.verdict is Verdict.PERMANENT:
+        if failure.verdict is Verdict.CHAT_REFUSES:
             self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(ids))
             await self._store.call(Store.mark_failed, self.key, ids, failure.reason)
             dropped = await self._store.call(Store.fail_pending, self.key, failure.reason)
@@ -240,6 +265,23 @@ class ChatRelay:
             wait,
         )
         return Outcome(Step.RETRY, pause)
+
+    async def _give_up(self, plan: Plan, failure: SendFailure) -> Outcome:
+        """Telegram refused this message even as plain text: its SMS fail in this chat alone.
+
+        No refusal known today survives plain text in half-size parts; should Telegram
+        find one, these SMS wait for `retry-failed` and the chat's other SMS go on.
+        """
+        self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(plan.ids))
+        await self._store.call(Store.mark_failed, self.key, plan.ids, failure.reason)
+        log.error(
+            "chat %s refused the message with SMS %s even as plain text (%s); marked failed "
+            "in this chat, its other SMS go on",
+            self.key,
+            ",".join(map(str, plan.ids)),
+            failure.reason,
+        )
+        return Outcome(Step.GAVE_UP)
 
     async def _recover_from(self, error: Exception) -> None:
         """Log loudly, put an unanswered send back in the queue, and pause before going on."""

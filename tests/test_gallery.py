@@ -182,6 +182,8 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     problems = health_problems(failing, HealthRules(30, 300), stuck, look.now)
     refusing = status_facts(look, problems, refusing=True)
     yield "/status, a chat refuses and polling fails", [status_text(refusing)]
+    refused = status_facts(look, [], refused_message=True)
+    yield "/status, a message Telegram refused even as plain text", [status_text(refused)]
     since = moment_in_zone(look.now - timedelta(minutes=8), look.zone, look.now)
     yield "Alert: SMSC refuses the credentials", [urgent_alert(since, _(AUTH_NOTICE))]
     yield "Alert: SMSC does not answer", [outage_alert(since, 600, str(TIMED_OUT))]
@@ -213,6 +215,13 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield (
         "A digest, partly taken",
         [taken_line(digest_takes, [10, 11, 12, 13], look.zone, look.now) or ""],
+    )
+    long_name = Person(8, "Maximilian-Alexander Konstantinopolsky-Rimsky-Korsakov")
+    many = [anna, Person(7, "Boris"), long_name, Person(9, "Vera"), Person(10, "Gleb")]
+    many_takes = {n: Take(n, many[n % 5], look.now) for n in range(20, 29)}
+    yield (
+        "A digest taken by many (a long name is cut; the first takers named, the rest counted)",
+        [taken_line(many_takes, list(range(20, 30)), look.zone, look.now) or ""],
     )
     took, where = look.now - timedelta(minutes=1), (look.zone, look.now)
     yield (
@@ -303,11 +312,16 @@ def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:
     return f"{html}\n{escape(labels)}"
 
 
-def status_facts(look: Look, problems: list[str], refusing: bool = False) -> StatusFacts:
+def status_facts(
+    look: Look, problems: list[str], refusing: bool = False, refused_message: bool = False
+) -> StatusFacts:
     chats = [ChatFacts("Ops room", "-1001", None, ChatQueue("-1001", pending=2), None)]
     if refusing:
         queue = ChatQueue("-1002", failed=3, last_error=KICKED)
         chats.append(ChatFacts("Night shift", "-1002", None, queue, None))
+    if refused_message:
+        queue = ChatQueue("-1003", failed=1, last_error="BadRequest: Message is too long")
+        chats.append(ChatFacts("Day shift", "-1003", None, queue, None))
     return StatusFacts(
         now=look.now,
         zone=look.zone,

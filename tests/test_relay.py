@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,12 +16,24 @@ from telegram.ext import ExtBot
 from bot.chats import Chats
 from bot.config import ChatTarget
 from bot.database import AsyncStore
+from bot.formatting import TEXT_LIMIT, visible_length
+from bot.gateway import WriteFailed
 from bot.metrics import Metrics
+from bot.oncall.buttons import TAKE_RESERVE
 from bot.oncall.edits import EditQueue
 from bot.relay import Relay
-from state import IncomingSms, Placement, Store, oncall
+from bot.sms_view import Look, render_sms
+from bot.telegram_errors import Verdict
+from state import IncomingSms, Placement, Store, StoredSms, oncall
 from state.oncall import Person
-from tests.fakes.telegram import TOKEN, FakeTelegram, SentMessage, TgFault
+from tests.fakes.telegram import (
+    TOKEN,
+    FakeTelegram,
+    SentMessage,
+    TgFault,
+    relayed_text,
+    utf16_length,
+)
 from tests.fakes.wait import eventually
 
 GROUP, PRIVATE, MOVED, OTHER_GROUP = -1001, 4040, -100777, -1002
@@ -50,6 +62,7 @@ class Rig:
     relay: Relay
     telegram: FakeTelegram
     told: Told
+    edits: EditQueue | None = None
     next_id: int = 1
 
     def queue(self, *texts: str, chats: tuple[int, ...] = (GROUP, PRIVATE)) -> list[int]:
@@ -96,6 +109,7 @@ async def _rig(
     await bot.initialize()
     chats = Chats([ChatTarget(chat) for chat in chat_ids], bot, db, spacing=SPACING)
     told, metrics = Told(), Metrics()
+    edits = EditQueue(db, chats, MOSCOW, metrics) if buttons else None
     relay = Relay(
         store=db,
         chats=chats,
@@ -105,13 +119,13 @@ async def _rig(
         digest_threshold=5,
         buttons=buttons,
         remind_after=600.0 if buttons else None,
-        edits=EditQueue(db, chats, MOSCOW, metrics) if buttons else None,
+        edits=edits,
     )
     task = asyncio.create_task(relay.run())
     # The test's own connection, used from the test's thread only: a connection shared
     # with the relay's store thread would see two threads' transactions interleave.
     own = Store.open(tmp_path / "bridge.db")
-    yield Rig(own, chats, relay, telegram, told)
+    yield Rig(own, chats, relay, telegram, told, edits)
     relay.stop.set()
     await asyncio.wait_for(task, 10)
     await bot.shutdown()
@@ -281,3 +295,159 @@ async def test_a_take_while_the_message_is_on_its_way_is_shown_once_it_arrived(
     await eventually(lambda: "✋ Taken by Anna at " in message.plain, within=10)
     assert button_data(message) == f"r:{smsc_id}"
     assert team.statuses(OTHER_GROUP) == [("sent", 0)] and reminders_due(team) == []
+
+
+# Telegram allows 64 characters for a first name and 64 for a last name; an emoji weighs two.
+LONGEST_NAME = ("Анна-Мария 🌸" * 6)[:64] + " " + ("Константинопольская-Римская" * 3)[:64]
+
+
+def near_full_text(sender: str = "79261234567") -> str:
+    """An SMS text whose relayed message is as long as a message with a button may be."""
+    probe = StoredSms(1, sender, "79031234567", "", _now(), None, _now())
+    overhead = visible_length(render_sms(probe, Look(MOSCOW, _now()))[0])
+    words = "Boiler three: pressure LOW, call the duty engineer. " * 100
+    text = words[: TEXT_LIMIT - TAKE_RESERVE - overhead - 1] + "."
+    assert visible_length(render_sms(probe._replace(text=text), Look(MOSCOW, _now()))[0]) == (
+        TEXT_LIMIT - TAKE_RESERVE
+    )
+    return text
+
+
+def sent_in_html(message: SentMessage) -> bool:
+    return message.parse_mode == "HTML"
+
+
+async def test_a_take_by_the_longest_name_arrives_on_a_near_full_message(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    text = near_full_text()
+    [smsc_id] = team.queue(text, chats=(GROUP,))
+    oncall.take(team.store, [smsc_id], Person(5, LONGEST_NAME), _now() - timedelta(days=1))
+    await eventually(lambda: team.statuses(GROUP) == [("sent", 0)])
+    [message] = telegram.messages(GROUP)
+    assert sent_in_html(message) and text in message.plain
+    assert "✋ Taken by Анна-Мария 🌸" in message.plain and button_data(message) == f"r:{smsc_id}"
+    assert utf16_length(message.plain) <= TEXT_LIMIT and team.told.refused == []
+
+
+async def test_a_take_by_the_longest_name_is_edited_into_a_near_full_message(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    text = near_full_text()
+    [smsc_id] = team.queue(text, chats=(GROUP,))
+    await eventually(lambda: team.statuses(GROUP) == [("sent", 0)])
+    [message] = telegram.messages(GROUP)
+    oncall.take(team.store, [smsc_id], Person(5, LONGEST_NAME), _now() - timedelta(days=1))
+    assert team.edits is not None
+    team.edits.refresh(oncall.messages_showing(team.store, [smsc_id]))  # as a press does
+    await eventually(lambda: "✋ Taken by Анна-Мария 🌸" in message.plain, what="the edit")
+    assert text in message.plain and button_data(message) == f"r:{smsc_id}"
+    assert telegram.refused == []
+
+
+async def test_a_digest_taken_by_many_long_names_arrives_naming_the_first_takers(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    # Seven SMS of 500 characters: a digest as full as one with a button may be.
+    texts = [f"Pump {n}: " + "pressure falling, check the valves. " * 14 for n in range(7)]
+    ids = team.queue(*texts, chats=(GROUP,))
+    for number, smsc_id in enumerate(ids):  # before the relay looks: no await between
+        oncall.take(team.store, [smsc_id], Person(number, f"{LONGEST_NAME} {number}"), _now())
+    await eventually(lambda: team.statuses(GROUP) == [("sent", 0)] * 7, what="the backlog")
+    assert team.told.refused == [] and telegram.refused == []
+    digest = telegram.messages(GROUP)[0]
+    assert digest.plain.startswith("📦 Backlog: ") and sent_in_html(digest)
+    taken = digest.plain.rsplit("\n\n", 1)[1]
+    assert taken.startswith("✋ ") and taken.endswith(" more"), taken
+    assert utf16_length(taken) <= TAKE_RESERVE - 2
+    assert [t for t in texts if t in "".join(telegram.texts(GROUP))] == texts
+
+
+async def test_a_message_refused_as_too_long_goes_as_plain_text_and_the_chat_goes_on(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    telegram.fail_next(TgFault("bad_request", "message is too long"), chat_id=GROUP)
+    rig.queue("Boiler 3: <pressure> LOW & falling", "the next one", chats=(GROUP,))
+    await eventually(lambda: rig.statuses(GROUP) == [("sent", 0), ("sent", 0)])
+    first, second = telegram.messages(GROUP)
+    assert not sent_in_html(first) and "Boiler 3: <pressure> LOW & falling" in first.plain
+    assert sent_in_html(second) and telegram.sms_texts(GROUP) == ["the next one"]
+    assert rig.told.refused == []  # no "the chat refuses" alert
+    assert rig.chats.gateway(GROUP).last_error is None  # nor a "retrying after" in /status
+
+
+async def test_entities_telegram_will_not_parse_fall_back_to_plain_text_showing_the_sms_exactly(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    text = 'Code 4821 <b>not bold</b> & "quoted" &amp; <i>\n  second line ✓ 🌸'
+    refusal = 'can\'t parse entities: Unsupported start tag "foo" at byte offset 12'
+    telegram.fail_next(TgFault("bad_request", refusal), chat_id=GROUP)
+    [smsc_id] = team.queue(text, chats=(GROUP,))
+    await eventually(lambda: team.statuses(GROUP) == [("sent", 0)])
+    [message] = telegram.messages(GROUP)
+    assert not sent_in_html(message) and text in message.text  # as typed, not as HTML
+    assert button_data(message) == f"t:{smsc_id}" and team.told.refused == []
+    oncall.take(team.store, [smsc_id], ANNA, _now())  # the take's edit builds on the plain form
+    assert team.edits is not None
+    team.edits.refresh(oncall.messages_showing(team.store, [smsc_id]))
+    await eventually(lambda: "✋ Taken by Anna at " in message.plain, what="the edit")
+    assert text in message.plain
+
+
+async def test_a_refused_second_part_follows_the_first_as_plain_text(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    text = "word " * 1500  # two messages
+    telegram.fail_next(
+        TgFault("delay", 0), TgFault("bad_request", "message is too long"), chat_id=GROUP
+    )
+    rig.queue(text, chats=(GROUP,))
+    await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)])
+    first, *rest = telegram.messages(GROUP)
+    assert sent_in_html(first) and rest and not any(sent_in_html(m) for m in rest)
+    lead = "📩 +7 926 123-45-67 (2/2): "  # the second part's head, now as plain text
+    second = "".join(m.plain for m in rest)
+    assert second.startswith(lead)
+    body, footer = second.removeprefix(lead).rsplit("\n\n", 1)
+    # Each character once, in order: the first part is not repeated, nothing is left out.
+    assert relayed_text(first.text) + body == text and footer.endswith(" MSK")
+
+
+async def test_a_message_refused_in_every_form_fails_alone_and_the_queue_goes_on(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    refused = TgFault("bad_request", "something Telegram adds one day")
+    telegram.fail_next(refused, refused, chat_id=GROUP)
+    rig.queue("refused twice", "the next one", chats=(GROUP,))
+    await eventually(lambda: rig.statuses(GROUP) == [("failed", 0), ("sent", 0)])
+    assert telegram.sms_texts(GROUP) == ["the next one"] and rig.told.refused == []
+
+
+async def test_an_edit_of_a_message_gone_costs_nothing_but_that_edit(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    gateway = rig.chats.gateway(GROUP)
+    with pytest.raises(WriteFailed) as refused:
+        await gateway.edit_text(999_999, "taken")  # "message to edit not found"
+    assert refused.value.failure.verdict is Verdict.MESSAGE_REFUSED
+    assert gateway.last_error is None
+    rig.queue("after the edit", chats=(GROUP,))
+    await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)])
+    assert rig.told.refused == []
+
+
+async def test_retry_failed_sends_again_what_telegram_refused_as_too_long(
+    team: Rig, telegram: FakeTelegram
+) -> None:
+    text = near_full_text()
+    sms = IncomingSms(team.next_id, "79261234567", "79031234567", text, _now())
+    # As an earlier release left it: the message with the long name refused, the chat failed.
+    team.store.save_incoming([sms], [str(GROUP)])
+    team.store.mark_failed(str(GROUP), [sms.smsc_id], "BadRequest: Message is too long")
+    oncall.take(team.store, [sms.smsc_id], Person(5, LONGEST_NAME), _now() - timedelta(days=1))
+    assert team.store.requeue_failed(str(GROUP)) == 1  # `sms-bridge retry-failed`
+    team.relay.wake()
+    await eventually(lambda: team.statuses(GROUP) == [("sent", 0)])
+    [message] = telegram.messages(GROUP)
+    assert text in message.plain and "✋ Taken by Анна-Мария 🌸" in message.plain
+    assert telegram.refused == [] and team.told.refused == []

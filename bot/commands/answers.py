@@ -19,7 +19,15 @@ from telegram.ext import ContextTypes
 
 from bot.clock import full_moment, short_moment
 from bot.commands.context import bridge_of
-from bot.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, Packed, escape, pack_entries, visible_length
+from bot.formatting import (
+    ENTRY_SEPARATOR,
+    TEXT_LIMIT,
+    Packed,
+    escape,
+    pack_entries,
+    short_name,
+    visible_length,
+)
 from bot.i18n import _, number
 from bot.replies.compose import history_entry, history_line
 from bot.sms_view import Look, entry_atoms, plain_entry
@@ -103,7 +111,7 @@ def taken_note(take: Take | None, look: Look) -> str:
     """Who took an SMS, for the head of its entry in a list: ` ✋ Anna 03:12`."""
     if take is None:
         return ""
-    return f" ✋ {escape(take.by.name)} {short_moment(take.at, look.zone, look.now)}"
+    return f" ✋ {escape(short_name(take.by.name))} {short_moment(take.at, look.zone, look.now)}"
 
 
 def answer_messages(

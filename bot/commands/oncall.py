@@ -18,7 +18,7 @@ from bot.commands.answers import asked_in, reply, send_answer
 from bot.commands.context import bridge_of
 from bot.commands.history import parse_history_args
 from bot.commands.registry import ChatCommand, UsageError
-from bot.formatting import escape
+from bot.formatting import escape, short_name
 from bot.i18n import N_, _
 from state import oncall
 from state.oncall import Person
@@ -53,7 +53,7 @@ async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if args in (["me"], ["я"]):
         await bridge.store.call(oncall.set_on_duty, chat, person, True, datetime.now(UTC))
         text = _("✅ {name}, you are on duty here: reminders will mention you.")
-        await reply(update, context, escape(text.format(name=person.name)))
+        await reply(update, context, escape(text.format(name=short_name(person.name))))
         return
     if args in (["off"], ["всё"], ["все"]):
         await bridge.store.call(oncall.set_on_duty, chat, person, False, datetime.now(UTC))
@@ -63,7 +63,7 @@ async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         raise UsageError(_("“{text}” is neither me nor off").format(text=" ".join(args)))
     duty = await bridge.store.call(oncall.on_duty, chat)
     if duty:  # plain names: asking who is on must not notify them all (reminders do)
-        names = ", ".join(escape(person.name) for person in duty)
+        names = ", ".join(escape(short_name(person.name)) for person in duty)
         await reply(update, context, escape(_("On duty here:")) + " " + names)
     else:
         text = _("Nobody is on duty here: /oncall me puts you on duty.")

@@ -24,7 +24,7 @@ from bot.commands.registry import ChatCommand
 from bot.durations import short_duration
 from bot.formatting import escape
 from bot.i18n import N_, _, ngettext, number
-from bot.telegram_errors import reason_for_people
+from bot.telegram_errors import reason_for_people, refuses_the_chat
 from state import ChatQueue, Store, retention
 
 
@@ -136,16 +136,24 @@ def _chat_line(chat: ChatFacts) -> str:
     else:
         line = f"• {escape(name)}" + ("" if queue.failed else ": ✓")
     if queue.failed:
-        refuses = _(
-            "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, then run:"
-        )
-        reason = reason_for_people(queue.last_error or "")  # Telegram's words: the log's
-        line += "\n  ⛔ " + escape(refuses.format(n=queue.failed, reason=reason))
-        line += " " + retry_failed_command(chat.key)
+        line += "\n  ⛔ " + escape(_not_delivered(queue)) + " " + retry_failed_command(chat.key)
     elif queue.pending and chat.retrying:
         reason = reason_for_people(chat.retrying)
         line += "\n  " + escape(_("retrying after: {reason}").format(reason=reason))
     return line
+
+
+def _not_delivered(queue: ChatQueue) -> str:
+    """Why a chat's failed SMS did not arrive, and what to do before `retry-failed`."""
+    reason = queue.last_error or ""
+    if reason and not refuses_the_chat(reason):  # one message refused; the chat is fine
+        refused = _("{n} not delivered: Telegram refused their message. To send them again, run:")
+        return refused.format(n=queue.failed)
+    refuses = _(
+        "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, then run:"
+    )
+    # Telegram's own words are the log's; people read what they mean.
+    return refuses.format(n=queue.failed, reason=reason_for_people(reason))
 
 
 def _kept(facts: StatusFacts) -> list[str]:

@@ -21,7 +21,14 @@ from bot.chats import Chats
 from bot.clock import short_moment
 from bot.database import AsyncStore
 from bot.durations import minutes_in_words
-from bot.formatting import TEXT_LIMIT, display_phone, escape, text_atoms, visible_length
+from bot.formatting import (
+    TEXT_LIMIT,
+    display_phone,
+    escape,
+    short_name,
+    text_atoms,
+    visible_length,
+)
 from bot.gateway import WriteFailed
 from bot.i18n import _, ngettext
 from bot.telegram_errors import Verdict
@@ -36,7 +43,7 @@ PREVIEW = 60  # characters of each SMS in a reminder's list
 
 def mention(person: Person) -> str:
     """A mention that notifies, by user ID: works for people without a username."""
-    return f'<a href="tg://user?id={person.user_id}">{escape(person.name)}</a>'
+    return f'<a href="tg://user?id={person.user_id}">{escape(short_name(person.name))}</a>'
 
 
 def preview(text: str, hide_codes: bool = False) -> str:
@@ -186,6 +193,8 @@ class Reminders:
             )
         except WriteFailed as failed:
             log.warning("could not remind chat %s of SMS %s: %s", chat, ids, failed)
-            return failed.failure.verdict is Verdict.PERMANENT
+            # A chat that refuses, or a reminder refused as written: trying again every
+            # CHECK_EVERY would refuse the same; the SMS's own message is in the chat.
+            return failed.failure.verdict in (Verdict.CHAT_REFUSES, Verdict.MESSAGE_REFUSED)
         log.info("reminded chat %s of SMS %s, nobody took them", chat, ",".join(map(str, ids)))
         return True
