@@ -97,23 +97,6 @@ def takes_of(store: Store, ids: Sequence[int]) -> dict[int, Take]:
     return found
 
 
-def digest_members(store: Store, chats: Sequence[str], first: int, last: int) -> list[int]:
-    """The SMS relayed in the same message as SMS `first` to one of `chats`, up to `last`."""
-    row = store.conn.execute(
-        f"SELECT chat, telegram_message_id FROM deliveries WHERE message_id = ? "
-        f"AND chat IN ({_marks(chats)}) AND telegram_message_id IS NOT NULL",
-        (first, *chats),
-    ).fetchone()
-    if row is None:
-        return []
-    rows = store.conn.execute(
-        "SELECT message_id FROM deliveries WHERE chat = ? AND telegram_message_id = ? "
-        "AND message_id BETWEEN ? AND ? ORDER BY message_id",
-        (row[0], row[1], first, last),
-    )
-    return [smsc_id for (smsc_id,) in rows]
-
-
 def messages_showing(store: Store, ids: Sequence[int]) -> list[ShownMessage]:
     """Every relayed message with a button that carries one of these SMS, in any chat."""
     places = store.conn.execute(

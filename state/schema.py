@@ -302,6 +302,18 @@ def _v9_indexes_for_deleting_an_sms(db: Database) -> None:
         )
 
 
+def _v10_outgoing_under_the_configured_chat(db: Database) -> None:
+    """An SMS sent from a group that became a supergroup names the group by the ID it was
+    configured with, as its history does (`message_chats`); earlier releases stored the
+    new ID, so the group's /history and /export left out what it sent after the move."""
+    with write_transaction(db.conn):
+        db.execute(
+            "UPDATE outgoing SET chat = (SELECT m.chat FROM chat_migrations m "
+            "WHERE CAST(m.chat_id AS TEXT) = outgoing.chat) "
+            "WHERE chat IN (SELECT CAST(chat_id AS TEXT) FROM chat_migrations)"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -312,6 +324,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v7_outgoing,
     _v8_phone_numbers_read_by_phonenumbers,
     _v9_indexes_for_deleting_an_sms,
+    _v10_outgoing_under_the_configured_chat,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from telegram import CallbackQuery, User
+from telegram import CallbackQuery, Chat, Message, User
 from telegram.ext import ExtBot
 
 from bot.chats import Chats
@@ -60,7 +60,12 @@ class Rig:
         return found.state
 
     def press(self, data: str, user: int = ANNA) -> CallbackQuery:
-        query = CallbackQuery("q", User(user, "Anna", False), "chat", data=data)
+        """A press on the preview message of the SMS the data names, as a client sends it."""
+        read = read_sms_data(data)
+        out = outgoing.get(self.store, read[1]) if read else None
+        assert out is not None and out.preview_message_id is not None
+        shown = Message(out.preview_message_id, datetime.now(UTC), Chat(GROUP, "supergroup"))
+        query = CallbackQuery("q", User(user, "Anna", False), "chat", message=shown, data=data)
         query.set_bot(self.bot)
         return query
 
