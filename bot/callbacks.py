@@ -44,6 +44,11 @@ def not_here_text() -> str:
 async def refuse_foreign_press(query: CallbackQuery) -> None:
     """A press whose data names what its message does not show (forged, most likely):
     nothing is done, and the pop-up tells nothing of what the data names."""
+    log_foreign_press(query)
+    await answer_press(query, not_here_text(), alert=True)
+
+
+def log_foreign_press(query: CallbackQuery) -> None:
     message = query.message
     log.warning(
         "refused a press by user %d in chat %s on message %s: button %r does not belong there",
@@ -52,7 +57,6 @@ async def refuse_foreign_press(query: CallbackQuery) -> None:
         message.message_id if message is not None else None,
         query.data,
     )
-    await answer_press(query, not_here_text(), alert=True)
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

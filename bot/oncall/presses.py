@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
-from bot.callbacks import answer_press, refuse_foreign_press
+from bot.callbacks import answer_press, log_foreign_press, refuse_foreign_press
 from bot.clock import moment_in_zone
 from bot.commands.context import BridgeContext, bridge_of
 from bot.i18n import _, ngettext
@@ -66,14 +66,7 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await refuse_foreign_press(query)
         return
     if not ids:
-        bridge.metrics.presses.labels(outcome="unknown").inc()
-        await answer_press(query, _("This SMS is no longer kept."), alert=True)
-        log.info(
-            "turned away a press by user %d in chat %s: button %r, its SMS no longer kept",
-            user.id,
-            chat_id,
-            query.data,
-        )
+        await _nothing_kept(bridge, query, press)
         return
     person = Person(user.id, user.full_name or user.username or str(user.id))
     if press.take:
@@ -87,17 +80,28 @@ async def _sms_of(
     bridge: BridgeContext, press: Press, keys: list[str], message_id: int
 ) -> list[int] | None:
     """The SMS a press acts on: those of `press` that the message pressed carries in this
-    chat (`keys`: the chat and its topics). [] when that message carries none and the SMS
-    is not kept (RETENTION_DAYS purged both); None when the press names SMS its message
-    does not carry."""
+    chat (`keys`: the chat and its topics). [] when that message carries no SMS kept;
+    None when it carries others than the press names."""
     carried = await bridge.store.call(oncall.sms_in_message, keys, message_id)
     ids = [smsc_id for smsc_id in carried if press.first <= smsc_id <= press.last]
-    if ids:
-        return ids
-    if carried:
-        return None
-    kept = await bridge.store.call(oncall.sms_by_id, [press.first])
-    return None if kept else []
+    return ids if ids or not carried else None
+
+
+async def _nothing_kept(bridge: BridgeContext, query: CallbackQuery, press: Press) -> None:
+    """The message pressed carries no SMS kept: it went with its SMS (RETENTION_DAYS), or
+    was never a relayed one. The answer is the same either way, so a forged press cannot
+    tell whether the SMS its data names is stored; the log tells which it was."""
+    bridge.metrics.presses.labels(outcome="unknown").inc()
+    await answer_press(query, _("This SMS is no longer kept."), alert=True)
+    if await bridge.store.call(oncall.sms_by_id, [press.first]):  # kept: not this message's
+        log_foreign_press(query)
+        return
+    log.info(
+        "turned away a press by user %d in chat %s: button %r, its SMS no longer kept",
+        query.from_user.id,
+        query.message.chat.id if query.message is not None else None,
+        query.data,
+    )
 
 
 def _holder(take: Take, bridge: BridgeContext) -> str:
