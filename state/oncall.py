@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from state.models import DeliveryStatus, StoredSms
+from state.schema import OPEN_DELIVERY
 from state.store import SMS_COLUMNS, VISIBLE_SOURCE, Page, Store, sms_from_row
 from state.times import from_db, to_db, to_db_end
 
@@ -207,3 +208,25 @@ def sms_in_message(store: Store, chats: Sequence[str], telegram_message_id: int)
         (*chats, telegram_message_id),
     )
     return [smsc_id for (smsc_id,) in rows]
+
+
+def sms_pressed(
+    store: Store, chats: Sequence[str], telegram_message_id: int, first: int, last: int
+) -> list[int]:
+    """The SMS of [first, last] that a press on message `telegram_message_id` in one of
+    `chats` acts on: those the message carries, as booked; else, those being sent there,
+    whose message Telegram may show before its answer is booked. [] when neither; the
+    message's own SMS (none of [first, last]) when it carries others. One look, so that a
+    booking between two looks cannot hide the SMS from both."""
+    carried = sms_in_message(store, chats, telegram_message_id)
+    if carried:
+        return carried
+    found: set[int] = set()
+    for chat in chats:
+        rows = store.conn.execute(
+            f"SELECT message_id FROM deliveries WHERE chat = ? AND {OPEN_DELIVERY} "
+            "AND status = ? AND message_id BETWEEN ? AND ?",
+            (chat, DeliveryStatus.SENDING, first, last),
+        )
+        found.update(smsc_id for (smsc_id,) in rows)
+    return sorted(found)

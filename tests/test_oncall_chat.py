@@ -314,3 +314,22 @@ async def test_a_preview_in_a_group_that_became_a_supergroup_is_pressed_there(ri
         message = SentMessage(chat_id, message_id, "x", "x", "HTML", None, 0.0)
         query, _update = await rig.press(message, f"sms:cancel:{sms}")
         assert rig.answer(query).text == "Cancelled.", sms
+
+
+@pytest.mark.parametrize("rig", [{"telegram_chat_ids": f"{GROUP},{OTHER}"}], indirect=True)
+async def test_a_press_before_the_send_is_booked_takes_the_sms_on_its_way_there(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram can show a message before the relay has booked its answer: a press then
+    finds the SMS being sent to that chat, and only there."""
+    sms = IncomingSms(7, "79261234567", "79031234567", "Boiler 3", datetime.now(UTC))
+    rig.store.save_incoming([sms], [str(GROUP)])
+    rig.store.mark_sending(str(GROUP), [7])  # handed to Telegram, no answer booked yet
+    elsewhere = SentMessage(OTHER, 60, "a note", "a note", "HTML", None, 0.0)
+    query, _update = await rig.press(elsewhere, "t:7")
+    assert rig.answer(query).text == "This SMS is no longer kept."
+    assert "does not belong there" in refusals(caplog)[-1]
+    shown = SentMessage(GROUP, 50, "Boiler 3", "Boiler 3", "HTML", None, 0.0)
+    query, _update = await rig.press(shown, "t:7")
+    assert rig.answer(query).text == "✋ It is yours."
+    assert list(oncall.takes_of(rig.store, [7])) == [7]

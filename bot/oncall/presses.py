@@ -6,7 +6,8 @@ the chat is busy; a refused or unreadable press is answered too. The first press
 (see `state.oncall`); a later one changes nothing and tells that person who has it.
 Who may press: any member of the chat where the button is, or only ONCALL_USER_IDS when
 set. What a press acts on is what the message pressed carries, as the relay booked it in
-that chat (a forum topic of it, or its ID before a move to a supergroup): a button whose
+that chat (a forum topic of it, or its ID before a move to a supergroup), or, while
+Telegram's answer to the send is not booked yet, the SMS being sent there: a button whose
 data names an SMS that message does not carry is refused (`refuse_foreign_press`).
 Every take, release and refusal is logged with IDs, never with SMS text.
 """
@@ -80,11 +81,11 @@ async def _sms_of(
     bridge: BridgeContext, press: Press, keys: list[str], message_id: int
 ) -> list[int] | None:
     """The SMS a press acts on: those of `press` that the message pressed carries in this
-    chat (`keys`: the chat and its topics). [] when that message carries no SMS kept;
-    None when it carries others than the press names."""
-    carried = await bridge.store.call(oncall.sms_in_message, keys, message_id)
-    ids = [smsc_id for smsc_id in carried if press.first <= smsc_id <= press.last]
-    return ids if ids or not carried else None
+    chat (`keys`: the chat and its topics), or that are on their way there in it. [] when
+    there are none; None when the message carries others than the press names."""
+    found = await bridge.store.call(oncall.sms_pressed, keys, message_id, press.first, press.last)
+    ids = [smsc_id for smsc_id in found if press.first <= smsc_id <= press.last]
+    return ids if ids or not found else None
 
 
 async def _nothing_kept(bridge: BridgeContext, query: CallbackQuery, press: Press) -> None:
