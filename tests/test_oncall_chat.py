@@ -252,12 +252,14 @@ async def test_presses_in_a_group_that_became_a_supergroup_take_its_sms(rig: Rig
     assert rig.answer(query).text == NOT_HERE
 
 
-def preview(rig: Rig, message_id: int, chat: str = str(GROUP)) -> int:
-    """Anna's preview of an SMS to send, shown as `message_id`; returns its ID."""
+def preview(rig: Rig, message_id: int | None, chat: str = str(GROUP)) -> int:
+    """Anna's preview of an SMS to send, shown as `message_id` (None: not booked yet);
+    returns its ID."""
     draft = Draft("79261112233", "Call me", None, 1, chat, None, None, Person(ANNA, "Anna"))
     now = datetime.now(UTC)
     out = outgoing.create_preview(rig.store, draft, now, now + timedelta(minutes=10))
-    outgoing.set_preview_message(rig.store, out.id, message_id)
+    if message_id is not None:
+        outgoing.set_preview_message(rig.store, out.id, message_id)
     return out.id
 
 
@@ -333,3 +335,18 @@ async def test_a_press_before_the_send_is_booked_takes_the_sms_on_its_way_there(
     query, _update = await rig.press(shown, "t:7")
     assert rig.answer(query).text == "✋ It is yours."
     assert list(oncall.takes_of(rig.store, [7])) == [7]
+
+
+@pytest.mark.parametrize("rig", [REPLIES], indirect=True)
+async def test_a_preview_pressed_before_its_message_is_booked_is_pressed_in_its_chat(
+    rig: Rig,
+) -> None:
+    sms = preview(rig, None)  # Telegram showed it; the bridge has not booked its ID yet
+    query, _update = await rig.press(
+        SentMessage(OTHER, 70, "x", "x", "HTML", None, 0), f"sms:cancel:{sms}"
+    )
+    assert rig.answer(query).text == NOT_HERE
+    query, _update = await rig.press(
+        SentMessage(GROUP, 70, "x", "x", "HTML", None, 0), f"sms:cancel:{sms}"
+    )
+    assert rig.answer(query).text == "Cancelled."

@@ -177,11 +177,12 @@ class Replies:
 
     def _on_its_preview(self, query: CallbackQuery, out: Outgoing) -> bool:
         """Whether the press comes from the preview's own message, in its own chat (also
-        after a move to a supergroup): a button's data names any preview a client likes."""
+        after a move to a supergroup): a button's data names any preview a client likes.
+        Telegram can show the preview before its message ID is booked: then its chat."""
         message = query.message
         return (
             message is not None
-            and message.message_id == out.preview_message_id
+            and out.preview_message_id in (None, message.message_id)
             and self.chats.key_of(message.chat.id) == self.chats.key_of(int(out.chat))
         )
 
