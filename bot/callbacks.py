@@ -6,6 +6,11 @@ failed on the bridge's side too, and an answer goes out before any slow work (an
 send) begins. Answers go straight to Telegram, not through the chat's gateway
 (`bot.gateway`): a pop-up is no message in the chat, Telegram does not count it against
 the chat's limits, and it must come within a second, never behind the chat's queue.
+
+A button's data comes from the client, and a client can send any: a press acts only on
+what the message it was pressed on shows (`refuse_foreign_press` for the rest), never on
+what its data names alone. So a member of one group cannot take, release or send what
+only another group was shown, nor learn who holds it there.
 """
 
 from __future__ import annotations
@@ -30,6 +35,28 @@ async def answer_press(query: CallbackQuery, text: str, *, alert: bool = False) 
 
 def press_failed_text() -> str:
     return _("⚠️ That failed on the bridge's side; try again in a moment.")
+
+
+def not_here_text() -> str:
+    return _("This button does not belong here.")
+
+
+async def refuse_foreign_press(query: CallbackQuery) -> None:
+    """A press whose data names what its message does not show (forged, most likely):
+    nothing is done, and the pop-up tells nothing of what the data names."""
+    log_foreign_press(query)
+    await answer_press(query, not_here_text(), alert=True)
+
+
+def log_foreign_press(query: CallbackQuery) -> None:
+    message = query.message
+    log.warning(
+        "refused a press by user %d in chat %s on message %s: button %r does not belong there",
+        query.from_user.id,
+        message.chat.id if message is not None else None,
+        message.message_id if message is not None else None,
+        query.data,
+    )
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -92,6 +92,12 @@ class Chats:
     def for_target(self, target: ChatTarget) -> ChatGateway:
         return self._configured[target.chat_id]
 
+    def key_of(self, chat_id: int) -> str:
+        """How the store names a chat: a configured chat by the ID it was configured with,
+        also after a move to a supergroup; any other chat by its own ID."""
+        gateway = self.configured(chat_id)
+        return str(chat_id if gateway is None else gateway.configured_id)
+
     def configured(self, chat_id: int) -> ChatGateway | None:
         """The gateway of a configured chat that `chat_id` is (before or after a move)."""
         return next((g for g in self._configured.values() if g.answers_to(chat_id)), None)

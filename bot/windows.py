@@ -24,6 +24,11 @@ from bot.i18n import N_, _, ngettext
 # For /help: every form, in the interface language.
 WINDOW_FORMS = N_("30m, 2h, 7d, today, yesterday, 23:00, 28.11, 28.11–30.11")
 MAX_SPAN = timedelta(days=3660)  # ten years: longer than anything SMSC or a user keeps
+# The days a date may name. Python's calendar ends at year 1 and 9999, and a zone's
+# midnight on those days is out of it in UTC; well inside, a typo (`28.11.0026`) gets a
+# reason instead of an empty answer.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 _DURATION = re.compile(r"^(\d{1,6})\s*(m|min|h|d|w|м|мин|ч|д|н|нед)$", re.IGNORECASE)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$", re.ASCII)
@@ -88,7 +93,8 @@ def _the_last(amount: int, unit: str) -> str:
 def parse_date(text: str, today: date) -> date | None:
     """`2026-11-28`, `28.11.2026`, `28.11.26`, or `28.11` (its most recent occurrence).
 
-    None when the text is not shaped like a date; WindowError when it is, but no real day.
+    None when the text is not shaped like a date; WindowError when it is, but no real day
+    or a day outside FIRST_DAY..LAST_DAY.
     """
     yearless = False
     if iso := _ISO_DATE.match(text):
@@ -105,19 +111,39 @@ def parse_date(text: str, today: date) -> date | None:
             found = found.replace(year=year - 1)  # "28.11" on 1 March: last November
     except ValueError:  # 31.02, or 29.02 of a year that has none
         raise WindowError(_("“{text}” is not a real date").format(text=text)) from None
-    return found
+    return _within_calendar(found, text)
 
 
-def _days(first: date, last: date, zone: ZoneInfo, description: str) -> Window:
+def _within_calendar(found: date, text: str) -> date:
+    if FIRST_DAY <= found <= LAST_DAY:
+        return found
+    raise WindowError(
+        _("“{text}” is outside the dates the bridge reads, {first} to {last}").format(
+            text=text, first=FIRST_DAY.strftime("%d.%m.%Y"), last=LAST_DAY.strftime("%d.%m.%Y")
+        )
+    )
+
+
+def _days(first: date, last: date, zone: ZoneInfo, description: str, text: str) -> Window:
     if last < first:
         raise WindowError(
             _("{last} is before {first}").format(
                 last=last.strftime("%d.%m.%Y"), first=first.strftime("%d.%m.%Y")
             )
         )
+    if last - first >= MAX_SPAN:  # as for `5000w`: /stats would count every hour of it
+        raise WindowError(_("{text} is longer than ten years").format(text=text))
     return Window(
         _midnight(first, zone), _midnight(last + timedelta(days=1), zone), description, zone
     )
+
+
+def _next_year(day_: date, text: str) -> date:
+    """The same day a year later: `03.01` in "28.12–03.01" is in the next year."""
+    try:
+        return _within_calendar(day_.replace(year=day_.year + 1), text)
+    except ValueError:  # 29.02, and the next year has none
+        raise WindowError(_("“{text}” is not a real date").format(text=text)) from None
 
 
 def _range(text: str, today: date, zone: ZoneInfo) -> Window | None:
@@ -129,11 +155,11 @@ def _range(text: str, today: date, zone: ZoneInfo) -> Window | None:
         first, last = parse_date(left.strip(), today), parse_date(right.strip(), today)
         if first is not None and last is not None:
             if last < first and right.count(".") == 1:  # "28.12–03.01": across New Year
-                last = last.replace(year=last.year + 1)
+                last = _next_year(last, right.strip())
             description = _("{first} to {last}").format(
                 first=first.strftime("%d.%m.%Y"), last=last.strftime("%d.%m.%Y")
             )
-            return _days(first, last, zone, description)
+            return _days(first, last, zone, description, text)
     return None
 
 
@@ -176,7 +202,7 @@ def parse_window(text: str, now: datetime, zone: ZoneInfo) -> Window:
     if match := _CLOCK.match(word):
         return _since(int(match.group(1)), int(match.group(2)), now, zone)
     if (single := parse_date(word, today)) is not None:
-        return _days(single, single, zone, day(_midnight(single, zone), zone))
+        return _days(single, single, zone, day(_midnight(single, zone), zone), text)
     if (ranged := _range(word, today, zone)) is not None:
         return ranged
     raise WindowError(_("“{text}” is not a time window").format(text=text))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from state.models import DeliveryStatus, StoredSms
+from state.schema import OPEN_DELIVERY
 from state.store import SMS_COLUMNS, VISIBLE_SOURCE, Page, Store, sms_from_row
 from state.times import from_db, to_db, to_db_end
 
@@ -95,23 +96,6 @@ def takes_of(store: Store, ids: Sequence[int]) -> dict[int, Take]:
         for smsc_id, user_id, name, taken_at in rows:
             found[smsc_id] = Take(smsc_id, Person(user_id, name), from_db(taken_at))
     return found
-
-
-def digest_members(store: Store, chats: Sequence[str], first: int, last: int) -> list[int]:
-    """The SMS relayed in the same message as SMS `first` to one of `chats`, up to `last`."""
-    row = store.conn.execute(
-        f"SELECT chat, telegram_message_id FROM deliveries WHERE message_id = ? "
-        f"AND chat IN ({_marks(chats)}) AND telegram_message_id IS NOT NULL",
-        (first, *chats),
-    ).fetchone()
-    if row is None:
-        return []
-    rows = store.conn.execute(
-        "SELECT message_id FROM deliveries WHERE chat = ? AND telegram_message_id = ? "
-        "AND message_id BETWEEN ? AND ? ORDER BY message_id",
-        (row[0], row[1], first, last),
-    )
-    return [smsc_id for (smsc_id,) in rows]
 
 
 def messages_showing(store: Store, ids: Sequence[int]) -> list[ShownMessage]:
@@ -224,3 +208,25 @@ def sms_in_message(store: Store, chats: Sequence[str], telegram_message_id: int)
         (*chats, telegram_message_id),
     )
     return [smsc_id for (smsc_id,) in rows]
+
+
+def sms_pressed(
+    store: Store, chats: Sequence[str], telegram_message_id: int, first: int, last: int
+) -> list[int]:
+    """The SMS of [first, last] that a press on message `telegram_message_id` in one of
+    `chats` acts on: those the message carries, as booked; else, those being sent there,
+    whose message Telegram may show before its answer is booked. [] when neither; the
+    message's own SMS (none of [first, last]) when it carries others. One look, so that a
+    booking between two looks cannot hide the SMS from both."""
+    carried = sms_in_message(store, chats, telegram_message_id)
+    if carried:
+        return carried
+    found: set[int] = set()
+    for chat in chats:
+        rows = store.conn.execute(
+            f"SELECT message_id FROM deliveries WHERE chat = ? AND {OPEN_DELIVERY} "
+            "AND status = ? AND message_id BETWEEN ? AND ?",
+            (chat, DeliveryStatus.SENDING, first, last),
+        )
+        found.update(smsc_id for (smsc_id,) in rows)
+    return sorted(found)

@@ -338,6 +338,18 @@ def _v11_damaged_and_kept_aside(db: Database) -> None:
         )
 
 
+def _v12_outgoing_under_the_configured_chat(db: Database) -> None:
+    """An SMS sent from a group that became a supergroup names the group by the ID it was
+    configured with, as its history does (`message_chats`); earlier releases stored the
+    new ID, so the group's /history and /export left out what it sent after the move."""
+    with write_transaction(db.conn):
+        db.execute(
+            "UPDATE outgoing SET chat = (SELECT m.chat FROM chat_migrations m "
+            "WHERE CAST(m.chat_id AS TEXT) = outgoing.chat) "
+            "WHERE chat IN (SELECT CAST(chat_id AS TEXT) FROM chat_migrations)"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -350,6 +362,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v9_indexes_for_deleting_an_sms,
     _v10_outgoing_send_ids_and_not_found,
     _v11_damaged_and_kept_aside,
+    _v12_outgoing_under_the_configured_chat,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

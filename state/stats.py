@@ -87,7 +87,9 @@ def take_delays(
     `visible_to`: which chat's view (routes); None = every SMS.
     """
     source, chat = _source(visible_to)
-    joined = f"FROM takes t JOIN {source} ON m.id = t.message_id WHERE {_WINDOW}"
+    # The source first: a chat's source is itself a join, and `takes JOIN a JOIN b ON ..
+    # ON ..` is no SQL SQLite reads (/stats in a routed chat failed with a syntax error).
+    joined = f"FROM {source} JOIN takes t ON t.message_id = m.id WHERE {_WINDOW}"
     args = (*chat, to_db(start), to_db_end(end))
     (taken,) = store.conn.execute(f"SELECT count(*) {joined}", args).fetchone()
     if not taken:

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.commands import COMMANDS, UsageError
+from bot.commands.export import parse_export_args
 from bot.commands.history import (
     from_title,
     parse_from_args,
@@ -18,6 +19,7 @@ from bot.commands.history import (
     parse_search_args,
 )
 from bot.commands.sms import split_sms_command
+from bot.commands.stats import parse_stats_args
 from bot.i18n import in_language
 from bot.replies.compose import phone_or_none, why_not_to
 
@@ -130,6 +132,24 @@ def test_a_reply_goes_to_the_sender_smsc_wrote_never_to_a_number_it_resembles() 
     assert phone_or_none("84951234567", "RU") == "74951234567"  # typed: a Moscow line
     assert why_not_to("Sberbank") is not None and why_not_to("900") is not None
     assert why_not_to("380671234567", "UA") is None
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "31.12.9999", "1.1.0001"])
+def test_a_date_at_the_end_of_the_calendar_gets_one_line_of_usage(day: str) -> None:
+    """Not an OverflowError and a traceback: /history, /open, /export and /stats say why."""
+    parsers = {
+        "history": parse_history_args,
+        "export": lambda *a: parse_export_args(*a)[0],
+        "stats": parse_stats_args,
+    }
+    for name, parse in parsers.items():
+        with pytest.raises(UsageError) as refused:
+            parse([day], NOW, MOSCOW)
+        answer = usage_answer(name, refused.value)
+        assert "is outside the dates the bridge reads" in answer and "\n" not in answer
+    # After words it is no window, so it is searched for, like any other word.
+    assert parse_search_args(["code", day], NOW, MOSCOW) == (f"code {day}", None)
+    assert parse_from_args(["Sberbank", day], NOW, MOSCOW) == (f"Sberbank {day}", None)
 
 
 args = st.lists(st.text(min_size=1, max_size=20).filter(lambda s: not s.isspace()), max_size=5)

@@ -88,7 +88,8 @@ def test_the_rekeying_step_run_again_changes_nothing(tmp_path: Path) -> None:
     before = sqlite3.connect(path).execute("SELECT id, sender_key FROM messages").fetchall()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA user_version = 7")  # as if the version write never happened
-    assert migrate(Database(conn)) == list(range(8, SCHEMA_VERSION + 1))  # each safe again
+    # every step after it is safe to run again
+    assert migrate(Database(conn)) == list(range(8, SCHEMA_VERSION + 1))
     assert conn.execute("SELECT id, sender_key FROM messages").fetchall() == before
     conn.close()
 

@@ -84,8 +84,13 @@ class Rig:
         return self.get(outgoing_id).state
 
     def press(self, data: str, user: int = ANNA) -> CallbackQuery:
+        """A press on the preview message of the SMS the data names, as a client sends it."""
+        read = read_sms_data(data)
+        out = outgoing.get(self.store, read[1]) if read else None
+        assert out is not None and out.preview_message_id is not None
+        shown = Message(out.preview_message_id, datetime.now(UTC), Chat(GROUP, "supergroup"))
         query = CallbackQuery(
-            f"q{next(self.query_ids)}", User(user, "Anna", False), "chat", data=data
+            f"q{next(self.query_ids)}", User(user, "Anna", False), "chat", message=shown, data=data
         )
         query.set_bot(self.bot)
         return query

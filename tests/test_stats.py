@@ -39,7 +39,7 @@ from bot.commands.stats import (
 )
 from bot.i18n import in_language
 from bot.windows import Window
-from state import IncomingSms, Store, oncall
+from state import IncomingSms, Placement, Store, oncall
 from state.oncall import Person
 from state.stats import TakeDelays
 
@@ -111,6 +111,25 @@ def test_the_figures_are_counted_by_sql_on_a_snapshot(tmp_path: Path) -> None:
     assert figures.senders == [("Sberbank", 5), ("+7 (926) 111-22-33", 3), ("Tinkoff", 1)]
     assert figures.delays == TakeDelays(taken=5, median=180, p90=3600)
     assert sum(hour.get("", 0) for hour in figures.hourly[-10:]) == 9
+
+
+def test_a_routed_chat_counts_its_own_sms_and_their_takes(tmp_path: Path) -> None:
+    """With routes a chat's figures are its own SMS; its take delays failed as bad SQL."""
+    store = Store.open(tmp_path / "bridge.db")
+    batch = [
+        IncomingSms(n, "Sberbank", "79031234567", f"SMS {n}", NOW - timedelta(hours=n))
+        for n in range(1, 5)
+    ]
+    chat_of = {1: "-1001", 2: "-1001", 3: "-1002", 4: "-1002"}
+    store.save_incoming(batch, lambda sms: Placement(visible_to=(chat_of[sms.smsc_id],)))
+    for n, minutes in ((1, 1), (3, 30), (4, 40)):
+        moment = NOW - timedelta(hours=n) + timedelta(minutes=minutes)
+        oncall.take(store, [n], Person(1, "Anna"), moment)
+    store.close()
+    window = parse_stats_args([], NOW, MOSCOW)
+    figures = gather(tmp_path / "bridge.db", window, visible_to="-1001")
+    assert figures.total == 2 and figures.senders == [("Sberbank", 2)]
+    assert figures.delays == TakeDelays(taken=1, median=60, p90=60)
 
 
 def test_the_caption_says_the_chart_in_numbers_within_telegrams_limit(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,6 +87,12 @@ def test_a_day_across_a_dst_change_is_23_hours() -> None:
         ("soon", "not a time window"),
         ("99999999d", "not a time window"),
         ("5000w", "ten years"),
+        ("2000-01-01 2026-01-01", "ten years"),  # /stats would count each of its hours
+        ("0001-01-01", "outside the dates the bridge reads, 01.01.1970 to 31.12.2999"),
+        ("9999-12-31", "outside the dates"),
+        ("31.12.9999", "outside the dates"),
+        ("28.11.0026", "outside the dates"),  # a typo, not an empty answer
+        ("28.12.2999-03.01.3000", "outside the dates"),
         ("", "not a time window"),
     ],
 )
@@ -129,3 +135,34 @@ def test_any_text_is_a_window_or_a_window_error(text: str) -> None:
         assert str(error)
     else:
         assert window.start < window.end <= NOW + timedelta(days=1)
+
+
+ZONES = [MOSCOW, BERLIN, ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")]
+# Days anywhere in Python's calendar, with its first and last days and the edges of the
+# bridge's own range drawn often.
+EDGES = [date.min, date.max, date(1969, 12, 31), date(1970, 1, 1), date(2999, 12, 31)]
+days = st.one_of(st.sampled_from(EDGES), st.dates())
+FORMS = [
+    "{0.year:04}-{0.month:02}-{0.day:02}",
+    "{0.day}.{0.month}.{0.year:04}",
+    "{0.day:02}.{0.month:02}",
+]
+written = st.sampled_from(FORMS)
+
+
+@given(
+    st.lists(st.tuples(days, written), min_size=1, max_size=2),
+    st.sampled_from(["", " ", "-", "–", ".."]),
+    st.sampled_from(ZONES),
+)
+def test_dates_at_the_ends_of_the_calendar_are_a_window_or_a_window_error(
+    dates: list[tuple[date, str]], separator: str, zone: ZoneInfo
+) -> None:
+    text = (separator or " ").join(form.format(day) for day, form in dates)
+    try:
+        window = parse_window(text, NOW, zone)
+    except WindowError as error:
+        assert str(error) and "\n" not in str(error)
+    else:
+        assert window.start < window.end
+        assert window.label() and window.file_name(".csv")

@@ -5,7 +5,11 @@ before any message is edited, so the presser's spinner stops within a second eve
 the chat is busy; a refused or unreadable press is answered too. The first press wins
 (see `state.oncall`); a later one changes nothing and tells that person who has it.
 Who may press: any member of the chat where the button is, or only ONCALL_USER_IDS when
-set. Every take, release and refusal is logged with IDs, never with SMS text.
+set. What a press acts on is what the message pressed carries, as the relay booked it in
+that chat (a forum topic of it, or its ID before a move to a supergroup), or, while
+Telegram's answer to the send is not booked yet, the SMS being sent there: a button whose
+data names an SMS that message does not carry is refused (`refuse_foreign_press`).
+Every take, release and refusal is logged with IDs, never with SMS text.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery, Update
 from telegram.ext import ContextTypes
 
-from bot.callbacks import answer_press
+from bot.callbacks import answer_press, log_foreign_press, refuse_foreign_press
 from bot.clock import moment_in_zone
 from bot.commands.context import BridgeContext, bridge_of
 from bot.i18n import _, ngettext
@@ -56,16 +60,14 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         bridge.metrics.presses.labels(outcome="refused").inc()
         await answer_press(query, _("Only the on-call team may take SMS here."), alert=True)
         return
-    ids = await _sms_of(bridge, press, bridge.chats.keys_of(gateway))
+    assert message is not None  # a configured chat's gateway was found by it
+    ids = await _sms_of(bridge, press, bridge.chats.keys_of(gateway), message.message_id)
+    if ids is None:
+        bridge.metrics.presses.labels(outcome="refused").inc()
+        await refuse_foreign_press(query)
+        return
     if not ids:
-        bridge.metrics.presses.labels(outcome="unknown").inc()
-        await answer_press(query, _("This SMS is no longer kept."), alert=True)
-        log.info(
-            "turned away a press by user %d in chat %s: button %r, its SMS no longer kept",
-            user.id,
-            chat_id,
-            query.data,
-        )
+        await _nothing_kept(bridge, query, press)
         return
     person = Person(user.id, user.full_name or user.username or str(user.id))
     if press.take:
@@ -75,11 +77,32 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     bridge.oncall.edits.refresh(await bridge.store.call(oncall.messages_showing, ids))
 
 
-async def _sms_of(bridge: BridgeContext, press: Press, keys: list[str]) -> list[int]:
-    if not press.digest:  # only if it is still kept (RETENTION_DAYS)
-        kept = await bridge.store.call(oncall.sms_by_id, [press.first])
-        return [sms.smsc_id for sms in kept]
-    return await bridge.store.call(oncall.digest_members, keys, press.first, press.last)
+async def _sms_of(
+    bridge: BridgeContext, press: Press, keys: list[str], message_id: int
+) -> list[int] | None:
+    """The SMS a press acts on: those of `press` that the message pressed carries in this
+    chat (`keys`: the chat and its topics), or that are on their way there in it. [] when
+    there are none; None when the message carries others than the press names."""
+    found = await bridge.store.call(oncall.sms_pressed, keys, message_id, press.first, press.last)
+    ids = [smsc_id for smsc_id in found if press.first <= smsc_id <= press.last]
+    return ids if ids or not found else None
+
+
+async def _nothing_kept(bridge: BridgeContext, query: CallbackQuery, press: Press) -> None:
+    """The message pressed carries no SMS kept: it went with its SMS (RETENTION_DAYS), or
+    was never a relayed one. The answer is the same either way, so a forged press cannot
+    tell whether the SMS its data names is stored; the log tells which it was."""
+    bridge.metrics.presses.labels(outcome="unknown").inc()
+    await answer_press(query, _("This SMS is no longer kept."), alert=True)
+    if await bridge.store.call(oncall.sms_by_id, [press.first]):  # kept: not this message's
+        log_foreign_press(query)
+        return
+    log.info(
+        "turned away a press by user %d in chat %s: button %r, its SMS no longer kept",
+        query.from_user.id,
+        query.message.chat.id if query.message is not None else None,
+        query.data,
+    )
 
 
 def _holder(take: Take, bridge: BridgeContext) -> str:

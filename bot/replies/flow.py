@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import answer_press
+from bot.callbacks import answer_press, refuse_foreign_press
 from bot.chats import Chats
 from bot.database import AsyncStore
 from bot.gateway import WriteFailed
@@ -124,7 +124,7 @@ class Replies:
             text=text,
             sender_name=self.sender_name,
             parts=sms_parts(text).count,
-            chat=str(asked.chat_id),
+            chat=self.chats.key_of(asked.chat_id),  # the configured ID, also after a move
             topic_id=asked.message_thread_id if asked.is_topic_message else None,
             answers_sms=answers,
             author=Person(user.id, user.full_name or user.username or str(user.id)),
@@ -171,6 +171,9 @@ class Replies:
             await answer_press(query, _("This button no longer works."), alert=True)
             return
         verb, _id = read
+        if not self._on_its_preview(query, out):  # before anything of it is told
+            await refuse_foreign_press(query)
+            return
         if query.from_user.id != out.author.user_id:
             await answer_press(
                 query, _("Only {name} may press this.").format(name=out.author.name), alert=True
@@ -189,6 +192,17 @@ class Replies:
             await self._send(query, out)
         else:
             await self._send_again(query, out)
+
+    def _on_its_preview(self, query: CallbackQuery, out: Outgoing) -> bool:
+        """Whether the press comes from the preview's own message, in its own chat (also
+        after a move to a supergroup): a button's data names any preview a client likes.
+        Telegram can show the preview before its message ID is booked: then its chat."""
+        message = query.message
+        return (
+            message is not None
+            and out.preview_message_id in (None, message.message_id)
+            and self.chats.key_of(message.chat.id) == self.chats.key_of(int(out.chat))
+        )
 
     async def _send_again(self, query: CallbackQuery, out: Outgoing) -> None:
         """After status.php said SMSC never had it: a new send, with a new ID. The old
