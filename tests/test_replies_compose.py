@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.formatting import short_name
 from bot.replies.compose import history_entry, read_sms_data, sms_data, state_lines
 from bot.sms_view import Look
 from state.oncall import Person
@@ -46,3 +47,16 @@ def test_button_data_reads_back_and_nothing_else_does() -> None:
     assert read_sms_data(sms_data("send", 12)) == ("send", 12)
     for data in ("sms:send:", "sms:send:１２", "sms:send:12:1", "sms:post:12", "take:12", None):
         assert read_sms_data(data) is None
+
+
+def test_the_longest_author_name_is_cut_wherever_a_reply_shows_it() -> None:
+    longest = Person(1, "Анна-Мария " * 6 + "Константинопольская " * 4)  # 64 + 64 characters
+    for state in (OutgoingState.PREVIEW, OutgoingState.SENT, OutgoingState.NOT_SENT):
+        sent = outgoing("hi", state, author=longest, expires_at=NOW, sent_at=NOW)
+        for line in [
+            *state_lines(sent, MOSCOW, NOW),
+            "".join(history_entry(sent, Look(MOSCOW, NOW))),
+        ]:
+            assert longest.name not in line
+    shown = "".join(history_entry(outgoing("hi", author=longest), Look(MOSCOW, NOW)))
+    assert short_name(longest.name) in shown

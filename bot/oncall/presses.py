@@ -24,6 +24,7 @@ from telegram.ext import ContextTypes
 from bot.callbacks import answer_press, log_foreign_press, refuse_foreign_press
 from bot.clock import moment_in_zone
 from bot.commands.context import BridgeContext, bridge_of
+from bot.formatting import short_name
 from bot.i18n import _, ngettext
 from bot.oncall.buttons import Press, read_press
 from state import oncall
@@ -107,7 +108,7 @@ async def _nothing_kept(bridge: BridgeContext, query: CallbackQuery, press: Pres
 
 def _holder(take: Take, bridge: BridgeContext) -> str:
     moment = moment_in_zone(take.at, bridge.zone, datetime.now(UTC))
-    return _("{name} took it at {time}").format(name=take.by.name, time=moment)
+    return _("{name} took it at {time}").format(name=short_name(take.by.name), time=moment)
 
 
 async def _take(

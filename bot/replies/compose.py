@@ -19,7 +19,7 @@ from phonenumbers import PhoneNumberType
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.clock import full_moment, moment_in_zone, short_moment
-from bot.formatting import display_phone, escape, text_atoms
+from bot.formatting import display_phone, escape, short_name, text_atoms
 from bot.i18n import _, ngettext
 from bot.numbers import ascii_int
 from bot.sms_view import Look
@@ -126,7 +126,7 @@ def _head(out: Outgoing, parts: Parts) -> list[str]:
 def preview_text(out: Outgoing, parts: Parts, price: str, zone: ZoneInfo, now: datetime) -> str:
     """The preview: what will go, what it costs, until when Send works."""
     until = _("Send works until {time}, for {name} only.").format(
-        time=moment_in_zone(out.expires_at, zone, now), name=out.author.name
+        time=moment_in_zone(out.expires_at, zone, now), name=short_name(out.author.name)
     )
     return "\n".join([*_head(out, parts), escape(price), f"<i>{escape(until)}</i>"])
 
@@ -153,7 +153,7 @@ def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
     if state is OutgoingState.FAILED:
         return [_("⛔ Not sent: {reason}").format(reason=reason)]
     sent = _("Sent by {name} at {time}").format(
-        name=out.author.name, time=moment_in_zone(out.sent_at or now, zone, now)
+        name=short_name(out.author.name), time=moment_in_zone(out.sent_at or now, zone, now)
     )
     if out.cost:
         sent += " · " + _("cost {cost}").format(cost=out.cost)
@@ -170,7 +170,7 @@ def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
         ]
     if state is OutgoingState.NOT_SENT:
         until = _("Send again works until {time}, for {name} only.").format(
-            time=moment_in_zone(out.expires_at, zone, now), name=out.author.name
+            time=moment_in_zone(out.expires_at, zone, now), name=short_name(out.author.name)
         )
         return [_("⛔ SMSC never had it: it was not sent."), until]
     if state is OutgoingState.NOT_RESENT:
@@ -210,8 +210,8 @@ def history_entry(out: Outgoing, look: Look) -> list[str]:
     """An outgoing SMS as an item of a history answer: `📤 03:12 · to +7926…, Anna: text`."""
     when = short_moment(out.sent_at or out.created_at, look.zone, look.now)
     to = _("to {phone}").format(phone=display_phone(out.phone))
-    words = went_out_words(out)
-    head = f"<b>📤 {when} · {escape(to)}</b>, {escape(out.author.name)} · {escape(words)}: "
+    words, who = went_out_words(out), short_name(out.author.name)
+    head = f"<b>📤 {when} · {escape(to)}</b>, {escape(who)} · {escape(words)}: "
     return [head, *text_atoms(out.text, look.hide_codes)]
 
 

@@ -25,6 +25,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.callbacks import answer_press, refuse_foreign_press
 from bot.chats import Chats
 from bot.database import AsyncStore
+from bot.formatting import short_name
 from bot.gateway import WriteFailed
 from bot.i18n import _
 from bot.replies.compose import (
@@ -176,7 +177,9 @@ class Replies:
             return
         if query.from_user.id != out.author.user_id:
             await answer_press(
-                query, _("Only {name} may press this.").format(name=out.author.name), alert=True
+                query,
+                _("Only {name} may press this.").format(name=short_name(out.author.name)),
+                alert=True,
             )
             return
         if verb == "cancel":  # sends nothing: the author may, allowed or not
