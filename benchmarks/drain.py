@@ -22,16 +22,16 @@ from pathlib import Path
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from benchmarks.common import MOSCOW, Result, phone, sms_text
-from bot.chats import Chats
-from bot.config import ChatTarget
-from bot.database import AsyncStore
-from bot.delivery_plan import DIGEST_HEADER_RESERVE, GROUP_PER_MINUTE
-from bot.formatting import TEXT_LIMIT, pack_entries
-from bot.metrics import Metrics
-from bot.oncall.buttons import TAKE_RESERVE
-from bot.pace import SEND_SPACING
-from bot.relay import Relay
-from bot.sms_view import Look, entry_atoms
+from bot.core.database import AsyncStore
+from bot.core.metrics import Metrics
+from bot.features.oncall.buttons import TAKE_RESERVE
+from bot.relay.chat_pace import SEND_SPACING
+from bot.relay.chats import Chats
+from bot.relay.plan import DIGEST_HEADER_RESERVE, GROUP_PER_MINUTE
+from bot.relay.relay import Relay
+from bot.routing.targets import ChatTarget
+from bot.text.formatting import TEXT_LIMIT, pack_entries
+from bot.text.sms_view import Look, entry_atoms
 from state import IncomingSms, Store, StoredSms
 from tests.fakes.telegram import TOKEN, FakeTelegram
 

@@ -28,8 +28,8 @@ GROWTH_TARGET_MB = 20  # peak RSS the export may add, whatever the number of row
 
 def child(database: Path) -> dict[str, float]:
     """Run in the child: export every SMS of the database; the figures as a dict."""
-    from bot.commands.export import write_export
-    from bot.windows import Window
+    from bot.chat.commands.export import write_export
+    from bot.chat.windows import Window
 
     day = timedelta(days=1)
     window = Window(queries.END - queries.SPAN - day, queries.END + day, "the year", MOSCOW)

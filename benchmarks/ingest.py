@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import CHATS, MOSCOW, Result, inbox_records, pages
-from bot.config import ChatTarget
-from bot.routes import Router, load_routes
+from bot.routing.routes import Router, load_routes
+from bot.routing.targets import ChatTarget
 from bot.smsc import parse_inbox_reply
 from state import IncomingSms, Store
 from state.store import INSERT_DELIVERY, INSERT_MESSAGE, INSERT_VISIBLE, message_row

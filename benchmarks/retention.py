@@ -1,14 +1,13 @@
 """Retention: purging a large database, step by step, and the space given back.
 
 On a copy of the queries benchmark's database (1,000,000 SMS over a year, made with
-auto_vacuum off, as an earlier release made its files), the steps `bot.retention` takes
-are timed one by one, since each holds the store while it runs: the delete batches of
-RETENTION_DAYS=300 (two months of SMS), the index merges, and the one-time VACUUM that
-converts the file to incremental vacuum. Then a second purge (RETENTION_DAYS=240) on the
-converted file, whose space comes back in incremental steps. What matters is the longest
-single step (polling and relaying wait at most that long), p95 and max, and the file's
-size.
-"""
+auto_vacuum off, as an earlier release made its files), the steps
+`bot.features.retention.purging` takes are timed one by one, since each holds the store
+while it runs: the delete batches of RETENTION_DAYS=300 (two months of SMS), the index
+merges, and the one-time VACUUM that converts the file to incremental vacuum. Then a second
+purge (RETENTION_DAYS=240) on the converted file, whose space comes back in incremental
+steps. What matters is the longest single step (polling and relaying wait at most that
+long), p95 and max, and the file's size."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ def main() -> int:
     options = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-    logging.getLogger("bot.relay").setLevel(logging.ERROR)  # 429s are the point of drain
+    logging.getLogger("bot.relay.relay").setLevel(logging.ERROR)  # 429s are the point of drain
     mode = "smoke" if options.smoke else "full"
     size = SIZES[mode]
     RESULTS.mkdir(exist_ok=True)

@@ -10,10 +10,10 @@ import sys
 import click
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load_settings
-from bot.i18n import set_language
-from bot.lock import AlreadyRunning
-from bot.logs import setup_logging
+from bot.app.lock import AlreadyRunning
+from bot.app.settings import ConfigError, Settings, load_settings
+from bot.core.logs import setup_logging
+from bot.text.i18n import set_language
 from state import SchemaTooNew
 
 log = logging.getLogger("bot")
@@ -37,7 +37,7 @@ def main() -> None:
 @main.command()
 def run() -> None:
     """Run the bridge in the foreground until SIGINT or SIGTERM."""
-    from bot.app import run_bridge  # imported late: `--help` and config errors stay fast
+    from bot.app.lifecycle import run_bridge  # imported late: `--help` and config errors stay fast
 
     settings = _settings()
     setup_logging(settings.log_level, settings.secrets)
@@ -59,7 +59,7 @@ def run() -> None:
 @main.command()
 def check() -> None:
     """Check the settings, and that Telegram, each chat and SMSC answer."""
-    from bot.check import run_check
+    from bot.app.check import run_check
 
     settings = _settings()
     setup_logging(logging.WARNING, settings.secrets)

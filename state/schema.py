@@ -311,7 +311,7 @@ def _v10_outgoing_send_ids_and_not_found(db: Database) -> None:
     new database) let an old SMS to the same number settle a new one. New sends get the
     install's random prefix and a counter that never goes back (`state.outgoing`); a row
     from before keeps the ID it was sent with, its row ID. `not_found` and
-    `first_not_found_at` are what "Send again" waits for (`bot.replies.tracking`).
+    `first_not_found_at` are what "Send again" waits for (`bot.features.replies.tracking`).
     """
     with write_transaction(db.conn):
         _add_column(db, "outgoing", "send_id", "TEXT")

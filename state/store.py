@@ -31,7 +31,7 @@ for the cursor (the `cursor_floor` marker), as if it had been stored and purged,
 not fetched again.
 
 The store is synchronous and owns one connection; callers in async code run it on one
-dedicated thread (see `bot.database`).
+dedicated thread (see `bot.core.database`).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands.answers import MAX_ANSWER_MESSAGES, SHORTENED_ENTRY, answer_messages
-from bot.sms_view import Look, entry_atoms
+from bot.chat.answers import MAX_ANSWER_MESSAGES, SHORTENED_ENTRY, answer_messages
+from bot.text.sms_view import Look, entry_atoms
 from state import Page, StoredSms
 from tests.fakes.telegram import parse_telegram_html
 

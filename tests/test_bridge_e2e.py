@@ -72,9 +72,9 @@ def test_sms_reaches_every_chat_once_as_typed_and_restarts_repeat_nothing(
     code, seconds = bridge.stop(signal.SIGTERM)
     assert code == 0 and seconds < 10
     assert_not_logged_above_debug(bridge, "your code 123456")
-    bridge.wait_for_log(r"INFO bot.poller: fetched SMS \d+, \d+ characters")
+    bridge.wait_for_log(r"INFO bot.intake.poller: fetched SMS \d+, \d+ characters")
     assert_not_logged_above_debug(bridge, "79260001122")  # numbers outlive RETENTION_DAYS
-    bridge.wait_for_log(r"INFO bot.relay: delivered SMS \d+ to chat -1003:42 as message \d+")
+    bridge.wait_for_log(r"INFO bot.relay.relay: delivered SMS \d+ to chat -1003:42 as message \d+")
 
     smsc.add_sms("arrived while the bridge was down")
     restarted = start_bridge()
@@ -219,7 +219,7 @@ def test_unknown_commands_and_refused_answers(
     stranger_group = -100999  # the bot may not write there
     telegram.fail_next(TgFault("forbidden"), chat_id=stranger_group)
     telegram.user_sends(stranger_group, "/last", user_id=4242, chat_type="supergroup")
-    bridge.wait_for_log(r"WARNING bot.commands: could not answer /last in chat -100999: ")
+    bridge.wait_for_log(r"WARNING bot.chat.dispatcher: could not answer /last in chat -100999: ")
     telegram.user_sends(OPERATOR, "/help", user_id=OPERATOR)
     telegram.wait_for(lambda: len(replies(telegram, OPERATOR)) == 2, what="/help answered")
     assert replies(telegram, GROUP) == [] and telegram.messages(stranger_group) == []

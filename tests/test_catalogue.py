@@ -9,7 +9,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, _, catalogue, in_language, ngettext
+from bot.text.i18n import LOCALE_DIR, _, catalogue, in_language, ngettext
 
 BOT = Path(__file__).parent.parent / "bot"
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}

@@ -9,19 +9,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import COMMANDS, UsageError
-from bot.commands.export import parse_export_args
-from bot.commands.history import (
+from bot.chat.commands.export import parse_export_args
+from bot.chat.commands.history import (
     from_title,
     parse_from_args,
     parse_history_args,
     parse_last_count,
     parse_search_args,
 )
-from bot.commands.sms import split_sms_command
-from bot.commands.stats import parse_stats_args
-from bot.i18n import in_language
-from bot.replies.compose import phone_or_none, why_not_to
+from bot.chat.commands.stats import parse_stats_args
+from bot.chat.dispatcher import COMMANDS, UsageError
+from bot.features.replies.commands import split_sms_command
+from bot.features.replies.compose import phone_or_none, why_not_to
+from bot.text.i18n import in_language
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 REGISTRY = {command.name: command for command in COMMANDS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.commands import COMMANDS, bot_commands
+from bot.chat.dispatcher import COMMANDS, bot_commands
 
 README = Path(__file__).parent.parent / "README.md"
 

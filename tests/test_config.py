@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ChatTarget, ConfigError, load_settings
+from bot.app.settings import ConfigError, load_settings
+from bot.routing.targets import ChatTarget
 from tests.fakes.bridge import clean_environment, sms_bridge_command
 
 REQUIRED = {

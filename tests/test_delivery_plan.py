@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.delivery_plan import (
+from bot.relay.plan import (
     DIGEST_HEAD,
     default_digest_threshold,
     head_size,
     in_backlog,
     plan_next,
 )
-from bot.formatting import TEXT_LIMIT
-from bot.sms_view import Look
+from bot.text.formatting import TEXT_LIMIT
+from bot.text.sms_view import Look
 from state import PendingDelivery, StoredSms
 from tests.fakes.telegram import parse_telegram_html, relayed_text, utf16_length
 

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from bot.config import Settings
+from bot.app.settings import Settings
 
 UNIT = Path(__file__).parent.parent / "deploy" / "sms-bridge.service"
 EXPOSURE_LIMIT = 2.0

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.durations import minutes_in_words
-from bot.i18n import in_language
+from bot.text.durations import minutes_in_words
+from bot.text.i18n import in_language
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Update
 
-from bot.commands.context import BOT_DATA_KEY
-from bot.commands.export import (
+from bot.app.settings import Settings
+from bot.app.wiring import build_parts
+from bot.chat.commands.export import (
     HEADER,
     Written,
     caption,
@@ -28,14 +29,13 @@ from bot.commands.export import (
     write_csv,
     write_export,
 )
-from bot.commands.registry import UsageError
-from bot.config import Settings
-from bot.database import AsyncStore
-from bot.health import HealthMonitor, HealthRules
-from bot.metrics import Metrics
-from bot.status import BridgeStatus
-from bot.windows import parse_window
-from bot.wiring import build_parts
+from bot.chat.commands.registry import UsageError
+from bot.chat.context import BOT_DATA_KEY
+from bot.chat.windows import parse_window
+from bot.core.bridge_state import BridgeStatus
+from bot.core.database import AsyncStore
+from bot.core.health import HealthMonitor, HealthRules
+from bot.core.metrics import Metrics
 from state import IncomingSms, Store, oncall
 from state.export import ExportRow, export_rows
 from state.oncall import Person

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.delivery_plan import plan_next
-from bot.formatting import (
+from bot.features.oncall.buttons import LINE_GAP, TAKE_RESERVE, message_after_press, taken_line
+from bot.relay.plan import plan_next
+from bot.text.formatting import (
     NAME_LIMIT,
     PLAIN_PART_LIMIT,
     TEXT_LIMIT,
@@ -19,9 +20,8 @@ from bot.formatting import (
     plain_text,
     short_name,
 )
-from bot.i18n import in_language
-from bot.oncall.buttons import LINE_GAP, TAKE_RESERVE, message_after_press, taken_line
-from bot.sms_view import Look, render_sms
+from bot.text.i18n import in_language
+from bot.text.sms_view import Look, render_sms
 from state import PendingDelivery, StoredSms
 from state.oncall import Person, Take
 from tests.fakes.telegram import parse_telegram_html, relayed_text, utf16_length

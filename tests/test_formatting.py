@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.codes import code_spans, first_code
-from bot.formatting import TEXT_LIMIT, pack_entries, split_atoms, text_atoms, visible_length
-from bot.i18n import in_language
-from bot.sms_view import Look, entry_atoms, render_sms
+from bot.text.codes import code_spans, first_code
+from bot.text.formatting import TEXT_LIMIT, pack_entries, split_atoms, text_atoms, visible_length
+from bot.text.i18n import in_language
+from bot.text.sms_view import Look, entry_atoms, render_sms
 from state import StoredSms
 from tests.fakes.telegram import HtmlRefused, parse_telegram_html, relayed_text, utf16_length
 

@@ -17,31 +17,29 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
-from bot.alerts import (
+from bot.chat.answers import answer_messages, heading
+from bot.chat.commands.about import help_text
+from bot.chat.commands.export import Written, nothing_to_export, parse_export_args, too_large
+from bot.chat.commands.export import caption as export_caption
+from bot.chat.commands.history import FROM_PROMPT, SEARCH_PROMPT, from_title, last_heading
+from bot.chat.commands.registry import ChatCommand
+from bot.chat.commands.stats import Stats, hour_bounds, nothing_to_chart, stats_caption
+from bot.chat.commands.status import ChatFacts, StatusFacts, status_text
+from bot.chat.dispatcher import COMMANDS
+from bot.chat.guard import refusal_text, unknown_command_text
+from bot.chat.windows import WindowError, parse_window
+from bot.core.alerts import (
     kept_aside_text,
     outage_alert,
     recovered_text,
     refusing_chat_text,
     urgent_alert,
 )
-from bot.clock import moment_in_zone
-from bot.commands import COMMANDS
-from bot.commands.about import help_text
-from bot.commands.answers import answer_messages, heading
-from bot.commands.export import Written, nothing_to_export, parse_export_args, too_large
-from bot.commands.export import caption as export_caption
-from bot.commands.guard import refusal_text, unknown_command_text
-from bot.commands.history import FROM_PROMPT, SEARCH_PROMPT, from_title, last_heading
-from bot.commands.registry import ChatCommand
-from bot.commands.stats import Stats, hour_bounds, nothing_to_chart, stats_caption
-from bot.commands.status import ChatFacts, StatusFacts, status_text
-from bot.delivery_plan import plan_next
-from bot.formatting import escape
-from bot.health import HealthRules, health_problems
-from bot.i18n import LANGUAGES, _, in_language
-from bot.oncall.buttons import message_after_press, take_markup, taken_line
-from bot.oncall.reminders import reminder_text
-from bot.replies.compose import (
+from bot.core.bridge_state import BridgeStatus
+from bot.core.health import HealthRules, health_problems
+from bot.features.oncall.buttons import message_after_press, take_markup, taken_line
+from bot.features.reminders.reminders import reminder_text
+from bot.features.replies.compose import (
     again_markup,
     limit_text,
     preview_markup,
@@ -49,12 +47,14 @@ from bot.replies.compose import (
     state_text,
     why_not_to,
 )
-from bot.replies.flow import next_day_start
-from bot.sms_view import Look, render_sms
+from bot.features.replies.flow import next_day_start
+from bot.relay.plan import plan_next
 from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS, TIMED_OUT
 from bot.smsc.parts import sms_parts
-from bot.status import BridgeStatus
-from bot.windows import WindowError, parse_window
+from bot.text.clock import moment_in_zone
+from bot.text.formatting import escape
+from bot.text.i18n import LANGUAGES, _, in_language
+from bot.text.sms_view import Look, render_sms
 from state import ChatQueue, Page, PendingDelivery, StoredSms
 from state.oncall import Person, Take
 from state.outgoing import Outgoing, OutgoingState

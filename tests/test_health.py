@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.commands.status import StatusFacts, status_text
-from bot.health import HealthRules, health_problems
-from bot.i18n import in_language
+from bot.chat.commands.status import StatusFacts, status_text
+from bot.core.bridge_state import BridgeStatus
+from bot.core.health import HealthRules, health_problems
 from bot.smsc.errors import TIMED_OUT
-from bot.status import BridgeStatus
+from bot.text.i18n import in_language
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from telegram import Chat, Message, Update, User
 
-from bot.commands.context import BOT_DATA_KEY, NOBODY, BridgeContext
-from bot.commands.stats import gather
-from bot.config import Settings
-from bot.database import AsyncStore
-from bot.health import HealthMonitor, HealthRules
-from bot.metrics import Metrics
-from bot.status import BridgeStatus
-from bot.windows import parse_window
-from bot.wiring import build_parts
+from bot.app.settings import Settings
+from bot.app.wiring import build_parts
+from bot.chat.commands.stats import gather
+from bot.chat.context import BOT_DATA_KEY, NOBODY, BridgeContext
+from bot.chat.windows import parse_window
+from bot.core.bridge_state import BridgeStatus
+from bot.core.database import AsyncStore
+from bot.core.health import HealthMonitor, HealthRules
+from bot.core.metrics import Metrics
 from state import IncomingSms, Placement, Store, outgoing
 from state.oncall import Person
 from state.outgoing import Draft

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.logs import REDACTED, RedactingFormatter
+from bot.core.logs import REDACTED, RedactingFormatter
 
 TOKEN = "123456:AAbbCCddEEffGGhh"
 PASSWORD = "pa ss/word"

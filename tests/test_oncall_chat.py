@@ -18,13 +18,13 @@ import pytest
 from telegram import Update
 from telegram.ext import CallbackContext
 
-from bot.commands.guard import error_handler
-from bot.config import Settings
-from bot.database import AsyncStore
-from bot.health import HealthMonitor, HealthRules
-from bot.metrics import Metrics
-from bot.status import BridgeStatus
-from bot.wiring import Parts, build_parts
+from bot.app.settings import Settings
+from bot.app.wiring import Parts, build_parts
+from bot.chat.guard import error_handler
+from bot.core.bridge_state import BridgeStatus
+from bot.core.database import AsyncStore
+from bot.core.health import HealthMonitor, HealthRules
+from bot.core.metrics import Metrics
 from state import IncomingSms, Store, oncall, outgoing
 from state.oncall import Person
 from state.outgoing import Draft, OutgoingState
@@ -129,7 +129,7 @@ async def test_a_failure_reaching_the_error_handler_from_a_press_is_a_pop_up_too
 async def test_presses_turned_away_are_logged_with_who_where_and_the_button(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.oncall.presses")
+    caplog.set_level(logging.INFO, logger="bot.features.oncall.presses")
     message = rig.relayed(7, 50)
     rig.relayed(8, 51)
     unreadable, _update = await rig.press(message, "garbage:x")
@@ -137,7 +137,7 @@ async def test_presses_turned_away_are_logged_with_who_where_and_the_button(
     assert purge_batch(rig.store, datetime.now(UTC) + timedelta(days=1)) == 1  # SMS 7 goes
     gone, _update = await rig.press(message, "t:7")
     assert rig.answer(gone).text == "This SMS is no longer kept."
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.oncall.presses"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.features.oncall.presses"]
     assert lines == [
         f"turned away a press by user {ANNA} in chat {GROUP}: button 'garbage:x' no longer works",
         f"turned away a press by user {ANNA} in chat {GROUP}: button 't:7', its SMS no longer kept",
@@ -176,7 +176,7 @@ def refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage()
         for r in caplog.records
-        if r.name == "bot.callbacks" and r.levelno == logging.WARNING
+        if r.name == "bot.chat.presses" and r.levelno == logging.WARNING
     ]
 
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pacing import (
+from bot.intake.poll_pacing import (
     FOLLOW_UP_AFTER,
     RATE_WINDOW,
     PollReason,

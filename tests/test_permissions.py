@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lock import InstanceLock
+from bot.app.lock import InstanceLock
 from state import IncomingSms, Store, database_files, inspect_database, loose_permissions
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc

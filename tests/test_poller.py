@@ -1,7 +1,7 @@
 """The poller against a real fake SMSC server and a real SQLite file, in process.
 
 The paging and error tests at the end use a small inbox written here instead: the poller
-depends on `bot.inbox.Inbox`, and must work with anything that keeps that contract.
+depends on `bot.core.inbox.Inbox`, and must work with anything that keeps that contract.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from tenacity import RetryCallState
 
-from bot.alerts import Alerts, kept_aside_text
-from bot.config import ChatTarget
-from bot.database import AsyncStore
-from bot.health import HealthRules, health_problems
-from bot.i18n import in_language
-from bot.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
-from bot.metrics import Metrics
-from bot.poller import Poller, PollStart
-from bot.routes import Route, Router, load_routes
+from bot.core.alerts import Alerts, kept_aside_text
+from bot.core.bridge_state import BridgeStatus
+from bot.core.database import AsyncStore
+from bot.core.health import HealthRules, health_problems
+from bot.core.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
+from bot.core.metrics import Metrics
+from bot.intake.poller import Poller, PollStart
+from bot.routing.routes import Route, Router, load_routes
+from bot.routing.targets import ChatTarget
 from bot.smsc import (
     ERROR_POLICIES,
     SmscApiError,
@@ -35,7 +35,7 @@ from bot.smsc import (
     SmscRedirected,
     SmscUnavailable,
 )
-from bot.status import BridgeStatus
+from bot.text.i18n import in_language
 from state import IncomingSms, SmsNotStored, Store
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc, Fault
 from tests.fakes.wait import eventually
@@ -292,7 +292,7 @@ async def test_what_smsc_answered_reaches_people_only_as_what_it_means(
     logged: str,
     raw: str | None,
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.poller")
+    caplog.set_level(logging.DEBUG, logger="bot.intake.poller")
     mark_initialized(harness)
     smsc.sticky_fault = fault
     with pytest.raises(InboxError) as caught:
@@ -525,7 +525,7 @@ async def test_a_hint_makes_the_poller_fetch_now_through_the_same_request(
 async def test_a_hinted_poll_that_found_nothing_is_followed_up_and_finds_it(
     on_list: Harness, list_inbox: ListInbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.pacing.FOLLOW_UP_AFTER", 0.2)
+    monkeypatch.setattr("bot.intake.poll_pacing.FOLLOW_UP_AFTER", 0.2)
     list_inbox.ids = [1]  # the timed poll moves the cursor on: SMSC's rule leaves room
     hints = on_list.poller._hints
     running = asyncio.create_task(on_list.poller.run())

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.push import MAX_BODY, PushEndpoint
+from bot.features.push.endpoint import MAX_BODY, PushEndpoint
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess, free_port, sms_bridge_command
 from tests.fakes.smsc import FakeSmsc, most_identical_in_a_minute

@@ -13,17 +13,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import ExtBot
 
-from bot.chats import Chats
-from bot.config import ChatTarget
-from bot.database import AsyncStore
-from bot.formatting import TEXT_LIMIT, visible_length
-from bot.gateway import WriteFailed
-from bot.metrics import Metrics
-from bot.oncall.buttons import TAKE_RESERVE
-from bot.oncall.edits import EditQueue
-from bot.relay import Relay
-from bot.sms_view import Look, render_sms
-from bot.telegram_errors import Verdict
+from bot.core.database import AsyncStore
+from bot.core.metrics import Metrics
+from bot.core.telegram_errors import Verdict
+from bot.features.oncall.buttons import TAKE_RESERVE
+from bot.features.oncall.edits import EditQueue
+from bot.relay.chats import Chats
+from bot.relay.gateway import WriteFailed
+from bot.relay.relay import Relay
+from bot.routing.targets import ChatTarget
+from bot.text.formatting import TEXT_LIMIT, visible_length
+from bot.text.sms_view import Look, render_sms
 from state import IncomingSms, Placement, Store, StoredSms, oncall
 from state.oncall import Person
 from tests.fakes.telegram import (

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import ExtBot
 
-from bot.chats import Chats
-from bot.config import ChatTarget
-from bot.database import AsyncStore
-from bot.oncall.reminders import Reminders
+from bot.core.database import AsyncStore
+from bot.features.reminders.reminders import Reminders
+from bot.relay.chats import Chats
+from bot.routing.targets import ChatTarget
 from state import IncomingSms, Store, oncall
 from state.oncall import Person
 from tests.fakes.telegram import TOKEN, FakeTelegram, utf16_length

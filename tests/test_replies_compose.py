@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.formatting import short_name
-from bot.replies.compose import history_entry, read_sms_data, sms_data, state_lines
-from bot.sms_view import Look
+from bot.features.replies.compose import history_entry, read_sms_data, sms_data, state_lines
+from bot.text.formatting import short_name
+from bot.text.sms_view import Look
 from state.oncall import Person
 from state.outgoing import Outgoing, OutgoingState
 

@@ -91,7 +91,7 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     bridge.wait_for_log(rf"SMS \d+ sent by user {ANNA} \(our id {sent.our_id}, SMSC's id 9001")
     info = [line for line in bridge.log().splitlines() if " INFO " in line]
     assert not any("We are on it" in line for line in info)
-    replies = [line for line in bridge.log().splitlines() if " bot.replies." in line]
+    replies = [line for line in bridge.log().splitlines() if " bot.features.replies." in line]
     above_debug = [line for line in replies if " DEBUG " not in line]
     assert above_debug and not any("79261112233" in line for line in above_debug)  # IDs only
     assert any("79261112233" in line for line in replies)  # the number: at DEBUG

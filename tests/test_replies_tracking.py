@@ -16,14 +16,14 @@ import pytest
 from telegram import CallbackQuery, Chat, Message, User
 from telegram.ext import ExtBot
 
-from bot.chats import Chats
-from bot.config import ChatTarget
-from bot.database import AsyncStore
-from bot.replies.compose import read_sms_data
-from bot.replies.flow import Replies
-from bot.replies.sending import NOT_MADE, UNKNOWN_CHECK_AFTER, send_once
-from bot.replies.tracking import Tracking
-from bot.smsc.outbox import Sent, SmscOutbox
+from bot.core.database import AsyncStore
+from bot.features.replies.compose import read_sms_data
+from bot.features.replies.flow import Replies
+from bot.features.replies.sending import NOT_MADE, UNKNOWN_CHECK_AFTER, send_once
+from bot.features.replies.tracking import Tracking
+from bot.relay.chats import Chats
+from bot.routing.targets import ChatTarget
+from bot.smsc.send_api import Sent, SmscOutbox
 from state import Store, outgoing
 from state.oncall import Person
 from state.outgoing import Claim, Draft, Outgoing, OutgoingState
@@ -368,10 +368,16 @@ async def test_numbers_reach_the_replies_log_only_at_debug(
     dropped = await rig.preview("answer lost")
     await rig.replies.on_press(rig.press(f"sms:send:{dropped.id}"))
     await rig.tracking.check_due(later(3600))
-    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("bot.replies")]
+    said = [
+        (r.levelno, r.getMessage())
+        for r in caplog.records
+        if r.name.startswith("bot.features.replies")
+    ]
     for event in ("proposed by", "sent by", "refused by SMSC", "may have been sent"):
         assert any(event in line for _level, line in said), event
-    assert any(r.name == "bot.replies.tracking" for r in caplog.records)  # a status settled
+    assert any(
+        r.name == "bot.features.replies.tracking" for r in caplog.records
+    )  # a status settled
     assert [line for level, line in said if level >= logging.INFO and PHONE in line] == []
     assert any(PHONE in line for level, line in said if level == logging.DEBUG)
 

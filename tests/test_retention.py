@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.commands.status import StatusFacts, status_text
-from bot.database import AsyncStore
-from bot.retention import Purged, Retention, log_too_old
+from bot.chat.commands.status import StatusFacts, status_text
+from bot.core.database import AsyncStore
+from bot.features.retention.purging import Purged, Retention
+from bot.intake.poller import log_too_old
 from bot.smsc import SmscClient
 from state import IncomingSms, Saved, Store, oncall, retention
 from state.oncall import Person
@@ -388,7 +389,7 @@ async def test_a_checkpoint_held_up_is_tried_again_then_a_warning_says_what_foll
 async def test_a_checkpoint_tried_again_after_the_reader_left_shrinks_the_file(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.retention")
+    caplog.set_level(logging.DEBUG, logger="bot.features.retention.purging")
     path = tmp_path / "bridge.db"
     store = Store.open(path)
     fill(store, 300, days_ago=40)
@@ -455,7 +456,8 @@ async def test_a_first_start_that_purges_first_then_fetches_a_week_keeps_nothing
 ) -> None:
     """RETENTION_DAYS=1, SMSC_BACKFILL_HOURS=168: the start-up purge runs before the
     week of history arrives, and still nothing older than a day is kept after it."""
-    caplog.set_level(logging.INFO, logger="bot.retention")
+    caplog.set_level(logging.INFO, logger="bot.features.retention.purging")
+    caplog.set_level(logging.INFO, logger="bot.intake.poller")
     now = datetime.now(UTC)
     old = [smsc.add_sms(f"code {n}111", received=now - timedelta(days=n)) for n in (6, 3, 2)]
     recent = smsc.add_sms("door opened", received=now - timedelta(hours=2))

@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import ChatTarget
-from bot.routes import (
+from bot.routing.routes import (
     ROUTE_TEXT_LIMIT,
     Route,
     RouteDecision,
@@ -23,6 +22,7 @@ from bot.routes import (
     RouteSpec,
     load_routes,
 )
+from bot.routing.targets import ChatTarget
 from state import IncomingSms, Placement
 from tests.fakes.bridge import clean_environment, sms_bridge_command
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 
-from bot.config import Settings
+from bot.app.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 REQUIRED = object()

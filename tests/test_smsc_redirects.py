@@ -17,7 +17,7 @@ import pytest
 
 from bot.smsc import SmscClient, SmscRedirected
 from bot.smsc.errors import REDIRECT_POLICY, redirect_target
-from bot.smsc.outbox import SendUnknown, SmscNoAnswer, SmscOutbox
+from bot.smsc.send_api import SendUnknown, SmscNoAnswer, SmscOutbox
 from tests.fakes.redirect import Collector, Redirector
 from tests.fakes.smsc import LOGIN, PASSWORD
 from tests.fakes.wait import eventually

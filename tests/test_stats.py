@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from bot.chart import (
+from bot.chat.chart import (
     FONT_SIZE,
     HEIGHT_PX,
     WIDTH_PX,
@@ -27,8 +27,8 @@ from bot.chart import (
     render,
     tick_step,
 )
-from bot.commands.export import CAPTION_LIMIT
-from bot.commands.stats import (
+from bot.chat.commands.export import CAPTION_LIMIT
+from bot.chat.commands.stats import (
     Stats,
     bars,
     chart_spec,
@@ -37,8 +37,8 @@ from bot.commands.stats import (
     parse_stats_args,
     stats_caption,
 )
-from bot.i18n import in_language
-from bot.windows import Window
+from bot.chat.windows import Window
+from bot.text.i18n import in_language
 from state import IncomingSms, Placement, Store, oncall
 from state.oncall import Person
 from state.stats import TakeDelays
@@ -263,7 +263,8 @@ async def test_a_chart_is_drawn_in_a_child_process_the_bridge_never_imports_matp
 
 def test_the_bridge_loads_without_matplotlib() -> None:
     code = (
-        "import sys, bot.app, bot.wiring, bot.commands, bot.commands.stats; "
+        "import sys, bot.app.lifecycle, bot.app.wiring, bot.chat.dispatcher, "
+        "bot.chat.commands.stats; "
         "print('matplotlib' in sys.modules, 'numpy' in sys.modules)"
     )
     found = subprocess.run(

@@ -6,13 +6,13 @@ import httpx
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.i18n import in_language
-from bot.telegram_errors import (
+from bot.core.telegram_errors import (
     Verdict,
     classify_send_error,
     reason_for_people,
     refuses_the_chat,
 )
+from bot.text.i18n import in_language
 
 
 def caused(error: Exception, cause: Exception) -> Exception:

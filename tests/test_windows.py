@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.i18n import in_language
-from bot.windows import WindowError, parse_window, split_trailing_window
+from bot.chat.windows import WindowError, parse_window, split_trailing_window
+from bot.text.i18n import in_language
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from telegram.ext import CommandHandler
 
-from bot.commands import COMMANDS
-from bot.config import Settings
-from bot.database import AsyncStore
-from bot.health import HealthMonitor, HealthRules
-from bot.metrics import Metrics
-from bot.status import BridgeStatus
-from bot.wiring import Parts, build_parts, build_push_endpoint
+from bot.app.settings import Settings
+from bot.app.wiring import Parts, build_parts, build_push_endpoint
+from bot.chat.dispatcher import COMMANDS
+from bot.core.bridge_state import BridgeStatus
+from bot.core.database import AsyncStore
+from bot.core.health import HealthMonitor, HealthRules
+from bot.core.metrics import Metrics
 from state import Store
 
 

@@ -1,4 +1,4 @@
-"""SMSC, the SMS provider: its inbox as a `bot.inbox.Inbox`, the reply parser, the errors.
+"""SMSC, the SMS provider: its inbox as a `bot.core.inbox.Inbox`, the reply parser, the errors.
 
 Everything that knows SMSC's API lives in this package: the requests and their fields, the
 reply formats, the error codes and what each one calls for. The rest of the bridge sees
@@ -16,8 +16,8 @@ from bot.smsc.errors import (
     SmscUnavailable,
     policy_for,
 )
-from bot.smsc.inbox import PAGE_SIZE, SmscClient
-from bot.smsc.reply import InboxReply, parse_inbox_reply, parse_record, parse_smsc_time
+from bot.smsc.inbox_api import PAGE_SIZE, SmscClient
+from bot.smsc.responses import InboxReply, parse_inbox_reply, parse_record, parse_smsc_time
 
 __all__ = [
     "ERROR_POLICIES",

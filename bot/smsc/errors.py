@@ -1,6 +1,6 @@
 """What can go wrong when talking to SMSC, and what the bridge does about each.
 
-    bot.inbox.InboxError           carries an ErrorPolicy; all the poller looks at
+    bot.core.inbox.InboxError           carries an ErrorPolicy; all the poller looks at
     └── SmscError                  talking to SMSC produced no answer to use
         ├── SmscUnavailable        no usable answer: timeout, refused connection, HTTP error
         │   └── SmscGarbageReply   an answer, but not SMSC's JSON (empty, HTML, truncated)
@@ -29,8 +29,8 @@ import logging
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
-from bot.i18n import N_, Phrase
-from bot.inbox import ErrorPolicy, InboxError
+from bot.core.inbox import ErrorPolicy, InboxError
+from bot.text.i18n import N_, Phrase
 
 
 class SmscError(InboxError):

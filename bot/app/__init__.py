@@ -1,0 +1,1 @@
+"""Running the bridge: settings, wiring the parts, the lifecycle, the `check` command."""

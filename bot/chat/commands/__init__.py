@@ -1,0 +1,1 @@
+"""The built-in chat commands, one module per group, all listed in `registry`."""

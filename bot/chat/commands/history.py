@@ -1,0 +1,258 @@
+"""/last, /history, /search, /from: looking back over the stored SMS.
+
+Arguments are untrusted: the parsers are pure (the clock and the zone passed in) and
+raise `UsageError` with a one-line reason, which the guard turns into the command's usage
+line. Tapping a command in the menu sends it bare, so bare forms work: `/history` is the
+last 24 hours, and bare `/search` and `/from` ask for what is missing with a prompt the
+user answers with Telegram's reply (ForceReply); the answer to that prompt is read as the
+command's arguments. The prompt is recognised by its text, so it works after a restart.
+/from reads a number in PHONE_REGION's habits (`state.phones`) and its answer names the
+number as it was read (`8 926 ...` answers as `+7 926 ...`), so a misread shows at once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import ForceReply, Update
+from telegram.ext import ContextTypes
+
+from bot.chat.answers import reply, send_answer
+from bot.chat.commands.registry import ChatCommand, UsageError
+from bot.chat.context import BridgeContext, bridge_of
+from bot.chat.windows import Window, WindowError, parse_window, split_trailing_window
+from bot.text.clock import zone_name
+from bot.text.formatting import display_typed_phone
+from bot.text.i18n import LANGUAGES, N_, _, in_language, ngettext
+from bot.text.numbers import ascii_int
+from state import Page, Store, outgoing
+from state.outgoing import Outgoing
+from state.phones import looks_like_phone
+
+LAST_DEFAULT = 10
+LAST_MAX = 100
+HISTORY_DEFAULT = "24h"  # what bare /history (a tap in the menu) covers
+ANSWER_ROWS = 2000  # most SMS one answer carries; more are counted and the user told
+SEARCH_PROMPT = N_("🔎 What should I look for? Reply with words, and a window if you like.")
+FROM_PROMPT = N_("📇 Which sender? Reply with a number or a name, and a window if you like.")
+
+
+# -- argument parsing (pure) -----------------------------------------------------------
+
+
+def parse_last_count(args: list[str]) -> tuple[int, bool]:
+    """How many SMS /last shows, and whether the asker wanted more than LAST_MAX."""
+    if not args:
+        return LAST_DEFAULT, False
+    count = ascii_int(args[0], max_digits=12) if len(args) == 1 else None
+    if count is None or count < 1:
+        raise UsageError(_("“{text}” is not a number of SMS").format(text=" ".join(args)))
+    return min(count, LAST_MAX), count > LAST_MAX
+
+
+def _window(text: str, now: datetime, zone: ZoneInfo) -> Window:
+    try:
+        return parse_window(text, now, zone)
+    except WindowError as error:
+        raise UsageError(str(error)) from None
+
+
+def parse_history_args(args: list[str], now: datetime, zone: ZoneInfo) -> Window:
+    return _window(" ".join(args) if args else HISTORY_DEFAULT, now, zone)
+
+
+def parse_search_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[str, Window | None]:
+    words, window = split_trailing_window(args, now, zone)
+    text = " ".join(words).strip()
+    if not any(ch.isalnum() for ch in text):
+        raise UsageError(_("“{text}” has no word to look for").format(text=text))
+    return text, window
+
+
+def parse_from_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[str, Window | None]:
+    words, window = split_trailing_window(args, now, zone)
+    sender = " ".join(words).strip()
+    if not (looks_like_phone(sender) or any(ch.isalpha() for ch in sender)):
+        raise UsageError(_("“{text}” is not a phone number or a name").format(text=sender))
+    return sender, window
+
+
+def from_title(sender: str, region: str) -> str:
+    """The title of a /from answer: the number as the bridge read it, or the name as typed."""
+    return _("SMS from {sender}").format(sender=display_typed_phone(sender, region))
+
+
+def _scope(window: Window | None, zone: ZoneInfo) -> str:
+    if window is None:
+        now = datetime.now(UTC)
+        return _("all stored history, times in {zone}").format(zone=zone_name(zone, now))
+    return window.label()
+
+
+def _filename(window: Window | None) -> str:
+    """An answer file named after its window: `sms 2026-11-28 1405 - 2026-11-28 1605.txt`."""
+    return "sms all.txt" if window is None else window.file_name(".txt")
+
+
+# -- handlers ---------------------------------------------------------------------------
+
+
+def _visible(bridge: BridgeContext, update: Update, sent: list[Outgoing]) -> list[Outgoing]:
+    """The outgoing SMS this chat may see: with routes, those sent from it."""
+    chat = bridge.visible_to(update)
+    return [o for o in sent if chat is None or o.chat == chat]
+
+
+def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    return list(context.args or [])
+
+
+async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The last N SMS."""
+    bridge = bridge_of(context)
+    count, capped = parse_last_count(_args(context))
+    page = await bridge.store.call(Store.last, count, visible_to=bridge.visible_to(update))
+    sent = _visible(bridge, update, await bridge.store.call(outgoing.went_out_last, count))
+    page, sent = newest_of(page, sent, count)
+    shown = len(page.messages) + len(sent)  # fewer than asked when fewer are stored
+    title, scope = last_heading(shown, capped, bridge.zone, datetime.now(UTC))
+    await send_answer(update, context, title, scope, page, f"sms last {count}.txt", sent=sent)
+
+
+def newest_of(page: Page, sent: list[Outgoing], count: int) -> tuple[Page, list[Outgoing]]:
+    """The `count` newest of the incoming and outgoing SMS together (for /last)."""
+    moments = sorted(
+        [*(sms.received_at for sms in page.messages), *(o.sent_at for o in sent if o.sent_at)]
+    )
+    if len(moments) <= count:
+        return page, sent
+    since = moments[-count]
+    kept = [sms for sms in page.messages if sms.received_at >= since]
+    return Page(kept, len(kept)), [o for o in sent if o.sent_at and o.sent_at >= since]
+
+
+def last_heading(shown: int, capped: bool, zone: ZoneInfo, now: datetime) -> tuple[str, str]:
+    """The title of a /last answer, and its scope: the zone, and the cap when it applied.
+
+    The title counts what is shown, not what was asked: with 3 SMS stored, a bare /last
+    (10) says "The last 3 SMS"."""
+    if shown:
+        title = ngettext("The last {n} SMS", "The last {n} SMS", shown).format(n=shown)
+    else:
+        title = _("The last SMS")
+    scope = _("times in {zone}").format(zone=zone_name(zone, now))
+    if capped:
+        scope += " · " + _("at most {max} at a time").format(max=LAST_MAX)
+    return title, scope
+
+
+async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """SMS received within a window (the last 24 hours when none is given)."""
+    bridge = bridge_of(context)
+    window = parse_history_args(_args(context), datetime.now(UTC), bridge.zone)
+    page = await bridge.store.call(
+        Store.between, window.start, window.end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+    )
+    found = await bridge.store.call(
+        outgoing.went_out_between, window.start, window.end, ANSWER_ROWS
+    )
+    sent = _visible(bridge, update, found)
+    title, filename = _("SMS received"), _filename(window)
+    await send_answer(update, context, title, window.label(), page, filename, sent=sent)
+
+
+async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]) -> None:
+    bridge = bridge_of(context)
+    text, window = parse_search_args(args, datetime.now(UTC), bridge.zone)
+    start, end = (window.start, window.end) if window else (None, None)
+    page = await bridge.store.call(
+        Store.search, text, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+    )
+    found = await bridge.store.call(outgoing.went_out_with, text.split(), start, end, ANSWER_ROWS)
+    sent = _visible(bridge, update, found)
+    title = _("SMS containing “{text}”").format(text=text)
+    scope, filename = _scope(window, bridge.zone), _filename(window)
+    await send_answer(update, context, title, scope, page, filename, sent=sent)
+
+
+async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Full-text search, optionally within a window; bare, it asks what to look for."""
+    if not context.args:
+        await _prompt(update, context, SEARCH_PROMPT, _("words, e.g. boiler 2d"))
+        return
+    await search(update, context, _args(context))
+
+
+async def sender_history(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
+) -> None:
+    bridge = bridge_of(context)
+    sender, window = parse_from_args(args, datetime.now(UTC), bridge.zone)
+    start, end = (window.start, window.end) if window else (None, None)
+    page = await bridge.store.call(
+        Store.from_sender, sender, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+    )
+    found = await bridge.store.call(outgoing.went_out_to, sender, start, end, ANSWER_ROWS)
+    sent = _visible(bridge, update, found)
+    title = from_title(sender, bridge.phone_region)
+    scope, filename = _scope(window, bridge.zone), _filename(window)
+    await send_answer(update, context, title, scope, page, filename, sent=sent)
+
+
+async def from_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """SMS from one sender, however the number is written; bare, it asks which."""
+    if not context.args:
+        await _prompt(update, context, FROM_PROMPT, _("number or name, e.g. +79261234567 7d"))
+        return
+    await sender_history(update, context, _args(context))
+
+
+async def _prompt(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, prompt: str, placeholder: str
+) -> None:
+    force = ForceReply(selective=True, input_field_placeholder=placeholder[:64])
+    await reply(update, context, _(prompt), html=False, force_reply=force)
+
+
+def answered_prompt(prompt_text: str) -> str | None:
+    """Which command a bot message prompted for (`search`, `from`), in any language."""
+    for language in LANGUAGES:
+        with in_language(language):
+            if prompt_text == _(SEARCH_PROMPT):
+                return "search"
+            if prompt_text == _(FROM_PROMPT):
+                return "from"
+    return None
+
+
+COMMANDS = [
+    ChatCommand(
+        "last",
+        N_("the last N SMS (10 unless you say, at most 100)"),
+        last_command,
+        args=N_("[N]"),
+        examples=(N_("/last"), N_("/last 30")),
+    ),
+    ChatCommand(
+        "history",
+        N_("SMS in a window; the last 24 hours unless you say"),
+        history_command,
+        args=N_("[WINDOW]"),
+        examples=(N_("/history 2h"), N_("/history yesterday"), N_("/history 28.11")),
+    ),
+    ChatCommand(
+        "search",
+        N_("SMS containing words, optionally in a window"),
+        search_command,
+        args=N_("TEXT [WINDOW]"),
+        examples=(N_("/search code"), N_("/search boiler 2d")),
+    ),
+    ChatCommand(
+        "from",
+        N_("SMS from one sender, optionally in a window"),
+        from_command,
+        args=N_("PHONE [WINDOW]"),
+        examples=(N_("/from +79261234567"), N_("/from Sberbank 7d")),
+    ),
+]

@@ -1,0 +1,88 @@
+"""/open and /oncall: what nobody took yet, and who is on duty in a group.
+
+`/open [WINDOW]` (24 hours unless given) lists the SMS nobody took, oldest first: the
+oldest is the one that has waited longest. `/oncall` shows who is on duty in the group
+where it is asked, by name, not as mentions (asking must not notify them all);
+`/oncall me` puts the asker on duty there and `/oncall off` takes them off. Duty is
+stored, so it survives restarts, and reminders mention the people on duty.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.chat.answers import asked_in, reply, send_answer
+from bot.chat.commands.history import parse_history_args
+from bot.chat.commands.registry import ChatCommand, UsageError
+from bot.chat.context import bridge_of
+from bot.text.formatting import escape, short_name
+from bot.text.i18n import N_, _
+from state import oncall
+from state.oncall import Person
+
+OPEN_ROWS = 2000
+
+
+async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """SMS nobody took, oldest first, in a window (the last 24 hours when none is given)."""
+    bridge = bridge_of(context)
+    window = parse_history_args(list(context.args or []), datetime.now(UTC), bridge.zone)
+    page = await bridge.store.call(
+        oncall.untaken, window.start, window.end, OPEN_ROWS, visible_to=bridge.visible_to(update)
+    )
+    title = _("SMS nobody took")
+    filename = "sms open.txt"
+    await send_answer(update, context, title, window.label(), page, filename, oldest=True)
+
+
+async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Who is on duty in this group; `me` puts you on duty, `off` takes you off."""
+    bridge = bridge_of(context)
+    asked = asked_in(update)
+    gateway = bridge.chats.configured(asked.chat_id)
+    user = update.effective_user
+    if gateway is None or asked.chat.type == "private" or user is None:
+        await reply(update, context, _("/oncall works in the groups SMS are relayed to."))
+        return
+    chat = str(gateway.configured_id)
+    person = Person(user.id, user.full_name or user.username or str(user.id))
+    args = [arg.lower() for arg in context.args or []]
+    if args in (["me"], ["я"]):
+        await bridge.store.call(oncall.set_on_duty, chat, person, True, datetime.now(UTC))
+        text = _("✅ {name}, you are on duty here: reminders will mention you.")
+        await reply(update, context, escape(text.format(name=short_name(person.name))))
+        return
+    if args in (["off"], ["всё"], ["все"]):
+        await bridge.store.call(oncall.set_on_duty, chat, person, False, datetime.now(UTC))
+        await reply(update, context, escape(_("You are off duty here.")))
+        return
+    if args:
+        raise UsageError(_("“{text}” is neither me nor off").format(text=" ".join(args)))
+    duty = await bridge.store.call(oncall.on_duty, chat)
+    if duty:  # plain names: asking who is on must not notify them all (reminders do)
+        names = ", ".join(escape(short_name(person.name)) for person in duty)
+        await reply(update, context, escape(_("On duty here:")) + " " + names)
+    else:
+        text = _("Nobody is on duty here: /oncall me puts you on duty.")
+        await reply(update, context, escape(text))
+
+
+COMMANDS = [
+    ChatCommand(
+        "open",
+        N_("SMS nobody took, oldest first; the last 24 hours unless you say"),
+        open_command,
+        args=N_("[WINDOW]"),
+        examples=(N_("/open"), N_("/open 7d")),
+    ),
+    ChatCommand(
+        "oncall",
+        N_("who is on duty here; /oncall me, /oncall off"),
+        oncall_command,
+        args=N_("[me|off]"),
+        examples=(N_("/oncall me"), N_("/oncall off")),
+    ),
+]

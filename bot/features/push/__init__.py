@@ -1,0 +1,1 @@
+"""Push hints: SMSC calls this endpoint when an SMS arrives, and the poller polls at once."""

@@ -1,0 +1,222 @@
+"""What a person asked to send, checked; the preview and every later state, written. Pure.
+
+Refused before any request, each with a line that says why: a recipient that cannot
+receive an SMS (a sender name such as `Sberbank`, a short service number: anything
+`phonenumbers` does not call a valid mobile or fixed-line number), an empty or
+over-long text (SMSC takes 1000 characters). The preview shows exactly what will go: to
+which number, from which sender name, the text as written, how many parts it takes and
+what SMSC says it costs. Later edits of the same message add who sent it, when, and
+what became of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.smsc.parts import MAX_LENGTH, Parts
+from bot.text.clock import full_moment, moment_in_zone, short_moment
+from bot.text.formatting import display_phone, escape, short_name, text_atoms
+from bot.text.i18n import _, ngettext
+from bot.text.numbers import ascii_int
+from bot.text.sms_view import Look
+from state.outgoing import Outgoing, OutgoingState
+from state.phones import DEFAULT_REGION, e164_digits, parse_phone
+
+# The kinds of number an SMS can go to; toll-free, premium, shared-cost and the like cannot
+# (a fixed line may: operators turn an SMS to one into a call or drop it, SMSC charges it).
+RECEIVES_SMS = frozenset(
+    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.FIXED_LINE}
+)
+
+
+def phone_or_none(text: str, region: str, *, typed: bool = True) -> str | None:
+    """A number that can receive an SMS, as SMSC wants it (E.164 digits), or None.
+
+    `typed`: a person wrote it, in `region`'s habits (`/sms 8 926 ...`); else it is a
+    sender as SMSC wrote it (see `state.phones`).
+    """
+    number = parse_phone(text, region, typed=typed)
+    if number is None or not phonenumbers.is_valid_number(number):
+        return None
+    return e164_digits(number) if phonenumbers.number_type(number) in RECEIVES_SMS else None
+
+
+def why_not_to(sender: str, region: str = DEFAULT_REGION) -> str | None:
+    """Why an SMS cannot go back to this sender (as SMSC wrote it), or None when it can."""
+    if phone_or_none(sender, region, typed=False) is None:
+        return _("{sender} cannot receive an SMS (a sender name or a short number).").format(
+            sender=sender
+        )
+    return None
+
+
+def why_not_text(text: str) -> str | None:
+    if not text.strip():
+        return _("There is no text to send.")
+    if len(text) > MAX_LENGTH:
+        return _("The text has {n} characters; SMSC takes at most {max}.").format(
+            n=len(text), max=MAX_LENGTH
+        )
+    return None
+
+
+def sms_data(verb: str, outgoing_id: int) -> str:
+    return f"sms:{verb}:{outgoing_id}"
+
+
+def read_sms_data(data: str | None) -> tuple[str, int] | None:
+    parts = (data or "").split(":")
+    if len(parts) != 3 or parts[0] != "sms" or parts[1] not in ("send", "cancel", "again"):
+        return None
+    outgoing_id = ascii_int(parts[2])
+    return None if outgoing_id is None else (parts[1], outgoing_id)
+
+
+def limit_text(
+    limit: int, used: int, parts: int, next_day: datetime, zone: ZoneInfo, now: datetime
+) -> str:
+    """Why an SMS cannot go today (the daily limit), and from when it can."""
+    text = _(
+        "Not sent: the daily limit of SMS parts is {limit}; {used} used today, "
+        "this SMS needs {parts}."
+    ).format(limit=limit, used=used, parts=parts)
+    if parts > limit:
+        later = _("That is more than a whole day's limit: an operator can raise SMS_DAILY_LIMIT.")
+    else:
+        later = _("It can go from {time}.").format(time=moment_in_zone(next_day, zone, now))
+    return f"{text} {later}"
+
+
+def preview_markup(outgoing_id: int, can_send: bool) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(_("✖️ Cancel"), callback_data=sms_data("cancel", outgoing_id))]
+    if can_send:
+        send = InlineKeyboardButton(_("📤 Send"), callback_data=sms_data("send", outgoing_id))
+        buttons.insert(0, send)
+    return InlineKeyboardMarkup([buttons])
+
+
+def again_markup(outgoing_id: int) -> InlineKeyboardMarkup:
+    again = InlineKeyboardButton(_("📤 Send again"), callback_data=sms_data("again", outgoing_id))
+    return InlineKeyboardMarkup([[again]])
+
+
+def _head(out: Outgoing, parts: Parts) -> list[str]:
+    sender = (
+        _("from the sender name {name}").format(name=out.sender_name)
+        if out.sender_name
+        else _("from the account's own sender")
+    )
+    to = _("SMS to {phone}").format(phone=display_phone(out.phone))
+    size = ngettext("{n} SMS part", "{n} SMS parts", parts.count).format(n=parts.count)
+    kind = (
+        _("Unicode: {n} characters an SMS") if parts.unicode else _("Latin: {n} characters an SMS")
+    ).format(n=parts.per_sms)
+    return [
+        f"📤 <b>{escape(to)}</b>, {escape(sender)}",
+        f"<blockquote>{escape(out.text)}</blockquote>",
+        escape(f"{size} ({kind})"),
+    ]
+
+
+def preview_text(out: Outgoing, parts: Parts, price: str, zone: ZoneInfo, now: datetime) -> str:
+    """The preview: what will go, what it costs, until when Send works."""
+    until = _("Send works until {time}, for {name} only.").format(
+        time=moment_in_zone(out.expires_at, zone, now), name=short_name(out.author.name)
+    )
+    return "\n".join([*_head(out, parts), escape(price), f"<i>{escape(until)}</i>"])
+
+
+def state_text(out: Outgoing, parts: Parts, zone: ZoneInfo, now: datetime) -> str:
+    """The same message once something happened to the preview."""
+    return "\n".join([*_head(out, parts), *(escape(line) for line in state_lines(out, zone, now))])
+
+
+def reason_of(out: Outgoing) -> str:
+    """Why it stands where it does, in the current language: SMSC's code filled in."""
+    if not out.reason:
+        return ""
+    return _(out.reason).replace("{code}", str(out.status_code))
+
+
+def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
+    state = out.state
+    reason = reason_of(out)
+    if state is OutgoingState.CANCELLED:
+        return [_("✖️ Cancelled: nothing was sent.")]
+    if state is OutgoingState.EXPIRED:
+        return [_("⌛ Nobody pressed Send in time: nothing was sent.")]
+    if state is OutgoingState.FAILED:
+        return [_("⛔ Not sent: {reason}").format(reason=reason)]
+    sent = _("Sent by {name} at {time}").format(
+        name=short_name(out.author.name), time=moment_in_zone(out.sent_at or now, zone, now)
+    )
+    if out.cost:
+        sent += " · " + _("cost {cost}").format(cost=out.cost)
+    if out.balance:
+        sent += " · " + _("balance {balance}").format(balance=out.balance)
+    if state is OutgoingState.SENDING:
+        return [_("⏳ Sending…")]
+    if state is OutgoingState.UNKNOWN:
+        return [
+            _(
+                "❓ SMSC's answer never came: it may have been sent. Checking with SMSC "
+                "before anyone sends it again."
+            )
+        ]
+    if state is OutgoingState.NOT_SENT:
+        until = _("Send again works until {time}, for {name} only.").format(
+            time=moment_in_zone(out.expires_at, zone, now), name=short_name(out.author.name)
+        )
+        return [_("⛔ SMSC never had it: it was not sent."), until]
+    if state is OutgoingState.NOT_RESENT:
+        return [
+            _("⛔ SMSC never had it: it was not sent."),
+            _(
+                "Nobody pressed Send again in time. To send it, reply to the SMS again "
+                "or write /sms."
+            ),
+        ]
+    if state is OutgoingState.RESENT:
+        return [_("↻ Sent again, as a new SMS.")]
+    lines = ["📤 " + sent]
+    if state is OutgoingState.DELIVERED:
+        lines.append(_("✅ {status}").format(status=reason))
+    elif state is OutgoingState.UNDELIVERED:
+        lines.append(_("⚠️ {status}").format(status=reason))
+    elif state is OutgoingState.UNSETTLED:
+        lines.append(_("❔ No final status from SMSC within 24 hours."))
+    else:
+        lines.append(_("⏳ Delivery is being followed."))
+    return lines
+
+
+def went_out_words(out: Outgoing) -> str:
+    """Where an outgoing SMS stands, in a few words, for lists."""
+    if out.state in (OutgoingState.DELIVERED, OutgoingState.UNDELIVERED) and out.reason:
+        return reason_of(out)
+    if out.state is OutgoingState.UNKNOWN:
+        return _("maybe sent: checking")
+    if out.state is OutgoingState.UNSETTLED:
+        return _("no final status")
+    return _("sent")
+
+
+def history_entry(out: Outgoing, look: Look) -> list[str]:
+    """An outgoing SMS as an item of a history answer: `📤 03:12 · to +7926…, Anna: text`."""
+    when = short_moment(out.sent_at or out.created_at, look.zone, look.now)
+    to = _("to {phone}").format(phone=display_phone(out.phone))
+    words, who = went_out_words(out), short_name(out.author.name)
+    head = f"<b>📤 {when} · {escape(to)}</b>, {escape(who)} · {escape(words)}: "
+    return [head, *text_atoms(out.text, look.hide_codes)]
+
+
+def history_line(out: Outgoing, look: Look) -> str:
+    """An outgoing SMS as plain text, for answers sent as a file."""
+    when = full_moment(out.sent_at or out.created_at, look.zone)
+    to = _("to {phone}").format(phone=display_phone(out.phone))
+    return f"{when} · {to} · {out.author.name} · {went_out_words(out)} · id {out.id}\n{out.text}"

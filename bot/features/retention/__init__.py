@@ -1,0 +1,1 @@
+"""Retention: SMS, replies and records kept aside are deleted after RETENTION_DAYS."""

@@ -1,0 +1,325 @@
+"""Polling the inbox into the store.
+
+Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
+database, never only in memory), a page at a time, and stores them; the store queues each
+new SMS for the chats the router picked for it (`bot.routing.routes`: every chat without
+ROUTES_FILE) before the write transaction, in a worker thread (a pattern may take its
+time limit). Every few minutes a poll also re-reads the last hour, so an SMS whose ID
+arrived out of order is still caught; dedup by ID makes the overlap harmless.
+
+One SMS never stops the others: its text was made storable when it was read, and one the
+database still refuses is kept aside by the store (its ID counts for the cursor), logged
+by its ID, counted, and told to the chats once; the rest of the page is stored. The log
+names SMS by their IDs at INFO; their numbers only at DEBUG (they outlive RETENTION_DAYS
+in a journal).
+
+On the very first start (no marker in the database) the last SMSC_BACKFILL_HOURS are
+fetched into history, relayed only if SMSC_RELAY_BACKFILL is set.
+
+Polls come on a timer, every SMSC_POLL_INTERVAL seconds after the last one ended, and
+sooner when a push hint says the inbox changed (`hints`, an event that any number of hints
+set once). A hinted poll is a poll like any other, through the same request; when it
+finds nothing new (SMSC may call before its inbox shows the SMS), one more follows a few
+seconds later. `bot.intake.poll_pacing` decides each turn: hinted polls wait for their turn under
+SMSC's three-identical-requests rule and never take the timer's room, so the timer's polls
+come on time whatever the hints do.
+
+The poller depends on `bot.core.inbox.Inbox`, not on SMSC: the app hands it an SMSC client,
+the unit tests anything with `fetch_after`. Failures never end the poller. An
+`InboxError` carries its policy (pause, growth, log level, metrics label, whether the
+chats are told at once), so no error number is read here; a policy without a fixed pause,
+and any other exception, backs off exponentially with jitter, never faster than the poll
+interval (so retries cannot break SMSC's three-identical-requests-a-minute rule).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_never,
+)
+
+from bot.core.alerts import Alerts
+from bot.core.bridge_state import BridgeStatus
+from bot.core.database import AsyncStore
+from bot.core.inbox import Inbox, InboxPage
+from bot.core.metrics import Metrics
+from bot.intake.poll_failures import PollFailures
+from bot.intake.poll_pacing import PollReason, PollSchedule, RequestLog, SentRequest
+from bot.routing.routes import RouteDecision, Router
+from state import IncomingSms, Placement, Saved, Store
+
+log = logging.getLogger(__name__)
+SHOWN_IDS = 20  # IDs of SMS too old to store named in one log line, at most
+
+OVERLAP_EVERY = 300.0  # seconds between re-reads of the last hour
+OVERLAP_HOURS = 1
+CATCH_UP_HOURS = 168  # SMSC keeps the inbox for 7 days
+
+
+def log_too_old(ids: Sequence[int]) -> None:
+    """One line for the SMS that were older than RETENTION_DAYS when fetched and that no
+    chat was to get (the first start's history, SMS a route drops): never stored."""
+    if not ids:
+        return
+    shown = ", ".join(str(smsc_id) for smsc_id in ids[:SHOWN_IDS])
+    if len(ids) > SHOWN_IDS:
+        shown += f" and {len(ids) - SHOWN_IDS} more"
+    log.info(
+        "retention: %d SMS already older than RETENTION_DAYS when fetched, for no chat: "
+        "not stored: %s",
+        len(ids),
+        shown,
+    )
+
+
+@dataclass(frozen=True)
+class PollStart:
+    """The first request of the next poll: the one SMSC may have seen before."""
+
+    after_id: int | None
+    hours: int
+    backfill: bool = False  # the very first start: history, relayed only if configured
+
+    @property
+    def identity(self) -> tuple[int | None, int]:
+        """What makes two of the poller's requests identical for SMSC's rate rule."""
+        return (self.after_id, self.hours)
+
+
+class Poller:
+    """Fetches new SMS from SMSC into the store, forever, until cancelled."""
+
+    def __init__(
+        self,
+        *,
+        store: AsyncStore,
+        inbox: Inbox,
+        router: Router,
+        interval: float,
+        backfill_hours: int,
+        relay_backfill: bool,
+        status: BridgeStatus,
+        alerts: Alerts,
+        metrics: Metrics,
+        on_new_sms: Callable[[], None],
+        hints: asyncio.Event | None = None,
+    ) -> None:
+        self._store = store
+        self._inbox = inbox
+        self._router = router
+        self._backfill_hours = backfill_hours
+        self._relay_backfill = relay_backfill
+        self._status = status
+        self._alerts = alerts
+        self._metrics = metrics
+        self._on_new_sms = on_new_sms
+        self._hints = hints if hints is not None else asyncio.Event()
+        self._schedule = PollSchedule(interval)
+        self._requests = RequestLog()
+        for reason in PollReason:  # every reason shows in /metrics, 0 until it happens
+            metrics.polls.labels(reason=reason.value)
+        self._last_overlap = -math.inf
+        self._failures = PollFailures(interval, status, alerts, metrics)
+
+    async def run(self) -> None:
+        """Poll on the timer, and sooner when hinted, within SMSC's rule; each poll retried
+        until it succeeds."""
+        while True:
+            reason = await self._wait_for_turn()
+            covered_hint = self._hints.is_set()
+            self._metrics.polls.labels(reason=reason.value).inc()
+            log.debug("polling SMSC (%s)", reason.value)
+            new = await self.poll_until_success(reason)
+            self._schedule.polled(
+                finished_at=time.monotonic(), covered_hint=covered_hint, found_new=new > 0
+            )
+
+    async def _wait_for_turn(self) -> PollReason:
+        """Wait until the timer, a hint or a follow-up may poll; what it is."""
+        while True:
+            sent = await self._sent_like_next()
+            now = time.monotonic()
+            turn = self._schedule.next_turn(now, hint_pending=self._hints.is_set(), sent=sent)
+            if turn.at <= now:
+                return turn.reason
+            await self._sleep_unless_hinted(turn.at - now)
+
+    async def _sent_like_next(self) -> list[SentRequest]:
+        """The recent requests identical to the next poll's first one.
+
+        If the store cannot say what that is, every recent request counts, which paces no
+        less safely; the poll itself then meets the failure and retries as it says.
+        """
+        try:
+            start = await self._next_start()
+        except Exception as error:
+            log.debug("cannot read the cursor for pacing: %r", error)
+            return self._requests.all_recent()
+        return self._requests.identical_to(start.identity)
+
+    async def _sleep_unless_hinted(self, seconds: float) -> None:
+        """Sleep; a hint ends it early, unless one is pending already (its turn is known)."""
+        if self._hints.is_set():
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hints.wait(), seconds)
+
+    async def poll_until_success(self, reason: PollReason = PollReason.TIMER) -> int:
+        """Poll, retrying as each failure's policy says; how many SMS were new."""
+        new = 0
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=self._failures.pause_after,
+            stop=stop_never,
+            before_sleep=self._failures.record,
+            reraise=True,
+        ):
+            with attempt:
+                self._hints.clear()  # this attempt covers every hint so far
+                new = await self.poll_once(reason)
+        recovered_after = self._status.failing_for()
+        self._status.poll_succeeded()
+        self._metrics.last_poll_ok.set(time.time())
+        if recovered_after:
+            log.info("SMSC polling works again after %.0f s of failures", recovered_after)
+        self._alerts.polling_recovered(recovered_after)
+        return new
+
+    async def poll_once(self, reason: PollReason = PollReason.TIMER) -> int:
+        """One poll: the SMS after the cursor, and the last hour when due; how many were new."""
+        hinted = reason.hinted
+        start = await self._next_start()
+        if start.backfill:
+            return await self._backfill(start, hinted)
+        new = await self._fetch_pages(start.after_id, start.hours, relay=True, hinted=hinted)
+        if time.monotonic() - self._last_overlap >= OVERLAP_EVERY:
+            new += await self._fetch_pages(None, OVERLAP_HOURS, relay=True, hinted=hinted)
+            self._last_overlap = time.monotonic()
+        return new
+
+    async def _next_start(self) -> PollStart:
+        first_start_done = await self._store.call(Store.first_start_done_at)
+        if first_start_done is None:
+            return PollStart(None, self._backfill_hours, backfill=True)
+        cursor = await self._store.call(Store.max_smsc_id)
+        if cursor is None:
+            # Nothing stored yet: look back to the first start, which the backfill covered.
+            since = (datetime.now(UTC) - first_start_done).total_seconds()
+            return PollStart(None, min(CATCH_UP_HOURS, math.ceil(since / 3600) + 1))
+        return PollStart(cursor, CATCH_UP_HOURS)
+
+    async def _backfill(self, start: PollStart, hinted: bool) -> int:
+        log.info(
+            "first start: fetching the last %d hours of SMS into history (%s)",
+            start.hours,
+            "relaying them" if self._relay_backfill else "not relaying them",
+        )
+        stored = await self._fetch_pages(
+            None, start.hours, relay=self._relay_backfill, hinted=hinted
+        )
+        await self._store.call(Store.mark_first_start_done, datetime.now(UTC))
+        log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
+        self._last_overlap = time.monotonic()
+        return stored
+
+    async def _fetch_pages(
+        self, after_id: int | None, hours: int, *, relay: bool, hinted: bool
+    ) -> int:
+        """Fetch page after page until one says no more follow; returns how many were new.
+
+        A page whose cursor did not move on ends the walk too: asking again after the same
+        cursor would only get the same page.
+        """
+        new = 0
+        while True:
+            page = await self._ask(after_id, hours, hinted)
+            log.debug(
+                "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, len(page.records)
+            )
+            new += await self._save(page, relay)
+            cursor = page.next_cursor
+            moved_on = cursor is not None and (after_id is None or cursor > after_id)
+            if not (page.more and moved_on):
+                return new
+            after_id = cursor
+
+    async def _ask(self, after_id: int | None, hours: int, hinted: bool) -> InboxPage:
+        """One inbox request, remembered (answered or not) for pacing the next ones."""
+        try:
+            return await self._inbox.fetch_after(after_id, hours=hours)
+        finally:
+            sent = SentRequest(time.monotonic(), hinted)
+            self._requests.record(PollStart(after_id, hours).identity, sent)
+
+    async def _save(self, page: InboxPage, relay: bool) -> int:
+        """Route the page's new SMS, then store them; how many were stored."""
+        for problem in page.problems:
+            log.warning("SMSC reply: %s", problem)
+        fresh = await self._store.call(Store.unseen, page.records) if page.records else []
+        if not fresh:
+            return 0
+        if self._router.routes:  # off the event loop: a pattern may take its time limit
+            routed = await asyncio.to_thread(self._route_all, fresh, relay)
+        else:
+            routed = self._route_all(fresh, relay)
+        saved = await self._store.call(
+            Store.save_incoming, fresh, lambda sms: routed[sms.smsc_id][1]
+        )
+        self._report(fresh, routed, saved, relay)
+        log_too_old(saved.too_old)  # RETENTION_DAYS: history too old to keep
+        if saved.stored and relay:
+            self._on_new_sms()
+        return len(saved.stored)
+
+    def _route_all(
+        self, batch: list[IncomingSms], relay: bool
+    ) -> dict[int, tuple[RouteDecision, Placement]]:
+        """Where each SMS goes (the router never raises: a failure means unmatched)."""
+        return {sms.smsc_id: self._router.route(sms, relay) for sms in batch}
+
+    def _report(
+        self,
+        batch: list[IncomingSms],
+        routed: dict[int, tuple[RouteDecision, Placement]],
+        saved: Saved,
+        relay: bool,
+    ) -> None:
+        """Log, count and tell what became of a page's new SMS."""
+        stored = set(saved.stored)
+        for sms in batch:
+            if sms.smsc_id not in stored:
+                continue
+            log.info(
+                "fetched SMS %d, %d characters%s%s%s",
+                sms.smsc_id,
+                len(sms.text),
+                " (unreadable characters replaced)" if sms.damaged else "",
+                "" if relay else " (history, not relayed)",
+                "; " + routed[sms.smsc_id][0].describe() if self._router.routes else "",
+            )
+            log.debug("SMS %d is from %s to %s", sms.smsc_id, sms.sender, sms.recipient)
+        self._status.sms_fetched += len(stored)
+        self._metrics.sms_fetched.inc(len(stored))
+        self._metrics.sms_damaged.inc(sum(sms.damaged for sms in batch if sms.smsc_id in stored))
+        for kept in saved.kept_aside:
+            log.error(
+                "SMS %d could not be stored (%s): kept aside in the kept_aside table; "
+                "the SMS after it go on",
+                kept.smsc_id,
+                kept.kind,
+            )
+        if saved.kept_aside:
+            self._metrics.sms_kept_aside.inc(len(saved.kept_aside))
+            self._alerts.sms_kept_aside([kept.smsc_id for kept in saved.kept_aside])

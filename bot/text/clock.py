@@ -1,0 +1,68 @@
+"""Times and zones as chats show them: one way everywhere. Pure: the zone and "now" passed in.
+
+Dates are written `28.11.2026` (as most SMSC customers write them), times `14:05`, and a
+zone by its name when it has one (`MSK`, in Russian `МСК`), else by its offset (`UTC+5`):
+never a bare `+05` that reads like the start of a phone number. A time of today needs no
+date; a date of this year needs no year.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.text.i18n import _
+
+_TRANSLATED_ABBREVIATIONS = {"MSK": "MSK"}  # names with a translation in the catalogue
+
+
+def zone_name(zone: ZoneInfo, at: datetime) -> str:
+    """`MSK`/`МСК`, `CET`, or `UTC+5`, `UTC-3:30` when the zone has no lettered name."""
+    local = at.astimezone(zone)
+    abbreviation = local.tzname() or ""
+    if abbreviation.isalpha():
+        if abbreviation in _TRANSLATED_ABBREVIATIONS:
+            return _("MSK")
+        return abbreviation
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def clock(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def day(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%d.%m.%Y")
+
+
+def short_moment(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """`14:05` today, `27.11 14:05` this year, `27.11.2025 14:05` before; no zone."""
+    local, today = moment.astimezone(zone), now.astimezone(zone)
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return local.strftime("%d.%m %H:%M")
+    return local.strftime("%d.%m.%Y %H:%M")
+
+
+def moment_in_zone(moment: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """`14:05 MSK`, `27.11 14:05 MSK`: a moment people can place, with its zone."""
+    return f"{short_moment(moment, zone, now)} {zone_name(zone, moment)}"
+
+
+def full_moment(moment: datetime, zone: ZoneInfo) -> str:
+    """`28.11.2026 14:05:03 MSK`: for files and logs read later, without a "today"."""
+    local = moment.astimezone(zone)
+    return f"{local.strftime('%d.%m.%Y %H:%M:%S')} {zone_name(zone, moment)}"
+
+
+def span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """`28.11.2026 14:00 – 16:00 MSK`, `27.11.2026 00:00 – 28.11.2026 00:00 MSK`."""
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    left = first.strftime("%d.%m.%Y %H:%M")
+    right = last.strftime("%H:%M" if first.date() == last.date() else "%d.%m.%Y %H:%M")
+    return f"{left} – {right} {zone_name(zone, end)}"

@@ -1,0 +1,52 @@
+"""Lengths of time in words, the one way they are written for people, in either language."""
+
+from __future__ import annotations
+
+from bot.text.i18n import _, ngettext
+
+
+def short_duration(seconds: float) -> str:
+    """`45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: precise when short, rounded when long.
+
+    Abbreviated units need no plural forms, which keeps /status lines short.
+    """
+    seconds = int(max(0, seconds))
+    if seconds < 120:
+        return _("{n} s").format(n=seconds)
+    if seconds < 7200:
+        return _("{n} min").format(n=seconds // 60)
+    if seconds < 172800:
+        return _("{h} h {m} min").format(h=seconds // 3600, m=seconds % 3600 // 60)
+    return _("{d} d {h} h").format(d=seconds // 86400, h=seconds % 86400 // 3600)
+
+
+def minutes_in_words(seconds: float) -> str:
+    """`1 minute`, `90 minutes`, `3 hours 5 minutes`, `2 days 4 hours`, for sentences.
+
+    Up to two hours in minutes; beyond, "after 185 minutes" reads like a stopwatch, so
+    hours and minutes, and days and hours beyond two days. The Russian forms are those a
+    length of time takes after уже, за, в (1 минуту, 3 минуты, 5 минут; 1 час, 2 дня): the
+    case every sentence using this needs.
+    """
+    minutes = max(1, round(seconds / 60))
+    if minutes <= 120:
+        return _minutes(minutes)
+    hours = minutes // 60
+    if hours < 48:
+        return _joined(_hours(hours), _minutes(minutes % 60) if minutes % 60 else "")
+    days, hours = divmod(hours, 24)
+    day_words = ngettext("{n} day", "{n} days", days).format(n=days)
+    return _joined(day_words, _hours(hours) if hours else "")
+
+
+def _minutes(n: int) -> str:
+    return ngettext("{n} minute", "{n} minutes", n).format(n=n)
+
+
+def _hours(n: int) -> str:
+    return ngettext("{n} hour", "{n} hours", n).format(n=n)
+
+
+def _joined(larger: str, smaller: str) -> str:
+    """`3 hours 5 minutes`: the same in both languages, no "and" needed."""
+    return f"{larger} {smaller}" if smaller else larger

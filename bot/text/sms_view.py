@@ -1,0 +1,191 @@
+"""How an SMS reads in a chat: relayed alone, in a backlog digest, in a list answer.
+
+A phone's notification preview shows about one line, so that line carries what matters:
+the one-time code in front when the SMS clearly carries one, the sender, and the start of
+the text. What is left follows the text, short: the receiving number only when the
+account has several, the time, the date only when it is not today. An SMS relayed more
+than LATE_AFTER after SMSC received it says so (after an outage an old code must not look
+fresh), and a resend after an uncertain send says it may be a repeat.
+
+The text itself is always whole and exactly as written (`bot.text.formatting` escapes and
+splits it); the bridge's own words around it come from the catalogue (`bot.text.i18n`). An SMS
+SMSC sent with characters that could not be read (each stored as �) says so, in a few
+words after the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.text.clock import full_moment, moment_in_zone, short_moment, zone_name
+from bot.text.codes import code_spans, first_code
+from bot.text.durations import short_duration
+from bot.text.formatting import (
+    ENTRY_SEPARATOR,
+    TEXT_LIMIT,
+    code_html,
+    display_phone,
+    escape,
+    split_atoms,
+    text_atoms,
+    visible_length,
+)
+from bot.text.i18n import _, ngettext
+from state import StoredSms
+
+LATE_AFTER = timedelta(minutes=2)
+FOLD_LONGER_THAN = 200  # list entries with more text than this fold into a quote...
+FOLD_AT_MOST = 3000  # ...that fits in one message (a fold cannot be split across two)
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a rendering depends on besides the SMS."""
+
+    zone: ZoneInfo
+    now: datetime
+    several_numbers: bool = False  # the account receives on more than one number
+    hide_codes: bool = False  # HIDE_CODES: one-time codes hidden until tapped (spoilers)
+
+
+def _sender(sms: StoredSms) -> str:
+    return escape(display_phone(sms.sender))
+
+
+def _is_late(sms: StoredSms, look: Look) -> bool:
+    return look.now - sms.received_at > LATE_AFTER
+
+
+def _lead(sms: StoredSms, look: Look, part: str = "", with_code: bool = True) -> str:
+    """The start of the first line: the code if any, the sender, `: `. A late SMS starts
+    with ⏳ instead of 📩 (before its code): in a notification, an old code must not look
+    fresh."""
+    code = first_code(sms.text) if with_code else None
+    late = _is_late(sms, look)
+    icon = "⏳ " if late else ("" if code else "📩 ")
+    if code:
+        icon += f"🔑 {code_html(code, look.hide_codes)} · "
+    return f"{icon}<b>{_sender(sms)}</b>{part}: "
+
+
+def _label(sms: StoredSms) -> str:
+    """The label of the route that took it (which line, which team: ROUTES_FILE), or nothing.
+
+    A relayed SMS has it first in the footer, after the text, so that the notification
+    preview still starts with the code and the sender; a list entry ends its head with it.
+    """
+    return _("🏷 {label}").format(label=escape(sms.label)) if sms.label else ""
+
+
+def _damaged(sms: StoredSms) -> str:
+    """A few words on an SMS whose unreadable characters were replaced by �, or nothing."""
+    return escape(_("some characters could not be read (�)")) if sms.damaged else ""
+
+
+def _footer(sms: StoredSms, look: Look, repeat: bool) -> str:
+    """After the text: its label, where it went (if the account has several numbers), when."""
+    items = [_label(sms)] if sms.label else []
+    if look.several_numbers and sms.recipient:
+        items.append("→ " + escape(display_phone(sms.recipient)))
+    received = moment_in_zone(sms.received_at, look.zone, look.now)
+    if _is_late(sms, look):
+        late = (look.now - sms.received_at).total_seconds()
+        items.append(
+            _("⏳ received {moment}, {delay} ago").format(
+                moment=received, delay=short_duration(late)
+            )
+        )
+    else:
+        items.append(received)
+    if sms.damaged:
+        items.append(_damaged(sms))
+    if repeat:
+        items.append(_("↻ may repeat a message shown before"))
+    return ENTRY_SEPARATOR + "<i>" + " · ".join(items) + "</i>"
+
+
+def render_sms(
+    sms: StoredSms, look: Look, *, repeat: bool = False, limit: int = TEXT_LIMIT
+) -> list[str]:
+    """One relayed SMS as HTML messages: usually one; a long text in numbered parts."""
+    footer = _footer(sms, look, repeat)
+    body = text_atoms(sms.text, look.hide_codes)
+    whole = _lead(sms, look) + "".join(body) + footer
+    if visible_length(whole) <= limit:
+        return [whole]
+    widest = _lead(sms, look, " (999/999)") + footer
+    parts = split_atoms(body, limit - visible_length(widest))
+    count = len(parts)
+    return [
+        _lead(sms, look, f" ({number}/{count})", with_code=number == 1)
+        + part
+        + (footer if number == count else "")
+        for number, part in enumerate(parts, start=1)
+    ]
+
+
+def entry_atoms(
+    sms: StoredSms,
+    look: Look,
+    *,
+    fold: bool = False,
+    note: str = "",
+    at_most: int | None = None,
+) -> list[str]:
+    """One SMS as an item of a list (digests, answers): `14:05 · sender: text`.
+
+    `fold` puts a long text in an expandable quote, so that a list of long SMS stays
+    short to scroll; `note` is added to the head (who took it, a repeat); `at_most`
+    shortens a longer text to its first characters and `…` (never cutting a code).
+    """
+    head = short_moment(sms.received_at, look.zone, look.now) + " · " + _sender(sms)
+    if look.several_numbers and sms.recipient:
+        head += " → " + escape(display_phone(sms.recipient))
+    if sms.label:
+        head += " · " + _label(sms)
+    if sms.damaged:
+        head += " · " + _damaged(sms)
+    head = f"<b>{head}</b>{note}: "
+    if at_most is not None and len(sms.text) > at_most:
+        return [head, *text_atoms(_start_of(sms.text, at_most), look.hide_codes), "…"]
+    body = text_atoms(sms.text, look.hide_codes)
+    if fold and FOLD_LONGER_THAN < len(sms.text) <= FOLD_AT_MOST:
+        return [head, "\n<blockquote expandable>" + "".join(body) + "</blockquote>"]
+    return [head, *body]
+
+
+def _start_of(text: str, length: int) -> str:
+    """The first `length` characters of `text`, cut after a word if one ends near there,
+    or up to the end of a code that would be cut."""
+    cut = length
+    space = text.rfind(" ", length - 20, length + 1)
+    if space > 0:
+        cut = space
+    for span in code_spans(text):
+        if span.start < cut < span.end:
+            cut = span.end
+    return text[:cut].rstrip()
+
+
+def digest_header(first: StoredSms, last: StoredSms, count: int, left: int, look: Look) -> str:
+    """The heading of a backlog digest: how many SMS, their time span, what still waits."""
+    span = (
+        f"{short_moment(first.received_at, look.zone, look.now)} – "
+        f"{short_moment(last.received_at, look.zone, look.now)} "
+        f"{zone_name(look.zone, last.received_at)}"
+    )
+    title = ngettext("Backlog: {n} SMS", "Backlog: {n} SMS", count).format(n=count)
+    parts = [f"📦 <b>{title}</b>", _("oldest first"), escape(span)]
+    if left:
+        parts.append(ngettext("{n} more waiting", "{n} more waiting", left).format(n=left))
+    return " · ".join(parts)
+
+
+def plain_entry(sms: StoredSms, look: Look) -> str:
+    """One SMS as plain text, for answers sent as a file (read later: full dates)."""
+    return (
+        f"{full_moment(sms.received_at, look.zone)} · {display_phone(sms.sender)} → "
+        f"{display_phone(sms.recipient)} · id {sms.smsc_id}\n{sms.text}"
+    )
