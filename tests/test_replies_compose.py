@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.features.replies.compose import history_entry, read_sms_data, sms_data, state_lines
+from bot.chat.sent import history_entry
+from bot.features.replies.compose import read_sms_data, sms_data, state_lines
 from bot.text.formatting import short_name
 from bot.text.sms_view import Look
 from state.oncall import Person

@@ -3,7 +3,14 @@
 `buttons` says what a button carries and how a taken message reads (pure); `presses`
 answers a press; `edits` brings every message showing a taken SMS up to date, paced with
 the chat's other writes; `commands` answers /open and /oncall; `relayed` files each
-relayed message so a press can find it. Reminders are their own feature
-(`bot.features.reminders`).
+relayed message so a press can find it; `feature` is the running part ONCALL_BUTTONS
+turns on. Reminders are their own feature (`bot.features.reminders`).
 Who took what lives in the database (`state.oncall`), never only in memory.
 """
+
+from bot.chat.feature import FeatureKind
+from bot.features.oncall.commands import COMMANDS
+from bot.features.oncall.feature import OnCallSettings, build
+from bot.features.oncall.presses import BUTTONS
+
+KIND: FeatureKind[OnCallSettings] = FeatureKind("oncall", build, COMMANDS, BUTTONS)

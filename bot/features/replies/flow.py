@@ -31,6 +31,7 @@ from bot.features.replies.compose import (
     preview_text,
     read_sms_data,
     state_text,
+    why_not_text,
 )
 from bot.features.replies.sending import send_once
 from bot.relay.chats import Chats
@@ -102,6 +103,11 @@ class Replies:
         """SMS parts that went out today (display zone), for the limit and /status."""
         since = day_start(datetime.now(UTC), self.zone)
         return await self.store.call(outgoing.parts_went_out, since)
+
+    async def why_not(self, text: str) -> str | None:
+        """Why `text` cannot go as an SMS now (nothing to send, too long, over the day's
+        limit), or None: the checks /sms and a reply to an SMS share, before a preview."""
+        return why_not_text(text) or await self.over_limit(sms_parts(text).count)
 
     async def over_limit(self, parts: int) -> str | None:
         """Why an SMS of `parts` parts cannot go today (the daily limit), and from when it

@@ -1,0 +1,48 @@
+"""The running reminders feature: on when ESCALATE_AFTER is set (it needs the take buttons).
+
+Its one task looks for reminders that fell due; it writes into chats, so it starts once
+Telegram answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.chat.feature import CoreParts, Feature, Task
+from bot.features.reminders.reminders import Reminders
+
+
+class RemindersSettings(Protocol):
+    """The settings the reminders read."""
+
+    @property
+    def escalate_after(self) -> float: ...
+    @property
+    def display_zone(self) -> ZoneInfo: ...
+    @property
+    def hide_codes(self) -> bool: ...
+
+
+@dataclass
+class RemindersFeature(Feature):
+    reminders: Reminders
+    name: str = "reminders"
+
+    def tasks(self) -> Sequence[Task]:
+        return [Task("reminders", self.reminders.run, with_telegram=True)]
+
+
+def build(settings: RemindersSettings, core: CoreParts) -> RemindersFeature | None:
+    if not settings.escalate_after:
+        return None
+    reminders = Reminders(
+        core.store,
+        core.chats,
+        settings.display_zone,
+        settings.escalate_after,
+        hide_codes=settings.hide_codes,
+    )
+    return RemindersFeature(reminders)
