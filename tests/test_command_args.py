@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app.features import commands
 from bot.chat.commands.export import parse_export_args
 from bot.chat.commands.history import (
     from_title,
@@ -17,9 +18,8 @@ from bot.chat.commands.history import (
     parse_last_count,
     parse_search_args,
 )
-from bot.chat.commands.stats import parse_stats_args
-from bot.app.features import commands
 from bot.chat.commands.registry import UsageError
+from bot.chat.commands.stats import parse_stats_args
 from bot.features.replies.commands import split_sms_command
 from bot.features.replies.compose import phone_or_none, why_not_to
 from bot.text.i18n import in_language

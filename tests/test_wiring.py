@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from telegram.ext import CommandHandler
 
+from bot.app.features import commands
 from bot.app.settings import Settings
 from bot.app.wiring import Parts, build_parts, build_push_endpoint
-from bot.app.features import commands
 from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules

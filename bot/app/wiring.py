@@ -56,6 +56,7 @@ class Parts:
     poller: Poller
     features: list[Feature]  # the running ones: what the settings turn on
     commands: list[ChatCommand]  # every chat command, for the menu
+    delivery_hooks: list[object]  # what the features add to each delivery: the relay's next
 
 
 def build_application(settings: Settings) -> AnyApplication:
@@ -127,7 +128,17 @@ def build_parts(
     register(application, context)
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = build_poller(settings, store, inbox, health, alerts, metrics, relay, hints)
-    return Parts(application, chats, relay, inbox, alerts, poller, running, list(context.commands))
+    return Parts(
+        application=application,
+        chats=chats,
+        relay=relay,
+        inbox=inbox,
+        alerts=alerts,
+        poller=poller,
+        features=running,
+        commands=list(context.commands),
+        delivery_hooks=[hook for feature in running for hook in feature.delivery_hooks()],
+    )
 
 
 def edits_of(running: Sequence[Feature]) -> EditQueue | None:

@@ -18,8 +18,6 @@ from typing import Any, Generic, TypeVar
 from telegram import CallbackQuery
 from telegram.ext import ContextTypes
 
-DATA_LIMIT = 64  # bytes of callback data Telegram keeps
-
 P = TypeVar("P")
 
 
