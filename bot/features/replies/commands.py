@@ -64,30 +64,25 @@ async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, why: str)
     await reply(update, context, "⛔ " + escape(why))
 
 
-def _why_not_user(feature: RepliesFeature | None, user_id: int) -> str | None:
-    """Why this user may not send, or None when they may."""
-    if feature is None:
-        return _("Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS.")
-    if not feature.replies.may_send(user_id):
-        return _("Only the users of SMS_REPLY_USER_IDS may send SMS.")
-    return None
-
-
 async def sms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Preview an SMS to a number; it goes out only when you press Send."""
     bridge = bridge_of(context)
     feature = bridge.feature(RepliesFeature)
     asked, user = asked_in(update), update.effective_user
-    why = _why_not_user(feature, user.id) if user else _("Only a person may send SMS.")
+    if user is None:
+        why: str | None = _("Only a person may send SMS.")
+    elif feature is None:
+        why = _("Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS.")
+    else:
+        why = feature.refusal(user.id)
     if why is not None or feature is None:
         await _refused(update, context, why or "")
         return
-    replies = feature.replies
     phone, text = split_sms_command(asked.text or "", bridge.phone_region)
-    if (why := await replies.why_not(text)) is not None:
+    if (why := await feature.why_not(text)) is not None:
         await _refused(update, context, why)
         return
-    await replies.propose(asked, phone, text, answers=None)
+    await feature.replies.propose(asked, phone, text, answers=None)
 
 
 async def sms_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, replied: Message) -> bool:
@@ -101,14 +96,14 @@ async def sms_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, replied:
     smsc_ids = await bridge.store.call(
         oncall.sms_in_message, bridge.chats.keys_of(gateway), replied.message_id
     )
-    if not smsc_ids or not feature.replies.may_send(user.id):
+    if not smsc_ids or feature.refusal(user.id) is not None:
         return False  # a reply to something else, or a conversation: not for us
     if len(smsc_ids) > 1:
         await _refused(update, context, _("That message holds several SMS: use /sms PHONE TEXT."))
         return True
     [sms] = await bridge.store.call(oncall.sms_by_id, smsc_ids)
     text = asked.text or ""
-    why = why_not_to(sms.sender, bridge.phone_region) or await feature.replies.why_not(text)
+    why = why_not_to(sms.sender, bridge.phone_region) or await feature.why_not(text)
     if why is not None:
         await _refused(update, context, why)
         return True

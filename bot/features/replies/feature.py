@@ -3,7 +3,8 @@
 It holds the sending side (`Replies`) and its follow-up (`Tracking`, a task that writes
 into chats, so it starts once Telegram answers, first showing the sends a crash left
 mid-way), adds the day's count and the balance to /status, and closes its SMSC client
-at shutdown.
+at shutdown. It owns the checks before a preview, the same for /sms and for a reply to
+a relayed SMS (`may_send`, `why_not`): who may send, and what may go today.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.chat.feature import CoreParts, Feature, Task
+from bot.features.replies.compose import why_not_text
 from bot.features.replies.flow import Replies
 from bot.features.replies.tracking import Tracking
+from bot.smsc.parts import sms_parts
 from bot.smsc.send_api import SmscOutbox
 from bot.text.formatting import escape
 from bot.text.i18n import _
@@ -43,6 +46,17 @@ class RepliesFeature(Feature):
     tracking: Tracking
     interrupted_sends: Sequence[int] = ()
     name: str = "replies"
+
+    def refusal(self, user_id: int) -> str | None:
+        """Why this user may not send, or None when they may (SMS_REPLY_USER_IDS)."""
+        if self.replies.may_send(user_id):
+            return None
+        return _("Only the users of SMS_REPLY_USER_IDS may send SMS.")
+
+    async def why_not(self, text: str) -> str | None:
+        """Why `text` cannot go as an SMS now (nothing to send, too long, over the day's
+        limit), or None."""
+        return why_not_text(text) or await self.replies.over_limit(sms_parts(text).count)
 
     def tasks(self) -> Sequence[Task]:
         async def track() -> None:

@@ -31,7 +31,6 @@ from bot.features.replies.compose import (
     preview_text,
     read_sms_data,
     state_text,
-    why_not_text,
 )
 from bot.features.replies.sending import send_once
 from bot.relay.chats import Chats
@@ -64,6 +63,18 @@ def next_day_start(now: datetime, zone: ZoneInfo) -> datetime:
     """The next midnight in the display zone: when the daily limit starts over."""
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+
+
+def on_its_preview(chats: Chats, query: CallbackQuery, out: Outgoing) -> bool:
+    """Whether the press comes from the preview's own message, in its own chat (also
+    after a move to a supergroup): a button's data names any preview a client likes.
+    Telegram can show the preview before its message ID is booked: then its chat."""
+    message = query.message
+    return (
+        message is not None
+        and out.preview_message_id in (None, message.message_id)
+        and chats.key_of(message.chat.id) == chats.key_of(int(out.chat))
+    )
 
 
 @dataclass
@@ -103,11 +114,6 @@ class Replies:
         """SMS parts that went out today (display zone), for the limit and /status."""
         since = day_start(datetime.now(UTC), self.zone)
         return await self.store.call(outgoing.parts_went_out, since)
-
-    async def why_not(self, text: str) -> str | None:
-        """Why `text` cannot go as an SMS now (nothing to send, too long, over the day's
-        limit), or None: the checks /sms and a reply to an SMS share, before a preview."""
-        return why_not_text(text) or await self.over_limit(sms_parts(text).count)
 
     async def over_limit(self, parts: int) -> str | None:
         """Why an SMS of `parts` parts cannot go today (the daily limit), and from when it
@@ -178,7 +184,7 @@ class Replies:
             await answer_press(query, _("This button no longer works."), alert=True)
             return
         verb, _id = read
-        if not self._on_its_preview(query, out):  # before anything of it is told
+        if not on_its_preview(self.chats, query, out):  # before anything of it is told
             await refuse_foreign_press(query)
             return
         if query.from_user.id != out.author.user_id:
@@ -201,17 +207,6 @@ class Replies:
             await self._send(query, out)
         else:
             await self._send_again(query, out)
-
-    def _on_its_preview(self, query: CallbackQuery, out: Outgoing) -> bool:
-        """Whether the press comes from the preview's own message, in its own chat (also
-        after a move to a supergroup): a button's data names any preview a client likes.
-        Telegram can show the preview before its message ID is booked: then its chat."""
-        message = query.message
-        return (
-            message is not None
-            and out.preview_message_id in (None, message.message_id)
-            and self.chats.key_of(message.chat.id) == self.chats.key_of(int(out.chat))
-        )
 
     async def _send_again(self, query: CallbackQuery, out: Outgoing) -> None:
         """After status.php said SMSC never had it: a new send, with a new ID. The old
