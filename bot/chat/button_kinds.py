@@ -52,9 +52,6 @@ class ButtonKinds:
                 raise ValueError(f"button prefix {kind.prefix!r} is taken or malformed")
             self._kinds[kind.prefix] = kind
 
-    def __iter__(self) -> Any:
-        return iter(self._kinds.values())
-
     def read(self, data: str | None) -> tuple[ButtonKind[Any], Any] | None:
         """The kind a press's data belongs to and what it reads as; None if no kind
         reads it."""
