@@ -7,12 +7,14 @@ that happens to match) is conversation, and gets no answer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from telegram import Update
+from telegram import Chat, Message, Update
 
 from bot.app.settings import Settings
 from bot.app.wiring import Parts, build_parts
@@ -83,10 +85,30 @@ async def test_each_prompt_answers_for_its_own_command(rig: Rig) -> None:
     assert by_words.plain.startswith("SMS containing “boiler”")
 
 
-def test_the_book_of_prompts_forgets_the_oldest_first() -> None:
+async def test_the_book_of_prompts_forgets_the_oldest_first() -> None:
     prompts = Prompts(kept=2)
     prompts.asked(GROUP, 1, "search")
     prompts.asked(GROUP, 2, "from")
     prompts.asked(GROUP, 3, "search")
-    assert [prompts.answered(GROUP, m) for m in (1, 2, 3)] == [None, "from", "search"]
-    assert prompts.answered(-1002, 3) is None  # the same message ID in another chat
+    assert [await prompts.answered(GROUP, m) for m in (1, 2, 3)] == [None, "from", "search"]
+    assert await prompts.answered(-1002, 3) is None  # the same message ID in another chat
+
+
+async def test_a_reply_that_comes_before_telegram_answered_the_prompts_send_waits_for_it() -> None:
+    """The person sees the prompt as soon as Telegram has it, before its answer reaches the
+    bridge: their reply is judged once the prompt is booked, not turned away before."""
+    prompts, answered = Prompts(), asyncio.Event()
+    prompt = Message(40, datetime.now(UTC), Chat(GROUP, "supergroup"))
+
+    async def send() -> Message:
+        await answered.wait()  # Telegram's answer to the send, still on its way
+        return prompt
+
+    asking = asyncio.create_task(prompts.ask(GROUP, "search", send))
+    judging = asyncio.create_task(prompts.answered(GROUP, 40))
+    await asyncio.sleep(0)  # both under way: the reply waits
+    assert not judging.done()
+    answered.set()
+    assert await judging == "search"
+    await asking
+    assert await prompts.answered(GROUP, 41) is None  # nothing on its way: at once

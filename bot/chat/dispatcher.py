@@ -85,7 +85,7 @@ async def answer_reply(
     if replied.from_user.id != context.bot.id:
         return
     bridge = bridge_of(context)
-    name = bridge.prompts.answered(replied.chat_id, replied.message_id)
+    name = await bridge.prompts.answered(replied.chat_id, replied.message_id)
     if name is not None and name in commands:
         context.args = (message.text or "").split()
         await commands[name](update, context)

@@ -13,13 +13,14 @@ number as it was read (`8 926 ...` answers as `+7 926 ...`), so a misread shows 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, Update
+from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.chat.answers import reply, send_answer
+from bot.chat.answers import asked_in, reply, send_answer
 from bot.chat.commands.registry import ChatCommand, UsageError
 from bot.chat.context import BridgeContext, bridge_of
 from bot.chat.windows import Window, WindowError, parse_window, split_trailing_window
@@ -215,8 +216,11 @@ async def _prompt(
 ) -> None:
     """Ask for `command`'s arguments; the answer is the reply to this very message."""
     force = ForceReply(selective=True, input_field_placeholder=placeholder[:64])
-    sent = await reply(update, context, _(prompt), html=False, force_reply=force)
-    bridge_of(context).prompts.asked(sent.chat_id, sent.message_id, command)
+
+    def send() -> Awaitable[Message]:
+        return reply(update, context, _(prompt), html=False, force_reply=force)
+
+    await bridge_of(context).prompts.ask(asked_in(update).chat_id, command, send)
 
 
 COMMANDS = [
