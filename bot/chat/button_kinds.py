@@ -28,6 +28,8 @@ async def anyone(_context: ContextTypes.DEFAULT_TYPE, _value: object, _user_id: 
 
 @dataclass(frozen=True)
 class ButtonKind(Generic[P]):
+    """One kind of button: its data's prefix and format, and what a press on it does."""
+
     prefix: str  # the data's first field: "t" for `t:7`
     shape: str  # the format, as the docs write it: `t:SMSC_ID`
     write: Callable[[P], str]

@@ -26,6 +26,8 @@ KEPT = 1000  # prompts remembered; the oldest is forgotten first
 
 
 class Prompts:
+    """The prompts the bot sent, by chat and message ID, and those on their way."""
+
     def __init__(self, kept: int = KEPT) -> None:
         self._kept = kept
         self._asked: OrderedDict[tuple[int, int], str] = OrderedDict()

@@ -13,4 +13,4 @@ from bot.features.oncall.commands import COMMANDS
 from bot.features.oncall.feature import OnCallSettings, build
 from bot.features.oncall.presses import BUTTONS
 
-KIND: FeatureKind[OnCallSettings] = FeatureKind("oncall", build, COMMANDS, BUTTONS)
+KIND: FeatureKind[OnCallSettings] = FeatureKind("oncall", build, commands=COMMANDS, buttons=BUTTONS)

@@ -27,6 +27,8 @@ class OnCallSettings(Protocol):
 
 @dataclass
 class OnCall(Feature):
+    """What a press needs of the running feature: who may press, and the edit queue."""
+
     edits: EditQueue
     user_ids: set[int] = field(default_factory=set)  # ONCALL_USER_IDS; empty: every member
     name: str = "oncall"

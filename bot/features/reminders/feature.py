@@ -28,6 +28,8 @@ class RemindersSettings(Protocol):
 
 @dataclass
 class RemindersFeature(Feature):
+    """Reminders as the lifecycle runs them: one task, nothing in the chat of its own."""
+
     reminders: Reminders
     name: str = "reminders"
 

@@ -14,4 +14,6 @@ from bot.chat.feature import FeatureKind
 from bot.features.replies.commands import BUTTONS, COMMANDS, sms_reply
 from bot.features.replies.feature import RepliesSettings, build
 
-KIND: FeatureKind[RepliesSettings] = FeatureKind("replies", build, COMMANDS, BUTTONS, sms_reply)
+KIND: FeatureKind[RepliesSettings] = FeatureKind(
+    "replies", build, commands=COMMANDS, buttons=BUTTONS, on_reply=sms_reply
+)

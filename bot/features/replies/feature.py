@@ -42,6 +42,8 @@ class RepliesSettings(Protocol):
 
 @dataclass
 class RepliesFeature(Feature):
+    """The sending side, its follow-up, and the checks before a preview."""
+
     replies: Replies
     tracking: Tracking
     interrupted_sends: Sequence[int] = ()

@@ -23,6 +23,8 @@ class RetentionSettings(Protocol):
 
 @dataclass
 class RetentionFeature(Feature):
+    """The purge as the lifecycle runs it: one task beside polling, nothing else."""
+
     retention: Retention
     name: str = "retention"
 
