@@ -121,7 +121,7 @@ class ChatRelay:
         )
         self._gateway = gateway
         self._store = store
-        self._options = options
+        self.options = options
         self._hooks = options.hooks
         self._stop = stop
         self._metrics = metrics
@@ -152,8 +152,8 @@ class ChatRelay:
         if not head:
             return Outcome(Step.IDLE)
         several = await self._store.call(Store.receiving_numbers) > 1
-        hide_codes = self._options.hide_codes
-        look = Look(self._options.zone, datetime.now(UTC), several, hide_codes=hide_codes)
+        hide_codes = self.options.hide_codes
+        look = Look(self.options.zone, datetime.now(UTC), several, hide_codes=hide_codes)
         limit = TEXT_LIMIT - sum(hook.reserve(self.target) for hook in self._hooks)
         plan = plan_next(head, queued, self._backlog, look, limit)
         await self._sleep(self._gateway.wait_needed())
