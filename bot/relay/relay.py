@@ -122,7 +122,6 @@ class ChatRelay:
         self._gateway = gateway
         self._store = store
         self.options = options
-        self._hooks = options.hooks
         self._stop = stop
         self._metrics = metrics
         self._events = events
@@ -154,7 +153,7 @@ class ChatRelay:
         several = await self._store.call(Store.receiving_numbers) > 1
         hide_codes = self.options.hide_codes
         look = Look(self.options.zone, datetime.now(UTC), several, hide_codes=hide_codes)
-        limit = TEXT_LIMIT - sum(hook.reserve(self.target) for hook in self._hooks)
+        limit = TEXT_LIMIT - sum(hook.reserve(self.target) for hook in self.options.hooks)
         plan = plan_next(head, queued, self._backlog, look, limit)
         await self._sleep(self._gateway.wait_needed())
         if self._stop.is_set():
@@ -164,7 +163,7 @@ class ChatRelay:
     async def _deliver(self, plan: Plan) -> Outcome:
         await self._store.call(Store.mark_sending, self.key, plan.ids)
         leaving = Outgoing(self.target, tuple(plan.ids), plan.texts)
-        for hook in self._hooks:
+        for hook in self.options.hooks:
             leaving = await hook.leaving(leaving)
         texts, markup = list(leaving.texts), leaving.markup
         base = plan.texts[0]  # the first message as edits build on it (without hooks' text)
@@ -208,7 +207,7 @@ class ChatRelay:
 
     async def _book_sent(self, plan: Plan, sent: Sent) -> None:
         def with_it(store: Store) -> None:  # inside mark_sent's transaction
-            for hook in self._hooks:
+            for hook in self.options.hooks:
                 hook.booked(store, sent)
 
         await self._store.call(Store.mark_sent, self.key, plan.ids, sent.message_id, also=with_it)
@@ -228,7 +227,7 @@ class ChatRelay:
     async def _after_delivery(self, sent: Sent) -> None:
         """Each hook's catch-up. The SMS are delivered and booked whatever happens here:
         a failing hook is logged, never a reason to send them again."""
-        for hook in self._hooks:
+        for hook in self.options.hooks:
             try:
                 await hook.delivered(sent)
             except Exception as error:
