@@ -91,6 +91,15 @@ def test_hours_summed_into_days_keep_the_dst_day_whole() -> None:
     assert drawn.partial == [False, False, False]
 
 
+def test_the_same_day_of_two_years_is_two_bars() -> None:
+    window = parse_stats_args(["28.11.2025 28.11.2026"], NOW, MOSCOW)
+    bounds = hour_bounds(window.start, window.end, MOSCOW)
+    drawn = bars(Stats(window, bounds, [{"": 1} for _ in bounds[:-1]], [], None, NOW))
+    assert len(drawn.ticks) == 366 and drawn.ticks[0] == drawn.ticks[-1] == "28.11"
+    assert drawn.counts[0] == drawn.counts[-1] == {"": 24}
+    assert drawn.in_progress == 365
+
+
 def stored(tmp_path: Path) -> Path:
     store = Store.open(tmp_path / "bridge.db")
     senders = ["Sberbank"] * 5 + ["79261112233", "+7 (926) 111-22-33", "89261112233"] + ["Tinkoff"]

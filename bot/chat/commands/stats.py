@@ -20,7 +20,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -128,19 +128,19 @@ def bars(figures: Stats) -> Bars:
         partial[-1] = partial[-1] or end.minute != 0 or end.second != 0
         names = [s.strftime("%H:%M") for s in starts]
         return _timed(Bars(names, figures.hourly, partial, True, starts), end, now)
-    days: dict[str, dict[str, int]] = {}
+    days: dict[date, dict[str, int]] = {}  # by date: 28.11 of two years are two days
     day_starts: list[datetime] = []
     for hour_start, hour in zip(starts, figures.hourly, strict=True):
-        name = hour_start.strftime("%d.%m")
-        if name not in days:
+        if hour_start.date() not in days:
             day_starts.append(hour_start)
-        day = days.setdefault(name, {})
+        day = days.setdefault(hour_start.date(), {})
         for label, count in hour.items():
             day[label] = day.get(label, 0) + count
     partial = [False] * len(days)
     partial[0] = start.time() != time(0)
     partial[-1] = partial[-1] or end.time() != time(0)
-    return _timed(Bars(list(days), list(days.values()), partial, False, day_starts), end, now)
+    names = [day.strftime("%d.%m") for day in days]
+    return _timed(Bars(names, list(days.values()), partial, False, day_starts), end, now)
 
 
 def _timed(drawn: Bars, end: datetime, now: datetime) -> Bars:
