@@ -14,6 +14,7 @@ from state.files import (
     make_private_folder,
 )
 from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
+from state.migrations import SCHEMA_VERSION, SchemaTooNew
 from state.models import (
     ChatQueue,
     DeliveryStatus,
@@ -25,7 +26,6 @@ from state.models import (
     SmsNotStored,
     StoredSms,
 )
-from state.schema import SCHEMA_VERSION, SchemaTooNew
 from state.store import Page, Store, error_kind, fts_query
 
 __all__ = [

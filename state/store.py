@@ -49,6 +49,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from state.files import create_private_file, make_private_folder, private_umask
+from state.migrations import migrate
 from state.models import (
     ChatQueue,
     DeliveryStatus,
@@ -61,13 +62,7 @@ from state.models import (
     StoredSms,
 )
 from state.phones import DEFAULT_REGION, sender_key, typed_key
-from state.schema import (
-    FAILED_DELIVERY,
-    OPEN_DELIVERY,
-    UNCERTAIN_DELIVERY,
-    migrate,
-    status_literal,
-)
+from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY, status_literal
 from state.times import from_db, to_db, to_db_end, utc_now
 from state.transactions import read_transaction, write_transaction
 

@@ -20,9 +20,9 @@ from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules
 from bot.core.metrics import Metrics
 from state import IncomingSms, Placement, Store, outgoing
+from state.migrations import MIGRATIONS, _v12_outgoing_under_the_configured_chat
 from state.oncall import Person
 from state.outgoing import Draft
-from state.schema import MIGRATIONS, _v12_outgoing_under_the_configured_chat
 from state.times import to_db
 from tests.fakes.telegram import TOKEN, FakeTelegram, SentMessage
 

@@ -300,7 +300,7 @@ def test_search_counts_up_to_a_cap_and_says_so(
 def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from state.schema import MIGRATIONS
+    from state.migrations import MIGRATIONS
 
     path = tmp_path / "v1.db"
     conn = sqlite3.connect(path)
@@ -333,7 +333,7 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
 def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from state.schema import MIGRATIONS
+    from state.migrations import MIGRATIONS
 
     path = tmp_path / "v2.db"
     conn = sqlite3.connect(path)
@@ -485,7 +485,7 @@ def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Sto
 def test_a_database_from_before_routes_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from state.schema import MIGRATIONS
+    from state.migrations import MIGRATIONS
 
     path = tmp_path / "v5.db"
     conn = sqlite3.connect(path)
