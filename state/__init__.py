@@ -13,7 +13,9 @@ from state.files import (
     loose_permissions,
     make_private_folder,
 )
+from state.history import Page, fts_query
 from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
+from state.messages import error_kind
 from state.migrations import SCHEMA_VERSION, SchemaTooNew
 from state.models import (
     ChatQueue,
@@ -26,7 +28,7 @@ from state.models import (
     SmsNotStored,
     StoredSms,
 )
-from state.store import Page, Store, error_kind, fts_query
+from state.store import Store
 
 __all__ = [
     "SCHEMA_VERSION",

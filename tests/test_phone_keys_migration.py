@@ -11,7 +11,7 @@ import pytest
 from sqlite_utils import Database
 
 import state.migrations
-from state import SCHEMA_VERSION, Store
+from state import SCHEMA_VERSION, Store, history
 from state.migrations import MIGRATIONS, migrate
 
 RECEIVED = "2026-11-27 10:00:00"  # as state.times writes it
@@ -60,7 +60,7 @@ def release_7_database(path: Path) -> None:
 
 
 def found(store: Store, typed: str) -> list[str]:
-    return [sms.text for sms in store.from_sender(typed, None, None, 10).messages]
+    return [sms.text for sms in history.from_sender(store, typed, None, None, 10).messages]
 
 
 def test_a_release_7_database_is_rekeyed_in_place_and_from_finds_each_sender(

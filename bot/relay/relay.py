@@ -5,7 +5,7 @@ rate-limited, unreachable or gone never holds up the others. A step reads the qu
 asks `bot.relay.plan` what to send (one SMS or a backlog digest), writes it through
 the chat's `ChatGateway` (which paces every write into that chat and follows a migrated
 group), and books the outcome. A send is recorded in the store before it leaves
-(SENDING) and after Telegram answered (SENT with the message ID); see `state.store` for
+(SENDING) and after Telegram answered (SENT with the message ID); see `state.deliveries` for
 what a crash in between means.
 
 After a failure the SMS stays queued: a 429 is waited out by the gateway (no request
@@ -48,7 +48,7 @@ from bot.relay.plan import (
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, escape, plain_parts
 from bot.text.sms_view import Look
-from state import Store
+from state import Store, deliveries, messages
 from state.oncall import Take
 
 log = logging.getLogger(__name__)
@@ -142,14 +142,16 @@ class ChatRelay:
 
     async def step(self) -> Outcome:
         """Send the head of the queue (one SMS or a digest) and book what happened."""
-        queued = await self._store.call(Store.count_pending, self.key)
+        queued = await self._store.call(deliveries.count_pending, self.key)
         self._backlog = in_backlog(queued, self.digest_threshold, self._backlog)
         if queued == 0:
             return Outcome(Step.IDLE)
-        head = await self._store.call(Store.pending, self.key, head_size(queued, self._backlog))
+        head = await self._store.call(
+            deliveries.pending, self.key, head_size(queued, self._backlog)
+        )
         if not head:
             return Outcome(Step.IDLE)
-        several = await self._store.call(Store.receiving_numbers) > 1
+        several = await self._store.call(messages.receiving_numbers) > 1
         look = Look(
             self._zone, datetime.now(UTC), several_numbers=several, hide_codes=self._hide_codes
         )
@@ -161,7 +163,7 @@ class ChatRelay:
         return await self._deliver(plan)
 
     async def _deliver(self, plan: Plan) -> Outcome:
-        await self._store.call(Store.mark_sending, self.key, plan.ids)
+        await self._store.call(deliveries.mark_sending, self.key, plan.ids)
         texts, button, takes = list(plan.texts), None, dict[int, Take]()
         if self._buttons:  # taken already (in a chat it reached first): shown taken here
             texts, button, takes = await as_it_leaves(self._store, self._zone, texts, plan.ids)
@@ -229,8 +231,8 @@ class ChatRelay:
         listed = ",".join(map(str, ids))
         if failure.verdict is Verdict.CHAT_REFUSES:
             self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(ids))
-            await self._store.call(Store.mark_failed, self.key, ids, failure.reason)
-            dropped = await self._store.call(Store.fail_pending, self.key, failure.reason)
+            await self._store.call(deliveries.mark_failed, self.key, ids, failure.reason)
+            dropped = await self._store.call(deliveries.fail_pending, self.key, failure.reason)
             log.error(
                 "chat %s refused SMS %s for good (%s); %d more queued SMS marked failed too",
                 self.key,
@@ -244,7 +246,9 @@ class ChatRelay:
         maybe = failure.maybe_delivered or partly_sent
         outcome = "uncertain" if maybe else "retried"
         self._metrics.deliveries.labels(chat=self.key, outcome=outcome).inc(len(ids))
-        await self._store.call(Store.release, self.key, ids, uncertain=maybe, error=failure.reason)
+        await self._store.call(
+            deliveries.release, self.key, ids, uncertain=maybe, error=failure.reason
+        )
         if maybe:
             log.warning(
                 "SMS %s to chat %s: %s; Telegram may have shown it, the retry may repeat it",
@@ -273,7 +277,7 @@ class ChatRelay:
         find one, these SMS wait for `retry-failed` and the chat's other SMS go on.
         """
         self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(plan.ids))
-        await self._store.call(Store.mark_failed, self.key, plan.ids, failure.reason)
+        await self._store.call(deliveries.mark_failed, self.key, plan.ids, failure.reason)
         log.error(
             "chat %s refused the message with SMS %s even as plain text (%s); marked failed "
             "in this chat, its other SMS go on",
@@ -292,7 +296,7 @@ class ChatRelay:
             exc_info=error,
         )
         try:
-            requeued = await self._store.call(Store.recover_interrupted, self.key)
+            requeued = await self._store.call(deliveries.recover_interrupted, self.key)
         except Exception as again:
             log.error("chat %s: could not requeue its send either: %r", self.key, again)
         else:
