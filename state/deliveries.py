@@ -18,7 +18,7 @@ put them there.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from state.messages import SMS_COLUMNS, SMS_WIDTH, sms_from_row
@@ -92,6 +92,46 @@ def _update_rows(
 def mark_sending(store: Store, chat: str, ids: Sequence[int]) -> None:
     """Record that these deliveries are being handed to Telegram now."""
     _update(store, chat, ids, "status = ?, attempts = attempts + 1", (DeliveryStatus.SENDING,))
+
+
+def mark_sent(
+    store: Store,
+    chat: str,
+    ids: Sequence[int],
+    telegram_message_id: int,
+    *,
+    shown_html: str | None = None,
+    remind_after: float | None = None,
+) -> None:
+    """Telegram accepted these deliveries as message `telegram_message_id`, now.
+
+    A message with a button keeps its HTML (`shown_html`) for the edits a press makes;
+    `remind_after` (seconds) queues a reminder should nobody take these SMS by then;
+    none for an SMS taken already (in a chat it reached first), as a take clears them.
+    """
+    moment = utc_now()
+    now = to_db(moment)
+    with store.transaction():
+        _update_rows(
+            store,
+            chat,
+            ids,
+            "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
+            (DeliveryStatus.SENT, telegram_message_id, now),
+        )
+        if shown_html is not None:
+            store.conn.execute(
+                "INSERT OR REPLACE INTO shown (chat, telegram_message_id, html) VALUES (?, ?, ?)",
+                (chat, telegram_message_id, shown_html),
+            )
+        if remind_after is not None:  # not for an SMS taken already (in another chat)
+            due = to_db(moment + timedelta(seconds=remind_after))
+            store.conn.executemany(
+                "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
+                "SELECT ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM takes WHERE message_id = ?)",
+                [(chat, smsc_id, due, smsc_id) for smsc_id in ids],
+            )
 
 
 def release(store: Store, chat: str, ids: Sequence[int], *, uncertain: bool, error: str) -> None:

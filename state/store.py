@@ -15,35 +15,26 @@ The queries are free functions taking the Store, one module per table family:
   takes and duty, outgoing SMS, purges, /stats figures, /export rows.
 
 The store is synchronous and owns one connection; callers in async code run any of those
-functions on one dedicated thread (`await db.call(pending, chat, 10)`, see
+functions on one dedicated thread (`await db.call(deliveries.pending, chat, 10)`, see
 `bot.core.database`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlite_utils import Database
 
 from state.files import create_private_file, make_private_folder, private_umask
 from state.migrations import migrate
-from state.models import DeliveryStatus
 from state.phones import DEFAULT_REGION
-from state.times import to_db, utc_now
 from state.transactions import read_transaction, write_transaction
 
 BUSY_TIMEOUT_MS = 3000  # another process holding the lock: wait this long, then raise
-_IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
-
-
-def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class Store:
@@ -138,55 +129,3 @@ class Store:
     def transaction(self) -> AbstractContextManager[None]:
         """One write transaction (see state.transactions.write_transaction)."""
         return write_transaction(self.conn)
-
-    def _update_rows(
-        self, chat: str, ids: Sequence[int], assignments: str, args: Sequence[Any]
-    ) -> None:
-        """The UPDATE of `_update`, inside a transaction the caller holds."""
-        now = to_db(utc_now())
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            self.conn.execute(
-                f"UPDATE deliveries SET {assignments}, updated_at = ? "
-                f"WHERE chat = ? AND message_id IN ({marks})",
-                (*args, now, chat, *chunk),
-            )
-
-    def mark_sent(
-        self,
-        chat: str,
-        ids: Sequence[int],
-        telegram_message_id: int,
-        *,
-        shown_html: str | None = None,
-        remind_after: float | None = None,
-    ) -> None:
-        """Telegram accepted these deliveries as message `telegram_message_id`, now.
-
-        A message with a button keeps its HTML (`shown_html`) for the edits a press makes;
-        `remind_after` (seconds) queues a reminder should nobody take these SMS by then;
-        none for an SMS taken already (in a chat it reached first), as a take clears them.
-        """
-        moment = utc_now()
-        now = to_db(moment)
-        with self.transaction():
-            self._update_rows(
-                chat,
-                ids,
-                "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
-                (DeliveryStatus.SENT, telegram_message_id, now),
-            )
-            if shown_html is not None:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO shown (chat, telegram_message_id, html) "
-                    "VALUES (?, ?, ?)",
-                    (chat, telegram_message_id, shown_html),
-                )
-            if remind_after is not None:  # not for an SMS taken already (in another chat)
-                due = to_db(moment + timedelta(seconds=remind_after))
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
-                    "SELECT ?, ?, ? WHERE NOT EXISTS "
-                    "(SELECT 1 FROM takes WHERE message_id = ?)",
-                    [(chat, smsc_id, due, smsc_id) for smsc_id in ids],
-                )

@@ -60,7 +60,7 @@ def test_retention_deletes_old_sms_at_start_but_not_one_still_waiting_for_a_chat
     ]
     messages.save_incoming(store, old, [str(GROUP)])
     deliveries.mark_sending(store, str(GROUP), [1, 2])
-    store.mark_sent(str(GROUP), [1, 2], 77)  # SMS 3 still waits for the group
+    deliveries.mark_sent(store, str(GROUP), [1, 2], 77)  # SMS 3 still waits for the group
     messages.save_incoming(store, [IncomingSms(4, "79261234567", "79031234567", "recent", now)], [])
     store.close()
     telegram.fail_next(TgFault("retry_after", 60), chat_id=GROUP)  # SMS 3 keeps waiting

@@ -15,7 +15,7 @@ from bot.core.database import AsyncStore
 from bot.features.reminders.reminders import Reminders
 from bot.relay.chats import Chats
 from bot.routing.targets import ChatTarget
-from state import IncomingSms, Store, messages, oncall
+from state import IncomingSms, Store, deliveries, messages, oncall
 from state.oncall import Person
 from tests.fakes.telegram import TOKEN, FakeTelegram, utf16_length
 
@@ -37,7 +37,7 @@ class Rig:
         sms = IncomingSms(smsc_id, "79261234567", "79031234567", text, datetime.now(UTC))
         messages.save_incoming(self.store, [sms], [str(chat) for chat in chats])
         for chat in chats:
-            self.store.mark_sent(str(chat), [smsc_id], message_id, remind_after=AFTER)
+            deliveries.mark_sent(self.store, str(chat), [smsc_id], message_id, remind_after=AFTER)
         return smsc_id
 
 

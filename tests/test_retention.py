@@ -56,8 +56,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def delivered(store: Store, ids: list[int], message_id: int, *, shown: bool = False) -> None:
     for chat in CHATS:
         deliveries.mark_sending(store, chat, ids)
-        store.mark_sent(
-            chat, ids, message_id, shown_html="<b>x</b>" if shown else None, remind_after=60
+        deliveries.mark_sent(
+            store, chat, ids, message_id, shown_html="<b>x</b>" if shown else None, remind_after=60
         )
 
 
@@ -104,9 +104,9 @@ def test_an_sms_still_waiting_for_a_chat_is_never_purged(store: Store) -> None:
     deliveries.release(store, "-1001", [3], uncertain=False, error="timeout")  # pending again
     assert retention.purge_batch(store, CUTOFF) == 1
     assert kept(store) == [1, 3, 4]
-    store.mark_sent("-1002", [1], 300)
+    deliveries.mark_sent(store, "-1002", [1], 300)
     deliveries.mark_sending(store, "-1001", [3])
-    store.mark_sent("-1001", [3], 301)
+    deliveries.mark_sent(store, "-1001", [3], 301)
     assert retention.purge_batch(store, CUTOFF) == 2  # sent or failed for good: due now
     assert kept(store) == [4]
 
@@ -145,7 +145,7 @@ def fill(store: Store, count: int, days_ago: float) -> None:
     for chat in CHATS:
         ids = [s.smsc_id for s in batch]
         deliveries.mark_sending(store, chat, ids)
-        store.mark_sent(chat, ids, 1)
+        deliveries.mark_sent(store, chat, ids, 1)
 
 
 async def purge_and_measure(path: Path, keep_days: int = 30) -> tuple[Purged, int, int]:
@@ -216,7 +216,7 @@ async def test_other_store_calls_go_between_the_batches(tmp_path: Path) -> None:
         await store.call(messages.save_incoming, [sms(400, 1)], [])
         for chat in CHATS:
             await store.call(deliveries.mark_sending, chat, list(range(1, 301)))
-            await store.call(Store.mark_sent, chat, list(range(1, 301)), 1)
+            await store.call(deliveries.mark_sent, chat, list(range(1, 301)), 1)
         purge = asyncio.create_task(Retention(store, 30, batch=5, pause=0.01).purge(NOW))
         await asyncio.sleep(0.05)
         saved = await store.call(messages.save_incoming, [sms(401, 0)], CHATS)

@@ -84,7 +84,7 @@ def test_delivery_life_cycle(store: Store) -> None:
     messages.save_incoming(store, [sms(1), sms(2)], CHATS)
     deliveries.mark_sending(store, "-1001", [1])
     assert [d.sms.smsc_id for d in deliveries.pending(store, "-1001", 10)] == [2]
-    store.mark_sent("-1001", [1], telegram_message_id=555)
+    deliveries.mark_sent(store, "-1001", [1], telegram_message_id=555)
     row = store.conn.execute(
         "SELECT status, telegram_message_id, attempts FROM deliveries "
         "WHERE message_id = 1 AND chat = '-1001'"
@@ -377,7 +377,7 @@ def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     [kept] = history.last(store, 1).messages  # the subscriber's sent_at is still the SMS's own
     assert kept.sent_at == datetime(2026, 11, 27, 9, 59, 58, tzinfo=UTC)
     deliveries.mark_sending(store, "-1002:7", [7])
-    store.mark_sent("-1002:7", [7], telegram_message_id=556)
+    deliveries.mark_sent(store, "-1002:7", [7], telegram_message_id=556)
     assert store.conn.execute(
         "SELECT status, delivered_at IS NOT NULL FROM deliveries WHERE chat = '-1002:7'"
     ).fetchone() == ("sent", 1)

@@ -48,7 +48,7 @@ from bot.relay.plan import (
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, escape, plain_parts
 from bot.text.sms_view import Look
-from state import Store, deliveries, messages
+from state import deliveries, messages
 from state.oncall import Take
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ class ChatRelay:
 
     async def _book_sent(self, plan: Plan, message_id: int, shown: str) -> None:
         await self._store.call(
-            Store.mark_sent,
+            deliveries.mark_sent,
             self.key,
             plan.ids,
             message_id,
