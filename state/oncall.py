@@ -1,10 +1,11 @@
 """The on-call team's records: who took which SMS, who is on duty, which reminders are due.
 
-Functions taking the `Store`, so that async code runs them like its methods
-(`await store.call(oncall.take, ids, user)`). One SMS has one owner: `takes` is keyed by
-the SMS, and a take is an INSERT that does nothing when a row is there, so of two people
-pressing at once the first write wins and the second reads who has it. Nothing here is
-held in memory: a button pressed after a restart finds the same answers.
+Functions taking the `Store`, as every query is (`state.store`), so that async code runs
+them on the store's thread (`await store.call(oncall.take, ids, user)`). One SMS has one
+owner: `takes` is keyed by the SMS, and a take is an INSERT that does nothing when a row
+is there, so of two people pressing at once the first write wins and the second reads
+who has it. Nothing here is held in memory: a button pressed after a restart finds the
+same answers.
 """
 
 from __future__ import annotations
