@@ -34,7 +34,7 @@ from bot.relay.relay import Relay, RelayOptions
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, pack_entries
 from bot.text.sms_view import Look, entry_atoms
-from state import IncomingSms, Store, StoredSms
+from state import IncomingSms, Store, StoredSms, deliveries, messages
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 GROUP = -1001
@@ -52,7 +52,7 @@ def queue(store: Store, count: int) -> list[IncomingSms]:
     batch = [
         IncomingSms(n + 1, phone(rng), "79031234567", sms_text(rng), now) for n in range(count)
     ]
-    store.save_incoming(batch, [str(GROUP)])
+    messages.save_incoming(store, batch, [str(GROUP)])
     return batch
 
 
@@ -90,7 +90,7 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
         relay = Relay(db, chats, options, metrics=metrics, events=Unheard())
         started = time.perf_counter()
         task = asyncio.create_task(relay.run())
-        while await db.call(Store.count_pending, str(GROUP)):  # noqa: ASYNC110 (a poll of the store)
+        while await db.call(deliveries.count_pending, str(GROUP)):  # noqa: ASYNC110 (a poll of the store)
             await asyncio.sleep(0.01)
         elapsed = (time.perf_counter() - started) * SCALE
         relay.stop.set()

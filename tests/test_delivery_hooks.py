@@ -27,7 +27,7 @@ from bot.relay.hooks import DeliveryHook, Outgoing, Sent
 from bot.relay.relay import Relay, RelayOptions
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT
-from state import IncomingSms, Store, oncall
+from state import IncomingSms, Store, deliveries, messages, oncall
 from tests.fakes.telegram import TOKEN, FakeTelegram, utf16_length
 from tests.fakes.wait import eventually
 from tests.test_relay import MOSCOW, SPACING, Told, near_full_text
@@ -93,7 +93,7 @@ class Rig:
         for text in texts:
             batch.append(IncomingSms(self.next_id, "79261234567", "79031234567", text, _now()))
             self.next_id += 1
-        self.store.save_incoming(batch, [str(chat)])
+        messages.save_incoming(self.store, batch, [str(chat)])
         self.relay.wake()
 
     def statuses(self, chat: int = GROUP) -> list[tuple[str, int]]:
@@ -219,8 +219,10 @@ async def test_a_private_chat_gets_no_take_button_no_room_and_no_reminder(
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(tmp_path / "bridge.db")
-    opened.save_incoming([IncomingSms(1, "79261234567", "79031234567", "x", _now())], ["-1001"])
-    opened.mark_sending("-1001", [1])
+    messages.save_incoming(
+        opened, [IncomingSms(1, "79261234567", "79031234567", "x", _now())], ["-1001"]
+    )
+    deliveries.mark_sending(opened, "-1001", [1])
     yield opened
     opened.close()
 
@@ -236,7 +238,7 @@ def test_marking_sent_writes_the_deliveries_and_no_on_call_table(store: Store) -
         return sqlite3.SQLITE_OK
 
     store.conn.set_authorizer(note)
-    store.mark_sent("-1001", [1], 77)
+    deliveries.mark_sent(store, "-1001", [1], 77)
     store.conn.set_authorizer(None)
     assert written == {"deliveries"}
 
@@ -247,10 +249,12 @@ def test_what_is_booked_with_a_delivery_commits_with_it_or_not_at_all(store: Sto
         raise sqlite3.IntegrityError("the second write refused")
 
     with pytest.raises(sqlite3.IntegrityError):
-        store.mark_sent("-1001", [1], 77, also=refused)
+        deliveries.mark_sent(store, "-1001", [1], 77, also=refused)
     assert store.conn.execute("SELECT status FROM deliveries").fetchall() == [("sending",)]
     assert store.conn.execute("SELECT * FROM shown").fetchall() == []
-    store.mark_sent("-1001", [1], 78, also=lambda s: oncall.file_shown(s, "-1001", 78, "x"))
+    deliveries.mark_sent(
+        store, "-1001", [1], 78, also=lambda s: oncall.file_shown(s, "-1001", 78, "x")
+    )
     assert store.conn.execute("SELECT chat, telegram_message_id FROM shown").fetchall() == [
         ("-1001", 78)
     ]

@@ -41,7 +41,7 @@ from bot.chat.commands.stats import (
 )
 from bot.chat.windows import Window
 from bot.text.i18n import in_language
-from state import IncomingSms, Placement, Store, oncall
+from state import IncomingSms, Placement, Store, messages, oncall
 from state.oncall import Person
 from state.stats import TakeDelays
 
@@ -107,7 +107,7 @@ def stored(tmp_path: Path) -> Path:
         IncomingSms(n, sender, "79031234567", f"SMS {n}", NOW - timedelta(hours=n))
         for n, sender in enumerate(senders, start=1)
     ]
-    store.save_incoming(batch, ["-1001"])
+    messages.save_incoming(store, batch, ["-1001"])
     for n, minutes in ((1, 1), (2, 2), (3, 3), (4, 10), (5, 60)):
         moment = NOW - timedelta(hours=n) + timedelta(minutes=minutes)
         oncall.take(store, [n], Person(1, "Anna"), moment)
@@ -133,7 +133,7 @@ def test_a_routed_chat_counts_its_own_sms_and_their_takes(tmp_path: Path) -> Non
         for n in range(1, 5)
     ]
     chat_of = {1: "-1001", 2: "-1001", 3: "-1002", 4: "-1002"}
-    store.save_incoming(batch, lambda sms: Placement(visible_to=(chat_of[sms.smsc_id],)))
+    messages.save_incoming(store, batch, lambda sms: Placement(visible_to=(chat_of[sms.smsc_id],)))
     for n, minutes in ((1, 1), (3, 30), (4, 40)):
         moment = NOW - timedelta(hours=n) + timedelta(minutes=minutes)
         oncall.take(store, [n], Person(1, "Anna"), moment)

@@ -8,7 +8,8 @@ for each message:
    later (a "taken by" line edited in after a press);
 2. `leaving`: the message as it leaves, after its deliveries are marked SENDING: the hook
    may change the parts' text and put markup on the first part;
-3. `booked`: inside the one transaction that marks the deliveries sent (`Store.mark_sent`),
+3. `booked`: inside the one transaction that marks the deliveries sent
+   (`deliveries.mark_sent`),
    on the store's thread: the hook's rows are written with the delivery or not at all, so
    a crash between Telegram's answer and the commit leaves neither, and the retry writes
    them once;

@@ -50,7 +50,7 @@ from bot.relay.plan import (
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, escape, plain_parts
 from bot.text.sms_view import Look
-from state import Store
+from state import Store, deliveries, messages
 
 log = logging.getLogger(__name__)
 
@@ -143,14 +143,16 @@ class ChatRelay:
 
     async def step(self) -> Outcome:
         """Send the head of the queue (one SMS or a digest) and book what happened."""
-        queued = await self._store.call(Store.count_pending, self.key)
+        queued = await self._store.call(deliveries.count_pending, self.key)
         self._backlog = in_backlog(queued, self.digest_threshold, self._backlog)
         if queued == 0:
             return Outcome(Step.IDLE)
-        head = await self._store.call(Store.pending, self.key, head_size(queued, self._backlog))
+        head = await self._store.call(
+            deliveries.pending, self.key, head_size(queued, self._backlog)
+        )
         if not head:
             return Outcome(Step.IDLE)
-        several = await self._store.call(Store.receiving_numbers) > 1
+        several = await self._store.call(messages.receiving_numbers) > 1
         hide_codes = self.options.hide_codes
         look = Look(self.options.zone, datetime.now(UTC), several, hide_codes=hide_codes)
         limit = TEXT_LIMIT - sum(hook.reserve(self.target) for hook in self.options.hooks)
@@ -161,7 +163,7 @@ class ChatRelay:
         return await self._deliver(plan)
 
     async def _deliver(self, plan: Plan) -> Outcome:
-        await self._store.call(Store.mark_sending, self.key, plan.ids)
+        await self._store.call(deliveries.mark_sending, self.key, plan.ids)
         leaving = Outgoing(self.target, tuple(plan.ids), plan.texts)
         for hook in self.options.hooks:
             leaving = await hook.leaving(leaving)
@@ -210,7 +212,9 @@ class ChatRelay:
             for hook in self.options.hooks:
                 hook.booked(store, sent)
 
-        await self._store.call(Store.mark_sent, self.key, plan.ids, sent.message_id, also=with_it)
+        await self._store.call(
+            deliveries.mark_sent, self.key, plan.ids, sent.message_id, also=with_it
+        )
         self._failures = 0
         self._events.chat_delivers(self.key)
         self._metrics.deliveries.labels(chat=self.key, outcome="sent").inc(len(plan.ids))
@@ -244,8 +248,8 @@ class ChatRelay:
         listed = ",".join(map(str, ids))
         if failure.verdict is Verdict.CHAT_REFUSES:
             self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(ids))
-            await self._store.call(Store.mark_failed, self.key, ids, failure.reason)
-            dropped = await self._store.call(Store.fail_pending, self.key, failure.reason)
+            await self._store.call(deliveries.mark_failed, self.key, ids, failure.reason)
+            dropped = await self._store.call(deliveries.fail_pending, self.key, failure.reason)
             log.error(
                 "chat %s refused SMS %s for good (%s); %d more queued SMS marked failed too",
                 self.key,
@@ -259,7 +263,9 @@ class ChatRelay:
         maybe = failure.maybe_delivered or partly_sent
         outcome = "uncertain" if maybe else "retried"
         self._metrics.deliveries.labels(chat=self.key, outcome=outcome).inc(len(ids))
-        await self._store.call(Store.release, self.key, ids, uncertain=maybe, error=failure.reason)
+        await self._store.call(
+            deliveries.release, self.key, ids, uncertain=maybe, error=failure.reason
+        )
         if maybe:
             log.warning(
                 "SMS %s to chat %s: %s; Telegram may have shown it, the retry may repeat it",
@@ -288,7 +294,7 @@ class ChatRelay:
         find one, these SMS wait for `retry-failed` and the chat's other SMS go on.
         """
         self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(plan.ids))
-        await self._store.call(Store.mark_failed, self.key, plan.ids, failure.reason)
+        await self._store.call(deliveries.mark_failed, self.key, plan.ids, failure.reason)
         log.error(
             "chat %s refused the message with SMS %s even as plain text (%s); marked failed "
             "in this chat, its other SMS go on",
@@ -307,7 +313,7 @@ class ChatRelay:
             exc_info=error,
         )
         try:
-            requeued = await self._store.call(Store.recover_interrupted, self.key)
+            requeued = await self._store.call(deliveries.recover_interrupted, self.key)
         except Exception as again:
             log.error("chat %s: could not requeue its send either: %r", self.key, again)
         else:
