@@ -23,6 +23,7 @@ from bot.features.replies.sending import NOT_MADE, UNKNOWN_CHECK_AFTER, send_onc
 from bot.features.replies.tracking import Tracking
 from bot.relay.chats import Chats
 from bot.routing.targets import ChatTarget
+from bot.smsc.credentials import SmscCredentials
 from bot.smsc.send_api import Sent, SmscOutbox
 from state import Store, outgoing
 from state.oncall import Person
@@ -114,7 +115,7 @@ async def rig(tmp_path: Path, telegram: FakeTelegram, smsc: FakeSmsc) -> AsyncIt
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
     await bot.initialize()
     chats = Chats([ChatTarget(GROUP)], bot, db, spacing=0.05)
-    outbox = SmscOutbox(smsc.url, {"login": LOGIN, "psw": PASSWORD})
+    outbox = SmscOutbox(smsc.url, SmscCredentials(LOGIN, PASSWORD))
     replies = Replies(db, outbox, chats, MOSCOW, {ANNA}, None, 50)
     yield Rig(store, replies, Tracking(replies), bot, telegram)
     await outbox.aclose()
@@ -201,7 +202,7 @@ async def test_an_unforeseen_failure_mid_send_leaves_it_unknown_to_be_asked_abou
     rig: Rig, smsc: FakeSmsc
 ) -> None:
     out = await claimed(rig, "a bug strikes")
-    broken = BrokenOutbox(smsc.url, {"login": LOGIN, "psw": PASSWORD})
+    broken = BrokenOutbox(smsc.url, SmscCredentials(LOGIN, PASSWORD))
     assert await send_once(rig.replies.store, broken, out) is None
     await broken.aclose()
     found = outgoing.get(rig.store, out.id)
@@ -217,7 +218,7 @@ async def test_no_connection_at_all_means_nothing_left_and_it_is_said(
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    nowhere = SmscOutbox(closed, {"login": LOGIN, "psw": PASSWORD})
+    nowhere = SmscOutbox(closed, SmscCredentials(LOGIN, PASSWORD))
     assert await send_once(rig.replies.store, nowhere, out) is None
     await nowhere.aclose()
     found = outgoing.get(rig.store, out.id)

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from bot import __version__
+from bot.smsc.credentials import SmscCredentials
 from bot.smsc.errors import (
     DELIVERY_STATUSES,
     NOT_FOUND,
@@ -141,11 +142,11 @@ class SmscOutbox:
     def __init__(
         self,
         base_url: str,
-        auth: Mapping[str, str],
+        credentials: SmscCredentials,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._auth = dict(auth)
+        self._auth = credentials.form()
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=REQUEST_TIMEOUT,
