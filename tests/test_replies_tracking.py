@@ -24,7 +24,8 @@ from bot.features.replies.tracking import Tracking
 from bot.relay.chats import Chats
 from bot.routing.targets import ChatTarget
 from bot.smsc.credentials import SmscCredentials
-from bot.smsc.send_api import Sent, SmscOutbox
+from bot.smsc.send_api import SendRefused, Sent, SmscOutbox
+from bot.text.i18n import in_language
 from state import Store, outgoing
 from state.oncall import Person
 from state.outgoing import Claim, Draft, Outgoing, OutgoingState
@@ -381,6 +382,22 @@ async def test_numbers_reach_the_replies_log_only_at_debug(
     )  # a status settled
     assert [line for level, line in said if level >= logging.INFO and PHONE in line] == []
     assert any(PHONE in line for level, line in said if level == logging.DEBUG)
+
+
+async def test_a_refusal_is_logged_in_english_with_its_code_and_shown_in_the_ui_language(
+    rig: Rig, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.features.replies")
+    smsc.outbox.fail_next_send("error", 42)  # a code SMSC never explained
+    refused = await rig.preview("refused")
+    with in_language("ru"):
+        await rig.replies.on_press(rig.press(f"sms:send:{refused.id}"))
+        said = str(SendRefused(42).said)
+    assert "42" in said and said in rig.shown(refused.id).plain
+    logged = [r.getMessage() for r in caplog.records if "refused by SMSC" in r.getMessage()]
+    assert logged == [
+        f"SMS {refused.id} refused by SMSC (error 42): SMSC refused the SMS (error 42)."
+    ]
 
 
 async def test_an_old_sms_to_the_same_number_never_settles_a_new_one_after_a_purge(
