@@ -8,6 +8,8 @@ user answers with Telegram's reply (ForceReply); the answer to that prompt is re
 command's arguments. The prompt is recognised by its text, so it works after a restart.
 /from reads a number in PHONE_REGION's habits (`state.phones`) and its answer names the
 number as it was read (`8 926 ...` answers as `+7 926 ...`), so a misread shows at once.
+Here the commands only parse; what they asked is looked up in `lookback`, the one path
+that queries, keeps what the chat may see, and titles the answer.
 """
 
 from __future__ import annotations
