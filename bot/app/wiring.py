@@ -31,12 +31,10 @@ from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor
 from bot.core.logs import Redactor
 from bot.core.metrics import Metrics
-from bot.features.oncall.edits import EditQueue
-from bot.features.oncall.feature import OnCall
 from bot.features.push.endpoint import PushEndpoint
 from bot.intake.poller import Poller
 from bot.relay.chats import Chats
-from bot.relay.relay import Relay
+from bot.relay.relay import Relay, RelayOptions
 from bot.smsc import SmscClient
 
 log = logging.getLogger(__name__)
@@ -56,7 +54,6 @@ class Parts:
     poller: Poller
     features: list[Feature]  # the running ones: what the settings turn on
     commands: list[ChatCommand]  # every chat command, for the menu
-    delivery_hooks: list[object]  # what the features add to each delivery: the relay's next
 
 
 def build_application(settings: Settings) -> AnyApplication:
@@ -123,7 +120,7 @@ def build_parts(
     alerts = Alerts(status, settings.alert_after, notify, settings.display_zone)
     core = CoreParts(store, chats, metrics, interrupted_sends)
     running = features.build_features(settings, core)
-    relay = build_relay(settings, store, chats, metrics, alerts, edits_of(running))
+    relay = build_relay(settings, store, chats, metrics, alerts, running)
     context = build_context(settings, store, chats, health, metrics, running)
     register(application, context)
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
@@ -137,15 +134,7 @@ def build_parts(
         poller=poller,
         features=running,
         commands=list(context.commands),
-        delivery_hooks=[hook for feature in running for hook in feature.delivery_hooks()],
     )
-
-
-def edits_of(running: Sequence[Feature]) -> EditQueue | None:
-    """The take buttons' edit queue, which the relay still takes by hand (until the
-    features reach it through delivery hooks)."""
-    oncall = next((f for f in running if isinstance(f, OnCall)), None)
-    return oncall.edits if oncall else None
 
 
 def build_relay(
@@ -154,21 +143,17 @@ def build_relay(
     chats: Chats,
     metrics: Metrics,
     alerts: Alerts,
-    edits: EditQueue | None,
+    running: Sequence[Feature],
 ) -> Relay:
-    """The relay: each SMS into its chats, with take buttons and reminders as set."""
-    return Relay(
-        store=store,
-        chats=chats,
+    """The relay: each SMS into its chats, with what the running features add to each
+    relayed message (their delivery hooks, in the features' order)."""
+    options = RelayOptions(
         zone=settings.display_zone,
-        metrics=metrics,
-        events=alerts,
         digest_threshold=settings.relay_digest_threshold,
-        buttons=settings.oncall_buttons,
-        remind_after=settings.escalate_after or None,
         hide_codes=settings.hide_codes,
-        edits=edits,
+        hooks=tuple(hook for feature in running for hook in feature.delivery_hooks()),
     )
+    return Relay(store, chats, options, metrics=metrics, events=alerts)
 
 
 def build_context(

@@ -29,6 +29,7 @@ from bot.chat.commands.registry import ChatCommand
 from bot.core.database import AsyncStore
 from bot.core.metrics import Metrics
 from bot.relay.chats import Chats
+from bot.relay.hooks import DeliveryHook
 
 # A reply to one of the bot's messages, offered to a feature: True when it took it (and
 # answered), False when the reply is not for it (conversation, most likely).
@@ -56,8 +57,8 @@ class Feature(Protocol):
         """Its background work, started and cancelled by the lifecycle."""
         return ()
 
-    def delivery_hooks(self) -> Sequence[object]:
-        """What it adds to each delivery (the relay's hooks; none yet)."""
+    def delivery_hooks(self) -> Sequence[DeliveryHook]:
+        """What it adds to each relayed message (`bot.relay.hooks`)."""
         return ()
 
     async def status_lines(self) -> list[str]:

@@ -8,6 +8,7 @@ borrows `reason_of` for its previews.
 
 from __future__ import annotations
 
+from bot.smsc.send_api import smsc_reason
 from bot.text.clock import full_moment, short_moment
 from bot.text.formatting import display_phone, escape, short_name, text_atoms
 from bot.text.i18n import _
@@ -19,7 +20,7 @@ def reason_of(out: Outgoing) -> str:
     """Why it stands where it does, in the current language: SMSC's code filled in."""
     if not out.reason:
         return ""
-    return _(out.reason).replace("{code}", str(out.status_code))
+    return str(smsc_reason(out.reason, out.status_code))
 
 
 def went_out_words(out: Outgoing) -> str:

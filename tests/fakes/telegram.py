@@ -27,6 +27,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 TOKEN = "123456:FAKE-bot-token-abcdefghijklmnop"
 CAPTION_LIMIT = 1024  # characters of a caption, after entity parsing
+# Telegram's own words for an edit (text or buttons) to what the message shows already.
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
 PHOTO_LIMIT = 10 * 1024 * 1024
 BOT_USER = {
     "id": 123456,
@@ -635,7 +640,7 @@ class FakeTelegram:
                 return
             message = found[0]
             if (message.text, message.markup) == (text, markup):
-                self._error(handler, 400, "Bad Request: message is not modified")
+                self._error(handler, 400, NOT_MODIFIED)
                 return
             if utf16_length(plain) > 4096:
                 self.refused.append("edited message is too long")

@@ -25,7 +25,7 @@ from bot.text.clock import day, moment_in_zone
 from bot.text.durations import short_duration
 from bot.text.formatting import escape
 from bot.text.i18n import N_, _, ngettext, number
-from state import ChatQueue, Store, retention
+from state import ChatQueue, deliveries, messages, retention
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,7 +68,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
     now = datetime.now(UTC)
     status, redact = bridge.health.status, bridge.redactor.redact
     targets = {target.key: target for target in bridge.chats.targets}
-    queues = await bridge.store.call(Store.queues, list(targets))
+    queues = await bridge.store.call(deliveries.queues, list(targets))
     chats = []
     for queue in queues:
         target = targets[queue.chat]
@@ -85,16 +85,16 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         now=now,
         zone=bridge.zone,
         problems=[redact(problem) for problem in bridge.health.problems(now)],
-        last_sms=await bridge.store.call(Store.last_received_at),
+        last_sms=await bridge.store.call(messages.last_received_at),
         last_poll_ok=status.last_poll_ok_at,
         poll_error=str(status.last_error.said) if failing and status.last_error else None,
         chats=chats,
-        stored=await bridge.store.call(Store.count_messages),
+        stored=await bridge.store.call(messages.count_messages),
         started_at=status.started_at,
         feature_lines=tuple(lines),
         oldest_sms=await bridge.store.call(retention.oldest_received_at),
         retention_days=bridge.retention_days,
-        kept_aside=await bridge.store.call(Store.count_kept_aside),
+        kept_aside=await bridge.store.call(messages.count_kept_aside),
     )
 
 

@@ -1,7 +1,8 @@
 """The running reminders feature: on when ESCALATE_AFTER is set (it needs the take buttons).
 
-Its one task looks for reminders that fell due; it writes into chats, so it starts once
-Telegram answers.
+It hands the relay one delivery hook (`ReminderQueue`: each SMS relayed into a group falls
+due ESCALATE_AFTER later, booked with its delivery). Its one task looks for reminders that
+fell due; it writes into chats, so it starts once Telegram answers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.chat.feature import CoreParts, Feature, Task
+from bot.features.reminders.queue import ReminderQueue
 from bot.features.reminders.reminders import Reminders
+from bot.relay.hooks import DeliveryHook
 
 
 class RemindersSettings(Protocol):
@@ -31,7 +34,11 @@ class RemindersFeature(Feature):
     """Reminders as the lifecycle runs them: one task, nothing in the chat of its own."""
 
     reminders: Reminders
+    queue: ReminderQueue
     name: str = "reminders"
+
+    def delivery_hooks(self) -> Sequence[DeliveryHook]:
+        return [self.queue]
 
     def tasks(self) -> Sequence[Task]:
         return [Task("reminders", self.reminders.run, with_telegram=True)]
@@ -47,4 +54,4 @@ def build(settings: RemindersSettings, core: CoreParts) -> RemindersFeature | No
         settings.escalate_after,
         hide_codes=settings.hide_codes,
     )
-    return RemindersFeature(reminders)
+    return RemindersFeature(reminders, ReminderQueue(settings.escalate_after))

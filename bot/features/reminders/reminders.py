@@ -32,7 +32,7 @@ from bot.text.formatting import (
     visible_length,
 )
 from bot.text.i18n import _, ngettext
-from state import StoredSms, oncall
+from state import StoredSms, messages, oncall
 from state.oncall import DueReminder, Person
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class Reminders:
             return True  # no longer configured: nobody to remind there
         gateway = self._chats.for_target(target)
         ids = [reminder.smsc_id for reminder in reminders]
-        sms = await self._store.call(oncall.sms_by_id, ids)
+        sms = await self._store.call(messages.sms_by_id, ids)
         duty = await self._store.call(oncall.on_duty, str(gateway.configured_id))
         text = reminder_text(sms, duty, self._after, self._zone, now, self._hide_codes)
         try:

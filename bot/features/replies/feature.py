@@ -18,6 +18,7 @@ from bot.chat.feature import CoreParts, Feature, Task
 from bot.features.replies.compose import why_not_text
 from bot.features.replies.flow import Replies
 from bot.features.replies.tracking import Tracking
+from bot.smsc.credentials import SmscCredentials
 from bot.smsc.parts import sms_parts
 from bot.smsc.send_api import SmscOutbox
 from bot.text.formatting import escape
@@ -37,7 +38,7 @@ class RepliesSettings(Protocol):
     def sms_sender(self) -> str | None: ...
     @property
     def sms_daily_limit(self) -> int: ...
-    def smsc_auth(self) -> dict[str, str]: ...
+    def smsc_auth(self) -> SmscCredentials: ...
 
 
 @dataclass
