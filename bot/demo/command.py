@@ -24,7 +24,7 @@ from telegram.error import TelegramError
 from bot.app.lifecycle import run_bridge
 from bot.app.lock import InstanceLock
 from bot.app.settings import Settings, load_settings
-from bot.demo.script import fill_history, play
+from bot.demo.script import NIGHT, fill_history, play
 from bot.demo.simulated_smsc import LOGIN, PASSWORD, SimulatedSmsc
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ async def run_demo(settings: Settings, say: Callable[[str], None], speed: float 
             update={"smsc_base_url": url, "sms_reply_user_ids": await reply_users(settings)}
         )
         fill_history(smsc, settings.ui_language)
-        introduce(settings, url, say)
+        introduce(settings, url, say, NIGHT[-1].at / speed)
         night = asyncio.create_task(play(smsc, settings.ui_language, say, speed=speed))
         try:
             return await run_bridge(settings)
@@ -120,7 +120,7 @@ async def run_demo(settings: Settings, say: Callable[[str], None], speed: float 
         )
 
 
-def introduce(settings: Settings, url: str, say: Callable[[str], None]) -> None:
+def introduce(settings: Settings, url: str, say: Callable[[str], None], lasts: float) -> None:
     chats = ", ".join(target.key for target in settings.relay_targets)
     say(f"sms-bridge demo: a simulated SMSC on {url} (no SMSC account, no real SMS)")
     say(f"relaying to {chats}; database {settings.database_path} (started afresh)")
@@ -132,4 +132,4 @@ def introduce(settings: Settings, url: str, say: Callable[[str], None]) -> None:
             "replies by SMS are off: no user known; set SMS_REPLY_USER_IDS to your user ID "
             "(`sms-bridge chats` shows it)"
         )
-    say("the night plays in about a minute, then the bridge keeps running: Ctrl-C stops it")
+    say(f"the night plays in about {lasts:.0f} s, then the bridge keeps running: Ctrl-C stops it")
