@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from bot.app.lock import AlreadyRunning, InstanceLock
 from bot.app.settings import ConfigError
-from bot.demo.command import load_demo_settings
+from bot.demo.command import demo_database, load_demo_settings, start_afresh
 from tests.conftest import GROUP, OPERATOR
 from tests.fakes.bridge import clean_environment, sms_bridge_command
 from tests.fakes.telegram import TOKEN, FakeTelegram, SentMessage
@@ -173,3 +174,23 @@ def test_the_demo_needs_a_chat_id_and_says_so(
         timeout=60,
     )
     assert run.returncode == 2 and run.stderr.startswith("sms-bridge: TELEGRAM_CHAT_IDS is not")
+
+
+def test_each_demo_starts_on_a_fresh_database_unless_one_is_running_on_it(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "bridge.db"
+    demo = demo_database(real)
+    for path in (real, demo, demo.with_name("demo.db-wal")):
+        path.write_text("kept")
+    running = InstanceLock(demo)
+    running.acquire()
+    try:
+        with pytest.raises(AlreadyRunning):
+            start_afresh(demo)
+        assert demo.exists()
+    finally:
+        running.release()
+    start_afresh(demo)
+    assert not demo.exists() and not demo.with_name("demo.db-wal").exists()
+    assert real.read_text() == "kept"

@@ -107,17 +107,18 @@ async def run_demo(settings: Settings, say: Callable[[str], None], speed: float 
         introduce(settings, url, say, NIGHT[-1].at / speed)
         night = asyncio.create_task(play(smsc, settings.ui_language, say, speed=speed))
         try:
-            return await run_bridge(settings)
+            code = await run_bridge(settings)
         finally:
             night.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await night
     finally:
         await smsc.stop()
-        say(
-            f"demo over: the simulated SMSC answered {smsc.inbox_polls} inbox polls and "
-            f"took {len(smsc.outbox)} SMS into its outbox, none sent to a phone"
-        )
+    say(
+        f"demo over: the simulated SMSC answered {smsc.inbox_polls} inbox polls and "
+        f"took {len(smsc.outbox)} SMS into its outbox, none sent to a phone"
+    )
+    return code
 
 
 def introduce(settings: Settings, url: str, say: Callable[[str], None], lasts: float) -> None:
