@@ -1,10 +1,14 @@
 """The on-call team's records: who took which SMS, who is on duty, which reminders are due.
 
 Functions taking the `Store`, so that async code runs them like its methods
-(`await store.call(oncall.take, ids, user)`). One SMS has one owner: `takes` is keyed by
-the SMS, and a take is an INSERT that does nothing when a row is there, so of two people
-pressing at once the first write wins and the second reads who has it. Nothing here is
-held in memory: a button pressed after a restart finds the same answers.
+(`await store.call(oncall.take, ids, user)`). What is kept of a relayed message
+(`file_shown`, `queue_reminders`) is written inside the transaction that books its
+delivery sent (`Store.mark_sent`'s `also`), never on its own.
+
+One SMS has one owner: `takes` is keyed by the SMS, and a take is an INSERT that does
+nothing when a row is there, so of two people pressing at once the first write wins and
+the second reads who has it. Nothing here is held in memory: a button pressed after a
+restart finds the same answers.
 """
 
 from __future__ import annotations
@@ -69,6 +73,34 @@ def take(store: Store, ids: Sequence[int], by: Person, at: datetime) -> dict[int
             "DELETE FROM reminders_due WHERE message_id = ?", [(smsc_id,) for smsc_id in ids]
         )
     return takes_of(store, ids)
+
+
+def _in_booking(store: Store) -> None:
+    """A relayed message's rows are written with its delivery or not at all."""
+    if not store.conn.in_transaction:
+        raise RuntimeError("written only inside the transaction that books a delivery sent")
+
+
+def file_shown(store: Store, chat: str, telegram_message_id: int, html: str) -> None:
+    """Keep what a message with a button showed (without who took it): a press edits it
+    from this, after a restart too. Inside the booking's transaction."""
+    _in_booking(store)
+    store.conn.execute(
+        "INSERT OR REPLACE INTO shown (chat, telegram_message_id, html) VALUES (?, ?, ?)",
+        (chat, telegram_message_id, html),
+    )
+
+
+def queue_reminders(store: Store, chat: str, ids: Sequence[int], due: datetime) -> None:
+    """Remind `chat` at `due` of the SMS of `ids` nobody has taken by then; none for an SMS
+    taken already (in a chat it reached first), as a take clears them. Inside the
+    booking's transaction."""
+    _in_booking(store)
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
+        "SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM takes WHERE message_id = ?)",
+        [(chat, smsc_id, to_db(due), smsc_id) for smsc_id in ids],
+    )
 
 
 def release(store: Store, ids: Sequence[int], user_id: int) -> list[int]:

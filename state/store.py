@@ -595,17 +595,16 @@ class Store:
         ids: Sequence[int],
         telegram_message_id: int,
         *,
-        shown_html: str | None = None,
-        remind_after: float | None = None,
+        also: Callable[[Store], object] | None = None,
     ) -> None:
         """Telegram accepted these deliveries as message `telegram_message_id`, now.
 
-        A message with a button keeps its HTML (`shown_html`) for the edits a press makes;
-        `remind_after` (seconds) queues a reminder should nobody take these SMS by then;
-        none for an SMS taken already (in a chat it reached first), as a take clears them.
+        Only `deliveries` is written here. What a feature keeps of a sent message (the
+        HTML a press edits, a reminder's due time) is written by `also`, in this same
+        transaction: both or neither survive a crash, so a message is never booked sent
+        without them, and they are never written for a send that is retried.
         """
-        moment = utc_now()
-        now = to_db(moment)
+        now = to_db(utc_now())
         with self.transaction():
             self._update_rows(
                 chat,
@@ -613,20 +612,8 @@ class Store:
                 "status = ?, telegram_message_id = ?, delivered_at = ?, error = NULL",
                 (DeliveryStatus.SENT, telegram_message_id, now),
             )
-            if shown_html is not None:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO shown (chat, telegram_message_id, html) "
-                    "VALUES (?, ?, ?)",
-                    (chat, telegram_message_id, shown_html),
-                )
-            if remind_after is not None:  # not for an SMS taken already (in another chat)
-                due = to_db(moment + timedelta(seconds=remind_after))
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
-                    "SELECT ?, ?, ? WHERE NOT EXISTS "
-                    "(SELECT 1 FROM takes WHERE message_id = ?)",
-                    [(chat, smsc_id, due, smsc_id) for smsc_id in ids],
-                )
+            if also is not None:
+                also(self)
 
     def release(self, chat: str, ids: Sequence[int], *, uncertain: bool, error: str) -> None:
         """Put deliveries back in the queue after a send that did not succeed.

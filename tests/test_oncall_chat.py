@@ -50,7 +50,12 @@ class Rig:
         """An SMS relayed to target `key` as `message_id` in `chat_id`, as the relay books it."""
         sms = IncomingSms(smsc_id, "79261234567", "79031234567", "Boiler 3", datetime.now(UTC))
         self.store.save_incoming([sms], [key])
-        self.store.mark_sent(key, [smsc_id], message_id, shown_html="Boiler 3")
+        self.store.mark_sent(
+            key,
+            [smsc_id],
+            message_id,
+            also=lambda store: oncall.file_shown(store, key, message_id, "Boiler 3"),
+        )
         return SentMessage(chat_id, message_id, "Boiler 3", "Boiler 3", "HTML", None, 0.0)
 
     async def press(

@@ -17,10 +17,13 @@ from bot.core.database import AsyncStore
 from bot.core.metrics import Metrics
 from bot.core.telegram_errors import Verdict
 from bot.features.oncall.buttons import TAKE_RESERVE
+from bot.features.oncall.delivery import TakeButtons
 from bot.features.oncall.edits import EditQueue
+from bot.features.reminders.queue import ReminderQueue
 from bot.relay.chats import Chats
 from bot.relay.gateway import WriteFailed
-from bot.relay.relay import Relay
+from bot.relay.hooks import DeliveryHook
+from bot.relay.relay import Relay, RelayOptions
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, visible_length
 from bot.text.sms_view import Look, render_sms
@@ -110,17 +113,11 @@ async def _rig(
     chats = Chats([ChatTarget(chat) for chat in chat_ids], bot, db, spacing=SPACING)
     told, metrics = Told(), Metrics()
     edits = EditQueue(db, chats, MOSCOW, metrics) if buttons else None
-    relay = Relay(
-        store=db,
-        chats=chats,
-        zone=MOSCOW,
-        metrics=metrics,
-        events=told,
-        digest_threshold=5,
-        buttons=buttons,
-        remind_after=600.0 if buttons else None,
-        edits=edits,
-    )
+    hooks: tuple[DeliveryHook, ...] = ()
+    if edits is not None:  # ONCALL_BUTTONS and ESCALATE_AFTER, as wiring hooks them on
+        hooks = (TakeButtons(db, MOSCOW, edits), ReminderQueue(600.0))
+    options = RelayOptions(MOSCOW, digest_threshold=5, hooks=hooks)
+    relay = Relay(db, chats, options, metrics=metrics, events=told)
     task = asyncio.create_task(relay.run())
     # The test's own connection, used from the test's thread only: a connection shared
     # with the relay's store thread would see two threads' transactions interleave.

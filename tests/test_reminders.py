@@ -36,8 +36,14 @@ class Rig:
         self.next_id += 1
         sms = IncomingSms(smsc_id, "79261234567", "79031234567", text, datetime.now(UTC))
         self.store.save_incoming([sms], [str(chat) for chat in chats])
-        for chat in chats:
-            self.store.mark_sent(str(chat), [smsc_id], message_id, remind_after=AFTER)
+        due = datetime.now(UTC) + timedelta(seconds=AFTER)
+        for key in map(str, chats):  # as the relay books it with ESCALATE_AFTER on
+            self.store.mark_sent(
+                key,
+                [smsc_id],
+                message_id,
+                also=lambda store, key=key: oncall.queue_reminders(store, key, [smsc_id], due),
+            )
         return smsc_id
 
 

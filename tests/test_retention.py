@@ -44,11 +44,17 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def delivered(store: Store, ids: list[int], message_id: int, *, shown: bool = False) -> None:
+    """Booked sent as the relay books it with take buttons and reminders on."""
+    due = datetime.now(UTC) + timedelta(seconds=60)
     for chat in CHATS:
+
+        def on_call_rows(store: Store, chat: str = chat) -> None:
+            if shown:
+                oncall.file_shown(store, chat, message_id, "<b>x</b>")
+            oncall.queue_reminders(store, chat, ids, due)
+
         store.mark_sending(chat, ids)
-        store.mark_sent(
-            chat, ids, message_id, shown_html="<b>x</b>" if shown else None, remind_after=60
-        )
+        store.mark_sent(chat, ids, message_id, also=on_call_rows)
 
 
 def rows(store: Store, table: str) -> int:
