@@ -116,6 +116,7 @@ def test_the_demo_relays_its_night_and_reaches_nothing_beyond_this_machine(
             )
 
         telegram.wait_for(lambda: "✅ delivered" in shown(), timeout=40, what="delivered")
+        first(telegram, "📩 +7 926 765-43-21: Thank you, got it.")  # the customer answers
         first(telegram, "📩 +7 916 111-22-33: Boiler room 2: pressure back to normal")
     finally:
         demo.send_signal(signal.SIGINT)

@@ -3,13 +3,13 @@ in order from the bridge's first poll: `bot.smsc`'s own client against it, a clo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.demo.script import HISTORY, NIGHT, fill_history, play
+from bot.demo.script import HISTORY, NIGHT, answer_replies, fill_history, play
 from bot.demo.simulated_smsc import LOGIN, PASSWORD, SimulatedSmsc
 from bot.smsc import SmscClient
 from bot.smsc.errors import SmscApiError
@@ -130,3 +130,24 @@ async def test_the_night_plays_in_order_from_the_first_poll(
     burst = [sms for sms in arrived if sms.message.startswith("Холодильник")]
     assert len(burst) == 8 and len({sms.received for sms in burst}) == 1
     assert len(said) == len(NIGHT) + 1 and "Ctrl-C" in said[-1]
+
+
+async def test_whoever_gets_a_reply_answers_it_a_little_later(
+    simulated: tuple[SimulatedSmsc, str],
+) -> None:
+    smsc, url = simulated
+    timers: list[tuple[float, Callable[[], object]]] = []
+    answer_replies(smsc, "ru", speed=4, later=lambda delay, then: timers.append((delay, then)))
+    outbox = SmscOutbox(url, AUTH)
+    try:
+        await outbox.quote("79267654321", "On our way", None)
+        assert timers == []  # a price is no SMS
+        await outbox.send("79267654321", "On our way", None, "b1-8")
+    finally:
+        await outbox.aclose()
+    [(delay, then)] = timers
+    assert delay == 3.0 and smsc.inbox == []
+    then()
+    assert [(sms.phone, sms.message) for sms in smsc.inbox] == [
+        ("79267654321", "Спасибо, поняли. Ждём.")
+    ]

@@ -24,7 +24,7 @@ from telegram.error import TelegramError
 from bot.app.lifecycle import run_bridge
 from bot.app.lock import InstanceLock
 from bot.app.settings import Settings, load_settings
-from bot.demo.script import NIGHT, fill_history, play
+from bot.demo.script import NIGHT, answer_replies, fill_history, play
 from bot.demo.simulated_smsc import LOGIN, PASSWORD, SimulatedSmsc
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ async def run_demo(settings: Settings, say: Callable[[str], None], speed: float 
             update={"smsc_base_url": url, "sms_reply_user_ids": await reply_users(settings)}
         )
         fill_history(smsc, settings.ui_language)
+        answer_replies(smsc, settings.ui_language, speed=speed)
         introduce(settings, url, say, NIGHT[-1].at / speed)
         night = asyncio.create_task(play(smsc, settings.ui_language, say, speed=speed))
         try:

@@ -5,8 +5,9 @@ history, so `/history` and `/search` find something), then the night plays in ab
 minute: a word on what this is, a one-time code, an alarm from equipment, an SMS that
 reached SMSC hours ago and the bridge only now (shown as late), a customer to reply to,
 a burst from a monitoring modem that arrives as one digest, and the all-clear. It starts
-at the bridge's first inbox poll, so none of it is taken for history. The pace and the
-sleep are passed in: a test plays it in a blink, with no timer of its own.
+at the bridge's first inbox poll, so none of it is taken for history; and whoever gets a
+reply by SMS answers it a little later. The pace and the timers are passed in: a test
+plays it in a blink, with no timer of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.demo.simulated_smsc import SimulatedSmsc
+from bot.demo.simulated_smsc import OutboxSms, SimulatedSmsc
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,27 @@ NIGHT: tuple[Scene, ...] = (
         ),
     ),
 )
+
+
+ANSWER_AFTER = 12.0  # seconds, at speed 1, from a reply sent to its answer
+THANKS = {"en": "Thank you, got it. We are waiting.", "ru": "Спасибо, поняли. Ждём."}
+
+
+def answer_replies(
+    smsc: SimulatedSmsc,
+    language: str,
+    *,
+    speed: float = 1.0,
+    later: Callable[[float, Callable[[], object]], object] | None = None,
+) -> None:
+    """Whoever gets a reply by SMS answers it, ANSWER_AFTER seconds later."""
+    thanks = THANKS.get(language, THANKS["en"])
+
+    def answer(sent: OutboxSms) -> None:
+        schedule = later or asyncio.get_running_loop().call_later
+        schedule(ANSWER_AFTER / speed, lambda: smsc.receive(sent.phone, thanks))
+
+    smsc.on_sent = answer
 
 
 def fill_history(smsc: SimulatedSmsc, language: str) -> None:

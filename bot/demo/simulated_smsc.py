@@ -68,6 +68,7 @@ class SimulatedSmsc:
     inbox_polls: int = 0
     balance: float = STARTING_BALANCE
     polled: asyncio.Event = field(default_factory=asyncio.Event)  # set by the first poll
+    on_sent: Callable[[OutboxSms], None] | None = None  # told of each SMS sent
     _next_id: int = 1000
     _runner: web.AppRunner | None = None
 
@@ -136,10 +137,11 @@ class SimulatedSmsc:
         if form.get("cost") == "1":
             return {"cost": f"{cost:.2f}", "cnt": parts}
         self._next_id += 1
-        self.outbox.append(
-            OutboxSms(self._next_id, phone, text, form.get("id", ""), parts, self.now())
-        )
+        sent = OutboxSms(self._next_id, phone, text, form.get("id", ""), parts, self.now())
+        self.outbox.append(sent)
         self.balance -= cost
+        if self.on_sent is not None:
+            self.on_sent(sent)
         answer: dict[str, Any] = {"id": self._next_id, "cnt": parts}
         if form.get("cost") == "3":
             answer |= {"cost": f"{cost:.2f}", "balance": f"{self.balance:.2f}"}
