@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app.features import commands
 from bot.chat.commands.export import parse_export_args
 from bot.chat.commands.history import (
     parse_from_args,
@@ -17,14 +18,14 @@ from bot.chat.commands.history import (
     parse_search_args,
 )
 from bot.chat.commands.lookback import from_title
+from bot.chat.commands.registry import UsageError
 from bot.chat.commands.stats import parse_stats_args
-from bot.chat.dispatcher import COMMANDS, UsageError
 from bot.features.replies.commands import split_sms_command
 from bot.features.replies.compose import phone_or_none, why_not_to
 from bot.text.i18n import in_language
 
 MOSCOW = ZoneInfo("Europe/Moscow")
-REGISTRY = {command.name: command for command in COMMANDS}
+REGISTRY = {command.name: command for command in commands()}
 
 
 def usage_answer(name: str, usage: UsageError) -> str:

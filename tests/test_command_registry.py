@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.chat.dispatcher import COMMANDS, bot_commands
+from bot.app.features import commands
+from bot.chat.dispatcher import bot_commands
+
+COMMANDS = commands()
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -23,9 +26,9 @@ def test_the_readme_lists_every_offered_command_as_the_registry_spells_it() -> N
 
 
 def test_the_menu_is_the_registry_in_each_language() -> None:
-    menu = [(c.command, c.description) for c in bot_commands("en")]
+    menu = [(c.command, c.description) for c in bot_commands(COMMANDS, "en")]
     assert menu == [(c.name, c.summary) for c in COMMANDS if c.in_menu]
-    russian = bot_commands("ru")
+    russian = bot_commands(COMMANDS, "ru")
     assert [c.command for c in russian] == [name for name, _ in menu]
     assert all(ru.description != en for ru, (_, en) in zip(russian, menu, strict=True))
 

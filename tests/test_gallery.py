@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup
 
+from bot.app.features import commands
 from bot.chat.answers import answer_messages, heading
 from bot.chat.commands.about import help_text
 from bot.chat.commands.export import Written, nothing_to_export, parse_export_args, too_large
@@ -26,7 +27,6 @@ from bot.chat.commands.lookback import from_title, last_heading
 from bot.chat.commands.registry import ChatCommand
 from bot.chat.commands.stats import Stats, hour_bounds, nothing_to_chart, stats_caption
 from bot.chat.commands.status import ChatFacts, StatusFacts, status_text
-from bot.chat.dispatcher import COMMANDS
 from bot.chat.guard import refusal_text, unknown_command_text
 from bot.chat.windows import WindowError, parse_window
 from bot.core.alerts import (
@@ -82,7 +82,7 @@ SAMPLES = [
 
 
 def command(name: str) -> ChatCommand:
-    return next(c for c in COMMANDS if c.name == name)
+    return next(c for c in commands() if c.name == name)
 
 
 def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
@@ -165,15 +165,15 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     yield "/last lots", [command("last").usage_answer(lots)]
     yield (
         "/help in a group (or a private chat SMS are relayed to)",
-        [help_text(COMMANDS, relayed_here=True, zone=look.zone, now=look.now)],
+        [help_text(commands(), relayed_here=True, zone=look.zone, now=look.now)],
     )
     yield (
         "/help in a group, with ROUTES_FILE",
-        [help_text(COMMANDS, relayed_here=True, routed=True, zone=look.zone, now=look.now)],
+        [help_text(commands(), relayed_here=True, routed=True, zone=look.zone, now=look.now)],
     )
     yield (
         "/start in a private chat SMS are not relayed to",
-        [help_text(COMMANDS, relayed_here=False, zone=look.zone, now=look.now)],
+        [help_text(commands(), relayed_here=False, zone=look.zone, now=look.now)],
     )
     yield "/status, all well", [status_text(status_facts(look, []))]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.features.replies.compose import history_entry, read_sms_data, sms_data, state_lines
+from bot.chat.sent import history_entry
+from bot.features.replies.compose import read_sms_data, sms_data, state_lines
 from bot.smsc.send_api import SendRefused
 from bot.text.formatting import short_name
 from bot.text.i18n import LANGUAGES, _, in_language

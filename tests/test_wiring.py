@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from telegram.ext import CommandHandler
 
+from bot.app.features import commands
 from bot.app.settings import Settings
 from bot.app.wiring import Parts, build_parts, build_push_endpoint
-from bot.chat.dispatcher import COMMANDS
 from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules
@@ -62,7 +62,7 @@ def test_every_registered_command_is_handled(store: AsyncStore) -> None:
         if isinstance(handler, CommandHandler)
         for name in handler.commands
     }
-    assert handled == {command.name for command in COMMANDS}
+    assert handled == {command.name for command in commands()}
 
 
 def test_a_new_sms_wakes_every_relay(store: AsyncStore) -> None:

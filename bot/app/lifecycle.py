@@ -4,10 +4,12 @@ The parts are built in `bot.app.wiring`; this module only starts and stops them.
 order matters. The health and push endpoints bind first (a busy port fails before
 anything opens; a push call that comes before the poller runs leaves its hint set), then
 the store (and deliveries interrupted by a crash are re-queued as uncertain); the poller
-starts at once, so SMS keep being stored while Telegram is unreachable, and with it, with
-RETENTION_DAYS, the purge of old SMS (in small batches beside polling); the Telegram side
-(getMe, the relay, then commands) starts when the Bot API answers. A rejected token is
-fatal: no retry will fix it.
+starts at once, so SMS keep being stored while Telegram is unreachable, and with it the
+features' tasks that write into no chat (RETENTION_DAYS's purge, in small batches beside
+polling); the Telegram side (getMe, the relay, then commands, and the features' tasks
+that write into chats) starts when the Bot API answers. A rejected token is fatal: no
+retry will fix it. Which features run is the settings' business (`bot.app.features`):
+this module runs whatever tasks they give and stops each of them, naming none.
 
 Shutdown (SIGTERM/SIGINT) stops taking new work, lets each chat finish the message in
 flight, and closes everything within a few seconds. Anything not yet marked sent stays
@@ -31,6 +33,7 @@ from bot.app.lock import InstanceLock
 from bot.app.settings import Settings
 from bot.app.telegram_link import connect, serve_commands
 from bot.app.wiring import AnyApplication, Parts, build_parts, build_push_endpoint
+from bot.chat.feature import Task
 from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules, HealthServer
@@ -92,20 +95,18 @@ class Bridge:
             await endpoints.stop()
             raise
         interrupted_sends = await recover_interrupted_work(store)
-        parts = build_parts(self.settings, store, self.health, self.metrics, self.hints)
+        parts = build_parts(
+            self.settings, store, self.health, self.metrics, self.hints, interrupted_sends
+        )
         await parts.chats.load_migrations()
         self._install_signal_handlers()
         self._log_start()
         tasks = [
             asyncio.create_task(parts.poller.run(), name="poller"),
             asyncio.create_task(self._watch(store), name="watch"),
+            *start(feature_tasks(parts, with_telegram=False)),  # beside polling
         ]
-        if parts.retention is not None:  # at start, then daily, beside polling
-            tasks.append(asyncio.create_task(parts.retention.run(), name="retention"))
-
-        telegram = asyncio.create_task(
-            self._run_telegram(parts, interrupted_sends), name="telegram"
-        )
+        telegram = asyncio.create_task(self._run_telegram(parts), name="telegram")
         try:
             await self.stopping.wait()
         finally:
@@ -119,8 +120,8 @@ class Bridge:
             await self._finish(tasks[0], STEP_TIMEOUT)
             await self._stop_application(parts.application)
             await self._step(parts.inbox.aclose())
-            if parts.replies is not None:
-                await self._step(parts.replies.outbox.aclose())
+            for feature in parts.features:
+                await self._step(feature.stop())
             store.close()
             log.info("stopped")
         return self.exit_code
@@ -188,7 +189,7 @@ class Bridge:
                 log.warning("could not refresh queue figures: %r", error)
             await asyncio.sleep(WATCH_EVERY)
 
-    async def _run_telegram(self, parts: Parts, interrupted_sends: list[int]) -> None:
+    async def _run_telegram(self, parts: Parts) -> None:
         """Connect, then relay; chat commands start beside the relay, not before it."""
         status = self.health.status
         try:
@@ -202,12 +203,10 @@ class Bridge:
         status.telegram_connected.set()
         log.info("connected to Telegram as @%s", parts.application.bot.username)
         await parts.chats.load_titles()
-        helpers = [asyncio.create_task(serve_commands(parts.application), name="commands")]
-        if parts.reminders is not None:
-            helpers.append(asyncio.create_task(parts.reminders.run(), name="reminders"))
-        if parts.tracking is not None:
-            tracking = parts.tracking.run(show_first=interrupted_sends)
-            helpers.append(asyncio.create_task(tracking, name="sms-tracking"))
+        helpers = [
+            asyncio.create_task(serve_commands(parts.application, parts.commands), name="commands"),
+            *start(feature_tasks(parts, with_telegram=True)),
+        ]
         try:
             await parts.relay.run()
         finally:
@@ -242,6 +241,16 @@ class Bridge:
         if application.running:
             await self._step(application.stop())
         await self._step(application.shutdown())
+
+
+def feature_tasks(parts: Parts, *, with_telegram: bool) -> list[Task]:
+    """The running features' tasks that start with the poller, or once Telegram answers."""
+    tasks = (task for feature in parts.features for task in feature.tasks())
+    return [task for task in tasks if task.with_telegram is with_telegram]
+
+
+def start(tasks: list[Task]) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(task.run(), name=task.name) for task in tasks]
 
 
 async def recover_interrupted_work(store: AsyncStore) -> list[int]:

@@ -9,6 +9,7 @@ partial test server) costs the commands, never the SMS.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
@@ -22,6 +23,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from bot.chat.commands.registry import ChatCommand
 from bot.chat.dispatcher import bot_commands
 from bot.text.i18n import current_language
 
@@ -49,7 +51,7 @@ async def connect(application: AnyApplication) -> None:
             await application.initialize()
 
 
-async def serve_commands(application: AnyApplication) -> None:
+async def serve_commands(application: AnyApplication, commands: Sequence[ChatCommand]) -> None:
     """Fetch chat commands (long polling), retrying until it works; then set the menu."""
 
     def report(state: RetryCallState) -> None:
@@ -70,9 +72,9 @@ async def serve_commands(application: AnyApplication) -> None:
                 allowed_updates=ALLOWED_UPDATES, error_callback=_polling_error
             )
     try:  # the command menu is a nicety; a server without setMyCommands is fine
-        await application.bot.set_my_commands(bot_commands(current_language()))
+        await application.bot.set_my_commands(bot_commands(commands, current_language()))
         # Russian-language apps show Russian whatever UI_LANGUAGE is.
-        await application.bot.set_my_commands(bot_commands("ru"), language_code="ru")
+        await application.bot.set_my_commands(bot_commands(commands, "ru"), language_code="ru")
     except Exception as error:
         log.warning("could not set the command menu: %r", error)
     log.info("answering chat commands")

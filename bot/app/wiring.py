@@ -1,44 +1,41 @@
 """Building the bridge's parts from the settings: which part talks to which. No I/O.
 
 Everything here is construction: the Telegram application, a gateway per chat, a relay
-per target, the poller, the alerts and the command context, each handed the parts it
-uses; and the push endpoint, whose calls set the poller's hint. Starting and stopping
-them, in order, is `bot.app.lifecycle`'s job; keeping the two apart lets a test build the whole
-bridge and look at how it is wired without running it.
+per target, the poller, the alerts, the features the settings turn on
+(`bot.app.features`) and the command context with the registries the chat routes by,
+each handed the parts it uses; and the push endpoint, whose calls set the poller's hint.
+Starting and stopping them, in order, is `bot.app.lifecycle`'s job; keeping the two apart
+lets a test build the whole bridge and look at how it is wired without running it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.app import features
 from bot.app.settings import Settings
-from bot.chat.dispatcher import BridgeContext, register
+from bot.chat.button_kinds import ButtonKinds
+from bot.chat.commands.registry import ChatCommand
+from bot.chat.context import BridgeContext
+from bot.chat.dispatcher import register
+from bot.chat.feature import CoreParts, Feature
 from bot.core.alerts import Alerts, Notify
 from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor
 from bot.core.logs import Redactor
 from bot.core.metrics import Metrics
-from bot.features.oncall.delivery import TakeButtons
-from bot.features.oncall.edits import EditQueue
-from bot.features.oncall.team import OnCall
 from bot.features.push.endpoint import PushEndpoint
-from bot.features.reminders.queue import ReminderQueue
-from bot.features.reminders.reminders import Reminders
-from bot.features.replies.flow import Replies
-from bot.features.replies.tracking import Tracking
-from bot.features.retention.purging import Retention
 from bot.intake.poller import Poller
 from bot.relay.chats import Chats
-from bot.relay.hooks import DeliveryHook
 from bot.relay.relay import Relay, RelayOptions
 from bot.smsc import SmscClient
-from bot.smsc.send_api import SmscOutbox
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +52,8 @@ class Parts:
     inbox: SmscClient
     alerts: Alerts
     poller: Poller
-    oncall: OnCall | None  # None with ONCALL_BUTTONS=false
-    reminders: Reminders | None  # None with ESCALATE_AFTER=0
-    replies: Replies | None  # None with SMS_REPLY_USER_IDS empty
-    tracking: Tracking | None
-    retention: Retention | None  # None with RETENTION_DAYS=0
+    features: list[Feature]  # the running ones: what the settings turn on
+    commands: list[ChatCommand]  # every chat command, for the menu
 
 
 def build_application(settings: Settings) -> AnyApplication:
@@ -112,42 +106,34 @@ def build_parts(
     health: HealthMonitor,
     metrics: Metrics,
     hints: asyncio.Event | None = None,
+    interrupted_sends: Sequence[int] = (),
 ) -> Parts:
     """Every part of the bridge, wired; nothing is started or contacted yet.
 
     `hints` is the event the push endpoint sets; the poller polls sooner when it is set.
+    `interrupted_sends` are the outgoing SMS the last run left mid-send.
     """
     status = health.status
     application = build_application(settings)
     chats = Chats(settings.relay_targets, application.bot, store)
     notify = notify_once_connected(status, chats)
     alerts = Alerts(status, settings.alert_after, notify, settings.display_zone)
-    remind_after = settings.escalate_after or None
-    oncall = build_oncall(settings, store, chats, metrics)
-    relay = build_relay(settings, store, chats, metrics, alerts, oncall)
-    replies = build_replies(settings, store, chats)
-    register(application, build_context(settings, store, chats, health, metrics, oncall, replies))
-    reminders = (
-        Reminders(store, chats, settings.display_zone, remind_after, hide_codes=settings.hide_codes)
-        if remind_after
-        else None
-    )
+    core = CoreParts(store, chats, metrics, interrupted_sends)
+    running = features.build_features(settings, core)
+    relay = build_relay(settings, store, chats, metrics, alerts, running)
+    context = build_context(settings, store, chats, health, metrics, running)
+    register(application, context)
     inbox = SmscClient(settings.smsc_base_url, settings.smsc_auth(), settings.smsc_zone)
     poller = build_poller(settings, store, inbox, health, alerts, metrics, relay, hints)
-    tracking = Tracking(replies) if replies else None
-    retention = Retention(store, settings.retention_days) if settings.retention_days else None
     return Parts(
-        application,
-        chats,
-        relay,
-        inbox,
-        alerts,
-        poller,
-        oncall,
-        reminders,
-        replies,
-        tracking,
-        retention,
+        application=application,
+        chats=chats,
+        relay=relay,
+        inbox=inbox,
+        alerts=alerts,
+        poller=poller,
+        features=running,
+        commands=list(context.commands),
     )
 
 
@@ -157,28 +143,17 @@ def build_relay(
     chats: Chats,
     metrics: Metrics,
     alerts: Alerts,
-    oncall: OnCall | None,
+    running: Sequence[Feature],
 ) -> Relay:
-    """The relay: each SMS into its chats, with take buttons and reminders as set."""
+    """The relay: each SMS into its chats, with what the running features add to each
+    relayed message (their delivery hooks, in the features' order)."""
     options = RelayOptions(
         zone=settings.display_zone,
         digest_threshold=settings.relay_digest_threshold,
         hide_codes=settings.hide_codes,
-        hooks=delivery_hooks(settings, store, oncall),
+        hooks=tuple(hook for feature in running for hook in feature.delivery_hooks()),
     )
     return Relay(store, chats, options, metrics=metrics, events=alerts)
-
-
-def delivery_hooks(
-    settings: Settings, store: AsyncStore, oncall: OnCall | None
-) -> tuple[DeliveryHook, ...]:
-    """What the features turned on add to each relayed message (see `bot.relay.hooks`)."""
-    hooks: list[DeliveryHook] = []
-    if oncall is not None:  # ONCALL_BUTTONS
-        hooks.append(TakeButtons(store, settings.display_zone, oncall.edits))
-    if settings.escalate_after:  # ESCALATE_AFTER (needs ONCALL_BUTTONS)
-        hooks.append(ReminderQueue(settings.escalate_after))
-    return tuple(hooks)
 
 
 def build_context(
@@ -187,10 +162,10 @@ def build_context(
     chats: Chats,
     health: HealthMonitor,
     metrics: Metrics,
-    oncall: OnCall | None,
-    replies: Replies | None,
+    running: Sequence[Feature],
 ) -> BridgeContext:
-    """What chat commands and button presses read: the settings they need and the parts."""
+    """What chat commands and button presses read: the settings they need, the parts,
+    and the registries they are routed by."""
     return BridgeContext(
         store=store,
         chats=chats,
@@ -199,13 +174,14 @@ def build_context(
         health=health,
         redactor=Redactor(settings.secrets),
         metrics=metrics,
-        oncall=oncall,
-        escalate_after=settings.escalate_after,
-        replies=replies,
         routed=settings.routes_file is not None,
         hide_codes=settings.hide_codes,
         retention_days=settings.retention_days,
         phone_region=settings.phone_region,
+        commands=features.commands(),
+        buttons=ButtonKinds(features.button_kinds()),
+        reply_handlers=features.reply_handlers(),
+        features=running,
     )
 
 
@@ -232,30 +208,4 @@ def build_poller(
         metrics=metrics,
         on_new_sms=relay.wake,
         hints=hints,
-    )
-
-
-def build_oncall(
-    settings: Settings, store: AsyncStore, chats: Chats, metrics: Metrics
-) -> OnCall | None:
-    """The take buttons' side, when ONCALL_BUTTONS is on."""
-    if not settings.oncall_buttons:
-        return None
-    edits = EditQueue(store, chats, settings.display_zone, metrics)
-    return OnCall(edits, set(settings.oncall_user_ids))
-
-
-def build_replies(settings: Settings, store: AsyncStore, chats: Chats) -> Replies | None:
-    """Replying by SMS, when SMS_REPLY_USER_IDS names who may."""
-    if not settings.sms_reply_user_ids:
-        return None
-    outbox = SmscOutbox(settings.smsc_base_url, settings.smsc_auth())
-    return Replies(
-        store=store,
-        outbox=outbox,
-        chats=chats,
-        zone=settings.display_zone,
-        user_ids=set(settings.sms_reply_user_ids),
-        sender_name=settings.sms_sender,
-        daily_limit=settings.sms_daily_limit,
     )

@@ -18,7 +18,7 @@ from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.chat.context import bridge_of
-from bot.features.replies.compose import history_entry, history_line
+from bot.chat.sent import history_entry, history_line
 from bot.text.clock import full_moment, short_moment
 from bot.text.formatting import (
     ENTRY_SEPARATOR,

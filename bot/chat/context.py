@@ -1,27 +1,37 @@
-"""What the command handlers need from the running bridge, kept in `bot_data`."""
+"""What the command handlers need from the running bridge, kept in `bot_data`.
+
+The chat layer's own needs (the store, the chats, who may ask, how to show things) and
+the registries it routes by: the commands, the button kinds, the reply handlers and the
+running features. It names no feature: a feature's handler finds its running part with
+`feature(TheClass)`, which is None while the settings leave it off.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import assert_never
+from typing import TypeVar, assert_never
 from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.chat.button_kinds import ButtonKinds
 from bot.chat.commands.registry import Access, ChatCommand
+from bot.chat.feature import Feature, ReplyHandler
+from bot.chat.prompts import Prompts
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor
 from bot.core.logs import Redactor
 from bot.core.metrics import Metrics
-from bot.features.oncall.team import OnCall
-from bot.features.replies.flow import Replies
 from bot.relay.chats import Chats
 from state.phones import DEFAULT_REGION
 
 BOT_DATA_KEY = "bridge"
 UPLOAD_LIMIT = 50_000_000  # bytes: Telegram's limit for a file a bot sends
 NOBODY = "none"  # a visibility no SMS has: what a chat outside the configuration sees
+
+F = TypeVar("F", bound=Feature)
 
 
 @dataclass
@@ -33,15 +43,20 @@ class BridgeContext:
     health: HealthMonitor
     redactor: Redactor
     metrics: Metrics
-    oncall: OnCall | None = None  # None when ONCALL_BUTTONS is off
-    escalate_after: float = 0
-    replies: Replies | None = None  # None when SMS_REPLY_USER_IDS is empty
     hide_codes: bool = False  # HIDE_CODES: codes in answers hidden until tapped
     retention_days: int = 0  # RETENTION_DAYS, for /status
-    commands: list[ChatCommand] = field(default_factory=list)
     routed: bool = False  # ROUTES_FILE is set: a group's history is what was routed to it
     phone_region: str = DEFAULT_REGION  # PHONE_REGION: how typed numbers are read
     upload_limit: int = UPLOAD_LIMIT  # /export's largest file (tests make it small)
+    commands: Sequence[ChatCommand] = ()
+    buttons: ButtonKinds = field(default_factory=ButtonKinds)
+    reply_handlers: Sequence[ReplyHandler] = ()  # offered a reply to the bot, in turn
+    features: Sequence[Feature] = ()  # the running ones
+    prompts: Prompts = field(default_factory=Prompts)
+
+    def feature(self, kind: type[F]) -> F | None:
+        """The running feature of this class, or None while the settings leave it off."""
+        return next((f for f in self.features if isinstance(f, kind)), None)
 
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:
         """Whether a user in a chat may use a command with this `access`."""

@@ -1,4 +1,7 @@
-"""Button presses: each routed by what its data says, every one answered.
+"""Answering button presses: every one answered, in a pop-up, at once.
+
+Presses are routed in `bot.chat.dispatcher`, by the button kinds of
+`bot.chat.button_kinds`; this module holds what every kind's handler answers with.
 
 Telegram shows a spinner on a pressed button until the bot answers the press
 (`answerCallbackQuery`), so every press gets an answer, an unreadable one too, one that
@@ -17,8 +20,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Update
-from telegram.ext import ContextTypes
+from telegram import CallbackQuery
 
 from bot.text.i18n import _
 
@@ -57,39 +59,3 @@ def log_foreign_press(query: CallbackQuery) -> None:
         message.message_id if message is not None else None,
         query.data,
     )
-
-
-async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send / Cancel / Send again buttons go to the replies, take buttons to on-call.
-
-    A press that fails (the disk, a bug) is still answered, with a pop-up to the presser
-    alone: nothing is written into the chat, where the button's message may be an SMS.
-    """
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await _route(query, update, context)
-    except Exception as error:
-        log.error(
-            "a press by user %d in chat %s failed (button %r)",
-            query.from_user.id,
-            query.message.chat.id if query.message is not None else None,
-            query.data,
-            exc_info=error,
-        )
-        await answer_press(query, press_failed_text(), alert=True)
-
-
-async def _route(query: CallbackQuery, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from bot.chat.context import bridge_of
-    from bot.features.oncall.presses import on_take_press
-
-    if (query.data or "").startswith("sms:"):
-        replies = bridge_of(context).replies
-        if replies is None:
-            await answer_press(query, _("Replies by SMS are off."), alert=True)
-        else:
-            await replies.on_press(query)
-        return
-    await on_take_press(update, context)

@@ -5,7 +5,8 @@ raise `UsageError` with a one-line reason, which the guard turns into the comman
 line. Tapping a command in the menu sends it bare, so bare forms work: `/history` is the
 last 24 hours, and bare `/search` and `/from` ask for what is missing with a prompt the
 user answers with Telegram's reply (ForceReply); the answer to that prompt is read as the
-command's arguments. The prompt is recognised by its text, so it works after a restart.
+command's arguments. The prompt is recognised by its message (`bot.chat.prompts`), never
+by its text: another message that reads the same is no prompt.
 /from reads a number in PHONE_REGION's habits (`state.phones`) and its answer names the
 number as it was read (`8 926 ...` answers as `+7 926 ...`), so a misread shows at once.
 Here the commands only parse; what they asked is looked up in `lookback`, the one path
@@ -14,13 +15,14 @@ that queries, keeps what the chat may see, and titles the answer.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, Update
+from telegram import ForceReply, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.chat.answers import reply, send_answer
+from bot.chat.answers import asked_in, reply, send_answer
 from bot.chat.commands.lookback import (
     LAST_MAX,
     Asked,
@@ -33,7 +35,7 @@ from bot.chat.commands.lookback import (
 from bot.chat.commands.registry import ChatCommand, UsageError
 from bot.chat.context import bridge_of
 from bot.chat.windows import Window, WindowError, parse_window, split_trailing_window
-from bot.text.i18n import LANGUAGES, N_, _, in_language
+from bot.text.i18n import N_, _
 from bot.text.numbers import ascii_int
 from state.phones import looks_like_phone
 
@@ -130,7 +132,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Full-text search, optionally within a window; bare, it asks what to look for."""
     if not context.args:
-        await _prompt(update, context, SEARCH_PROMPT, _("words, e.g. boiler 2d"))
+        await _prompt(update, context, "search", SEARCH_PROMPT, _("words, e.g. boiler 2d"))
         return
     await search(update, context, _args(context))
 
@@ -146,27 +148,22 @@ async def sender_history(
 async def from_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """SMS from one sender, however the number is written; bare, it asks which."""
     if not context.args:
-        await _prompt(update, context, FROM_PROMPT, _("number or name, e.g. +79261234567 7d"))
+        placeholder = _("number or name, e.g. +79261234567 7d")
+        await _prompt(update, context, "from", FROM_PROMPT, placeholder)
         return
     await sender_history(update, context, _args(context))
 
 
 async def _prompt(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, prompt: str, placeholder: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, prompt: str, placeholder: str
 ) -> None:
+    """Ask for `command`'s arguments; the answer is the reply to this very message."""
     force = ForceReply(selective=True, input_field_placeholder=placeholder[:64])
-    await reply(update, context, _(prompt), html=False, force_reply=force)
 
+    def send() -> Awaitable[Message]:
+        return reply(update, context, _(prompt), html=False, force_reply=force)
 
-def answered_prompt(prompt_text: str) -> str | None:
-    """Which command a bot message prompted for (`search`, `from`), in any language."""
-    for language in LANGUAGES:
-        with in_language(language):
-            if prompt_text == _(SEARCH_PROMPT):
-                return "search"
-            if prompt_text == _(FROM_PROMPT):
-                return "from"
-    return None
+    await bridge_of(context).prompts.ask(asked_in(update).chat_id, command, send)
 
 
 COMMANDS = [

@@ -57,8 +57,7 @@ class StatusFacts:
     chats: list[ChatFacts]
     stored: int
     started_at: datetime
-    sms_sent_today: tuple[int, int] | None = None  # (parts, the daily limit) with replies on
-    balance: str | None = None  # the balance SMSC last reported
+    feature_lines: tuple[str, ...] = ()  # HTML, what the running features add
     oldest_sms: datetime | None = None  # the oldest SMS kept
     retention_days: int = 0  # RETENTION_DAYS
     kept_aside: int = 0  # SMS the database refused, kept aside as read
@@ -81,7 +80,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
             ChatFacts(gateway.title or target.key, target.key, target.topic_id, queue, retrying)
         )
     failing = status.failing_since is not None and status.last_error is not None
-    replies = bridge.replies
+    lines = [line for feature in bridge.features for line in await feature.status_lines()]
     return StatusFacts(
         now=now,
         zone=bridge.zone,
@@ -92,8 +91,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
         chats=chats,
         stored=await bridge.store.call(messages.count_messages),
         started_at=status.started_at,
-        sms_sent_today=(await replies.today(), replies.daily_limit) if replies else None,
-        balance=await replies.last_balance() if replies else None,
+        feature_lines=tuple(lines),
         oldest_sms=await bridge.store.call(retention.oldest_received_at),
         retention_days=bridge.retention_days,
         kept_aside=await bridge.store.call(messages.count_kept_aside),
@@ -189,12 +187,8 @@ def status_text(facts: StatusFacts) -> str:
         lines.append("⚠️ " + escape(kept.format(n=facts.kept_aside)))
     chats = _("Chats")
     lines += ["", f"<b>{escape(chats)}</b>", *(_chat_line(chat) for chat in facts.chats)]
-    if facts.sms_sent_today is not None:
-        used, limit = facts.sms_sent_today
-        sent = _("SMS sent today: {used} of {limit} parts").format(used=used, limit=limit)
-        if facts.balance:
-            sent += " · " + _("balance {balance}").format(balance=facts.balance)
-        lines += ["", escape(sent)]
+    if facts.feature_lines:
+        lines += ["", *facts.feature_lines]
     footer = _("{stored} SMS stored · up {uptime} · sms-bridge {version}").format(
         stored=number(facts.stored),
         uptime=short_duration((facts.now - facts.started_at).total_seconds()),

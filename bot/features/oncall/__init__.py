@@ -4,7 +4,15 @@
 answers a press; `edits` brings every message showing a taken SMS up to date, paced with
 the chat's other writes; `commands` answers /open and /oncall; `delivery` is the relay's
 hook: room and a button on each relayed message, the message filed so a press can find
-it, a press made while it was on its way caught up with. Reminders are their own feature
+it, a press made while it was on its way caught up with; `feature` is the running part
+ONCALL_BUTTONS turns on, which hands the relay that hook. Reminders are their own feature
 (`bot.features.reminders`).
 Who took what lives in the database (`state.oncall`), never only in memory.
 """
+
+from bot.chat.feature import FeatureKind
+from bot.features.oncall.commands import COMMANDS
+from bot.features.oncall.feature import OnCallSettings, build
+from bot.features.oncall.presses import BUTTONS
+
+KIND: FeatureKind[OnCallSettings] = FeatureKind("oncall", build, commands=COMMANDS, buttons=BUTTONS)

@@ -18,12 +18,14 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery
 from telegram.ext import ContextTypes
 
+from bot.chat.button_kinds import ButtonKind
 from bot.chat.context import BridgeContext, bridge_of
 from bot.chat.presses import answer_press, log_foreign_press, refuse_foreign_press
 from bot.features.oncall.buttons import Press, read_press
+from bot.features.oncall.feature import OnCall
 from bot.text.clock import moment_in_zone
 from bot.text.formatting import short_name
 from bot.text.i18n import _, ngettext
@@ -33,35 +35,37 @@ from state.oncall import Person, Take
 log = logging.getLogger(__name__)
 
 
-async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Take or release the SMS a button names, answer the presser, update the messages."""
-    query = update.callback_query
-    if query is None:
-        return
+async def may_take(context: ContextTypes.DEFAULT_TYPE, press: Press, user_id: int) -> str | None:
+    """Who may press a take or release button: ONCALL_USER_IDS when set, else anyone."""
     bridge = bridge_of(context)
-    press = read_press(query.data)
+    feature = bridge.feature(OnCall)
+    if feature is None or feature.may_press(user_id):
+        return None  # with the feature off, the press is answered as one that no longer works
+    log.warning(
+        "refused a press on SMS %d by user %d: not in ONCALL_USER_IDS", press.first, user_id
+    )
+    bridge.metrics.presses.labels(outcome="refused").inc()
+    return _("Only the on-call team may take SMS here.")
+
+
+async def on_take_press(
+    query: CallbackQuery, press: Press, context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """Take or release the SMS a button names, answer the presser, update the messages."""
+    bridge = bridge_of(context)
+    feature = bridge.feature(OnCall)
     message = query.message
     gateway = bridge.chats.configured(message.chat.id) if message is not None else None
-    chat_id = message.chat.id if message is not None else None
-    if press is None or gateway is None or bridge.oncall is None:
+    if gateway is None or feature is None or message is None:
         bridge.metrics.presses.labels(outcome="unknown").inc()
         await answer_press(query, _("This button no longer works."), alert=True)
         log.info(
             "turned away a press by user %d in chat %s: button %r no longer works",
             query.from_user.id,
-            chat_id,
+            message.chat.id if message is not None else None,
             query.data,
         )
         return
-    user = query.from_user
-    if not bridge.oncall.may_press(user.id):
-        log.warning(
-            "refused a press on SMS %d by user %d: not in ONCALL_USER_IDS", press.first, user.id
-        )
-        bridge.metrics.presses.labels(outcome="refused").inc()
-        await answer_press(query, _("Only the on-call team may take SMS here."), alert=True)
-        return
-    assert message is not None  # a configured chat's gateway was found by it
     ids = await _sms_of(bridge, press, bridge.chats.keys_of(gateway), message.message_id)
     if ids is None:
         bridge.metrics.presses.labels(outcome="refused").inc()
@@ -70,12 +74,33 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not ids:
         await _nothing_kept(bridge, query, press)
         return
+    user = query.from_user
     person = Person(user.id, user.full_name or user.username or str(user.id))
     if press.take:
         await _take(bridge, query, ids, person)
     else:
         await _release(bridge, query, ids, person)
-    bridge.oncall.edits.refresh(await bridge.store.call(oncall.messages_showing, ids))
+    feature.edits.refresh(await bridge.store.call(oncall.messages_showing, ids))
+
+
+def _kind(prefix: str, shape: str, take: bool, digest: bool) -> ButtonKind[Press]:
+    return ButtonKind(
+        prefix=prefix,
+        shape=shape,
+        write=Press.data,
+        read=read_press,
+        handler=on_take_press,
+        examples=(Press(take, 7, 9) if digest else Press(take, 7, 7),),
+        who=may_take,
+    )
+
+
+BUTTONS = [
+    _kind("t", "t:SMSC_ID", take=True, digest=False),
+    _kind("td", "td:FIRST:LAST", take=True, digest=True),
+    _kind("r", "r:SMSC_ID", take=False, digest=False),
+    _kind("rd", "rd:FIRST:LAST", take=False, digest=True),
+]
 
 
 async def _sms_of(

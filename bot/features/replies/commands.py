@@ -1,4 +1,6 @@
-"""/sms PHONE TEXT, and a reply to a relayed SMS: a preview of an SMS to send.
+"""/sms PHONE TEXT, a reply to a relayed SMS, and the Send / Cancel / Send again buttons.
+
+The first two make a preview of an SMS to send; the buttons act on it (`Replies.on_press`).
 
 Only SMS_REPLY_USER_IDS may send (empty: replies are off). The text is taken exactly as
 written after the number (line breaks included), never re-joined from split words. A
@@ -11,14 +13,16 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.chat.answers import asked_in, reply
+from bot.chat.button_kinds import ButtonKind
 from bot.chat.commands.registry import ChatCommand, UsageError
-from bot.chat.context import BridgeContext, bridge_of
-from bot.features.replies.compose import phone_or_none, why_not_text, why_not_to
-from bot.smsc.parts import sms_parts
+from bot.chat.context import bridge_of
+from bot.chat.presses import answer_press
+from bot.features.replies.compose import phone_or_none, read_sms_data, sms_data, why_not_to
+from bot.features.replies.feature import RepliesFeature
 from bot.text.formatting import escape
 from bot.text.i18n import N_, _
 from state import deliveries, messages
@@ -60,62 +64,77 @@ async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, why: str)
     await reply(update, context, "⛔ " + escape(why))
 
 
-def _may_send(bridge: BridgeContext, user_id: int) -> str | None:
-    """Why this user may not send, or None when they may."""
-    if bridge.replies is None:
-        return _("Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS.")
-    if not bridge.replies.may_send(user_id):
-        return _("Only the users of SMS_REPLY_USER_IDS may send SMS.")
-    return None
-
-
 async def sms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Preview an SMS to a number; it goes out only when you press Send."""
     bridge = bridge_of(context)
-    asked = asked_in(update)
-    user = update.effective_user
-    why = _may_send(bridge, user.id) if user else _("Only a person may send SMS.")
-    if why is not None:
-        await _refused(update, context, why)
+    feature = bridge.feature(RepliesFeature)
+    asked, user = asked_in(update), update.effective_user
+    if user is None:
+        why: str | None = _("Only a person may send SMS.")
+    elif feature is None:
+        why = _("Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS.")
+    else:
+        why = feature.refusal(user.id)
+    if why is not None or feature is None:
+        await _refused(update, context, why or "")
         return
     phone, text = split_sms_command(asked.text or "", bridge.phone_region)
-    if (why := why_not_text(text)) is not None:
+    if (why := await feature.why_not(text)) is not None:
         await _refused(update, context, why)
         return
-    assert bridge.replies is not None
-    if (why := await bridge.replies.over_limit(sms_parts(text).count)) is not None:
-        await _refused(update, context, why)
-        return
-    await bridge.replies.propose(asked, phone, text, answers=None)
+    await feature.replies.propose(asked, phone, text, answers=None)
 
 
 async def sms_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, replied: Message) -> bool:
     """A reply to a relayed SMS by someone who may send: a preview. False if it is not one."""
     bridge = bridge_of(context)
+    feature = bridge.feature(RepliesFeature)
     asked, user = asked_in(update), update.effective_user
     gateway = bridge.chats.configured(asked.chat_id)
-    if gateway is None or user is None or bridge.replies is None:
+    if gateway is None or user is None or feature is None:
         return False
     smsc_ids = await bridge.store.call(
         deliveries.sms_in_message, bridge.chats.keys_of(gateway), replied.message_id
     )
-    if not smsc_ids or not bridge.replies.may_send(user.id):
+    if not smsc_ids or feature.refusal(user.id) is not None:
         return False  # a reply to something else, or a conversation: not for us
     if len(smsc_ids) > 1:
         await _refused(update, context, _("That message holds several SMS: use /sms PHONE TEXT."))
         return True
     [sms] = await bridge.store.call(messages.sms_by_id, smsc_ids)
     text = asked.text or ""
-    why = why_not_to(sms.sender, bridge.phone_region) or why_not_text(text)
-    why = why or await bridge.replies.over_limit(sms_parts(text).count)
+    why = why_not_to(sms.sender, bridge.phone_region) or await feature.why_not(text)
     if why is not None:
         await _refused(update, context, why)
         return True
     phone = phone_or_none(sms.sender, bridge.phone_region, typed=False)
     assert phone is not None
     log.info("reply to SMS %d by user %d in chat %s", sms.smsc_id, user.id, asked.chat_id)
-    await bridge.replies.propose(asked, phone, text, answers=sms.smsc_id)
+    await feature.replies.propose(asked, phone, text, answers=sms.smsc_id)
     return True
+
+
+async def on_sms_press(
+    query: CallbackQuery, _read: tuple[str, int], context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """Send, Cancel or Send again, to the replies; only the author may (`Replies.on_press`)."""
+    feature = bridge_of(context).feature(RepliesFeature)
+    if feature is None:
+        await answer_press(query, _("Replies by SMS are off."), alert=True)
+        return
+    await feature.replies.on_press(query)
+
+
+BUTTONS = [
+    ButtonKind(
+        prefix="sms",
+        shape="sms:send|cancel|again:OUTGOING_ID",
+        write=lambda read: sms_data(*read),
+        read=read_sms_data,
+        handler=on_sms_press,
+        examples=(("send", 1), ("cancel", 2), ("again", 3)),
+    )
+]
 
 
 COMMANDS = [

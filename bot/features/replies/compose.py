@@ -18,13 +18,12 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.chat.sent import reason_of
 from bot.smsc.parts import MAX_LENGTH, Parts
-from bot.smsc.send_api import smsc_reason
-from bot.text.clock import full_moment, moment_in_zone, short_moment
-from bot.text.formatting import display_phone, escape, short_name, text_atoms
+from bot.text.clock import moment_in_zone
+from bot.text.formatting import display_phone, escape, short_name
 from bot.text.i18n import _, ngettext
 from bot.text.numbers import ascii_int
-from bot.text.sms_view import Look
 from state.outgoing import Outgoing, OutgoingState
 from state.phones import DEFAULT_REGION, e164_digits, parse_phone
 
@@ -137,13 +136,6 @@ def state_text(out: Outgoing, parts: Parts, zone: ZoneInfo, now: datetime) -> st
     return "\n".join([*_head(out, parts), *(escape(line) for line in state_lines(out, zone, now))])
 
 
-def reason_of(out: Outgoing) -> str:
-    """Why it stands where it does, in the current language: SMSC's code filled in."""
-    if not out.reason:
-        return ""
-    return str(smsc_reason(out.reason, out.status_code))
-
-
 def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
     state = out.state
     reason = reason_of(out)
@@ -194,30 +186,3 @@ def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
     else:
         lines.append(_("⏳ Delivery is being followed."))
     return lines
-
-
-def went_out_words(out: Outgoing) -> str:
-    """Where an outgoing SMS stands, in a few words, for lists."""
-    if out.state in (OutgoingState.DELIVERED, OutgoingState.UNDELIVERED) and out.reason:
-        return reason_of(out)
-    if out.state is OutgoingState.UNKNOWN:
-        return _("maybe sent: checking")
-    if out.state is OutgoingState.UNSETTLED:
-        return _("no final status")
-    return _("sent")
-
-
-def history_entry(out: Outgoing, look: Look) -> list[str]:
-    """An outgoing SMS as an item of a history answer: `📤 03:12 · to +7926…, Anna: text`."""
-    when = short_moment(out.sent_at or out.created_at, look.zone, look.now)
-    to = _("to {phone}").format(phone=display_phone(out.phone))
-    words, who = went_out_words(out), short_name(out.author.name)
-    head = f"<b>📤 {when} · {escape(to)}</b>, {escape(who)} · {escape(words)}: "
-    return [head, *text_atoms(out.text, look.hide_codes)]
-
-
-def history_line(out: Outgoing, look: Look) -> str:
-    """An outgoing SMS as plain text, for answers sent as a file."""
-    when = full_moment(out.sent_at or out.created_at, look.zone)
-    to = _("to {phone}").format(phone=display_phone(out.phone))
-    return f"{when} · {to} · {out.author.name} · {went_out_words(out)} · id {out.id}\n{out.text}"

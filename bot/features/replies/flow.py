@@ -65,6 +65,18 @@ def next_day_start(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone).astimezone(UTC)
 
 
+def on_its_preview(chats: Chats, query: CallbackQuery, out: Outgoing) -> bool:
+    """Whether the press comes from the preview's own message, in its own chat (also
+    after a move to a supergroup): a button's data names any preview a client likes.
+    Telegram can show the preview before its message ID is booked: then its chat."""
+    message = query.message
+    return (
+        message is not None
+        and out.preview_message_id in (None, message.message_id)
+        and chats.key_of(message.chat.id) == chats.key_of(int(out.chat))
+    )
+
+
 @dataclass
 class Replies:
     """Everything sending needs, built in the wiring when SMS_REPLY_USER_IDS is set."""
@@ -171,7 +183,7 @@ class Replies:
             await answer_press(query, _("This button no longer works."), alert=True)
             return
         verb, _id = read
-        if not self._on_its_preview(query, out):  # before anything of it is told
+        if not on_its_preview(self.chats, query, out):  # before anything of it is told
             await refuse_foreign_press(query)
             return
         if query.from_user.id != out.author.user_id:
@@ -194,17 +206,6 @@ class Replies:
             await self._send(query, out)
         else:
             await self._send_again(query, out)
-
-    def _on_its_preview(self, query: CallbackQuery, out: Outgoing) -> bool:
-        """Whether the press comes from the preview's own message, in its own chat (also
-        after a move to a supergroup): a button's data names any preview a client likes.
-        Telegram can show the preview before its message ID is booked: then its chat."""
-        message = query.message
-        return (
-            message is not None
-            and out.preview_message_id in (None, message.message_id)
-            and self.chats.key_of(message.chat.id) == self.chats.key_of(int(out.chat))
-        )
 
     async def _send_again(self, query: CallbackQuery, out: Outgoing) -> None:
         """After status.php said SMSC never had it: a new send, with a new ID. The old
