@@ -163,7 +163,9 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-@pytest.mark.xfail(reason="issue 17 stage two removes the presses/context/replies cycle", strict=True)
+@pytest.mark.xfail(
+    reason="issue 17 stage two removes the presses/context/replies cycle", strict=True
+)
 def test_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
 

@@ -35,6 +35,7 @@ from bot.intake.poller import Poller
 from bot.relay.chats import Chats
 from bot.relay.relay import Relay
 from bot.smsc import SmscClient
+from bot.smsc.currency import account_currency
 from bot.smsc.send_api import SmscOutbox
 
 log = logging.getLogger(__name__)
@@ -248,4 +249,5 @@ def build_replies(settings: Settings, store: AsyncStore, chats: Chats) -> Replie
         user_ids=set(settings.sms_reply_user_ids),
         sender_name=settings.sms_sender,
         daily_limit=settings.sms_daily_limit,
+        currency=account_currency(settings.smsc_base_url),
     )

@@ -59,7 +59,11 @@ async def on_take_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             "refused a press on SMS %d by user %d: not in ONCALL_USER_IDS", press.first, user.id
         )
         bridge.metrics.presses.labels(outcome="refused").inc()
-        await answer_press(query, _("Only the on-call team may take SMS here."), alert=True)
+        await answer_press(
+            query,
+            _("Only the on-call team can take SMS here; the admin can add you to it."),
+            alert=True,
+        )
         return
     assert message is not None  # a configured chat's gateway was found by it
     ids = await _sms_of(bridge, press, bridge.chats.keys_of(gateway), message.message_id)

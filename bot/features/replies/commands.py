@@ -63,9 +63,9 @@ async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, why: str)
 def _may_send(bridge: BridgeContext, user_id: int) -> str | None:
     """Why this user may not send, or None when they may."""
     if bridge.replies is None:
-        return _("Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS.")
+        return _("Replies by SMS are off here; the admin can turn them on.")
     if not bridge.replies.may_send(user_id):
-        return _("Only the users of SMS_REPLY_USER_IDS may send SMS.")
+        return _("Only people the admin allowed may send SMS; ask the admin to add you.")
     return None
 
 
