@@ -21,14 +21,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from decimal import Decimal, InvalidOperation
-
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 Language = Literal["en", "ru"]
