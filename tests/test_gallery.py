@@ -434,3 +434,14 @@ def test_the_gallery_shows_every_message_as_it_reads_now() -> None:
     assert GALLERY.read_text("utf-8") == rendered, (
         "texts changed: UPDATE_GALLERY=1, then read the diff"
     )
+
+
+def test_the_readmes_samples_of_a_relayed_sms_are_in_the_gallery() -> None:
+    """The README shows a few relayed SMS; each must read as the bot writes it now."""
+    readme = (GALLERY.parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("## What a relayed SMS looks like", 1)[1].split("\n## ", 1)[0]
+    samples = section.split("```\n")[1::2]
+    assert len(samples) >= 3
+    gallery = GALLERY.read_text("utf-8")
+    for sample in samples:
+        assert "```\n" + sample + "```" in gallery, sample
