@@ -101,7 +101,7 @@ def test_a_backlog_packs_consecutive_sms_into_one_digest() -> None:
     assert parse_telegram_html(text).startswith(
         "📦 Backlog: 30 SMS · oldest first · 16:05 – 16:05 MSK"
     )
-    assert "15 more waiting" in parse_telegram_html(text)
+    assert "15 more follow" in parse_telegram_html(text)
 
 
 def test_an_sms_that_fills_a_message_alone_goes_the_usual_way() -> None:

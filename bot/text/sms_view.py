@@ -198,7 +198,7 @@ def digest_header(first: StoredSms, last: StoredSms, count: int, left: int, look
             0, "<b>" + escape(age_text(last.received_at, look.now, first.received_at)) + "</b>"
         )
     if left:
-        parts.append(ngettext("{n} more waiting", "{n} more waiting", left).format(n=left))
+        parts.append(ngettext("{n} more follow", "{n} more follow", left).format(n=left))
     return " · ".join(parts)
 
 
