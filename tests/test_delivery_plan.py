@@ -85,12 +85,12 @@ def test_a_late_digest_says_how_old_its_sms_are_on_its_first_line() -> None:
     head[1] = replace(head[1], sms=head[1].sms._replace(received_at=WHEN + timedelta(minutes=5)))
     digest = plan_next(head, queued=2, backlog=True, look=hours_later)
     first = parse_telegram_html(digest.texts[0]).split("\n")[0]
-    assert first.startswith("⏳ 2 h 0 min – 2 h 5 min old · 📦 Backlog: 2 SMS")
+    assert first.startswith("📦 ⏳ 2 h 0 min – 2 h 5 min old · Backlog: 2 SMS")
     with in_language("ru"):
         russian = plan_next(head, queued=2, backlog=True, look=hours_later)
-    assert parse_telegram_html(russian.texts[0]).startswith("⏳ 2 ч 0 мин – 2 ч 5 мин назад · ")
+    assert parse_telegram_html(russian.texts[0]).startswith("📦 ⏳ 2 ч 0 мин – 2 ч 5 мин назад · ")
     fresh = plan_next(queued("a", "b"), queued=2, backlog=True, look=LOOK)
-    assert parse_telegram_html(fresh.texts[0]).startswith("📦 ")
+    assert parse_telegram_html(fresh.texts[0]).startswith("📦 Backlog: 2 SMS")
 
 
 def test_a_backlog_packs_consecutive_sms_into_one_digest() -> None:

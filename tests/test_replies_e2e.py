@@ -106,7 +106,7 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     )
     telegram.user_sends(GROUP, "/status", user_id=ANNA, name="Anna")
     status = bot_message(telegram, "✅ All well", after=before)
-    assert "SMS sent today: 1 of 50 parts · balance 97.50" in status.plain
+    assert "SMS parts sent today: 1 of 50 · balance 97.50" in status.plain
     for asked, title in [
         ("/history 1h", "SMS received"),
         ("/from 8 926 111-22-33", "SMS from +7 926 111-22-33"),
@@ -127,7 +127,7 @@ def test_double_presses_and_other_people_make_one_send(
     boris = press(telegram, preview, "Send", user=BORIS)
     answers = {answered(telegram, first), answered(telegram, second)}
     assert "⏳ Sending…" in answers and any(a.startswith("Nothing sent") for a in answers)
-    assert answered(telegram, boris) == "Only Anna may press this."
+    assert answered(telegram, boris) == "Only Anna can press this: the draft is theirs."
     telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, preview), timeout=20)
     assert len(smsc.outbox.send_requests) == 1
 

@@ -192,11 +192,11 @@ def digest_header(first: StoredSms, last: StoredSms, count: int, left: int, look
         f"{zone_name(look.zone, last.received_at)}"
     )
     title = ngettext("Backlog: {n} SMS", "Backlog: {n} SMS", count).format(n=count)
-    parts = [f"📦 <b>{title}</b>", _("oldest first"), escape(span)]
+    parts = [f"<b>{title}</b>", _("oldest first"), escape(span)]
     if _is_late(last, look):
-        parts.insert(
-            0, "<b>" + escape(age_text(last.received_at, look.now, first.received_at)) + "</b>"
-        )
+        age = age_text(last.received_at, look.now, first.received_at)
+        parts.insert(0, f"<b>{escape(age)}</b>")
+    parts[0] = "📦 " + parts[0]
     if left:
         parts.append(ngettext("{n} more follow", "{n} more follow", left).format(n=left))
     return " · ".join(parts)
