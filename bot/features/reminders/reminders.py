@@ -6,7 +6,9 @@ still need one). The list always fits one message: after an outage it names the 
 and counts the rest (Telegram refuses a longer message for good, and then nobody would be
 reminded at all). A reminder replies to the SMS it is about (the oldest, for a list) and
 mentions the people on duty in that chat by user ID, so Telegram notifies them even
-without a username; with nobody on duty it says how to get on.
+without a username; with nobody on duty it says how to get on. Its first line, all a
+notification shows, starts with how old the SMS are (`⏰ ⏳ 12 min old · ...`): an SMS
+relayed late is reminded of hours after it came, and its code has expired by then.
 """
 
 from __future__ import annotations
