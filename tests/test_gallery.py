@@ -348,7 +348,7 @@ def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
             limit_text(2, 0, 3, tomorrow, *where),
             _("Nothing sent: you may no longer send SMS; the admin can allow you again."),
             _("Nothing sent: Send again was already used, or expired."),
-            _("Only {name} can press this: the draft is theirs.").format(name="Anna"),
+            _("Only {name} can press this: the preview is theirs.").format(name="Anna"),
         ],
     )
     yield (

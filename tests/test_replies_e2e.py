@@ -127,7 +127,7 @@ def test_double_presses_and_other_people_make_one_send(
     boris = press(telegram, preview, "Send", user=BORIS)
     answers = {answered(telegram, first), answered(telegram, second)}
     assert "⏳ Sending…" in answers and any(a.startswith("Nothing sent") for a in answers)
-    assert answered(telegram, boris) == "Only Anna can press this: the draft is theirs."
+    assert answered(telegram, boris) == "Only Anna can press this: the preview is theirs."
     telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, preview), timeout=20)
     assert len(smsc.outbox.send_requests) == 1
 

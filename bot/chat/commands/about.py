@@ -70,7 +70,7 @@ def _actions(relayed_here: bool, takes: bool, replies: bool) -> list[str]:
         lines.append(
             _(
                 "↩️ Reply to an SMS to answer its sender by SMS (if the admin allowed you): "
-                "you see a draft first, and it goes when you press Send."
+                "you see a preview first, and it goes when you press Send."
             )
         )
     return lines

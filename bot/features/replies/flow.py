@@ -177,7 +177,7 @@ class Replies:
         if query.from_user.id != out.author.user_id:
             await answer_press(
                 query,
-                _("Only {name} can press this: the draft is theirs.").format(
+                _("Only {name} can press this: the preview is theirs.").format(
                     name=short_name(out.author.name)
                 ),
                 alert=True,
