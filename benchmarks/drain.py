@@ -25,14 +25,16 @@ from benchmarks.common import MOSCOW, Result, phone, sms_text
 from bot.core.database import AsyncStore
 from bot.core.metrics import Metrics
 from bot.features.oncall.buttons import TAKE_RESERVE
+from bot.features.oncall.delivery import TakeButtons
+from bot.features.oncall.edits import EditQueue
 from bot.relay.chat_pace import SEND_SPACING
 from bot.relay.chats import Chats
 from bot.relay.plan import DIGEST_HEADER_RESERVE, GROUP_PER_MINUTE
-from bot.relay.relay import Relay
+from bot.relay.relay import Relay, RelayOptions
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, pack_entries
 from bot.text.sms_view import Look, entry_atoms
-from state import IncomingSms, Store, StoredSms
+from state import IncomingSms, Store, StoredSms, deliveries, messages
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 GROUP = -1001
@@ -50,7 +52,7 @@ def queue(store: Store, count: int) -> list[IncomingSms]:
     batch = [
         IncomingSms(n + 1, phone(rng), "79031234567", sms_text(rng), now) for n in range(count)
     ]
-    store.save_incoming(batch, [str(GROUP)])
+    messages.save_incoming(store, batch, [str(GROUP)])
     return batch
 
 
@@ -81,18 +83,14 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
             spacing=SEND_SPACING / SCALE,
             group_window=(GROUP_PER_MINUTE, 60 / SCALE),
         )
-        relay = Relay(
-            store=db,
-            chats=chats,
-            zone=MOSCOW,
-            metrics=Metrics(),
-            events=Unheard(),
-            digest_threshold=None if digests else 0,
-            buttons=True,  # as in production: room kept in each message for "taken by"
-        )
+        metrics = Metrics()
+        # As in production: take buttons, room kept in each message for "taken by".
+        buttons = TakeButtons(db, MOSCOW, EditQueue(db, chats, MOSCOW, metrics))
+        options = RelayOptions(MOSCOW, digest_threshold=None if digests else 0, hooks=(buttons,))
+        relay = Relay(db, chats, options, metrics=metrics, events=Unheard())
         started = time.perf_counter()
         task = asyncio.create_task(relay.run())
-        while await db.call(Store.count_pending, str(GROUP)):  # noqa: ASYNC110 (a poll of the store)
+        while await db.call(deliveries.count_pending, str(GROUP)):  # noqa: ASYNC110 (a poll of the store)
             await asyncio.sleep(0.01)
         elapsed = (time.perf_counter() - started) * SCALE
         relay.stop.set()

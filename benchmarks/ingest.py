@@ -2,7 +2,7 @@
 
 The bridge's path: each page of SMSC JSON is parsed and validated (`parse_inbox_reply`),
 each new SMS is given its place by the router (`Router.placement`, as the poller does)
-and stored with its delivery and visibility rows (`Store.save_incoming`, one transaction
+and stored with its delivery and visibility rows (`messages.save_incoming`, one transaction
 per page). The baseline: `sqlite3` `executemany` of the same, already-built rows into a
 database with the same schema, pragmas and FTS triggers, one transaction per page, with
 no parsing and no routing at all. Then both again with every record already stored
@@ -24,8 +24,8 @@ from benchmarks.common import CHATS, MOSCOW, Result, inbox_records, pages
 from bot.routing.routes import Router, load_routes
 from bot.routing.targets import ChatTarget
 from bot.smsc import parse_inbox_reply
-from state import IncomingSms, Store
-from state.store import INSERT_DELIVERY, INSERT_MESSAGE, INSERT_VISIBLE, message_row
+from state import IncomingSms, Store, messages
+from state.messages import INSERT_DELIVERY, INSERT_MESSAGE, INSERT_VISIBLE, message_row
 from state.times import to_db
 
 Rows = list[tuple[object, ...]]
@@ -69,7 +69,7 @@ def _bridge_pass(store: Store, bodies: list[bytes], router: Router) -> float:
     place = functools.partial(router.placement, relay=True)  # as the poller places new SMS
     started = time.perf_counter()
     for body in bodies:
-        store.save_incoming(_records(body), place)
+        messages.save_incoming(store, _records(body), place)
     return time.perf_counter() - started
 
 
@@ -78,16 +78,16 @@ def _raw_rows(bodies: list[bytes], router: Router) -> list[Batch]:
     now = to_db(datetime.now(UTC))
     batches = []
     for body in bodies:
-        messages: Rows = []
+        message_rows: Rows = []
         deliveries: Rows = []
         visible: Rows = []
         for sms in _records(body):
             place = router.placement(sms, relay=True)
             row = message_row(sms, now, place.route, place.label)
-            messages.append(row)
+            message_rows.append(row)
             deliveries += [(sms.smsc_id, key, silent, now, now) for key, silent in place.deliveries]
             visible += [(chat, row[5], sms.smsc_id) for chat in place.visible_to]
-        batches.append((messages, deliveries, visible))
+        batches.append((message_rows, deliveries, visible))
     return batches
 
 
@@ -139,7 +139,7 @@ def _measure(folder: Path, name: str, bodies: list[bytes], router: Router) -> di
             _raw_pass(raw_store, batches, "OR IGNORE"),
         )
         timings["dedup"] = again
-    assert bridge_store.count_messages() == raw_store.count_messages() == count
+    assert messages.count_messages(bridge_store) == messages.count_messages(raw_store) == count
     bridge_store.close()
     raw_store.close()
     return timings
@@ -158,7 +158,7 @@ def run(count: int) -> list[Result]:
         timings |= _measure(folder, "20 routes", bodies, routed)
     how = (
         f"{count:,} records in {len(bodies)} SMSC JSON pages of 1,000, 3 chats; "
-        "bridge = parse + validate + route + Store.save_incoming per page; raw = sqlite3 "
+        "bridge = parse + validate + route + messages.save_incoming per page; raw = sqlite3 "
         "executemany of the prebuilt message, delivery and visibility rows, same schema, "
         "pragmas (WAL, synchronous=FULL) and FTS triggers, one transaction per page; "
         "'20 routes' = a routes file of 5 receiving numbers, 5 sender lists and 10 regular "

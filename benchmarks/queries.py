@@ -18,9 +18,9 @@ from pathlib import Path
 
 from benchmarks.common import SITES, Result, percentile, phone, sms_text
 from bot.chat.commands.history import ANSWER_ROWS
-from state import Store
+from state import Store, history
+from state.messages import INSERT_MESSAGE, INSERT_VISIBLE
 from state.phones import sender_key
-from state.store import INSERT_MESSAGE, INSERT_VISIBLE
 from state.times import to_db
 
 END = datetime(2026, 11, 27, tzinfo=UTC)
@@ -134,26 +134,30 @@ def run(folder: Path, count: int) -> list[Result]:
         return end - timedelta(days=days), end
 
     cases: dict[str, Callable[[], object]] = {
-        "/history 1d": lambda: store.between(*window(1), ANSWER_ROWS),
-        "/history 7d": lambda: store.between(*window(7), ANSWER_ROWS),
-        "/search SITE door": lambda: store.search(
-            f"{rng.choice(SITES)} door", None, None, ANSWER_ROWS
+        "/history 1d": lambda: history.between(store, *window(1), ANSWER_ROWS),
+        "/history 7d": lambda: history.between(store, *window(7), ANSWER_ROWS),
+        "/search SITE door": lambda: history.search(
+            store, f"{rng.choice(SITES)} door", None, None, ANSWER_ROWS
         ),
-        "/search WORD": lambda: store.search(rng.choice(WORDS), None, None, ANSWER_ROWS),
-        "/search WORD 1d": lambda: store.search(rng.choice(WORDS), *window(1), ANSWER_ROWS),
-        "/from PHONE": lambda: store.from_sender(phone(rng), None, None, ANSWER_ROWS),
-        "/from PHONE 7d": lambda: store.from_sender(phone(rng), *window(7), ANSWER_ROWS),
-        "/last 100": lambda: store.last(100),
-        "/last 100 (routed chat)": lambda: store.last(100, TEAM_CHAT),
-        "/history 1d (routed chat)": lambda: store.between(*window(1), ANSWER_ROWS, TEAM_CHAT),
-        "/search WORD (routed chat)": lambda: store.search(
-            rng.choice(WORDS), None, None, ANSWER_ROWS, TEAM_CHAT
+        "/search WORD": lambda: history.search(store, rng.choice(WORDS), None, None, ANSWER_ROWS),
+        "/search WORD 1d": lambda: history.search(
+            store, rng.choice(WORDS), *window(1), ANSWER_ROWS
         ),
-        "/search WORD 1d (routed chat)": lambda: store.search(
-            rng.choice(WORDS), *window(1), ANSWER_ROWS, TEAM_CHAT
+        "/from PHONE": lambda: history.from_sender(store, phone(rng), None, None, ANSWER_ROWS),
+        "/from PHONE 7d": lambda: history.from_sender(store, phone(rng), *window(7), ANSWER_ROWS),
+        "/last 100": lambda: history.last(store, 100),
+        "/last 100 (routed chat)": lambda: history.last(store, 100, TEAM_CHAT),
+        "/history 1d (routed chat)": lambda: history.between(
+            store, *window(1), ANSWER_ROWS, TEAM_CHAT
         ),
-        "/from PHONE (routed chat)": lambda: store.from_sender(
-            phone(rng), None, None, ANSWER_ROWS, TEAM_CHAT
+        "/search WORD (routed chat)": lambda: history.search(
+            store, rng.choice(WORDS), None, None, ANSWER_ROWS, TEAM_CHAT
+        ),
+        "/search WORD 1d (routed chat)": lambda: history.search(
+            store, rng.choice(WORDS), *window(1), ANSWER_ROWS, TEAM_CHAT
+        ),
+        "/from PHONE (routed chat)": lambda: history.from_sender(
+            store, phone(rng), None, None, ANSWER_ROWS, TEAM_CHAT
         ),
     }
     results = []

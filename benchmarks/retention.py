@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks import queries
 from benchmarks.common import Result, percentile
-from state import Store, retention
+from state import Store, messages, retention
 
 STEP_TARGET_MS = 250  # p95 of the time one step of a purge holds the store
 
@@ -52,14 +52,14 @@ def run(folder: Path, count: int) -> list[Result]:
         shutil.copyfile(source, path)
         store = Store.open(path)
         before = _size_mb(path)
-        deleted = store.count_messages()
+        deleted = messages.count_messages(store)
         batches = _purge(store, 300)
         merges = _steps(lambda: retention.merge_index(store))
         started = time.perf_counter()
         retention.convert_to_incremental(store)
         vacuum = time.perf_counter() - started
         after_first = _size_mb(path)
-        deleted -= store.count_messages()
+        deleted -= messages.count_messages(store)
         batches += _purge(store, 240)
         merges += _steps(lambda: retention.merge_index(store))
         hand_back = _steps(lambda: retention.hand_back(store))

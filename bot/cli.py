@@ -14,7 +14,7 @@ from bot.app.lock import AlreadyRunning
 from bot.app.settings import ConfigError, Settings, load_settings
 from bot.core.logs import setup_logging
 from bot.text.i18n import set_language
-from state import SchemaTooNew
+from state import SchemaTooNew, deliveries
 
 log = logging.getLogger("bot")
 
@@ -93,7 +93,7 @@ def retry_failed(chat: str | None) -> None:
     settings = _settings()
     store = Store.open(settings.database_path, settings.phone_region)
     try:
-        count = store.requeue_failed(chat)
+        count = deliveries.requeue_failed(store, chat)
     finally:
         store.close()
     click.echo(f"{count} deliveries queued again")

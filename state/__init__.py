@@ -13,7 +13,10 @@ from state.files import (
     loose_permissions,
     make_private_folder,
 )
+from state.history import Page, fts_query
 from state.inspection import DatabaseSummary, DatabaseUnreadable, inspect_database
+from state.messages import error_kind
+from state.migrations import SCHEMA_VERSION, SchemaTooNew
 from state.models import (
     ChatQueue,
     DeliveryStatus,
@@ -25,8 +28,7 @@ from state.models import (
     SmsNotStored,
     StoredSms,
 )
-from state.schema import SCHEMA_VERSION, SchemaTooNew
-from state.store import Page, Store, error_kind, fts_query
+from state.store import Store
 
 __all__ = [
     "SCHEMA_VERSION",

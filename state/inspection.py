@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from state.files import private_umask
-from state.schema import SCHEMA_VERSION
+from state.migrations import SCHEMA_VERSION
 
 
 class DatabaseUnreadable(Exception):

@@ -1,10 +1,14 @@
 """The on-call team's records: who took which SMS, who is on duty, which reminders are due.
 
-Functions taking the `Store`, so that async code runs them like its methods
-(`await store.call(oncall.take, ids, user)`). One SMS has one owner: `takes` is keyed by
-the SMS, and a take is an INSERT that does nothing when a row is there, so of two people
-pressing at once the first write wins and the second reads who has it. Nothing here is
-held in memory: a button pressed after a restart finds the same answers.
+Functions taking the `Store`, as every query is (`state.store`), so that async code runs
+them on the store's thread (`await store.call(oncall.take, ids, user)`). What is kept of
+a relayed message (`file_shown`, `queue_reminders`) is written inside the transaction
+that books its delivery sent (`deliveries.mark_sent`'s `also`), never on its own.
+
+One SMS has one owner: `takes` is keyed by the SMS, and a take is an INSERT that does
+nothing when a row is there, so of two people pressing at once the first write wins and
+the second reads who has it. Nothing here is held in memory: a button pressed after a
+restart finds the same answers.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from state.models import DeliveryStatus, StoredSms
-from state.schema import OPEN_DELIVERY
-from state.store import SMS_COLUMNS, VISIBLE_SOURCE, Page, Store, sms_from_row
+from state.history import VISIBLE_SOURCE, Page
+from state.messages import SMS_COLUMNS, sms_from_row
+from state.models import DeliveryStatus
+from state.store import Store
 from state.times import from_db, to_db, to_db_end
 
 _IN_CHUNK = 500
@@ -69,6 +74,34 @@ def take(store: Store, ids: Sequence[int], by: Person, at: datetime) -> dict[int
             "DELETE FROM reminders_due WHERE message_id = ?", [(smsc_id,) for smsc_id in ids]
         )
     return takes_of(store, ids)
+
+
+def _in_booking(store: Store) -> None:
+    """A relayed message's rows are written with its delivery or not at all."""
+    if not store.conn.in_transaction:
+        raise RuntimeError("written only inside the transaction that books a delivery sent")
+
+
+def file_shown(store: Store, chat: str, telegram_message_id: int, html: str) -> None:
+    """Keep what a message with a button showed (without who took it): a press edits it
+    from this, after a restart too. Inside the booking's transaction."""
+    _in_booking(store)
+    store.conn.execute(
+        "INSERT OR REPLACE INTO shown (chat, telegram_message_id, html) VALUES (?, ?, ?)",
+        (chat, telegram_message_id, html),
+    )
+
+
+def queue_reminders(store: Store, chat: str, ids: Sequence[int], due: datetime) -> None:
+    """Remind `chat` at `due` of the SMS of `ids` nobody has taken by then; none for an SMS
+    taken already (in a chat it reached first), as a take clears them. Inside the
+    booking's transaction."""
+    _in_booking(store)
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO reminders_due (chat, message_id, due_at) "
+        "SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM takes WHERE message_id = ?)",
+        [(chat, smsc_id, to_db(due), smsc_id) for smsc_id in ids],
+    )
 
 
 def release(store: Store, ids: Sequence[int], user_id: int) -> list[int]:
@@ -184,49 +217,3 @@ def untaken(
         (*args, limit),
     ).fetchall()
     return Page([sms_from_row(row) for row in rows], int(total))
-
-
-def sms_by_id(store: Store, ids: Sequence[int]) -> list[StoredSms]:
-    """The stored SMS of `ids`, in ID order (those not kept are absent)."""
-    found: list[StoredSms] = []
-    for start in range(0, len(ids), _IN_CHUNK):
-        chunk = list(ids[start : start + _IN_CHUNK])
-        rows = store.conn.execute(
-            f"SELECT {SMS_COLUMNS} FROM messages m WHERE m.id IN ({_marks(chunk)})", chunk
-        )
-        found += [sms_from_row(row) for row in rows]
-    return sorted(found, key=lambda sms: sms.smsc_id)
-
-
-def sms_in_message(store: Store, chats: Sequence[str], telegram_message_id: int) -> list[int]:
-    """The SMS a relayed message carries (one, or a digest's several), in one of `chats`."""
-    if not chats:
-        return []
-    rows = store.conn.execute(
-        f"SELECT message_id FROM deliveries WHERE chat IN ({_marks(chats)}) "
-        "AND telegram_message_id = ? ORDER BY message_id",
-        (*chats, telegram_message_id),
-    )
-    return [smsc_id for (smsc_id,) in rows]
-
-
-def sms_pressed(
-    store: Store, chats: Sequence[str], telegram_message_id: int, first: int, last: int
-) -> list[int]:
-    """The SMS of [first, last] that a press on message `telegram_message_id` in one of
-    `chats` acts on: those the message carries, as booked; else, those being sent there,
-    whose message Telegram may show before its answer is booked. [] when neither; the
-    message's own SMS (none of [first, last]) when it carries others. One look, so that a
-    booking between two looks cannot hide the SMS from both."""
-    carried = sms_in_message(store, chats, telegram_message_id)
-    if carried:
-        return carried
-    found: set[int] = set()
-    for chat in chats:
-        rows = store.conn.execute(
-            f"SELECT message_id FROM deliveries WHERE chat = ? AND {OPEN_DELIVERY} "
-            "AND status = ? AND message_id BETWEEN ? AND ?",
-            (chat, DeliveryStatus.SENDING, first, last),
-        )
-        found.update(smsc_id for (smsc_id,) in rows)
-    return sorted(found)

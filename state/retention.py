@@ -13,7 +13,7 @@ keeps them. What a purge deletes, and what it never does:
   inside the pages that remain;
 - never an SMS with a delivery still open (PENDING or SENDING): it has not reached every
   chat; a later purge takes it once it is sent, or failed for good;
-- never the newest SMS: its ID is the poll cursor (`Store.max_smsc_id`), and without it
+- never the newest SMS: its ID is the poll cursor (`markers.max_smsc_id`), and without it
   the poller would fetch SMSC's last days again and relay them twice;
 - the account's receiving numbers stay: they are not SMS;
 - SMS the bridge sent for a person (replies, and previews never sent) go by their own
@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
+from state.markers import raise_cursor_floor
 from state.schema import OPEN_DELIVERY
 from state.store import Store
 from state.times import from_db, to_db
@@ -143,7 +144,7 @@ def purge_kept_aside_batch(store: Store, cutoff: datetime, batch: int = BATCH) -
             )
         ]
         if ids:
-            store.raise_cursor_floor(ids)
+            raise_cursor_floor(store, ids)
             store.conn.execute(f"DELETE FROM kept_aside WHERE smsc_id IN ({_marks(ids)})", ids)
     return len(ids)
 

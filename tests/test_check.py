@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from state import Store
+from state import Store, markers
 from tests.fakes.bridge import free_port, sms_bridge_command
 from tests.fakes.redirect import Collector, Redirector
 from tests.fakes.smsc import FakeSmsc
@@ -78,7 +78,7 @@ def test_database_files_others_may_open_are_warned_about_without_failing(
     database = Path(bridge_env["DATABASE_PATH"])
     store = Store.open(database)  # kept open, as a running bridge keeps it
     try:
-        store.mark_first_start_done(datetime.now(UTC))  # a write: the -wal file is there
+        markers.mark_first_start_done(store, datetime.now(UTC))  # a write: the -wal file is there
         result = check(bridge_env, tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
         assert not [line for line in result.stdout.splitlines() if line.startswith("! database")]

@@ -36,7 +36,7 @@ from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules
 from bot.core.metrics import Metrics
-from state import IncomingSms, Store, oncall
+from state import IncomingSms, Store, messages, oncall
 from state.export import ExportRow, export_rows
 from state.oncall import Person
 from tests.conftest import GROUP
@@ -72,7 +72,7 @@ def stored(tmp_path: Path) -> Store:
         )
         for n, text in enumerate(AWKWARD)
     ]
-    store.save_incoming(batch, ["-1001"])
+    messages.save_incoming(store, batch, ["-1001"])
     oncall.take(store, [101], Person(7, "=Anna"), NOW - timedelta(minutes=30))
     return store
 
@@ -185,7 +185,7 @@ def test_an_export_over_the_upload_limit_stops_there_and_counts_the_whole_window
         )
         for n in range(1, 3001)
     ]
-    store.save_incoming(many, [])
+    messages.save_incoming(store, many, [])
     store.close()
     window = parse_export_args(["1d"], NOW, MOSCOW)[0]
     with tempfile.TemporaryFile() as out:
@@ -248,7 +248,7 @@ def test_with_routes_a_chat_exports_only_its_sms_with_their_labels(tmp_path: Pat
         chat = "-1001" if sms.smsc_id == 1 else "-1002"
         return Placement(((chat, False),), (chat,), "line", "Support" if sms.smsc_id == 1 else None)
 
-    store.save_incoming([mine, theirs], place)
+    messages.save_incoming(store, [mine, theirs], place)
     rows = list(export_rows(store, NOW - timedelta(days=1), NOW, visible_to="-1001"))
     assert [(row.text, row.label) for row in rows] == [("ours", "Support")]
     everything = list(export_rows(store, NOW - timedelta(days=1), NOW))
@@ -262,7 +262,8 @@ async def test_an_export_over_the_limit_is_answered_in_words_and_no_file_is_sent
     only the limit is made small (3,000 SMS make some 700 kB, not 50 MB)."""
     now = datetime.now(UTC)
     store = Store.open(tmp_path / "bridge.db")
-    store.save_incoming(
+    messages.save_incoming(
+        store,
         [
             IncomingSms(n, "79261234567", "79031234567", "x" * 200, now - timedelta(seconds=n))
             for n in range(1, 3001)

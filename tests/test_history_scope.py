@@ -19,10 +19,10 @@ from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules
 from bot.core.metrics import Metrics
-from state import IncomingSms, Placement, Store, outgoing
+from state import IncomingSms, Placement, Store, deliveries, messages, outgoing
+from state.migrations import MIGRATIONS, _v12_outgoing_under_the_configured_chat
 from state.oncall import Person
 from state.outgoing import Draft
-from state.schema import MIGRATIONS, _v12_outgoing_under_the_configured_chat
 from state.times import to_db
 from tests.fakes.telegram import TOKEN, FakeTelegram, SentMessage
 
@@ -122,7 +122,9 @@ async def test_a_group_that_became_a_supergroup_sees_all_its_sms_before_and_afte
 
     def received(smsc_id: int, text: str, chat: int) -> None:
         sms = IncomingSms(smsc_id, "79261112233", "79031234567", text, datetime.now(UTC))
-        store.save_incoming([sms], lambda _sms: Placement(((str(chat), False),), (str(chat),)))
+        messages.save_incoming(
+            store, [sms], lambda _sms: Placement(((str(chat), False),), (str(chat),))
+        )
 
     async def sent_from(chat_id: int, text: str) -> None:
         preview = await says(chat_id, f"/sms +79261112233 {text}")
@@ -138,7 +140,7 @@ async def test_a_group_that_became_a_supergroup_sees_all_its_sms_before_and_afte
         gateway = parts.chats.configured(GROUP)
         assert gateway is not None
         gateway.chat_id = MOVED  # the group became a supergroup, and the bridge followed
-        store.record_chat_migration(str(GROUP), MOVED)
+        deliveries.record_chat_migration(store, str(GROUP), MOVED)
         received(2, "boiler after", GROUP)
         await sent_from(MOVED, "boiler reply after")
         received(3, "boiler other", OTHER)
@@ -167,7 +169,7 @@ def test_an_upgrade_files_what_a_moved_group_sent_under_its_configured_id(tmp_pa
     """Earlier releases stored an SMS sent from a moved group under the new chat ID."""
     path = tmp_path / "bridge.db"
     store = Store.open(path)
-    store.record_chat_migration(str(GROUP), MOVED)
+    deliveries.record_chat_migration(store, str(GROUP), MOVED)
     draft = Draft("79261112233", "on it", None, 1, str(MOVED), None, None, Person(ANNA, "Anna"))
     now = datetime.now(UTC)
     moved = outgoing.create_preview(store, draft, now, now)

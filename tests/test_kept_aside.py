@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from state import IncomingSms, KeptAside, Saved, SmsNotStored, Store
+from state import IncomingSms, KeptAside, Saved, SmsNotStored, Store, deliveries, markers, messages
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 CHATS = ["-1001", "-1002:7"]
@@ -39,20 +39,20 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def queued(store: Store) -> list[int]:
-    return [delivery.sms.smsc_id for delivery in store.pending("-1001", 100)]
+    return [delivery.sms.smsc_id for delivery in deliveries.pending(store, "-1001", 100)]
 
 
 def test_a_record_the_database_refuses_is_kept_aside_and_the_others_are_stored(
     store: Store,
 ) -> None:
     page = [sms(1), sms(2, "poison: your code 734219"), sms(3), sms(4, "\ud800 lone")]
-    saved = store.save_incoming(page, CHATS)
+    saved = messages.save_incoming(store, page, CHATS)
     assert saved == Saved(
         [1, 3],
         [KeptAside(2, "sqlite3.IntegrityError"), KeptAside(4, "UnicodeEncodeError")],
     )
-    assert queued(store) == [1, 3] and store.count_messages() == 2
-    assert store.count_kept_aside() == 2
+    assert queued(store) == [1, 3] and messages.count_messages(store) == 2
+    assert messages.count_kept_aside(store) == 2
     rows = store.conn.execute("SELECT smsc_id, raw, reason FROM kept_aside ORDER BY 1").fetchall()
     raw = {smsc_id: json.loads(text) for smsc_id, text, _reason in rows}
     assert raw[2]["message"] == "poison: your code 734219" and raw[2]["phone"] == "79261234567"
@@ -61,21 +61,23 @@ def test_a_record_the_database_refuses_is_kept_aside_and_the_others_are_stored(
 
 
 def test_the_cursor_moves_past_an_sms_kept_aside_and_a_re_read_leaves_it(store: Store) -> None:
-    assert store.save_incoming([sms(1), sms(9, "poison")], CHATS).stored == [1]
-    assert store.max_smsc_id() == 9  # the next poll asks for what comes after it
+    assert messages.save_incoming(store, [sms(1), sms(9, "poison")], CHATS).stored == [1]
+    assert markers.max_smsc_id(store) == 9  # the next poll asks for what comes after it
     # The overlap re-read of the last hour fetches it again: seen, not retried, not told.
-    assert store.save_incoming([sms(1), sms(9, "poison"), sms(10)], CHATS) == Saved([10], [])
-    assert store.unseen([sms(1), sms(9, "poison"), sms(11)]) == [sms(11)]
-    assert store.count_kept_aside() == 1 and queued(store) == [1, 10]
+    assert messages.save_incoming(store, [sms(1), sms(9, "poison"), sms(10)], CHATS) == Saved(
+        [10], []
+    )
+    assert messages.unseen(store, [sms(1), sms(9, "poison"), sms(11)]) == [sms(11)]
+    assert messages.count_kept_aside(store) == 1 and queued(store) == [1, 10]
 
 
 def test_a_database_that_fails_as_a_whole_puts_nothing_aside(store: Store) -> None:
     store.conn.execute("PRAGMA query_only = ON")  # every write fails, whatever the record
     with pytest.raises(sqlite3.OperationalError):
-        store.save_incoming([sms(1), sms(2, "poison")], CHATS)
+        messages.save_incoming(store, [sms(1), sms(2, "poison")], CHATS)
     store.conn.execute("PRAGMA query_only = OFF")
-    assert store.count_messages() == 0 and store.count_kept_aside() == 0
-    assert store.max_smsc_id() is None  # the page is fetched and tried again
+    assert messages.count_messages(store) == 0 and messages.count_kept_aside(store) == 0
+    assert markers.max_smsc_id(store) is None  # the page is fetched and tried again
 
 
 def test_an_sms_that_can_be_neither_stored_nor_kept_aside_fails_the_page_by_its_id(
@@ -86,6 +88,6 @@ def test_an_sms_that_can_be_neither_stored_nor_kept_aside_fails_the_page_by_its_
         "BEGIN SELECT RAISE(ABORT, 'no room aside'); END"
     )
     with pytest.raises(SmsNotStored) as caught:
-        store.save_incoming([sms(1), sms(2, "poison 734219")], CHATS)
+        messages.save_incoming(store, [sms(1), sms(2, "poison 734219")], CHATS)
     assert caught.value.smsc_id == 2 and "734219" not in str(caught.value)
     assert queued(store) == [1]  # stored before: the retry finds it and leaves it

@@ -25,7 +25,7 @@ from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules
 from bot.core.metrics import Metrics
-from state import IncomingSms, Store, oncall, outgoing
+from state import IncomingSms, Store, deliveries, messages, oncall, outgoing
 from state.oncall import Person
 from state.outgoing import Draft, OutgoingState
 from state.retention import purge_batch
@@ -49,8 +49,14 @@ class Rig:
     ) -> SentMessage:
         """An SMS relayed to target `key` as `message_id` in `chat_id`, as the relay books it."""
         sms = IncomingSms(smsc_id, "79261234567", "79031234567", "Boiler 3", datetime.now(UTC))
-        self.store.save_incoming([sms], [key])
-        self.store.mark_sent(key, [smsc_id], message_id, shown_html="Boiler 3")
+        messages.save_incoming(self.store, [sms], [key])
+        deliveries.mark_sent(
+            self.store,
+            key,
+            [smsc_id],
+            message_id,
+            also=lambda store: oncall.file_shown(store, key, message_id, "Boiler 3"),
+        )
         return SentMessage(chat_id, message_id, "Boiler 3", "Boiler 3", "HTML", None, 0.0)
 
     async def press(
@@ -169,7 +175,7 @@ async def test_relayed_messages_carry_a_take_button_unless_oncall_buttons_is_fal
 ) -> None:
     buttons = not request.node.callspec.params["rig"]
     sms = IncomingSms(7, "79261234567", "79031234567", "Door 2 opened", datetime.now(UTC))
-    rig.store.save_incoming([sms], [str(GROUP)])
+    messages.save_incoming(rig.store, [sms], [str(GROUP)])
     relaying = asyncio.create_task(rig.parts.relay.run())
     try:
         await eventually(lambda: telegram.messages(GROUP), what="the SMS relayed")
@@ -334,8 +340,8 @@ async def test_a_press_before_the_send_is_booked_takes_the_sms_on_its_way_there(
     """Telegram can show a message before the relay has booked its answer: a press then
     finds the SMS being sent to that chat, and only there."""
     sms = IncomingSms(7, "79261234567", "79031234567", "Boiler 3", datetime.now(UTC))
-    rig.store.save_incoming([sms], [str(GROUP)])
-    rig.store.mark_sending(str(GROUP), [7])  # handed to Telegram, no answer booked yet
+    messages.save_incoming(rig.store, [sms], [str(GROUP)])
+    deliveries.mark_sending(rig.store, str(GROUP), [7])  # handed to Telegram, no answer booked yet
     elsewhere = SentMessage(OTHER, 60, "a note", "a note", "HTML", None, 0.0)
     query, _update = await rig.press(elsewhere, "t:7")
     assert rig.answer(query).text == "This SMS is no longer kept."

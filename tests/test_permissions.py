@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.lock import InstanceLock
-from state import IncomingSms, Store, database_files, inspect_database, loose_permissions
+from state import IncomingSms, Store, database_files, inspect_database, loose_permissions, messages
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
 
@@ -39,7 +39,7 @@ def test_a_new_store_its_wal_and_shm_are_private_whatever_the_umask(
     path = tmp_path / "data" / "nested" / "bridge.db"
     store = Store.open(path)
     try:
-        store.save_incoming([CODE], ["-1001"])
+        messages.save_incoming(store, [CODE], ["-1001"])
         files = database_files(path)
         assert all(file.exists() for file in files)  # WAL mode: all three are there
         assert {file.name: mode(file) for file in files} == {

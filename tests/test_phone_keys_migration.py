@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-import state.schema
-from state import SCHEMA_VERSION, Store
-from state.schema import MIGRATIONS, migrate
+import state.migrations
+from state import SCHEMA_VERSION, Store, history
+from state.migrations import MIGRATIONS, migrate
 
 RECEIVED = "2026-11-27 10:00:00"  # as state.times writes it
 # (sender as SMSC wrote it, text): Moscow, Vietnam (+84, which the old rules took for a
@@ -60,7 +60,7 @@ def release_7_database(path: Path) -> None:
 
 
 def found(store: Store, typed: str) -> list[str]:
-    return [sms.text for sms in store.from_sender(typed, None, None, 10).messages]
+    return [sms.text for sms in history.from_sender(store, typed, None, None, 10).messages]
 
 
 def test_a_release_7_database_is_rekeyed_in_place_and_from_finds_each_sender(
@@ -68,7 +68,7 @@ def test_a_release_7_database_is_rekeyed_in_place_and_from_finds_each_sender(
 ) -> None:
     path = tmp_path / "bridge.db"
     release_7_database(path)
-    monkeypatch.setattr(state.schema, "REKEY_BATCH", 2)  # several batches of a few rows
+    monkeypatch.setattr(state.migrations, "REKEY_BATCH", 2)  # several batches of a few rows
     store = Store.open(path)
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert found(store, "8 495 123-45-67") == ["Moscow line"]

@@ -36,7 +36,7 @@ from bot.smsc import (
     SmscUnavailable,
 )
 from bot.text.i18n import in_language
-from state import IncomingSms, SmsNotStored, Store
+from state import IncomingSms, SmsNotStored, Store, deliveries, history, markers, messages
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc, Fault
 from tests.fakes.wait import eventually
 
@@ -56,7 +56,7 @@ class Harness:
         self.quoted: list[dict[str, int] | None] = []
 
     def pending_ids(self, chat: str = "-1001") -> list[int]:
-        return [d.sms.smsc_id for d in self.store.pending(chat, 100000)]
+        return [d.sms.smsc_id for d in deliveries.pending(self.store, chat, 100000)]
 
 
 TARGETS = [ChatTarget.parse(chat) for chat in CHATS]
@@ -109,7 +109,7 @@ async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
 
 def mark_initialized(harness: Harness, hours_ago: float = 0) -> None:
     moment = datetime.now(UTC) - timedelta(hours=hours_ago)
-    harness.store.mark_first_start_done(moment)
+    markers.mark_first_start_done(harness.store, moment)
 
 
 async def test_first_start_stores_history_without_relaying(
@@ -118,9 +118,9 @@ async def test_first_start_stores_history_without_relaying(
     smsc.add_sms("two hours ago", received=datetime.now(UTC) - timedelta(hours=2))
     smsc.add_sms("two days ago", received=datetime.now(UTC) - timedelta(days=2))
     await harness.poller.poll_once()
-    assert harness.store.count_messages() == 1  # only the last 24 hours
+    assert messages.count_messages(harness.store) == 1  # only the last 24 hours
     assert harness.pending_ids() == [] and harness.wakes == 0
-    assert harness.store.first_start_done_at() is not None
+    assert markers.first_start_done_at(harness.store) is not None
     [first] = smsc.inbox_requests()
     assert first.form["hour"] == "24" and "after_id" not in first.form
     assert first.method == "POST" and first.form["psw"] == PASSWORD
@@ -148,7 +148,7 @@ async def test_after_the_first_start_every_new_sms_is_relayed(
 
 async def test_full_pages_are_followed_until_a_short_one(harness: Harness, smsc: FakeSmsc) -> None:
     mark_initialized(harness)
-    harness.store.save_incoming([], CHATS)
+    messages.save_incoming(harness.store, [], CHATS)
     ids = [smsc.add_sms(f"sms {n}") for n in range(2300)]
     await harness.poller.poll_once()
     assert harness.pending_ids() == ids
@@ -191,7 +191,7 @@ async def test_each_sms_is_queued_and_visible_where_the_routes_say_history_inclu
     client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
     harness = make_harness(tmp_path / "bridge.db", client, router=Router(routes, TARGETS))
     try:
-        history = smsc.add_sms("before the first start", to_phone="79030000001")
+        backfilled = smsc.add_sms("before the first start", to_phone="79030000001")
         await harness.poller.poll_once()  # the first start: history, not relayed
         support = smsc.add_sms("printer on fire", to_phone="79030000001")
         balance = smsc.add_sms("Balance: 5 rub", phone="900")
@@ -201,11 +201,17 @@ async def test_each_sms_is_queued_and_visible_where_the_routes_say_history_inclu
         assert harness.pending_ids("-1009") == [support]
         assert harness.pending_ids("-1001") == harness.pending_ids("-1002") == [other]
         seen = {
-            chat: [s.smsc_id for s in store.last(10, chat).messages] for chat in ("-1009", "-1001")
+            chat: [s.smsc_id for s in history.last(store, 10, chat).messages]
+            for chat in ("-1009", "-1001")
         }
-        assert seen == {"-1009": [history, support], "-1001": [other]}
-        assert [s.smsc_id for s in store.last(10).messages] == [history, support, balance, other]
-        assert store.last(10, "-1009").messages[0].label == "S"
+        assert seen == {"-1009": [backfilled, support], "-1001": [other]}
+        assert [s.smsc_id for s in history.last(store, 10).messages] == [
+            backfilled,
+            support,
+            balance,
+            other,
+        ]
+        assert history.last(store, 10, "-1009").messages[0].label == "S"
     finally:
         await client.aclose()
         harness.db.close()
@@ -355,7 +361,7 @@ def list_inbox() -> ListInbox:
 @pytest.fixture
 def on_list(tmp_path: Path, list_inbox: ListInbox) -> Iterator[Harness]:
     harness = make_harness(tmp_path / "bridge.db", list_inbox)
-    harness.store.mark_first_start_done(datetime.now(UTC))
+    markers.mark_first_start_done(harness.store, datetime.now(UTC))
     harness.poller._last_overlap = float("inf")  # no overlap re-reads: pages only
     yield harness
     harness.db.close()
@@ -387,8 +393,8 @@ class CursorIgnoringInbox(ListInbox):
 async def test_a_full_page_whose_cursor_did_not_move_ends_the_walk(tmp_path: Path) -> None:
     inbox = CursorIgnoringInbox([7, 8, 9])  # always the same full page
     harness = make_harness(tmp_path / "bridge.db", inbox)
-    harness.store.mark_first_start_done(datetime.now(UTC))
-    harness.store.save_incoming([IncomingSms(9, "x", "y", "stored", NOW)], CHATS)
+    markers.mark_first_start_done(harness.store, datetime.now(UTC))
+    messages.save_incoming(harness.store, [IncomingSms(9, "x", "y", "stored", NOW)], CHATS)
     harness.poller._last_overlap = float("inf")
     await harness.poller.poll_once()
     assert inbox.cursors == [9]  # asking after 9 again would only get the same page
@@ -509,7 +515,7 @@ async def test_a_hint_makes_the_poller_fetch_now_through_the_same_request(
     running = asyncio.create_task(harness.poller.run())
     try:
         await eventually(lambda: polls_by(harness, "timer") == 1, what="the first start")
-        await eventually(lambda: harness.store.first_start_done_at() is not None)
+        await eventually(lambda: markers.first_start_done_at(harness.store) is not None)
         new = smsc.add_sms("hinted")
         hints.set()
         await eventually(lambda: harness.pending_ids() == [new], what="the hinted SMS")
@@ -596,7 +602,7 @@ async def test_an_sms_the_database_refuses_is_kept_aside_told_and_polling_moves_
     poison = smsc.add_sms("poison: your code 734219")
     assert await harness.poller.poll_once() == 2
     assert harness.pending_ids() == [before, after]
-    assert harness.store.max_smsc_id() == poison  # the cursor moved past it
+    assert markers.max_smsc_id(harness.store) == poison  # the cursor moved past it
     later = smsc.add_sms("later")
     await harness.poller.poll_once()
     assert smsc.inbox_requests()[-1].form["after_id"] == str(poison)
@@ -620,7 +626,7 @@ async def test_a_lone_surrogate_in_smscs_json_is_stored_marked_damaged_and_relay
     fine = smsc.add_sms("the one after")
     await harness.poller.poll_once()
     assert harness.pending_ids() == [damaged, fine]
-    [first, second] = harness.store.last(2).messages
+    [first, second] = history.last(harness.store, 2).messages
     assert (first.text, first.damaged, second.damaged) == ("code \ufffd 5521", True, False)
     counted = harness.poller._metrics.registry.get_sample_value("sms_bridge_sms_damaged_total")
     assert counted == 1
@@ -640,7 +646,7 @@ async def test_bytes_that_are_not_utf8_cost_a_character_never_the_page(
     )
     await harness.poller.poll_once()
     assert harness.pending_ids() == [5, 6]
-    assert [(s.text, s.damaged) for s in harness.store.last(2).messages] == [
+    assert [(s.text, s.damaged) for s in history.last(harness.store, 2).messages] == [
         ("cut \ufffd letter", True),
         ("whole", False),
     ]
@@ -671,7 +677,7 @@ async def test_routing_holds_neither_the_store_nor_the_event_loop(
         sms_id = smsc.add_sms("routed slowly")
         polling = asyncio.create_task(harness.poller.poll_once())
         await eventually(held.started.is_set, what="routing under way")
-        assert await asyncio.wait_for(harness.db.call(Store.count_messages), 2) == 0
+        assert await asyncio.wait_for(harness.db.call(messages.count_messages), 2) == 0
         held.release.set()
         assert await asyncio.wait_for(polling, 10) == 1
         assert harness.pending_ids() == [sms_id]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from state import IncomingSms, Store, retention
+from state import IncomingSms, Store, deliveries, markers, messages, retention
 from tests.conftest import GROUP, OPERATOR
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
@@ -53,15 +53,15 @@ def test_retention_deletes_old_sms_at_start_but_not_one_still_waiting_for_a_chat
     database = tmp_path / "data" / "bridge.db"
     now = datetime.now(UTC)
     store = Store.open(database)
-    store.mark_first_start_done(now - timedelta(days=60))
+    markers.mark_first_start_done(store, now - timedelta(days=60))
     old = [
         IncomingSms(n, "79261234567", "79031234567", f"old SMS {n}", now - timedelta(days=40))
         for n in (1, 2, 3)
     ]
-    store.save_incoming(old, [str(GROUP)])
-    store.mark_sending(str(GROUP), [1, 2])
-    store.mark_sent(str(GROUP), [1, 2], 77)  # SMS 3 still waits for the group
-    store.save_incoming([IncomingSms(4, "79261234567", "79031234567", "recent", now)], [])
+    messages.save_incoming(store, old, [str(GROUP)])
+    deliveries.mark_sending(store, str(GROUP), [1, 2])
+    deliveries.mark_sent(store, str(GROUP), [1, 2], 77)  # SMS 3 still waits for the group
+    messages.save_incoming(store, [IncomingSms(4, "79261234567", "79031234567", "recent", now)], [])
     store.close()
     telegram.fail_next(TgFault("retry_after", 60), chat_id=GROUP)  # SMS 3 keeps waiting
 
@@ -118,7 +118,7 @@ def test_a_button_of_a_purged_sms_says_it_is_no_longer_kept(
     smsc.add_sms("Door 2 closed")
     telegram.wait_for(lambda: len(telegram.sms_texts(GROUP)) == 2, what="both SMS")
     store = Store.open(tmp_path / "data" / "bridge.db")  # beside the bridge, as WAL allows
-    wait_until(lambda: store.count_pending(str(GROUP)) == 0, what="both booked sent")
+    wait_until(lambda: deliveries.count_pending(store, str(GROUP)) == 0, what="both booked sent")
     assert retention.purge_batch(store, datetime.now(UTC) + timedelta(days=1)) == 1
     store.close()
     opened = next(m for m in telegram.messages(GROUP) if "opened" in m.plain)

@@ -17,14 +17,17 @@ from bot.core.database import AsyncStore
 from bot.core.metrics import Metrics
 from bot.core.telegram_errors import Verdict
 from bot.features.oncall.buttons import TAKE_RESERVE
+from bot.features.oncall.delivery import TakeButtons
 from bot.features.oncall.edits import EditQueue
+from bot.features.reminders.queue import ReminderQueue
 from bot.relay.chats import Chats
 from bot.relay.gateway import WriteFailed
-from bot.relay.relay import Relay
+from bot.relay.hooks import DeliveryHook
+from bot.relay.relay import Relay, RelayOptions
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, visible_length
 from bot.text.sms_view import Look, render_sms
-from state import IncomingSms, Placement, Store, StoredSms, oncall
+from state import IncomingSms, Placement, Store, StoredSms, deliveries, messages, oncall
 from state.oncall import Person
 from tests.fakes.telegram import (
     TOKEN,
@@ -71,7 +74,7 @@ class Rig:
         for text in texts:
             batch.append(IncomingSms(self.next_id, "79261234567", "79031234567", text, _now()))
             self.next_id += 1
-        self.store.save_incoming(batch, [str(chat) for chat in chats])
+        messages.save_incoming(self.store, batch, [str(chat) for chat in chats])
         self.relay.wake()
         return [sms.smsc_id for sms in batch]
 
@@ -110,17 +113,11 @@ async def _rig(
     chats = Chats([ChatTarget(chat) for chat in chat_ids], bot, db, spacing=SPACING)
     told, metrics = Told(), Metrics()
     edits = EditQueue(db, chats, MOSCOW, metrics) if buttons else None
-    relay = Relay(
-        store=db,
-        chats=chats,
-        zone=MOSCOW,
-        metrics=metrics,
-        events=told,
-        digest_threshold=5,
-        buttons=buttons,
-        remind_after=600.0 if buttons else None,
-        edits=edits,
-    )
+    hooks: tuple[DeliveryHook, ...] = ()
+    if edits is not None:  # ONCALL_BUTTONS and ESCALATE_AFTER, as wiring hooks them on
+        hooks = (TakeButtons(db, MOSCOW, edits), ReminderQueue(600.0))
+    options = RelayOptions(MOSCOW, digest_threshold=5, hooks=hooks)
+    relay = Relay(db, chats, options, metrics=metrics, events=told)
     task = asyncio.create_task(relay.run())
     # The test's own connection, used from the test's thread only: a connection shared
     # with the relay's store thread would see two threads' transactions interleave.
@@ -150,7 +147,9 @@ async def test_a_silent_delivery_is_sent_without_a_notification_sound(
     rig: Rig, telegram: FakeTelegram
 ) -> None:
     quiet = Placement(((str(GROUP), True), (str(PRIVATE), False)))
-    rig.store.save_incoming([IncomingSms(1, "900", "79031234567", "low", _now())], lambda _: quiet)
+    messages.save_incoming(
+        rig.store, [IncomingSms(1, "900", "79031234567", "low", _now())], lambda _: quiet
+    )
     rig.relay.wake()
     await eventually(lambda: telegram.sms_texts(GROUP) == telegram.sms_texts(PRIVATE) == ["low"])
     assert [m.silent for m in telegram.messages(GROUP)] == [True]
@@ -186,7 +185,7 @@ async def test_a_migrated_group_is_followed_and_remembered(
     telegram.fail_next(TgFault("migrate", MOVED), chat_id=GROUP)
     rig.queue("after the move", chats=(GROUP,))
     await eventually(lambda: telegram.sms_texts(MOVED) == ["after the move"])
-    assert rig.store.chat_id_for(str(GROUP)) == MOVED
+    assert deliveries.chat_id_for(rig.store, str(GROUP)) == MOVED
     assert rig.chats.configured(MOVED) is rig.chats.configured(GROUP) is not None
     await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)])
 
@@ -258,7 +257,7 @@ async def test_an_sms_taken_before_it_reaches_a_chat_arrives_there_shown_taken(
     team: Rig, telegram: FakeTelegram
 ) -> None:
     sms = IncomingSms(team.next_id, "79261234567", "79031234567", "Boiler 3: pressure LOW", _now())
-    team.store.save_incoming([sms], [str(GROUP), str(OTHER_GROUP)])
+    messages.save_incoming(team.store, [sms], [str(GROUP), str(OTHER_GROUP)])
     oncall.take(team.store, [sms.smsc_id], ANNA, _now())  # taken, say, from the first chat
     team.relay.wake()
     await eventually(lambda: all(telegram.messages(chat) for chat in (GROUP, OTHER_GROUP)))
@@ -442,10 +441,10 @@ async def test_retry_failed_sends_again_what_telegram_refused_as_too_long(
     text = near_full_text()
     sms = IncomingSms(team.next_id, "79261234567", "79031234567", text, _now())
     # As an earlier release left it: the message with the long name refused, the chat failed.
-    team.store.save_incoming([sms], [str(GROUP)])
-    team.store.mark_failed(str(GROUP), [sms.smsc_id], "BadRequest: Message is too long")
+    messages.save_incoming(team.store, [sms], [str(GROUP)])
+    deliveries.mark_failed(team.store, str(GROUP), [sms.smsc_id], "BadRequest: Message is too long")
     oncall.take(team.store, [sms.smsc_id], Person(5, LONGEST_NAME), _now() - timedelta(days=1))
-    assert team.store.requeue_failed(str(GROUP)) == 1  # `sms-bridge retry-failed`
+    assert deliveries.requeue_failed(team.store, str(GROUP)) == 1  # `sms-bridge retry-failed`
     team.relay.wake()
     await eventually(lambda: team.statuses(GROUP) == [("sent", 0)])
     [message] = telegram.messages(GROUP)

@@ -15,7 +15,7 @@ from bot.core.database import AsyncStore
 from bot.features.reminders.reminders import Reminders
 from bot.relay.chats import Chats
 from bot.routing.targets import ChatTarget
-from state import IncomingSms, Store, oncall
+from state import IncomingSms, Store, deliveries, messages, oncall
 from state.oncall import Person
 from tests.fakes.telegram import TOKEN, FakeTelegram, utf16_length
 
@@ -35,9 +35,16 @@ class Rig:
         smsc_id = self.next_id
         self.next_id += 1
         sms = IncomingSms(smsc_id, "79261234567", "79031234567", text, datetime.now(UTC))
-        self.store.save_incoming([sms], [str(chat) for chat in chats])
-        for chat in chats:
-            self.store.mark_sent(str(chat), [smsc_id], message_id, remind_after=AFTER)
+        messages.save_incoming(self.store, [sms], [str(chat) for chat in chats])
+        due = datetime.now(UTC) + timedelta(seconds=AFTER)
+        for key in map(str, chats):  # as the relay books it with ESCALATE_AFTER on
+            deliveries.mark_sent(
+                self.store,
+                key,
+                [smsc_id],
+                message_id,
+                also=lambda store, key=key: oncall.queue_reminders(store, key, [smsc_id], due),
+            )
         return smsc_id
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from state import Store, outgoing
+from state.migrations import MIGRATIONS
 from state.oncall import Person
 from state.outgoing import Draft, Outgoing, OutgoingState
 from state.retention import purge_replies_batch
-from state.schema import MIGRATIONS
 
 NOW = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
 SEND_ID = re.compile(r"[a-z]{8}[0-9]+")  # SMSC takes up to 40 Latin letters and digits

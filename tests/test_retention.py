@@ -19,7 +19,17 @@ from bot.core.database import AsyncStore
 from bot.features.retention.purging import Purged, Retention
 from bot.intake.poller import log_too_old
 from bot.smsc import SmscClient
-from state import IncomingSms, Saved, Store, oncall, retention
+from state import (
+    IncomingSms,
+    Saved,
+    Store,
+    deliveries,
+    history,
+    markers,
+    messages,
+    oncall,
+    retention,
+)
 from state.oncall import Person
 from state.store import BUSY_TIMEOUT_MS
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
@@ -44,11 +54,17 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def delivered(store: Store, ids: list[int], message_id: int, *, shown: bool = False) -> None:
+    """Booked sent as the relay books it with take buttons and reminders on."""
+    due = datetime.now(UTC) + timedelta(seconds=60)
     for chat in CHATS:
-        store.mark_sending(chat, ids)
-        store.mark_sent(
-            chat, ids, message_id, shown_html="<b>x</b>" if shown else None, remind_after=60
-        )
+
+        def on_call_rows(store: Store, chat: str = chat) -> None:
+            if shown:
+                oncall.file_shown(store, chat, message_id, "<b>x</b>")
+            oncall.queue_reminders(store, chat, ids, due)
+
+        deliveries.mark_sending(store, chat, ids)
+        deliveries.mark_sent(store, chat, ids, message_id, also=on_call_rows)
 
 
 def rows(store: Store, table: str) -> int:
@@ -62,12 +78,12 @@ def kept(store: Store) -> list[int]:
 def test_an_old_sms_goes_with_its_deliveries_takes_reminders_shown_html_and_index_entry(
     store: Store,
 ) -> None:
-    store.save_incoming([sms(1, 40, "boiler pressure low", to="79030000001")], CHATS)
-    store.save_incoming([sms(2, 1, "door opened")], CHATS)
+    messages.save_incoming(store, [sms(1, 40, "boiler pressure low", to="79030000001")], CHATS)
+    messages.save_incoming(store, [sms(2, 1, "door opened")], CHATS)
     delivered(store, [1], 101, shown=True)
     delivered(store, [2], 102, shown=True)
     oncall.take(store, [1], ANNA, NOW - timedelta(days=39))
-    assert store.search("boiler", None, None, 10).total == 1
+    assert history.search(store, "boiler", None, None, 10).total == 1
 
     assert retention.purge_batch(store, CUTOFF) == 1
     assert kept(store) == [2]
@@ -78,37 +94,37 @@ def test_an_old_sms_goes_with_its_deliveries_takes_reminders_shown_html_and_inde
         (102,),
         (102,),
     ]
-    assert store.search("boiler", None, None, 10).total == 0  # /search finds it no more
+    assert history.search(store, "boiler", None, None, 10).total == 0  # /search finds it no more
     store.conn.execute(
         "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
     )
-    assert store.receiving_numbers() == 2  # the account's numbers are not SMS
+    assert messages.receiving_numbers(store) == 2  # the account's numbers are not SMS
     assert retention.purge_batch(store, CUTOFF) == 0
 
 
 def test_an_sms_still_waiting_for_a_chat_is_never_purged(store: Store) -> None:
-    store.save_incoming([sms(1, 50), sms(2, 45), sms(3, 40), sms(4, 1)], CHATS)
+    messages.save_incoming(store, [sms(1, 50), sms(2, 45), sms(3, 40), sms(4, 1)], CHATS)
     delivered(store, [2, 3, 4], 200)
-    store.mark_sending("-1002", [1])  # handed to Telegram, no answer yet: still open
-    store.mark_failed("-1001", [1], "Forbidden")
-    store.release("-1001", [3], uncertain=False, error="timeout")  # pending again
+    deliveries.mark_sending(store, "-1002", [1])  # handed to Telegram, no answer yet: still open
+    deliveries.mark_failed(store, "-1001", [1], "Forbidden")
+    deliveries.release(store, "-1001", [3], uncertain=False, error="timeout")  # pending again
     assert retention.purge_batch(store, CUTOFF) == 1
     assert kept(store) == [1, 3, 4]
-    store.mark_sent("-1002", [1], 300)
-    store.mark_sending("-1001", [3])
-    store.mark_sent("-1001", [3], 301)
+    deliveries.mark_sent(store, "-1002", [1], 300)
+    deliveries.mark_sending(store, "-1001", [3])
+    deliveries.mark_sent(store, "-1001", [3], 301)
     assert retention.purge_batch(store, CUTOFF) == 2  # sent or failed for good: due now
     assert kept(store) == [4]
 
 
 def test_the_newest_sms_stays_however_old_it_is_it_is_the_poll_cursor(store: Store) -> None:
-    store.save_incoming([sms(1, 90), sms(2, 80)], [])
+    messages.save_incoming(store, [sms(1, 90), sms(2, 80)], [])
     assert retention.purge_batch(store, CUTOFF) == 1
-    assert store.max_smsc_id() == 2
+    assert markers.max_smsc_id(store) == 2
 
 
 def test_a_digests_shown_html_stays_while_any_of_its_sms_is_kept(store: Store) -> None:
-    store.save_incoming([sms(1, 40), sms(2, 20), sms(3, 1)], CHATS)
+    messages.save_incoming(store, [sms(1, 40), sms(2, 20), sms(3, 1)], CHATS)
     delivered(store, [1, 2], 500, shown=True)  # one digest message carrying both
     delivered(store, [3], 501)
     assert retention.purge_batch(store, CUTOFF) == 1
@@ -129,13 +145,13 @@ def file_size(path: Path) -> int:
 
 def fill(store: Store, count: int, days_ago: float) -> None:
     text = "Датчик на объекте MSK-1: температура превышена " * 20
-    first = (store.max_smsc_id() or 0) + 1
+    first = (markers.max_smsc_id(store) or 0) + 1
     batch = [sms(first + n, days_ago, f"{n} {text}") for n in range(count)]
-    store.save_incoming(batch, CHATS)
+    messages.save_incoming(store, batch, CHATS)
     for chat in CHATS:
         ids = [s.smsc_id for s in batch]
-        store.mark_sending(chat, ids)
-        store.mark_sent(chat, ids, 1)
+        deliveries.mark_sending(store, chat, ids)
+        deliveries.mark_sent(store, chat, ids, 1)
 
 
 async def purge_and_measure(path: Path, keep_days: int = 30) -> tuple[Purged, int, int]:
@@ -163,7 +179,7 @@ async def test_a_new_database_gives_the_space_back_in_steps(tmp_path: Path) -> N
     store.conn.execute(
         "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
     )
-    assert store.search("температура", None, None, 10).total == 100
+    assert history.search(store, "температура", None, None, 10).total == 100
     store.close()
 
 
@@ -195,21 +211,21 @@ async def test_an_earlier_releases_database_is_converted_once_and_shrinks(
     deleted, before, after = await purge_and_measure(path)
     assert deleted.sms == 1500 and after < before / 4, (before, after)
     store = Store.open(path)
-    assert retention.gives_space_back(store) and store.count_messages() == 100
+    assert retention.gives_space_back(store) and messages.count_messages(store) == 100
     store.close()
 
 
 async def test_other_store_calls_go_between_the_batches(tmp_path: Path) -> None:
     store = AsyncStore(Store.open(tmp_path / "bridge.db"))
     try:
-        await store.call(Store.save_incoming, [sms(n, 40) for n in range(1, 301)], CHATS)
-        await store.call(Store.save_incoming, [sms(400, 1)], [])
+        await store.call(messages.save_incoming, [sms(n, 40) for n in range(1, 301)], CHATS)
+        await store.call(messages.save_incoming, [sms(400, 1)], [])
         for chat in CHATS:
-            await store.call(Store.mark_sending, chat, list(range(1, 301)))
-            await store.call(Store.mark_sent, chat, list(range(1, 301)), 1)
+            await store.call(deliveries.mark_sending, chat, list(range(1, 301)))
+            await store.call(deliveries.mark_sent, chat, list(range(1, 301)), 1)
         purge = asyncio.create_task(Retention(store, 30, batch=5, pause=0.01).purge(NOW))
         await asyncio.sleep(0.05)
-        saved = await store.call(Store.save_incoming, [sms(401, 0)], CHATS)
+        saved = await store.call(messages.save_incoming, [sms(401, 0)], CHATS)
         assert saved.stored == [401]
         assert not purge.done()  # a new SMS was stored while the purge was under way
         assert await purge == Purged(sms=300, replies=0)
@@ -246,7 +262,7 @@ def test_routed_sms_and_settled_replies_go_too(store: Store) -> None:
 
     old = datetime.now(UTC) - timedelta(days=40)
     routed = [sms(1, 40), sms(2, 39), sms(3, 0)]
-    store.save_incoming(routed, lambda s: Placement((), ("-1001",), "line", "Support"))
+    messages.save_incoming(store, routed, lambda s: Placement((), ("-1001",), "line", "Support"))
     draft = Draft("79261112233", "ok", None, 1, "-1001", None, 1, Person(7, "Anna"))
     settled = outgoing.create_preview(store, draft, old, old + timedelta(minutes=10))
     outgoing.settle(store, settled.id, OutgoingState.DELIVERED)
@@ -280,7 +296,7 @@ async def test_replies_go_in_counted_batches_and_alone_still_give_space_back(
     old_replies(store, 400, days_ago=40)
     old_replies(store, 1, days_ago=40, state="sent")  # never settled (replies off): goes too
     old_replies(store, 5, days_ago=1)
-    store.save_incoming([sms(1, 1)], CHATS)  # no SMS is due: only replies go
+    messages.save_incoming(store, [sms(1, 1)], CHATS)  # no SMS is due: only replies go
     assert retention.purge_replies_batch(store, CUTOFF, batch=150) == 150  # a batch, no more
     store.close()
     thread = AsyncStore(Store.open(path))
@@ -340,7 +356,7 @@ def hold_a_reader(path: Path) -> Store:
     """Another connection inside a read transaction, as an /export's snapshot is."""
     reader = Store.open_snapshot(path)
     reader.conn.execute("BEGIN")
-    reader.count_messages()  # its snapshot is taken now: the log must keep what it sees
+    messages.count_messages(reader)  # its snapshot is taken now: the log must keep what it sees
     return reader
 
 
@@ -421,32 +437,34 @@ def test_history_older_than_the_retention_when_fetched_is_never_stored_and_the_c
 ) -> None:
     store = Store.open(tmp_path / "bridge.db", keep_for=timedelta(days=1))
     batch = [sms(1, 3, "boiler code 1111"), sms(2, 1.01), sms(3, 0.99, "door opened")]
-    history: list[str] = []  # no chat is to get them: the first start's history
-    assert store.save_incoming(batch, history, fetched_at=NOW) == Saved([3], [], [1, 2])
+    no_chat: list[str] = []  # no chat is to get them: the first start's history
+    assert messages.save_incoming(store, batch, no_chat, fetched_at=NOW) == Saved([3], [], [1, 2])
     assert kept(store) == [3] and rows(store, "deliveries") == 0
-    assert store.search("boiler", None, None, 10).total == 0
-    assert store.max_smsc_id() == 3
+    assert history.search(store, "boiler", None, None, 10).total == 0
+    assert markers.max_smsc_id(store) == 3
     # A page of nothing but old SMS: the cursor still moves past them, so they are not
     # asked for again and again.
-    assert store.save_incoming([sms(5, 2), sms(4, 1.5)], history, fetched_at=NOW) == Saved(
-        [], [], [4, 5]
-    )
-    assert kept(store) == [3] and store.max_smsc_id() == 5
-    assert store.save_incoming([sms(4, 2)], history, fetched_at=NOW).too_old == [4]
-    assert store.max_smsc_id() == 5  # the cursor never goes back
+    assert messages.save_incoming(
+        store, [sms(5, 2), sms(4, 1.5)], no_chat, fetched_at=NOW
+    ) == Saved([], [], [4, 5])
+    assert kept(store) == [3] and markers.max_smsc_id(store) == 5
+    assert messages.save_incoming(store, [sms(4, 2)], no_chat, fetched_at=NOW).too_old == [4]
+    assert markers.max_smsc_id(store) == 5  # the cursor never goes back
     store.close()
     reopened = Store.open(tmp_path / "bridge.db")  # the cursor is in the database
-    assert reopened.max_smsc_id() == 5
-    assert reopened.save_incoming([sms(6, 400)], CHATS, fetched_at=NOW).stored == [6]  # no limit
+    assert markers.max_smsc_id(reopened) == 5
+    assert messages.save_incoming(reopened, [sms(6, 400)], CHATS, fetched_at=NOW).stored == [
+        6
+    ]  # no limit
     reopened.close()
 
 
 def test_an_old_sms_a_chat_is_still_to_get_is_stored_and_relayed(tmp_path: Path) -> None:
     """A lost SMS is worse than an old one: the purge takes it once every chat has it."""
     store = Store.open(tmp_path / "bridge.db", keep_for=timedelta(days=1))
-    assert store.save_incoming([sms(1, 3, "boiler code 1111")], CHATS, fetched_at=NOW) == Saved(
-        [1], [], []
-    )
+    assert messages.save_incoming(
+        store, [sms(1, 3, "boiler code 1111")], CHATS, fetched_at=NOW
+    ) == Saved([1], [], [])
     assert kept(store) == [1] and rows(store, "deliveries") == len(CHATS)
     store.close()
 
@@ -474,8 +492,8 @@ async def test_a_first_start_that_purges_first_then_fetches_a_week_keeps_nothing
     [request] = smsc.inbox_requests()
     assert request.form["hour"] == "168"
     store = Store.open(tmp_path / "bridge.db")
-    assert kept(store) == [recent] and store.search("code", None, None, 10).total == 0
-    assert store.max_smsc_id() == recent
+    assert kept(store) == [recent] and history.search(store, "code", None, None, 10).total == 0
+    assert markers.max_smsc_id(store) == recent
     store.close()
     [line] = [r for r in caplog.records if "older than RETENTION_DAYS" in r.getMessage()]
     assert line.levelno == logging.INFO and line.getMessage() == (
@@ -490,9 +508,9 @@ async def test_after_an_outage_longer_than_the_retention_the_sms_meanwhile_are_s
     now = datetime.now(UTC)
     client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
     harness = make_harness(tmp_path / "bridge.db", client)
-    harness.store.mark_first_start_done(now - timedelta(days=5))
+    markers.mark_first_start_done(harness.store, now - timedelta(days=5))
     before = IncomingSms(500, "79261234567", "79031234567", "before", now - timedelta(days=3))
-    harness.store.save_incoming([before], [])  # the cursor when the bridge went away
+    messages.save_incoming(harness.store, [before], [])  # the cursor when the bridge went away
     harness.store.keep_for = timedelta(days=1)
     away = [smsc.add_sms("meanwhile", received=now - timedelta(hours=h)) for h in (48, 30)]
     back = smsc.add_sms("after", received=now - timedelta(hours=1))
@@ -523,13 +541,16 @@ def test_records_kept_aside_go_with_the_retention_and_the_cursor_stays_past_them
 ) -> None:
     store = Store.open(tmp_path / "bridge.db")
     # A lone surrogate no SQLite text can hold: kept aside in its raw form.
-    saved = store.save_incoming(
-        [sms(1, 0), sms(7, 0, "code 5512 \ud800")], CHATS, fetched_at=NOW - timedelta(days=40)
+    saved = messages.save_incoming(
+        store,
+        [sms(1, 0), sms(7, 0, "code 5512 \ud800")],
+        CHATS,
+        fetched_at=NOW - timedelta(days=40),
     )
     assert saved.stored == [1] and [k.smsc_id for k in saved.kept_aside] == [7]
     assert retention.purge_kept_aside_batch(store, NOW - timedelta(days=41)) == 0
     assert retention.purge_kept_aside_batch(store, NOW - timedelta(days=30)) == 1
-    assert store.count_kept_aside() == 0 and rows(store, "kept_aside") == 0
-    assert store.max_smsc_id() == 7  # SMSC's copy is not fetched and kept aside again
-    assert store.unseen([sms(8, 0)]) == [sms(8, 0)]
+    assert messages.count_kept_aside(store) == 0 and rows(store, "kept_aside") == 0
+    assert markers.max_smsc_id(store) == 7  # SMSC's copy is not fetched and kept aside again
+    assert messages.unseen(store, [sms(8, 0)]) == [sms(8, 0)]
     store.close()

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.smsc import SmscApiError, SmscError, SmscGarbageReply, parse_inbox_reply
-from state import Store
+from state import Store, history, messages
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 FETCHED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -204,8 +204,8 @@ def test_any_text_even_with_lone_surrogates_is_read_storable_and_stored(
         assert len(read) == len(meant)
         assert all(a == b or a == "\ufffd" for a, b in zip(read, meant, strict=True))
     store = Store.open(":memory:")
-    assert store.save_incoming([sms], ["-1001"]).stored == [7]
-    [stored] = store.last(1).messages
+    assert messages.save_incoming(store, [sms], ["-1001"]).stored == [7]
+    [stored] = history.last(store, 1).messages
     assert (stored.text, stored.sender, stored.damaged) == (sms.text, sms.sender, lone)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.chart import HEIGHT_PX, WIDTH_PX
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
@@ -44,7 +45,7 @@ def test_stats_sends_a_png_chart_and_the_bridge_never_loads_matplotlib(
     chart = next(m for m in telegram.messages(GROUP) if m.kind == "photo")
     assert chart.reply_to == asked and chart.document is not None
     assert chart.document.startswith(b"\x89PNG\r\n\x1a\n")
-    assert struct.unpack(">II", chart.document[16:24]) == (1080, 700)
+    assert struct.unpack(">II", chart.document[16:24]) == (WIDTH_PX, HEIGHT_PX)
     assert 10_000 < len(chart.document) < 500_000
     lines = chart.plain.splitlines()
     assert lines[0] == "SMS statistics" and lines[1].startswith("the last 7 days (")

@@ -19,8 +19,12 @@ from state import (
     Placement,
     SchemaTooNew,
     Store,
+    deliveries,
     fts_query,
+    history,
     inspect_database,
+    markers,
+    messages,
     oncall,
 )
 from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
@@ -50,22 +54,22 @@ def test_open_creates_the_folder_in_wal_mode_at_the_current_schema(tmp_path: Pat
 
 
 def test_each_sms_is_stored_once_and_queued_once_per_chat(store: Store) -> None:
-    assert store.save_incoming([sms(1), sms(2), sms(1)], CHATS).stored == [1, 2]
-    assert store.save_incoming([sms(2), sms(3)], CHATS).stored == [3]
-    assert store.count_messages() == 3
-    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [1, 2, 3]
-    assert [d.sms.smsc_id for d in store.pending("-1002:7", 10)] == [1, 2, 3]
-    assert store.max_smsc_id() == 3
+    assert messages.save_incoming(store, [sms(1), sms(2), sms(1)], CHATS).stored == [1, 2]
+    assert messages.save_incoming(store, [sms(2), sms(3)], CHATS).stored == [3]
+    assert messages.count_messages(store) == 3
+    assert [d.sms.smsc_id for d in deliveries.pending(store, "-1001", 10)] == [1, 2, 3]
+    assert [d.sms.smsc_id for d in deliveries.pending(store, "-1002:7", 10)] == [1, 2, 3]
+    assert markers.max_smsc_id(store) == 3
 
 
 def test_history_is_stored_without_deliveries(store: Store) -> None:
-    store.save_incoming([sms(5)], [])
-    assert store.pending("-1001", 10) == [] and store.count_messages() == 1
+    messages.save_incoming(store, [sms(5)], [])
+    assert deliveries.pending(store, "-1001", 10) == [] and messages.count_messages(store) == 1
 
 
 def test_pending_is_oldest_first_by_smsc_id(store: Store) -> None:
-    store.save_incoming([sms(9, minutes=5), sms(8, minutes=1), sms(7, minutes=3)], CHATS)
-    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [7, 8, 9]
+    messages.save_incoming(store, [sms(9, minutes=5), sms(8, minutes=1), sms(7, minutes=3)], CHATS)
+    assert [d.sms.smsc_id for d in deliveries.pending(store, "-1001", 10)] == [7, 8, 9]
 
 
 def attempts(store: Store, smsc_id: int, chat: str = "-1001") -> int:
@@ -77,52 +81,52 @@ def attempts(store: Store, smsc_id: int, chat: str = "-1001") -> int:
 
 
 def test_delivery_life_cycle(store: Store) -> None:
-    store.save_incoming([sms(1), sms(2)], CHATS)
-    store.mark_sending("-1001", [1])
-    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [2]
-    store.mark_sent("-1001", [1], telegram_message_id=555)
+    messages.save_incoming(store, [sms(1), sms(2)], CHATS)
+    deliveries.mark_sending(store, "-1001", [1])
+    assert [d.sms.smsc_id for d in deliveries.pending(store, "-1001", 10)] == [2]
+    deliveries.mark_sent(store, "-1001", [1], telegram_message_id=555)
     row = store.conn.execute(
         "SELECT status, telegram_message_id, attempts FROM deliveries "
         "WHERE message_id = 1 AND chat = '-1001'"
     ).fetchone()
     assert row == ("sent", 555, 1)
-    assert store.queues(CHATS)[0].pending == 1
+    assert deliveries.queues(store, CHATS)[0].pending == 1
 
 
 def test_interrupted_sends_come_back_as_uncertain(store: Store) -> None:
-    store.save_incoming([sms(1)], CHATS)
-    store.mark_sending("-1001", [1])
-    assert store.recover_interrupted() == 1
-    [again] = store.pending("-1001", 10)
+    messages.save_incoming(store, [sms(1)], CHATS)
+    deliveries.mark_sending(store, "-1001", [1])
+    assert deliveries.recover_interrupted(store) == 1
+    [again] = deliveries.pending(store, "-1001", 10)
     assert again.uncertain == 1 and attempts(store, 1) == 1
-    assert store.queues(CHATS)[0].uncertain == 1
+    assert deliveries.queues(store, CHATS)[0].uncertain == 1
 
 
 def test_release_counts_uncertain_only_when_told(store: Store) -> None:
-    store.save_incoming([sms(1)], CHATS)
-    store.mark_sending("-1001", [1])
-    store.release("-1001", [1], uncertain=False, error="502")
-    store.mark_sending("-1001", [1])
-    store.release("-1001", [1], uncertain=True, error="timeout")
-    [again] = store.pending("-1001", 10)
+    messages.save_incoming(store, [sms(1)], CHATS)
+    deliveries.mark_sending(store, "-1001", [1])
+    deliveries.release(store, "-1001", [1], uncertain=False, error="502")
+    deliveries.mark_sending(store, "-1001", [1])
+    deliveries.release(store, "-1001", [1], uncertain=True, error="timeout")
+    [again] = deliveries.pending(store, "-1001", 10)
     assert (attempts(store, 1), again.uncertain) == (2, 1)
 
 
 def test_a_refusing_chat_fails_alone_and_can_be_requeued(store: Store) -> None:
-    store.save_incoming([sms(1), sms(2), sms(3)], CHATS)
-    store.mark_failed("-1001", [1], "Forbidden: bot was kicked")
-    assert store.fail_pending("-1001", "Forbidden: bot was kicked") == 2
-    first, second = store.queues(CHATS)
+    messages.save_incoming(store, [sms(1), sms(2), sms(3)], CHATS)
+    deliveries.mark_failed(store, "-1001", [1], "Forbidden: bot was kicked")
+    assert deliveries.fail_pending(store, "-1001", "Forbidden: bot was kicked") == 2
+    first, second = deliveries.queues(store, CHATS)
     assert (first.pending, first.failed, first.last_error) == (0, 3, "Forbidden: bot was kicked")
     assert (second.pending, second.failed) == (3, 0)
-    assert store.requeue_failed("-1001") == 3
-    assert store.queues(CHATS)[0].pending == 3
+    assert deliveries.requeue_failed(store, "-1001") == 3
+    assert deliveries.queues(store, CHATS)[0].pending == 3
 
 
 def test_oldest_pending(store: Store) -> None:
-    assert store.oldest_pending(CHATS) is None
-    store.save_incoming([sms(1)], CHATS, fetched_at=T0)
-    assert store.oldest_pending(CHATS) == T0
+    assert deliveries.oldest_pending(store, CHATS) is None
+    messages.save_incoming(store, [sms(1)], CHATS, fetched_at=T0)
+    assert deliveries.oldest_pending(store, CHATS) == T0
 
 
 class RecordingConnection:
@@ -146,18 +150,18 @@ def test_queue_queries_use_the_partial_indexes(store: Store) -> None:
     A status bound as a parameter would silently turn a look-up into a walk over every
     delivery ever sent.
     """
-    store.save_incoming([sms(1), sms(2)], CHATS)
+    messages.save_incoming(store, [sms(1), sms(2)], CHATS)
     recorder = RecordingConnection(store.conn)
     store.conn = recorder  # type: ignore[assignment]
-    store.pending("-1001", 10)
-    store.mark_sending("-1001", [1])
-    store.recover_interrupted()
-    store.recover_interrupted("-1001")
-    store.oldest_pending(CHATS)
-    store.queues(CHATS)
-    store.fail_pending("-1001", "Forbidden")
-    store.requeue_failed()
-    store.requeue_failed("-1001")
+    deliveries.pending(store, "-1001", 10)
+    deliveries.mark_sending(store, "-1001", [1])
+    deliveries.recover_interrupted(store)
+    deliveries.recover_interrupted(store, "-1001")
+    deliveries.oldest_pending(store, CHATS)
+    deliveries.queues(store, CHATS)
+    deliveries.fail_pending(store, "-1001", "Forbidden")
+    deliveries.requeue_failed(store)
+    deliveries.requeue_failed(store, "-1001")
     store.conn = recorder.conn
     plans = {
         sql: [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
@@ -181,16 +185,16 @@ def test_the_partial_index_conditions_are_the_published_ones() -> None:
 
 
 def test_the_first_start_is_remembered_to_the_second(store: Store) -> None:
-    assert store.first_start_done_at() is None
-    store.mark_first_start_done(T0 + timedelta(seconds=5, microseconds=700))
-    assert store.first_start_done_at() == T0 + timedelta(seconds=5)
+    assert markers.first_start_done_at(store) is None
+    markers.mark_first_start_done(store, T0 + timedelta(seconds=5, microseconds=700))
+    assert markers.first_start_done_at(store) == T0 + timedelta(seconds=5)
 
 
 def test_inspecting_a_database_reads_it_without_changing_it(tmp_path: Path) -> None:
     path = tmp_path / "bridge.db"
     assert inspect_database(path) is None and not path.exists()
     store = Store.open(path)
-    store.save_incoming([sms(1), sms(2)], CHATS)
+    messages.save_incoming(store, [sms(1), sms(2)], CHATS)
     store.close()
     before = path.read_bytes()
     summary = inspect_database(path)
@@ -212,13 +216,14 @@ def test_inspecting_a_newer_or_broken_database_says_so(tmp_path: Path) -> None:
 
 
 def test_chat_migration_is_remembered(store: Store) -> None:
-    assert store.chat_id_for("-1001") is None
-    store.record_chat_migration("-1001", -100999)
-    assert store.chat_id_for("-1001") == -100999
+    assert deliveries.chat_id_for(store, "-1001") is None
+    deliveries.record_chat_migration(store, "-1001", -100999)
+    assert deliveries.chat_id_for(store, "-1001") == -100999
 
 
 def test_queries(store: Store) -> None:
-    store.save_incoming(
+    messages.save_incoming(
+        store,
         [
             sms(1, "Your code 1234", minutes=0),
             sms(2, "Пароль для входа: 5678", sender="Sberbank", minutes=10),
@@ -227,27 +232,29 @@ def test_queries(store: Store) -> None:
         ],
         [],
     )
-    last = store.last(2)
+    last = history.last(store, 2)
     assert [s.smsc_id for s in last.messages] == [3, 4]
-    page = store.between(T0 + timedelta(minutes=5), T0 + timedelta(minutes=25), 10)
+    page = history.between(store, T0 + timedelta(minutes=5), T0 + timedelta(minutes=25), 10)
     assert [s.smsc_id for s in page.messages] == [2, 3] and page.total == 2
-    assert [s.smsc_id for s in store.search("alarm", None, None, 10).messages] == [3, 4]
-    assert [s.smsc_id for s in store.search("пароль", None, None, 10).messages] == [2]
-    assert [s.smsc_id for s in store.search("парол", None, None, 10).messages] == [2]
-    assert [s.smsc_id for s in store.search("boil press", None, None, 10).messages] == [3]
-    in_window = store.search("alarm", T0 + timedelta(minutes=25), None, 10)
+    assert [s.smsc_id for s in history.search(store, "alarm", None, None, 10).messages] == [3, 4]
+    assert [s.smsc_id for s in history.search(store, "пароль", None, None, 10).messages] == [2]
+    assert [s.smsc_id for s in history.search(store, "парол", None, None, 10).messages] == [2]
+    assert [s.smsc_id for s in history.search(store, "boil press", None, None, 10).messages] == [3]
+    in_window = history.search(store, "alarm", T0 + timedelta(minutes=25), None, 10)
     assert [s.smsc_id for s in in_window.messages] == [4]
     for written in ("79261112233", "+79261112233", "8 926 111 22 33"):
-        assert [s.smsc_id for s in store.from_sender(written, None, None, 10).messages] == [3, 4]
-    assert store.from_sender("SBERBANK", None, None, 10).total == 1
-    limited = store.search("alarm", None, None, 1)
+        assert [
+            s.smsc_id for s in history.from_sender(store, written, None, None, 10).messages
+        ] == [3, 4]
+    assert history.from_sender(store, "SBERBANK", None, None, 10).total == 1
+    limited = history.search(store, "alarm", None, None, 1)
     assert [s.smsc_id for s in limited.messages] == [4] and limited.truncated
 
 
 @pytest.mark.parametrize("typed", ['"', "AND", "a OR b", "NEAR(x", "*", "col:val", "(-)"])
 def test_search_syntax_typed_by_users_is_only_text(store: Store, typed: str) -> None:
-    store.save_incoming([sms(1, "plain text")], [])
-    store.search(typed, None, None, 10)  # must not raise an FTS syntax error
+    messages.save_incoming(store, [sms(1, "plain text")], [])
+    history.search(store, typed, None, None, 10)  # must not raise an FTS syntax error
 
 
 def test_fts_query_quotes_every_word() -> None:
@@ -274,33 +281,35 @@ def test_migration_is_idempotent_after_a_crash_halfway(tmp_path: Path) -> None:
 
 
 def test_a_windowed_search_finds_an_sms_whose_id_arrived_out_of_order(store: Store) -> None:
-    store.save_incoming([sms(10, "alarm one", minutes=0), sms(20, "alarm two", minutes=10)], [])
-    store.save_incoming([sms(5, "alarm late id", minutes=5)], [])  # lower ID, later time
-    page = store.search("alarm", T0 + timedelta(minutes=4), T0 + timedelta(minutes=6), 10)
+    messages.save_incoming(
+        store, [sms(10, "alarm one", minutes=0), sms(20, "alarm two", minutes=10)], []
+    )
+    messages.save_incoming(store, [sms(5, "alarm late id", minutes=5)], [])  # lower ID, later time
+    page = history.search(store, "alarm", T0 + timedelta(minutes=4), T0 + timedelta(minutes=6), 10)
     assert [s.smsc_id for s in page.messages] == [5] and page.total == 1
-    page = store.search("alarm", T0, T0 + timedelta(minutes=11), 10)
+    page = history.search(store, "alarm", T0, T0 + timedelta(minutes=11), 10)
     assert sorted(s.smsc_id for s in page.messages) == [5, 10, 20]
-    assert store.search("alarm", T0 + timedelta(days=1), None, 10).total == 0
+    assert history.search(store, "alarm", T0 + timedelta(days=1), None, 10).total == 0
 
 
 def test_search_counts_up_to_a_cap_and_says_so(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import state.store
+    import state.history
 
-    monkeypatch.setattr(state.store, "COUNT_CAP", 3)
-    store.save_incoming([sms(n, f"pump {n}", minutes=n) for n in range(1, 8)], [])
-    page = store.search("pump", None, None, 2)
+    monkeypatch.setattr(state.history, "COUNT_CAP", 3)
+    messages.save_incoming(store, [sms(n, f"pump {n}", minutes=n) for n in range(1, 8)], [])
+    page = history.search(store, "pump", None, None, 2)
     assert (page.total, page.total_is_lower_bound) == (3, True)
     assert [s.smsc_id for s in page.messages] == [6, 7]
-    windowed = store.search("pump", T0, T0 + timedelta(minutes=2, seconds=30), 10)
+    windowed = history.search(store, "pump", T0, T0 + timedelta(minutes=2, seconds=30), 10)
     assert (windowed.total, windowed.total_is_lower_bound) == (2, False)
 
 
 def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from state.schema import MIGRATIONS
+    from state.migrations import MIGRATIONS
 
     path = tmp_path / "v1.db"
     conn = sqlite3.connect(path)
@@ -323,17 +332,19 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
         "SELECT sql FROM sqlite_master WHERE name = 'messages_fts'"
     ).fetchone()[0]
     assert "prefix=" in fts_sql
-    assert [s.smsc_id for s in store.search("парол", None, None, 10).messages] == [7]
-    assert [d.sms.smsc_id for d in store.pending("-1001", 10)] == [7]
-    store.save_incoming([sms(8, "пароль новый")], ["-1001"])  # triggers still feed the index
-    assert store.search("парол", None, None, 10).total == 2
+    assert [s.smsc_id for s in history.search(store, "парол", None, None, 10).messages] == [7]
+    assert [d.sms.smsc_id for d in deliveries.pending(store, "-1001", 10)] == [7]
+    messages.save_incoming(
+        store, [sms(8, "пароль новый")], ["-1001"]
+    )  # triggers still feed the index
+    assert history.search(store, "парол", None, None, 10).total == 2
     store.close()
 
 
 def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from state.schema import MIGRATIONS
+    from state.migrations import MIGRATIONS
 
     path = tmp_path / "v2.db"
     conn = sqlite3.connect(path)
@@ -363,25 +374,25 @@ def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert store.conn.execute(
         "SELECT delivered_at FROM deliveries WHERE chat = '-1001'"
     ).fetchone() == ("2026-11-27 10:00:02",)
-    [kept] = store.last(1).messages  # the subscriber's sent_at is still the SMS's own
+    [kept] = history.last(store, 1).messages  # the subscriber's sent_at is still the SMS's own
     assert kept.sent_at == datetime(2026, 11, 27, 9, 59, 58, tzinfo=UTC)
-    store.mark_sending("-1002:7", [7])
-    store.mark_sent("-1002:7", [7], telegram_message_id=556)
+    deliveries.mark_sending(store, "-1002:7", [7])
+    deliveries.mark_sent(store, "-1002:7", [7], telegram_message_id=556)
     assert store.conn.execute(
         "SELECT status, delivered_at IS NOT NULL FROM deliveries WHERE chat = '-1002:7'"
     ).fetchone() == ("sent", 1)
     MIGRATIONS[2](store.db)  # again, as after a crash before the version was written
-    assert store.queues(CHATS)[1].pending == 0
+    assert deliveries.queues(store, CHATS)[1].pending == 0
     store.close()
 
 
 def test_a_window_ending_now_includes_this_second(store: Store) -> None:
-    store.save_incoming([sms(1, "just now")], [])  # stored as T0, a whole second
+    messages.save_incoming(store, [sms(1, "just now")], [])  # stored as T0, a whole second
     now = T0 + timedelta(milliseconds=400)
-    assert store.between(now - timedelta(hours=1), now, 10).total == 1
-    assert store.search("just", now - timedelta(hours=1), now, 10).total == 1
-    assert store.from_sender("79261234567", None, now, 10).total == 1
-    assert store.between(now - timedelta(hours=1), T0, 10).total == 0  # end is exclusive
+    assert history.between(store, now - timedelta(hours=1), now, 10).total == 1
+    assert history.search(store, "just", now - timedelta(hours=1), now, 10).total == 1
+    assert history.from_sender(store, "79261234567", None, now, 10).total == 1
+    assert history.between(store, now - timedelta(hours=1), T0, 10).total == 0  # end is exclusive
 
 
 def routed(sms: IncomingSms) -> Placement:
@@ -394,73 +405,85 @@ def routed(sms: IncomingSms) -> Placement:
 
 
 def test_each_sms_is_queued_and_made_visible_where_its_placement_says(store: Store) -> None:
-    assert store.save_incoming([sms(n, minutes=n) for n in range(1, 6)], routed).stored == [
+    assert messages.save_incoming(
+        store, [sms(n, minutes=n) for n in range(1, 6)], routed
+    ).stored == [
         1,
         2,
         3,
         4,
         5,
     ]
-    odd = store.pending("-1001", 10)
+    odd = deliveries.pending(store, "-1001", 10)
     assert [(d.sms.smsc_id, d.silent, d.sms.label) for d in odd] == [
         (1, True, "Odd line"),
         (3, True, "Odd line"),
     ]
-    assert [(d.sms.smsc_id, d.silent) for d in store.pending("-1002:7", 10)] == [(2, 0), (4, 0)]
+    assert [(d.sms.smsc_id, d.silent) for d in deliveries.pending(store, "-1002:7", 10)] == [
+        (2, 0),
+        (4, 0),
+    ]
     stored = store.conn.execute("SELECT id, route, label FROM messages ORDER BY id").fetchall()
     assert stored[0] == (1, "odd", "Odd line") and stored[1] == (2, None, None)
     assert stored[4] == (5, "spam", None)
     # The same SMS again, placed differently now: nothing moves.
     assert (
-        store.save_incoming([sms(1), sms(2)], lambda s: Placement((("-1003", False),))).stored == []
+        messages.save_incoming(
+            store, [sms(1), sms(2)], lambda s: Placement((("-1003", False),))
+        ).stored
+        == []
     )
-    assert store.pending("-1003", 10) == []
+    assert deliveries.pending(store, "-1003", 10) == []
 
 
 def test_a_chat_sees_only_the_sms_visible_to_it_and_no_filter_sees_all(store: Store) -> None:
-    store.save_incoming(
-        [sms(n, f"alarm {n}", sender="Sberbank", minutes=n) for n in range(1, 6)], routed
+    messages.save_incoming(
+        store, [sms(n, f"alarm {n}", sender="Sberbank", minutes=n) for n in range(1, 6)], routed
     )
     start, end = T0, T0 + timedelta(hours=1)
 
     def ids(page: Page) -> list[int]:
         return [s.smsc_id for s in page.messages]
 
-    assert ids(store.last(10, visible_to="-1001")) == [1, 3]
-    assert ids(store.last(1, visible_to="-1002")) == [4]
-    assert ids(store.last(10)) == [1, 2, 3, 4, 5]  # the dropped one too
-    assert store.between(start, end, 10, visible_to="-1002").total == 2
-    assert ids(store.between(T0 + timedelta(minutes=2), end, 10, visible_to="-1001")) == [3]
-    assert ids(store.search("alarm", None, None, 10, visible_to="-1001")) == [1, 3]
-    assert store.search("alarm", start, end, 10, visible_to="-1002").total == 2
-    assert ids(store.from_sender("SBERBANK", None, None, 10, visible_to="-1002")) == [2, 4]
-    assert store.from_sender("sberbank", start, None, 10, visible_to="-1001").total == 2
-    assert store.last(10, visible_to="-1003").total == 0
-    assert store.search("alarm", None, None, 10).total == 5
+    assert ids(history.last(store, 10, visible_to="-1001")) == [1, 3]
+    assert ids(history.last(store, 1, visible_to="-1002")) == [4]
+    assert ids(history.last(store, 10)) == [1, 2, 3, 4, 5]  # the dropped one too
+    assert history.between(store, start, end, 10, visible_to="-1002").total == 2
+    assert ids(history.between(store, T0 + timedelta(minutes=2), end, 10, visible_to="-1001")) == [
+        3
+    ]
+    assert ids(history.search(store, "alarm", None, None, 10, visible_to="-1001")) == [1, 3]
+    assert history.search(store, "alarm", start, end, 10, visible_to="-1002").total == 2
+    assert ids(history.from_sender(store, "SBERBANK", None, None, 10, visible_to="-1002")) == [2, 4]
+    assert history.from_sender(store, "sberbank", start, None, 10, visible_to="-1001").total == 2
+    assert history.last(store, 10, visible_to="-1003").total == 0
+    assert history.search(store, "alarm", None, None, 10).total == 5
 
 
 def test_what_nobody_took_in_one_chat_is_only_what_was_routed_there(store: Store) -> None:
-    store.save_incoming([sms(n, minutes=n) for n in range(1, 6)], routed)
+    messages.save_incoming(store, [sms(n, minutes=n) for n in range(1, 6)], routed)
     oncall.take(store, [3], oncall.Person(1, "Anna"), T0)
     window = (T0, T0 + timedelta(hours=1))
     assert [s.smsc_id for s in oncall.untaken(store, *window, 10, "-1001").messages] == [1]
     assert oncall.untaken(store, *window, 10, "-1002").total == 2
     assert oncall.untaken(store, *window, 10).total == 3  # not the dropped one: no button
-    store.save_incoming([sms(9, minutes=9)], [])  # history of the first start: not relayed
+    messages.save_incoming(
+        store, [sms(9, minutes=9)], []
+    )  # history of the first start: not relayed
     assert oncall.untaken(store, *window, 10).total == 3
 
 
 def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Store) -> None:
-    store.save_incoming([sms(n, f"alarm {n}", minutes=n) for n in range(1, 30)], routed)
+    messages.save_incoming(store, [sms(n, f"alarm {n}", minutes=n) for n in range(1, 30)], routed)
     recorder = RecordingConnection(store.conn)
     store.conn = recorder  # type: ignore[assignment]
     window = (T0, T0 + timedelta(hours=1))
-    store.last(10, visible_to="-1001")
-    store.between(*window, 10, visible_to="-1001")
-    store.search("alarm", None, None, 10, visible_to="-1001")
-    store.search("alarm", *window, 10, visible_to="-1001")
-    store.from_sender("79261234567", None, None, 10, visible_to="-1001")
-    store.from_sender("79261234567", *window, 10, visible_to="-1001")
+    history.last(store, 10, visible_to="-1001")
+    history.between(store, *window, 10, visible_to="-1001")
+    history.search(store, "alarm", None, None, 10, visible_to="-1001")
+    history.search(store, "alarm", *window, 10, visible_to="-1001")
+    history.from_sender(store, "79261234567", None, None, 10, visible_to="-1001")
+    history.from_sender(store, "79261234567", *window, 10, visible_to="-1001")
     oncall.untaken(store, *window, 10, visible_to="-1001")
     store.conn = recorder.conn
     plans = {
@@ -485,7 +508,7 @@ def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Sto
 def test_a_database_from_before_routes_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from state.schema import MIGRATIONS
+    from state.migrations import MIGRATIONS
 
     path = tmp_path / "v5.db"
     conn = sqlite3.connect(path)
@@ -505,24 +528,24 @@ def test_a_database_from_before_routes_is_upgraded_in_place(tmp_path: Path) -> N
     conn.close()
     store = Store.open(path)
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    [waiting] = store.pending("-1001", 10)
+    [waiting] = deliveries.pending(store, "-1001", 10)
     assert (waiting.sms.smsc_id, waiting.silent, waiting.sms.label) == (7, False, None)
     MIGRATIONS[5](store.db)  # again, as after a crash before the version was written
-    store.save_incoming([sms(8)], routed)
-    assert [s.smsc_id for s in store.last(10, visible_to="-1002").messages] == [8]
-    assert [s.smsc_id for s in store.last(10).messages] == [7, 8]
+    messages.save_incoming(store, [sms(8)], routed)
+    assert [s.smsc_id for s in history.last(store, 10, visible_to="-1002").messages] == [8]
+    assert [s.smsc_id for s in history.last(store, 10).messages] == [7, 8]
     store.close()
 
 
 def test_a_read_snapshot_sees_one_moment_while_the_bridge_writes(store: Store) -> None:
     assert store.path is not None
-    store.save_incoming([sms(1)], CHATS)
+    messages.save_incoming(store, [sms(1)], CHATS)
     with Store.read_snapshot(store.path) as snapshot:
-        assert snapshot.count_messages() == 1
-        store.save_incoming([sms(2, minutes=1)], CHATS)  # not kept waiting by the reader
-        assert snapshot.count_messages() == 1  # still the moment the snapshot began
+        assert messages.count_messages(snapshot) == 1
+        messages.save_incoming(store, [sms(2, minutes=1)], CHATS)  # not kept waiting by the reader
+        assert messages.count_messages(snapshot) == 1  # still the moment the snapshot began
         with pytest.raises(sqlite3.OperationalError):
             snapshot.conn.execute("DELETE FROM messages")  # read-only
     with pytest.raises(sqlite3.ProgrammingError):
         snapshot.conn.execute("SELECT 1")  # closed at the end
-    assert store.count_messages() == 2
+    assert messages.count_messages(store) == 2

@@ -37,7 +37,7 @@ from bot.core.health import HealthMonitor, HealthRules, HealthServer
 from bot.core.metrics import Metrics
 from bot.features.push.endpoint import PushEndpoint
 from bot.features.replies.sending import UNKNOWN_CHECK_AFTER
-from state import Store, outgoing
+from state import Store, deliveries, outgoing
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +179,8 @@ class Bridge:
         chats = [target.key for target in self.settings.relay_targets]
         while True:
             try:
-                queues = await store.call(Store.queues, chats)
-                self.health.oldest_pending = await store.call(Store.oldest_pending, chats)
+                queues = await store.call(deliveries.queues, chats)
+                self.health.oldest_pending = await store.call(deliveries.oldest_pending, chats)
                 for queue in queues:
                     self.metrics.queue_depth.labels(chat=queue.chat).set(queue.pending)
                     self.metrics.failed_deliveries.labels(chat=queue.chat).set(queue.failed)
@@ -252,7 +252,7 @@ async def recover_interrupted_work(store: AsyncStore) -> list[int]:
     by the bridge: it becomes `unknown` and status.php settles it. Returns those SMS,
     whose previews still say "sending" until the tracking shows them again.
     """
-    recovered = await store.call(Store.recover_interrupted)
+    recovered = await store.call(deliveries.recover_interrupted)
     if recovered:
         log.warning(
             "%d deliveries were interrupted mid-send by the last shutdown; "

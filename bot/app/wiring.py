@@ -24,16 +24,19 @@ from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor
 from bot.core.logs import Redactor
 from bot.core.metrics import Metrics
+from bot.features.oncall.delivery import TakeButtons
 from bot.features.oncall.edits import EditQueue
 from bot.features.oncall.team import OnCall
 from bot.features.push.endpoint import PushEndpoint
+from bot.features.reminders.queue import ReminderQueue
 from bot.features.reminders.reminders import Reminders
 from bot.features.replies.flow import Replies
 from bot.features.replies.tracking import Tracking
 from bot.features.retention.purging import Retention
 from bot.intake.poller import Poller
 from bot.relay.chats import Chats
-from bot.relay.relay import Relay
+from bot.relay.hooks import DeliveryHook
+from bot.relay.relay import Relay, RelayOptions
 from bot.smsc import SmscClient
 from bot.smsc.currency import account_currency
 from bot.smsc.send_api import SmscOutbox
@@ -158,18 +161,25 @@ def build_relay(
     oncall: OnCall | None,
 ) -> Relay:
     """The relay: each SMS into its chats, with take buttons and reminders as set."""
-    return Relay(
-        store=store,
-        chats=chats,
+    options = RelayOptions(
         zone=settings.display_zone,
-        metrics=metrics,
-        events=alerts,
         digest_threshold=settings.relay_digest_threshold,
-        buttons=settings.oncall_buttons,
-        remind_after=settings.escalate_after or None,
         hide_codes=settings.hide_codes,
-        edits=oncall.edits if oncall else None,
+        hooks=delivery_hooks(settings, store, oncall),
     )
+    return Relay(store, chats, options, metrics=metrics, events=alerts)
+
+
+def delivery_hooks(
+    settings: Settings, store: AsyncStore, oncall: OnCall | None
+) -> tuple[DeliveryHook, ...]:
+    """What the features turned on add to each relayed message (see `bot.relay.hooks`)."""
+    hooks: list[DeliveryHook] = []
+    if oncall is not None:  # ONCALL_BUTTONS
+        hooks.append(TakeButtons(store, settings.display_zone, oncall.edits))
+    if settings.escalate_after:  # ESCALATE_AFTER (needs ONCALL_BUTTONS)
+        hooks.append(ReminderQueue(settings.escalate_after))
+    return tuple(hooks)
 
 
 def build_context(

@@ -31,7 +31,7 @@ from bot.text.formatting import (
 )
 from bot.text.i18n import _, number
 from bot.text.sms_view import Look, entry_atoms, plain_entry
-from state import Page, Store, oncall
+from state import Page, messages, oncall
 from state.oncall import Take
 from state.outgoing import Outgoing
 
@@ -81,7 +81,7 @@ async def look_now(context: ContextTypes.DEFAULT_TYPE) -> Look:
     """How SMS are shown right now: zone, today, whether to name receiving numbers, and
     whether codes are hidden until tapped."""
     bridge = bridge_of(context)
-    several = await bridge.store.call(Store.receiving_numbers) > 1
+    several = await bridge.store.call(messages.receiving_numbers) > 1
     return Look(
         bridge.zone, datetime.now(UTC), several_numbers=several, hide_codes=bridge.hide_codes
     )

@@ -45,7 +45,7 @@ def _log_lock(state: RetryCallState) -> None:
 class AsyncStore:
     """The Store for async code: owns it and the single thread that uses it.
 
-    `await store.call(Store.pending, chat, 10)` runs `Store.pending` on that thread.
+    `await store.call(deliveries.pending, chat, 10)` runs `deliveries.pending` on that thread.
     """
 
     def __init__(self, store: Store) -> None:

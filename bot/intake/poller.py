@@ -57,7 +57,7 @@ from bot.core.metrics import Metrics
 from bot.intake.poll_failures import PollFailures
 from bot.intake.poll_pacing import PollReason, PollSchedule, RequestLog, SentRequest
 from bot.routing.routes import RouteDecision, Router
-from state import IncomingSms, Placement, Saved, Store
+from state import IncomingSms, Placement, Saved, markers, messages
 
 log = logging.getLogger(__name__)
 SHOWN_IDS = 20  # IDs of SMS too old to store named in one log line, at most
@@ -210,10 +210,10 @@ class Poller:
         return new
 
     async def _next_start(self) -> PollStart:
-        first_start_done = await self._store.call(Store.first_start_done_at)
+        first_start_done = await self._store.call(markers.first_start_done_at)
         if first_start_done is None:
             return PollStart(None, self._backfill_hours, backfill=True)
-        cursor = await self._store.call(Store.max_smsc_id)
+        cursor = await self._store.call(markers.max_smsc_id)
         if cursor is None:
             # Nothing stored yet: look back to the first start, which the backfill covered.
             since = (datetime.now(UTC) - first_start_done).total_seconds()
@@ -229,7 +229,7 @@ class Poller:
         stored = await self._fetch_pages(
             None, start.hours, relay=self._relay_backfill, hinted=hinted
         )
-        await self._store.call(Store.mark_first_start_done, datetime.now(UTC))
+        await self._store.call(markers.mark_first_start_done, datetime.now(UTC))
         log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
         self._last_overlap = time.monotonic()
         return stored
@@ -267,7 +267,7 @@ class Poller:
         """Route the page's new SMS, then store them; how many were stored."""
         for problem in page.problems:
             log.warning("SMSC reply: %s", problem)
-        fresh = await self._store.call(Store.unseen, page.records) if page.records else []
+        fresh = await self._store.call(messages.unseen, page.records) if page.records else []
         if not fresh:
             return 0
         if self._router.routes:  # off the event loop: a pattern may take its time limit
@@ -275,7 +275,7 @@ class Poller:
         else:
             routed = self._route_all(fresh, relay)
         saved = await self._store.call(
-            Store.save_incoming, fresh, lambda sms: routed[sms.smsc_id][1]
+            messages.save_incoming, fresh, lambda sms: routed[sms.smsc_id][1]
         )
         self._report(fresh, routed, saved, relay)
         log_too_old(saved.too_old)  # RETENTION_DAYS: history too old to keep

@@ -2,5 +2,6 @@
 
 `relay` is the loop; `plan` decides what to send next (one SMS or a digest; pure);
 `chats` keeps one `gateway` per chat, the only path that writes into a chat; `chat_pace`
-spaces those writes by Telegram's limits.
+spaces those writes by Telegram's limits; `hooks` is how a feature takes part in relaying
+a message without the relay knowing it.
 """

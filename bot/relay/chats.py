@@ -20,7 +20,7 @@ from bot.core.database import AsyncStore
 from bot.relay.chat_pace import GROUP_WINDOW, SEND_SPACING
 from bot.relay.gateway import ChatGateway, WriteFailed
 from bot.routing.targets import ChatTarget
-from state import Store
+from state import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,12 @@ class Chats:
     async def _remember(self, configured: int, moved_to: int) -> None:
         log.warning("chat %d moved to %d; writing there from now", configured, moved_to)
         if configured in self._configured:
-            await self._store.call(Store.record_chat_migration, str(configured), moved_to)
+            await self._store.call(deliveries.record_chat_migration, str(configured), moved_to)
 
     async def load_migrations(self) -> None:
         """Point each configured chat's gateway at the ID it moved to, if it moved."""
         for chat_id, gateway in self._configured.items():
-            moved_to = await self._store.call(Store.chat_id_for, str(chat_id))
+            moved_to = await self._store.call(deliveries.chat_id_for, str(chat_id))
             if moved_to is not None:
                 gateway.chat_id = moved_to
 

@@ -16,6 +16,10 @@ A refusal of one message (too long, entities Telegram would not parse) is no ref
 the chat: what is left of the message goes again at once as plain text in half-size parts
 (`bot.text.formatting.plain_parts`), the SMS text whole, and the queue goes on. What the
 message showed as plain text is what a later edit (who took it) builds on.
+
+Features take part through delivery hooks (`bot.relay.hooks`): room kept in the text,
+markup on the message, rows written in the transaction that books it sent. The relay
+names no feature; the application hands it the hooks its settings turn on.
 """
 
 from __future__ import annotations
@@ -33,11 +37,9 @@ from zoneinfo import ZoneInfo
 from bot.core.database import AsyncStore
 from bot.core.metrics import Metrics
 from bot.core.telegram_errors import SendFailure, Verdict
-from bot.features.oncall.buttons import TAKE_RESERVE
-from bot.features.oncall.edits import EditQueue
-from bot.features.oncall.relayed import as_it_leaves, catch_up
 from bot.relay.chats import Chats
 from bot.relay.gateway import ChatGateway, WriteFailed
+from bot.relay.hooks import DeliveryHook, Outgoing, Sent
 from bot.relay.plan import (
     Plan,
     default_digest_threshold,
@@ -48,8 +50,7 @@ from bot.relay.plan import (
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, escape, plain_parts
 from bot.text.sms_view import Look
-from state import Store
-from state.oncall import Take
+from state import Store, deliveries, messages
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,16 @@ class Outcome:
     pause: float = 0.0
 
 
+@dataclass(frozen=True)
+class RelayOptions:
+    """How every target's relay works: the same for all, decided once by the settings."""
+
+    zone: ZoneInfo  # DISPLAY_TIMEZONE, for the times in a message
+    digest_threshold: int | None = None  # RELAY_DIGEST_THRESHOLD; None: a chat's minute
+    hide_codes: bool = False  # HIDE_CODES
+    hooks: tuple[DeliveryHook, ...] = ()  # what the features turned on add to each message
+
+
 class DeliveryEvents(Protocol):
     """Who hears that a chat refuses the bot for good, or takes messages again."""
 
@@ -94,36 +105,26 @@ class ChatRelay:
         self,
         target: ChatTarget,
         gateway: ChatGateway,
-        *,
         store: AsyncStore,
-        zone: ZoneInfo,
+        options: RelayOptions,
+        *,
         stop: asyncio.Event,
         metrics: Metrics,
         events: DeliveryEvents,
-        digest_threshold: int | None = None,
-        buttons: bool = False,
-        remind_after: float | None = None,
-        hide_codes: bool = False,
-        edits: EditQueue | None = None,
     ) -> None:
         self.target = target
         self.key = target.key
         self.wake = asyncio.Event()
+        threshold = options.digest_threshold
         self.digest_threshold = (
-            default_digest_threshold(target.chat_id)
-            if digest_threshold is None
-            else digest_threshold
+            default_digest_threshold(target.chat_id) if threshold is None else threshold
         )
         self._gateway = gateway
         self._store = store
-        self._zone = zone
+        self.options = options
         self._stop = stop
         self._metrics = metrics
         self._events = events
-        self._buttons = buttons and target.chat_id < 0  # groups only: not in private chats
-        self._remind_after = remind_after if self._buttons else None
-        self._hide_codes = hide_codes
-        self._edits = edits  # where a message shown out of date after a press is brought up
         self._backlog = False
         self._failures = 0  # network failures in a row, for the backoff
 
@@ -142,18 +143,19 @@ class ChatRelay:
 
     async def step(self) -> Outcome:
         """Send the head of the queue (one SMS or a digest) and book what happened."""
-        queued = await self._store.call(Store.count_pending, self.key)
+        queued = await self._store.call(deliveries.count_pending, self.key)
         self._backlog = in_backlog(queued, self.digest_threshold, self._backlog)
         if queued == 0:
             return Outcome(Step.IDLE)
-        head = await self._store.call(Store.pending, self.key, head_size(queued, self._backlog))
+        head = await self._store.call(
+            deliveries.pending, self.key, head_size(queued, self._backlog)
+        )
         if not head:
             return Outcome(Step.IDLE)
-        several = await self._store.call(Store.receiving_numbers) > 1
-        look = Look(
-            self._zone, datetime.now(UTC), several_numbers=several, hide_codes=self._hide_codes
-        )
-        limit = TEXT_LIMIT - TAKE_RESERVE if self._buttons else TEXT_LIMIT
+        several = await self._store.call(messages.receiving_numbers) > 1
+        hide_codes = self.options.hide_codes
+        look = Look(self.options.zone, datetime.now(UTC), several, hide_codes=hide_codes)
+        limit = TEXT_LIMIT - sum(hook.reserve(self.target) for hook in self.options.hooks)
         plan = plan_next(head, queued, self._backlog, look, limit)
         await self._sleep(self._gateway.wait_needed())
         if self._stop.is_set():
@@ -161,11 +163,13 @@ class ChatRelay:
         return await self._deliver(plan)
 
     async def _deliver(self, plan: Plan) -> Outcome:
-        await self._store.call(Store.mark_sending, self.key, plan.ids)
-        texts, button, takes = list(plan.texts), None, dict[int, Take]()
-        if self._buttons:  # taken already (in a chat it reached first): shown taken here
-            texts, button, takes = await as_it_leaves(self._store, self._zone, texts, plan.ids)
-        shown = plan.texts[0]  # the first message as edits build on it (without who took it)
+        await self._store.call(deliveries.mark_sending, self.key, plan.ids)
+        leaving = Outgoing(self.target, tuple(plan.ids), plan.texts)
+        for hook in self.options.hooks:
+            leaving = await hook.leaving(leaving)
+        texts, markup = list(leaving.texts), leaving.markup
+        base = plan.texts[0]  # the first message as edits build on it (without hooks' text)
+        sent_html = texts[0]  # the first message as it goes
         first_message_id: int | None = None
         html, done = True, 0
         while done < len(texts):
@@ -174,7 +178,7 @@ class ChatRelay:
                     texts[done],
                     topic_id=self.target.topic_id,
                     html=html,
-                    markup=button if first_message_id is None else None,  # on the first part
+                    markup=markup if first_message_id is None else None,  # on the first part
                     silent=plan.silent,
                 )
             except WriteFailed as failed:
@@ -191,46 +195,61 @@ class ChatRelay:
                     failed.failure.reason,
                 )
                 texts, html = [*texts[:done], *plain_parts(plan.texts[done:])], False
-                if done == 0:  # shown without who took it: a later edit adds that
-                    shown, takes = escape(texts[0]), {}
+                if done == 0:  # shown without what hooks added: a later edit adds that
+                    base = sent_html = escape(texts[0])
                 continue
             first_message_id = first_message_id or message.message_id
             done += 1
         assert first_message_id is not None
-        await self._book_sent(plan, first_message_id, shown)
-        if self._edits is not None and self._buttons:
-            await catch_up(self._store, self._edits, self.key, first_message_id, plan.ids, takes)
+        at = datetime.now(UTC)
+        sent = Sent(self.target, tuple(plan.ids), first_message_id, base, sent_html, markup, at)
+        await self._book_sent(plan, sent)
+        await self._after_delivery(sent)
         return Outcome(Step.SENT)
 
-    async def _book_sent(self, plan: Plan, message_id: int, shown: str) -> None:
+    async def _book_sent(self, plan: Plan, sent: Sent) -> None:
+        def with_it(store: Store) -> None:  # inside mark_sent's transaction
+            for hook in self.options.hooks:
+                hook.booked(store, sent)
+
         await self._store.call(
-            Store.mark_sent,
-            self.key,
-            plan.ids,
-            message_id,
-            shown_html=shown if self._buttons else None,
-            remind_after=self._remind_after,
+            deliveries.mark_sent, self.key, plan.ids, sent.message_id, also=with_it
         )
         self._failures = 0
         self._events.chat_delivers(self.key)
         self._metrics.deliveries.labels(chat=self.key, outcome="sent").inc(len(plan.ids))
-        now = datetime.now(UTC)
         for delivery in plan.deliveries:
-            self._metrics.delivery_delay.observe((now - delivery.sms.fetched_at).total_seconds())
+            delay = sent.at - delivery.sms.fetched_at
+            self._metrics.delivery_delay.observe(delay.total_seconds())
             log.info(
                 "delivered SMS %d to chat %s as message %d",
                 delivery.sms.smsc_id,
                 self.key,
-                message_id,
+                sent.message_id,
             )
+
+    async def _after_delivery(self, sent: Sent) -> None:
+        """Each hook's catch-up. The SMS are delivered and booked whatever happens here:
+        a failing hook is logged, never a reason to send them again."""
+        for hook in self.options.hooks:
+            try:
+                await hook.delivered(sent)
+            except Exception as error:
+                log.error(
+                    "chat %s: %s failed after message %d was delivered",
+                    self.key,
+                    type(hook).__name__,
+                    sent.message_id,
+                    exc_info=error,
+                )
 
     async def _book_failure(self, plan: Plan, failure: SendFailure, partly_sent: bool) -> Outcome:
         ids = plan.ids
         listed = ",".join(map(str, ids))
         if failure.verdict is Verdict.CHAT_REFUSES:
             self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(ids))
-            await self._store.call(Store.mark_failed, self.key, ids, failure.reason)
-            dropped = await self._store.call(Store.fail_pending, self.key, failure.reason)
+            await self._store.call(deliveries.mark_failed, self.key, ids, failure.reason)
+            dropped = await self._store.call(deliveries.fail_pending, self.key, failure.reason)
             log.error(
                 "chat %s refused SMS %s for good (%s); %d more queued SMS marked failed too",
                 self.key,
@@ -244,7 +263,9 @@ class ChatRelay:
         maybe = failure.maybe_delivered or partly_sent
         outcome = "uncertain" if maybe else "retried"
         self._metrics.deliveries.labels(chat=self.key, outcome=outcome).inc(len(ids))
-        await self._store.call(Store.release, self.key, ids, uncertain=maybe, error=failure.reason)
+        await self._store.call(
+            deliveries.release, self.key, ids, uncertain=maybe, error=failure.reason
+        )
         if maybe:
             log.warning(
                 "SMS %s to chat %s: %s; Telegram may have shown it, the retry may repeat it",
@@ -273,7 +294,7 @@ class ChatRelay:
         find one, these SMS wait for `retry-failed` and the chat's other SMS go on.
         """
         self._metrics.deliveries.labels(chat=self.key, outcome="failed").inc(len(plan.ids))
-        await self._store.call(Store.mark_failed, self.key, plan.ids, failure.reason)
+        await self._store.call(deliveries.mark_failed, self.key, plan.ids, failure.reason)
         log.error(
             "chat %s refused the message with SMS %s even as plain text (%s); marked failed "
             "in this chat, its other SMS go on",
@@ -292,7 +313,7 @@ class ChatRelay:
             exc_info=error,
         )
         try:
-            requeued = await self._store.call(Store.recover_interrupted, self.key)
+            requeued = await self._store.call(deliveries.recover_interrupted, self.key)
         except Exception as again:
             log.error("chat %s: could not requeue its send either: %r", self.key, again)
         else:
@@ -323,33 +344,23 @@ class Relay:
 
     def __init__(
         self,
-        *,
         store: AsyncStore,
         chats: Chats,
-        zone: ZoneInfo,
+        options: RelayOptions,
+        *,
         metrics: Metrics,
         events: DeliveryEvents,
-        digest_threshold: int | None = None,
-        buttons: bool = False,
-        remind_after: float | None = None,
-        hide_codes: bool = False,
-        edits: EditQueue | None = None,
     ) -> None:
         self.stop = asyncio.Event()
         self.relays = [
             ChatRelay(
                 target,
                 chats.for_target(target),
-                store=store,
-                zone=zone,
+                store,
+                options,
                 stop=self.stop,
                 metrics=metrics,
                 events=events,
-                digest_threshold=digest_threshold,
-                buttons=buttons,
-                remind_after=remind_after,
-                hide_codes=hide_codes,
-                edits=edits,
             )
             for target in chats.targets
         ]

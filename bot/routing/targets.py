@@ -21,6 +21,11 @@ class ChatTarget:
         """The stable name of this target in the database (`CHAT` or `CHAT:TOPIC`)."""
         return str(self.chat_id) if self.topic_id is None else f"{self.chat_id}:{self.topic_id}"
 
+    @property
+    def in_group(self) -> bool:
+        """A group (or supergroup): Telegram gives groups negative IDs, people positive."""
+        return self.chat_id < 0
+
     @classmethod
     def parse(cls, text: str) -> ChatTarget:
         chat, sep, topic = text.strip().partition(":")

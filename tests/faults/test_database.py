@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from state import SCHEMA_VERSION
-from state.schema import MIGRATIONS
+from state.migrations import MIGRATIONS
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc

@@ -26,7 +26,7 @@ from bot.text.clock import zone_name
 from bot.text.formatting import display_typed_phone
 from bot.text.i18n import LANGUAGES, N_, _, in_language, ngettext
 from bot.text.numbers import ascii_int
-from state import Page, Store, outgoing
+from state import Page, history, outgoing
 from state.outgoing import Outgoing
 from state.phones import looks_like_phone
 
@@ -112,7 +112,7 @@ async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """The last N SMS."""
     bridge = bridge_of(context)
     count, capped = parse_last_count(_args(context))
-    page = await bridge.store.call(Store.last, count, visible_to=bridge.visible_to(update))
+    page = await bridge.store.call(history.last, count, visible_to=bridge.visible_to(update))
     sent = _visible(bridge, update, await bridge.store.call(outgoing.went_out_last, count))
     page, sent = newest_of(page, sent, count)
     shown = len(page.messages) + len(sent)  # fewer than asked when fewer are stored
@@ -152,7 +152,7 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     bridge = bridge_of(context)
     window = parse_history_args(_args(context), datetime.now(UTC), bridge.zone)
     page = await bridge.store.call(
-        Store.between, window.start, window.end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+        history.between, window.start, window.end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
     )
     found = await bridge.store.call(
         outgoing.went_out_between, window.start, window.end, ANSWER_ROWS
@@ -167,7 +167,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[
     text, window = parse_search_args(args, datetime.now(UTC), bridge.zone)
     start, end = (window.start, window.end) if window else (None, None)
     page = await bridge.store.call(
-        Store.search, text, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+        history.search, text, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
     )
     found = await bridge.store.call(outgoing.went_out_with, text.split(), start, end, ANSWER_ROWS)
     sent = _visible(bridge, update, found)
@@ -191,7 +191,7 @@ async def sender_history(
     sender, window = parse_from_args(args, datetime.now(UTC), bridge.zone)
     start, end = (window.start, window.end) if window else (None, None)
     page = await bridge.store.call(
-        Store.from_sender, sender, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
+        history.from_sender, sender, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
     )
     found = await bridge.store.call(outgoing.went_out_to, sender, start, end, ANSWER_ROWS)
     sent = _visible(bridge, update, found)

@@ -16,9 +16,11 @@ never wait for a chart, and the bridge never loads matplotlib.
 from __future__ import annotations
 
 import asyncio
+import math
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +28,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.chat.answers import CAPTION_LIMIT, reply, send_picture
-from bot.chat.chart import ChartSpec, render
+from bot.chat.chart import GAP_EM, ChartSpec, bar_pitch_em, render, spaced, text_em, totals_fit
 from bot.chat.commands.registry import ChatCommand, UsageError
 from bot.chat.context import bridge_of
 from bot.chat.windows import Window, WindowError, parse_window
@@ -40,6 +42,7 @@ from state.stats import TakeDelays
 STATS_DEFAULT = "7d"
 HOURLY_UP_TO = timedelta(days=2)  # longer windows are drawn in days
 QUARTER_HOUR = timedelta(minutes=15)  # every zone's offset is a multiple of it
+MAX_SERIES = 6  # route labels a chart tells apart; the rest are drawn as one
 SENDER_WIDTH = 32  # characters of a sender's name in the caption
 
 
@@ -52,6 +55,7 @@ class Stats:
     hourly: list[dict[str, int]]  # SMS per hour, by route label ("" = none)
     senders: list[tuple[str, int]]
     delays: TakeDelays | None
+    now: datetime | None = None  # when counted; None: at the window's end
 
     @property
     def total(self) -> int:
@@ -81,9 +85,11 @@ def hour_bounds(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime
     return bounds
 
 
-def gather(database: Path, window: Window, visible_to: str | None = None) -> Stats:
+def gather(
+    database: Path, window: Window, visible_to: str | None = None, now: datetime | None = None
+) -> Stats:
     """Count the window's figures on a snapshot of the database (blocking); `visible_to`:
-    with routes, the chat whose SMS count."""
+    with routes, the chat whose SMS count; `now`: the moment they are counted at."""
     with Store.read_snapshot(database) as snapshot:  # one moment throughout
         bounds = hour_bounds(window.start, window.end, window.zone)
         return Stats(
@@ -92,58 +98,141 @@ def gather(database: Path, window: Window, visible_to: str | None = None) -> Sta
             stats.counts(snapshot, bounds, visible_to),
             stats.top_senders(snapshot, window.start, window.end, visible_to=visible_to),
             stats.take_delays(snapshot, window.start, window.end, visible_to),
+            now,
         )
 
 
 @dataclass(frozen=True)
 class Bars:
-    """What the chart's bars are: their tick labels, counts by label, and which of them
-    the window cuts (a day that began before it, or is not over)."""
+    """What the chart's bars are: their names, counts by label, which of them the window
+    cuts (a day that began before it, or is not over), and which one is still going on."""
 
-    ticks: list[str]
+    ticks: list[str]  # each bar's name: "03:00", "21.11"
     counts: list[dict[str, int]]
     partial: list[bool]
     hourly: bool
+    starts: list[datetime]  # each bar's start in the zone (the window's start for the first)
+    in_progress: int | None = None  # the bar whose hour or day is not over at `now`
+    future: int | None = None  # the first bar that starts after `now`, if any
 
 
 def bars(figures: Stats) -> Bars:
     """The hours as bars, or the hours summed into the zone's days."""
     zone = figures.window.zone
     start, end = (moment.astimezone(zone) for moment in (figures.window.start, figures.window.end))
+    now = (figures.now or figures.window.end).astimezone(zone)
     starts = [bound.astimezone(zone) for bound in figures.bounds[:-1]]
     if figures.window.end - figures.window.start <= HOURLY_UP_TO:
         partial = [False] * len(starts)
         partial[0] = partial[0] or start.minute != 0 or start.second != 0
         partial[-1] = partial[-1] or end.minute != 0 or end.second != 0
-        return Bars([s.strftime("%H:%M") for s in starts], figures.hourly, partial, True)
-    days: dict[str, dict[str, int]] = {}
+        names = [s.strftime("%H:%M") for s in starts]
+        return _timed(Bars(names, figures.hourly, partial, True, starts), end, now)
+    days: dict[date, dict[str, int]] = {}  # by date: 28.11 of two years are two days
+    day_starts: list[datetime] = []
     for hour_start, hour in zip(starts, figures.hourly, strict=True):
-        day = days.setdefault(hour_start.strftime("%d.%m"), {})
+        if hour_start.date() not in days:
+            day_starts.append(hour_start)
+        day = days.setdefault(hour_start.date(), {})
         for label, count in hour.items():
             day[label] = day.get(label, 0) + count
     partial = [False] * len(days)
     partial[0] = start.time() != time(0)
     partial[-1] = partial[-1] or end.time() != time(0)
-    return Bars(list(days), list(days.values()), partial, False)
+    names = [day.strftime("%d.%m") for day in days]
+    return _timed(Bars(names, list(days.values()), partial, False, day_starts), end, now)
+
+
+def _timed(drawn: Bars, end: datetime, now: datetime) -> Bars:
+    """`drawn` with the bar that `now` falls in (its hour or day not over yet) and the
+    first bar that starts after it (a window of dates that runs past today)."""
+    starts = drawn.starts
+    later = [i for i, start in enumerate(starts) if start > now]
+    future = later[0] if later else None
+    if starts[0] <= now < end:
+        current: int | None = bisect_right(starts, now) - 1
+    elif now == end and drawn.partial[-1]:  # the window ends now, within an hour or day
+        current = len(starts) - 1
+    else:
+        current = None
+    return replace(drawn, in_progress=current, future=future)
+
+
+def _tick_offers(drawn: Bars, axis: bool) -> list[str]:
+    """The labels offered under the bars: round hours every few hours (every 1, 2, 3, 4,
+    6 or 12, as many as have room), or days, the first and a new month's first with their
+    month; the bar in progress with a second line saying so."""
+    count = len(drawn.ticks)
+    pitch = bar_pitch_em(count, axis)
+    if drawn.hourly:
+        width = text_em("00:00") + GAP_EM
+        step = next((s for s in (1, 2, 3, 4, 6, 12) if s * pitch >= width), 24)
+        offers = [
+            name if start.minute == 0 and start.hour % step == 0 else ""
+            for name, start in zip(drawn.ticks, drawn.starts, strict=True)
+        ]
+    else:
+        step = max(1, math.ceil((text_em("00") + GAP_EM) / pitch))
+        step = step if step <= 2 else math.ceil(step / 7) * 7  # then whole weeks
+        last = count - 1
+        offers = []
+        month = ""
+        for i, start in enumerate(drawn.starts):
+            if (last - i) % step:
+                offers.append("")
+                continue
+            offers.append(start.strftime("%d") if start.strftime("%m") == month else drawn.ticks[i])
+            month = start.strftime("%m")
+    if (current := drawn.in_progress) is not None:
+        so_far = _("so far")
+        offers[current] = f"{offers[current] or drawn.ticks[current]}\n{so_far}"
+    return offers
+
+
+def _totals(drawn: Bars) -> list[str]:
+    """Each bar's total as its top shows it, none after `now`; or none at all when they
+    would not fit their bars (then the chart has a y axis)."""
+    totals = [
+        "" if drawn.future is not None and i >= drawn.future else number(sum(bar.values()))
+        for i, bar in enumerate(drawn.counts)
+    ]
+    return totals if totals_fit(totals) else []
 
 
 def chart_spec(figures: Stats) -> ChartSpec:
     """What the picture shows, in the interface language."""
     drawn = bars(figures)
-    labels = sorted({label for bar in drawn.counts for label in bar})
     zone = zone_name(figures.window.zone, figures.window.end)
-    per = _("SMS per hour") if drawn.hourly else _("SMS per day")
+    title = _("SMS per hour, {zone}") if drawn.hourly else _("SMS per day, {zone}")
+    totals = _totals(drawn)
     return ChartSpec(
-        title=f"{per} · {figures.window.description}",
-        x_label=(_("hour ({zone})") if drawn.hourly else _("day ({zone})")).format(zone=zone),
-        y_label=_("SMS"),
-        ticks=drawn.ticks,
-        series=[
-            (label or _("no route"), [bar.get(label, 0) for bar in drawn.counts])
-            for label in labels
-        ],
+        title=title.format(zone=zone),
+        subtitle=figures.window.description,
+        ticks=spaced(_tick_offers(drawn, axis=not totals), drawn.in_progress, axis=not totals),
+        series=_series(drawn.counts),
         partial=drawn.partial,
+        totals=totals,
     )
+
+
+def _series(counts: list[dict[str, int]]) -> list[tuple[str, list[int]]]:
+    """The bars' stacks, one per route label in name order; beyond MAX_SERIES labels, the
+    busiest keep theirs and the rest are drawn as one, "other routes" (the caption names
+    every one)."""
+    totals: dict[str, int] = {}
+    for bar in counts:
+        for label, count in bar.items():
+            totals[label] = totals.get(label, 0) + count
+    kept = set(totals)
+    if len(kept) > MAX_SERIES:
+        kept = set(sorted(totals, key=lambda label: (-totals[label], label))[: MAX_SERIES - 1])
+    series = [
+        (label or _("no route"), [bar.get(label, 0) for bar in counts]) for label in sorted(kept)
+    ]
+    if len(kept) < len(totals):
+        rest = [sum(n for label, n in bar.items() if label not in kept) for bar in counts]
+        series.append((_("other routes"), rest))
+    return series
 
 
 def _busiest(figures: Stats) -> str:
@@ -213,9 +302,12 @@ def nothing_to_chart(window: Window) -> str:
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A chart of the SMS of a window (the last 7 days unless you say), with its figures."""
     bridge = bridge_of(context)
-    window = parse_stats_args(list(context.args or []), datetime.now(UTC), bridge.zone)
+    now = datetime.now(UTC)
+    window = parse_stats_args(list(context.args or []), now, bridge.zone)
     assert bridge.store.path is not None, "charts read the database file"
-    figures = await asyncio.to_thread(gather, bridge.store.path, window, bridge.visible_to(update))
+    figures = await asyncio.to_thread(
+        gather, bridge.store.path, window, bridge.visible_to(update), now
+    )
     if figures.total == 0:
         await reply(update, context, nothing_to_chart(window), html=False)
         return

@@ -28,7 +28,7 @@ from bot.text.clock import day, moment_in_zone
 from bot.text.durations import short_duration
 from bot.text.formatting import escape
 from bot.text.i18n import N_, _, money, ngettext, number
-from state import ChatQueue, Store, retention
+from state import ChatQueue, deliveries, messages, retention
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,7 +73,7 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
     now = datetime.now(UTC)
     status, redact = bridge.health.status, bridge.redactor.redact
     targets = {target.key: target for target in bridge.chats.targets}
-    queues = await bridge.store.call(Store.queues, list(targets))
+    queues = await bridge.store.call(deliveries.queues, list(targets))
     chats = []
     for queue in queues:
         target = targets[queue.chat]
@@ -93,18 +93,18 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
             Problem(redact(problem.impact), redact(problem.cause), redact(problem.detail))
             for problem in bridge.health.problems(now)
         ],
-        last_sms=await bridge.store.call(Store.last_received_at),
+        last_sms=await bridge.store.call(messages.last_received_at),
         last_poll_ok=status.last_poll_ok_at,
         poll_error=str(status.last_error.said) if failing and status.last_error else None,
         chats=chats,
-        stored=await bridge.store.call(Store.count_messages),
+        stored=await bridge.store.call(messages.count_messages),
         started_at=status.started_at,
         sms_sent_today=(await replies.today(), replies.daily_limit) if replies else None,
         balance=await replies.last_balance() if replies else None,
         currency=replies.currency if replies else None,
         oldest_sms=await bridge.store.call(retention.oldest_received_at),
         retention_days=bridge.retention_days,
-        kept_aside=await bridge.store.call(Store.count_kept_aside),
+        kept_aside=await bridge.store.call(messages.count_kept_aside),
     )
 
 

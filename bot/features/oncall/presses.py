@@ -27,7 +27,7 @@ from bot.features.oncall.buttons import Press, read_press
 from bot.text.clock import moment_in_zone
 from bot.text.formatting import short_name
 from bot.text.i18n import _, ngettext
-from state import oncall
+from state import deliveries, messages, oncall
 from state.oncall import Person, Take
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,9 @@ async def _sms_of(
     """The SMS a press acts on: those of `press` that the message pressed carries in this
     chat (`keys`: the chat and its topics), or that are on their way there in it. [] when
     there are none; None when the message carries others than the press names."""
-    found = await bridge.store.call(oncall.sms_pressed, keys, message_id, press.first, press.last)
+    found = await bridge.store.call(
+        deliveries.sms_pressed, keys, message_id, press.first, press.last
+    )
     ids = [smsc_id for smsc_id in found if press.first <= smsc_id <= press.last]
     return ids if ids or not found else None
 
@@ -99,7 +101,7 @@ async def _nothing_kept(bridge: BridgeContext, query: CallbackQuery, press: Pres
     tell whether the SMS its data names is stored; the log tells which it was."""
     bridge.metrics.presses.labels(outcome="unknown").inc()
     await answer_press(query, _("This SMS is no longer kept."), alert=True)
-    if await bridge.store.call(oncall.sms_by_id, [press.first]):  # kept: not this message's
+    if await bridge.store.call(messages.sms_by_id, [press.first]):  # kept: not this message's
         log_foreign_press(query)
         return
     log.info(

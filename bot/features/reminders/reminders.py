@@ -35,7 +35,7 @@ from bot.text.formatting import (
 )
 from bot.text.i18n import _, ngettext
 from bot.text.sms_view import age_text
-from state import StoredSms, oncall
+from state import StoredSms, messages, oncall
 from state.oncall import DueReminder, Person
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class Reminders:
             return True  # no longer configured: nobody to remind there
         gateway = self._chats.for_target(target)
         ids = [reminder.smsc_id for reminder in reminders]
-        sms = await self._store.call(oncall.sms_by_id, ids)
+        sms = await self._store.call(messages.sms_by_id, ids)
         duty = await self._store.call(oncall.on_duty, str(gateway.configured_id))
         text = reminder_text(sms, duty, self._after, self._zone, now, self._hide_codes)
         try:

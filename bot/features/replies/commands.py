@@ -21,7 +21,7 @@ from bot.features.replies.compose import phone_or_none, why_not_text, why_not_to
 from bot.smsc.parts import sms_parts
 from bot.text.formatting import escape
 from bot.text.i18n import N_, _
-from state import oncall
+from state import deliveries, messages
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ async def sms_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, replied:
     if gateway is None or user is None or bridge.replies is None:
         return False
     smsc_ids = await bridge.store.call(
-        oncall.sms_in_message, bridge.chats.keys_of(gateway), replied.message_id
+        deliveries.sms_in_message, bridge.chats.keys_of(gateway), replied.message_id
     )
     if not smsc_ids or not bridge.replies.may_send(user.id):
         return False  # a reply to something else, or a conversation: not for us
     if len(smsc_ids) > 1:
         await _refused(update, context, _("That message holds several SMS: use /sms PHONE TEXT."))
         return True
-    [sms] = await bridge.store.call(oncall.sms_by_id, smsc_ids)
+    [sms] = await bridge.store.call(messages.sms_by_id, smsc_ids)
     text = asked.text or ""
     why = why_not_to(sms.sender, bridge.phone_region) or why_not_text(text)
     why = why or await bridge.replies.over_limit(sms_parts(text).count)

@@ -1,0 +1,232 @@
+"""Looking back: /last, /history, /search and /from, a page of SMS at a time.
+
+History queries take an optional chat (`visible_to`): with it they read only the SMS
+placed in that chat's history, through its `message_chats` rows (one index range per
+chat); without it they read every SMS, as before routes existed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from state.messages import SMS_COLUMNS, sms_from_row
+from state.models import StoredSms
+from state.phones import typed_key
+from state.store import Store
+from state.times import to_db, to_db_end
+
+COUNT_CAP = 10_000  # full-text matches counted at most; beyond, answers say "more than"
+WINDOW_SEEK_LIMIT = 50_000  # windows up to this many SMS narrow a full-text search by ID
+
+
+# An SMS `m` that the chat bound to `?` may see: one look-up by the whole key.
+_VISIBLE = (
+    "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
+    "AND v.received_at = m.received_at AND v.message_id = m.id)"
+)
+# The same for a full-text match `f`, by its ID alone: the message is not read.
+_VISIBLE_MATCH = (
+    "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? AND v.message_id = f.rowid)"
+)
+# One chat's SMS, driven by its visibility rows `v`: its history in received order.
+VISIBLE_SOURCE = "message_chats v CROSS JOIN messages m ON m.id = v.message_id"
+_NEWEST_FIRST = "m.received_at DESC, m.id DESC"
+_VISIBLE_NEWEST_FIRST = "v.received_at DESC, v.message_id DESC"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of a query's answer: the newest `limit` rows, oldest first, and the total."""
+
+    messages: list[StoredSms]
+    total: int
+    total_is_lower_bound: bool = False  # counting stopped at COUNT_CAP: "more than total"
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.messages)
+
+
+def _visible(
+    where: str, args: list[Any], visible_to: str | None, condition: str = _VISIBLE
+) -> tuple[str, list[Any]]:
+    """`where` narrowed to the SMS the chat `visible_to` may see (None: every SMS)."""
+    if visible_to is None:
+        return where, args
+    return f"{where} AND {condition}", [*args, visible_to]
+
+
+_FTS_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+PREFIX_FROM = 3  # shorter words match whole: "1"* would match every number from 1
+
+
+def fts_query(text: str) -> str | None:
+    """User words as an FTS5 query: every word must match; words of 3+ letters as prefixes.
+
+    Each word is quoted, so FTS operators typed by a user (`AND`, `*`, `"`, `NEAR`) are
+    searched for as text instead of breaking the query. None when there is no word at all.
+    """
+    words = _FTS_WORD.findall(text)
+    if not words:
+        return None
+    return " ".join(f'"{w}"*' if len(w) >= PREFIX_FROM else f'"{w}"' for w in words)
+
+
+def last(store: Store, count: int, visible_to: str | None = None) -> Page:
+    """The newest `count` SMS; with `visible_to`, of those that chat may see."""
+    if visible_to is None:
+        sql = f"SELECT {SMS_COLUMNS} FROM messages m ORDER BY {_NEWEST_FIRST} LIMIT ?"
+        args: tuple[Any, ...] = (count,)
+    else:
+        sql = (
+            f"SELECT {SMS_COLUMNS} FROM {VISIBLE_SOURCE} WHERE v.chat_id = ? "
+            f"ORDER BY {_VISIBLE_NEWEST_FIRST} LIMIT ?"
+        )
+        args = (visible_to, count)
+    rows = store.conn.execute(sql, args).fetchall()
+    return Page([sms_from_row(r) for r in reversed(rows)], len(rows))
+
+
+def _page(
+    store: Store,
+    where: str,
+    args: Sequence[Any],
+    limit: int,
+    source: str,
+    *,
+    order: str = _NEWEST_FIRST,
+    counted: str | None = None,
+) -> Page:
+    """The newest `limit` rows of `source` in `order`, and how many match in all
+    (counted in `counted`, a cheaper source with the same rows, if given)."""
+    total = int(
+        store.conn.execute(
+            f"SELECT count(*) FROM {counted or source} WHERE {where}", args
+        ).fetchone()[0]
+    )
+    rows = store.conn.execute(
+        f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return Page([sms_from_row(r) for r in reversed(rows)], total)
+
+
+def between(
+    store: Store, start: datetime, end: datetime, limit: int, visible_to: str | None = None
+) -> Page:
+    """SMS received in [start, end); with `visible_to`, those that chat may see.
+
+    For one chat the window is a range of its visibility rows, counted there alone.
+    """
+    if visible_to is None:
+        where, args = _window("1", [], start, end)
+        return _page(store, where, args, limit, "messages m")
+    where, args = _window("v.chat_id = ?", [visible_to], start, end, "v.received_at")
+    return _page(
+        store,
+        where,
+        args,
+        limit,
+        VISIBLE_SOURCE,
+        order=_VISIBLE_NEWEST_FIRST,
+        counted="message_chats v",
+    )
+
+
+def from_sender(
+    store: Store,
+    sender: str,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    visible_to: str | None = None,
+) -> Page:
+    """SMS from one sender, however a person wrote its number (that `visible_to` may see)."""
+    where, args = _visible("m.sender_key = ?", [typed_key(sender, store.region)], visible_to)
+    where, args = _window(where, args, start, end)
+    return _page(store, where, args, limit, "messages m")
+
+
+def search(
+    store: Store,
+    words: str,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    visible_to: str | None = None,
+) -> Page:
+    """Full-text search: SMS containing every word of `words`, newest (by ID) first.
+
+    The FTS index drives, in descending ID order, so the newest matches come first and
+    the LIMIT stops the walk. A window narrows it further: when the window holds at
+    most WINDOW_SEEK_LIMIT SMS, their smallest and largest IDs bound the walk (every
+    SMS of the window lies between them); the received time is still checked on each
+    row. With `visible_to`, each match is also looked up, by its ID, in that chat's
+    visibility rows. The total is counted up to COUNT_CAP.
+    """
+    query = fts_query(words)
+    if query is None:
+        return Page([], 0)
+    where, args = _visible("messages_fts MATCH ?", [query], visible_to, _VISIBLE_MATCH)
+    where, args = _window(where, args, start, end)
+    windowed = start is not None or end is not None
+    if windowed:
+        bounds = _id_bounds(store, start, end)
+        if bounds == (None, None):
+            return Page([], 0)
+        if bounds is not None:
+            where += " AND f.rowid BETWEEN ? AND ?"
+            args += bounds
+    source = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
+    # The indexes alone can count, unless each match's time counts too.
+    counted = source if windowed else "messages_fts f"
+    (total,) = store.conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
+        (*args, COUNT_CAP + 1),
+    ).fetchone()
+    rows = store.conn.execute(
+        f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    capped = total > COUNT_CAP
+    return Page([sms_from_row(r) for r in reversed(rows)], min(total, COUNT_CAP), capped)
+
+
+def _id_bounds(
+    store: Store, start: datetime | None, end: datetime | None
+) -> tuple[int, int] | tuple[None, None] | None:
+    """Smallest and largest ID received in the window; None if the window is too big
+    for that to be cheap; (None, None) if it is empty."""
+    where, args = _window("1", [], start, end)
+    (size,) = store.conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE {where} LIMIT ?)",
+        (*args, WINDOW_SEEK_LIMIT + 1),
+    ).fetchone()
+    if size > WINDOW_SEEK_LIMIT:
+        return None
+    low, high = store.conn.execute(
+        f"SELECT min(m.id), max(m.id) FROM messages m WHERE {where}", args
+    ).fetchone()
+    return (None, None) if low is None else (int(low), int(high))
+
+
+def _window(
+    where: str,
+    args: list[Any],
+    start: datetime | None,
+    end: datetime | None,
+    column: str = "m.received_at",
+) -> tuple[str, list[Any]]:
+    if start is not None:
+        where += f" AND {column} >= ?"
+        args.append(to_db(start))
+    if end is not None:
+        where += f" AND {column} < ?"
+        args.append(to_db_end(end))
+    return where, args
