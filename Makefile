@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: run check check-config test lint bench bench-smoke messages lock clean
+.PHONY: run check check-config demo chats test lint bench bench-smoke messages lock clean
 
 # Every install takes the exact versions CI tested, each file checked against its hash in
 # the lock file; the project itself goes on top without resolving anything again.
@@ -32,6 +32,14 @@ run: check-config $(STAMP)
 ## check: say whether the settings, Telegram and SMSC work, without running the bridge
 check: check-config $(STAMP)
 	$(BIN)/sms-bridge check
+
+## demo: the real bridge on a simulated SMSC (needs only TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_IDS)
+demo: $(STAMP)
+	$(BIN)/sms-bridge demo
+
+## chats: print the chats the bot is in and who writes to it (needs only TELEGRAM_BOT_TOKEN)
+chats: $(STAMP)
+	$(BIN)/sms-bridge chats
 
 # Before anything is installed: without a .env (or settings in the environment) say what
 # to do, in one line, and stop.

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.common import SITES, Result, percentile, phone, sms_text
-from bot.chat.commands.history import ANSWER_ROWS
+from bot.chat.commands.lookback import ANSWER_ROWS
 from state import Store, history
 from state.messages import INSERT_MESSAGE, INSERT_VISIBLE
 from state.phones import sender_key

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import sqlite3
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -17,12 +19,18 @@ from bot.text.i18n import set_language
 from state import SchemaTooNew, deliveries
 
 log = logging.getLogger("bot")
+Loaded = TypeVar("Loaded")
 
 
 def _settings() -> Settings:
     """Settings, or exit 2 with one line naming what is wrong (no traceback)."""
+    return _loaded(load_settings)
+
+
+def _loaded(load: Callable[[], Loaded]) -> Loaded:
+    """What `load` reads, or exit 2 with one line naming what is wrong (no traceback)."""
     try:
-        return load_settings()
+        return load()
     except ConfigError as error:
         click.echo(f"sms-bridge: {error}", err=True)
         sys.exit(2)
@@ -44,8 +52,13 @@ def run() -> None:
     set_language(settings.ui_language)
     for note in settings.warnings():
         log.warning("%s", note)
+    _run_to_exit(run_bridge(settings))
+
+
+def _run_to_exit(bridge: Coroutine[Any, Any, int]) -> NoReturn:
+    """Run a bridge to its end and exit with its code; one line when it cannot start."""
     try:
-        code = asyncio.run(run_bridge(settings))
+        code = asyncio.run(bridge)
     except (AlreadyRunning, SchemaTooNew) as error:
         click.echo(f"sms-bridge: {error}", err=True)
         sys.exit(1)
@@ -54,6 +67,39 @@ def run() -> None:
         click.echo(f"sms-bridge: cannot start: {error}", err=True)
         sys.exit(1)
     sys.exit(code)
+
+
+@main.command()
+@click.option(
+    "--speed",
+    type=click.FloatRange(0.1, 100),
+    default=1.0,
+    show_default=True,
+    help="play the night this many times faster",
+)
+def demo(speed: float) -> None:
+    """Run the bridge on a simulated SMSC: only the bot token and a chat ID are needed."""
+    from bot.demo.command import load_demo_settings, run_demo
+
+    settings = _loaded(load_demo_settings)
+    setup_logging(settings.log_level, settings.secrets)
+    set_language(settings.ui_language)
+    _run_to_exit(run_demo(settings, click.echo, speed))
+
+
+@main.command()
+def chats() -> None:
+    """Print the chats the bot is in and who writes to it, until Ctrl-C (needs the token)."""
+    from bot.app.settings import BotSettings, read_settings
+    from bot.demo.chats import ChatsFailed, list_chats
+
+    settings = _loaded(lambda: read_settings(BotSettings))
+    setup_logging(logging.WARNING, [settings.telegram_bot_token.get_secret_value()])
+    try:
+        asyncio.run(list_chats(settings, click.echo))
+    except ChatsFailed as error:
+        click.echo(f"sms-bridge: {error}", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from bot.chat.commands.export import parse_export_args
 from bot.chat.commands.history import (
-    from_title,
     parse_from_args,
     parse_history_args,
     parse_last_count,
     parse_search_args,
 )
+from bot.chat.commands.lookback import from_title
 from bot.chat.commands.stats import parse_stats_args
 from bot.chat.dispatcher import COMMANDS, UsageError
 from bot.features.replies.commands import split_sms_command

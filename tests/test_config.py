@@ -10,6 +10,7 @@ import pytest
 
 from bot.app.settings import ConfigError, load_settings
 from bot.routing.targets import ChatTarget
+from bot.smsc import SmscCredentials
 from tests.fakes.bridge import clean_environment, sms_bridge_command
 
 REQUIRED = {
@@ -191,11 +192,11 @@ def test_cli_reads_dotenv_from_working_directory(tmp_path: Path) -> None:
     assert "TELEGRAM_BOT_TOKEN" not in result.stderr and "TELEGRAM_CHAT_IDS" in result.stderr
 
 
-def test_smsc_auth_prefers_login_and_password(env: pytest.MonkeyPatch) -> None:
-    assert load_settings(env_file=None).smsc_auth() == {"login": "acme", "psw": "pw"}
+def test_smsc_auth_carries_the_credentials_that_are_set(env: pytest.MonkeyPatch) -> None:
+    assert load_settings(env_file=None).smsc_auth() == SmscCredentials("acme", "pw")
     env.delenv("SMSC_PASSWORD")
     env.setenv("SMSC_API_KEY", "key-1234567")
-    assert load_settings(env_file=None).smsc_auth() == {"apikey": "key-1234567"}
+    assert load_settings(env_file=None).smsc_auth() == SmscCredentials("acme", None, "key-1234567")
 
 
 def test_cli_start_up_failures_are_one_line(tmp_path: Path) -> None:

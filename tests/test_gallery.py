@@ -21,7 +21,8 @@ from bot.chat.answers import answer_messages, heading
 from bot.chat.commands.about import help_text
 from bot.chat.commands.export import Written, nothing_to_export, parse_export_args, too_large
 from bot.chat.commands.export import caption as export_caption
-from bot.chat.commands.history import FROM_PROMPT, SEARCH_PROMPT, from_title, last_heading
+from bot.chat.commands.history import FROM_PROMPT, SEARCH_PROMPT
+from bot.chat.commands.lookback import from_title, last_heading
 from bot.chat.commands.registry import ChatCommand
 from bot.chat.commands.stats import Stats, hour_bounds, nothing_to_chart, stats_caption
 from bot.chat.commands.status import ChatFacts, StatusFacts, status_text

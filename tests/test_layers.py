@@ -29,6 +29,7 @@ LAYERS = [
     "bot.chat",  # commands and presses, answered in the chat
     "bot.features",  # optional features, one package each
     "bot.app",  # settings, wiring, lifecycle
+    "bot.demo",  # first steps: the bridge on a simulated SMSC, finding the chat IDs
     "bot.cli",  # the command line
 ]
 

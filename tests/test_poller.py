@@ -31,6 +31,7 @@ from bot.smsc import (
     ERROR_POLICIES,
     SmscApiError,
     SmscClient,
+    SmscCredentials,
     SmscGarbageReply,
     SmscRedirected,
     SmscUnavailable,
@@ -100,7 +101,7 @@ def make_harness(
 
 @pytest.fixture
 async def harness(tmp_path: Path, smsc: FakeSmsc) -> AsyncIterator[Harness]:
-    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    client = SmscClient(smsc.url, SmscCredentials(LOGIN, PASSWORD), smsc.zone)
     harness = make_harness(tmp_path / "bridge.db", client)
     yield harness
     await client.aclose()
@@ -188,7 +189,7 @@ async def test_each_sms_is_queued_and_visible_where_the_routes_say_history_inclu
         '[[route]]\nname = "support"\nto = ["79030000001"]\nchats = ["-1009"]\nlabel = "S"\n'
         '[[route]]\ntext = "(?i)balance"\ndrop = true\n',
     )
-    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    client = SmscClient(smsc.url, SmscCredentials(LOGIN, PASSWORD), smsc.zone)
     harness = make_harness(tmp_path / "bridge.db", client, router=Router(routes, TARGETS))
     try:
         backfilled = smsc.add_sms("before the first start", to_phone="79030000001")
@@ -509,7 +510,7 @@ async def test_a_hint_makes_the_poller_fetch_now_through_the_same_request(
     tmp_path: Path, smsc: FakeSmsc
 ) -> None:
     history = smsc.add_sms("before the first start")
-    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    client = SmscClient(smsc.url, SmscCredentials(LOGIN, PASSWORD), smsc.zone)
     hints = asyncio.Event()
     harness = make_harness(tmp_path / "bridge.db", client, hints=hints)
     running = asyncio.create_task(harness.poller.run())
@@ -670,7 +671,7 @@ async def test_routing_holds_neither_the_store_nor_the_event_loop(
     """Routes were decided inside the store's write transaction, on its only thread."""
     held = HeldPattern()
     slow = Route(1, None, None, None, held, (TARGETS[0],))  # type: ignore[arg-type]
-    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    client = SmscClient(smsc.url, SmscCredentials(LOGIN, PASSWORD), smsc.zone)
     harness = make_harness(tmp_path / "bridge.db", client, router=Router([slow], TARGETS))
     try:
         mark_initialized(harness)

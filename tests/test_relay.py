@@ -435,6 +435,15 @@ async def test_an_edit_of_a_message_gone_costs_nothing_but_that_edit(
     assert rig.told.refused == []
 
 
+async def test_an_edit_to_what_a_message_shows_already_is_a_success_that_changes_nothing(
+    rig: Rig, telegram: FakeTelegram
+) -> None:
+    gateway = rig.chats.gateway(GROUP)
+    shown = await gateway.send_text("taken by Anna")
+    await gateway.edit_text(shown.message_id, "taken by Anna")  # Telegram: NOT_MODIFIED
+    assert telegram.edits == [] and gateway.last_error is None
+
+
 async def test_retry_failed_sends_again_what_telegram_refused_as_too_long(
     team: Rig, telegram: FakeTelegram
 ) -> None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.features.replies.compose import (
     history_entry,
     parts_text,
@@ -19,8 +21,9 @@ from bot.features.replies.compose import (
 )
 from bot.smsc.currency import account_currency
 from bot.smsc.parts import sms_parts
+from bot.smsc.send_api import SendRefused
 from bot.text.formatting import short_name
-from bot.text.i18n import in_language, money
+from bot.text.i18n import LANGUAGES, _, in_language, money
 from bot.text.sms_view import Look
 from state.oncall import Person
 from state.outgoing import Outgoing, OutgoingState
@@ -53,6 +56,22 @@ def test_a_refusal_smsc_did_not_explain_names_its_code() -> None:
         "hi", OutgoingState.FAILED, reason="SMSC refused the SMS (error {code}).", status_code=42
     )
     assert state_lines(refused, MOSCOW, NOW) == ["⛔ Not sent: SMSC refused the SMS (error 42)."]
+
+
+@pytest.mark.parametrize("code", [6, 42])
+def test_a_refusal_reads_the_same_when_it_comes_and_when_read_back_from_the_store(
+    code: int,
+) -> None:
+    refused = SendRefused(code)
+    stored = outgoing("hi", OutgoingState.FAILED, reason=refused.sentence, status_code=code)
+    for language in LANGUAGES:
+        with in_language(language):
+            said = str(refused.said)
+            assert state_lines(stored, MOSCOW, NOW) == [
+                _("⛔ Not sent: {reason}").format(reason=said)
+            ]
+    with in_language("ru"):
+        assert str(SendRefused(42).said) == "SMSC отклонил SMS (ошибка 42)."
 
 
 def test_button_data_reads_back_and_nothing_else_does() -> None:

@@ -23,7 +23,9 @@ from bot.features.replies.sending import NOT_MADE, UNKNOWN_CHECK_AFTER, send_onc
 from bot.features.replies.tracking import Tracking
 from bot.relay.chats import Chats
 from bot.routing.targets import ChatTarget
-from bot.smsc.send_api import Sent, SmscOutbox
+from bot.smsc.credentials import SmscCredentials
+from bot.smsc.send_api import SendRefused, Sent, SmscOutbox
+from bot.text.i18n import in_language
 from state import Store, outgoing
 from state.oncall import Person
 from state.outgoing import Claim, Draft, Outgoing, OutgoingState
@@ -114,7 +116,7 @@ async def rig(tmp_path: Path, telegram: FakeTelegram, smsc: FakeSmsc) -> AsyncIt
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=telegram.base_url)
     await bot.initialize()
     chats = Chats([ChatTarget(GROUP)], bot, db, spacing=0.05)
-    outbox = SmscOutbox(smsc.url, {"login": LOGIN, "psw": PASSWORD})
+    outbox = SmscOutbox(smsc.url, SmscCredentials(LOGIN, PASSWORD))
     replies = Replies(db, outbox, chats, MOSCOW, {ANNA}, None, 50)
     yield Rig(store, replies, Tracking(replies), bot, telegram)
     await outbox.aclose()
@@ -201,7 +203,7 @@ async def test_an_unforeseen_failure_mid_send_leaves_it_unknown_to_be_asked_abou
     rig: Rig, smsc: FakeSmsc
 ) -> None:
     out = await claimed(rig, "a bug strikes")
-    broken = BrokenOutbox(smsc.url, {"login": LOGIN, "psw": PASSWORD})
+    broken = BrokenOutbox(smsc.url, SmscCredentials(LOGIN, PASSWORD))
     assert await send_once(rig.replies.store, broken, out) is None
     await broken.aclose()
     found = outgoing.get(rig.store, out.id)
@@ -217,7 +219,7 @@ async def test_no_connection_at_all_means_nothing_left_and_it_is_said(
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    nowhere = SmscOutbox(closed, {"login": LOGIN, "psw": PASSWORD})
+    nowhere = SmscOutbox(closed, SmscCredentials(LOGIN, PASSWORD))
     assert await send_once(rig.replies.store, nowhere, out) is None
     await nowhere.aclose()
     found = outgoing.get(rig.store, out.id)
@@ -382,6 +384,22 @@ async def test_numbers_reach_the_replies_log_only_at_debug(
     )  # a status settled
     assert [line for level, line in said if level >= logging.INFO and PHONE in line] == []
     assert any(PHONE in line for level, line in said if level == logging.DEBUG)
+
+
+async def test_a_refusal_is_logged_in_english_with_its_code_and_shown_in_the_ui_language(
+    rig: Rig, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.features.replies")
+    smsc.outbox.fail_next_send("error", 42)  # a code SMSC never explained
+    refused = await rig.preview("refused")
+    with in_language("ru"):
+        await rig.replies.on_press(rig.press(f"sms:send:{refused.id}"))
+        said = str(SendRefused(42).said)
+    assert "42" in said and said in rig.shown(refused.id).plain
+    logged = [r.getMessage() for r in caplog.records if "refused by SMSC" in r.getMessage()]
+    assert logged == [
+        f"SMS {refused.id} refused by SMSC (error 42): SMSC refused the SMS (error 42)."
+    ]
 
 
 async def test_an_old_sms_to_the_same_number_never_settles_a_new_one_after_a_purge(

@@ -18,7 +18,7 @@ from bot.chat.commands.status import StatusFacts, status_text
 from bot.core.database import AsyncStore
 from bot.features.retention.purging import Purged, Retention
 from bot.intake.poller import log_too_old
-from bot.smsc import SmscClient
+from bot.smsc import SmscClient, SmscCredentials
 from state import (
     IncomingSms,
     Saved,
@@ -479,7 +479,7 @@ async def test_a_first_start_that_purges_first_then_fetches_a_week_keeps_nothing
     now = datetime.now(UTC)
     old = [smsc.add_sms(f"code {n}111", received=now - timedelta(days=n)) for n in (6, 3, 2)]
     recent = smsc.add_sms("door opened", received=now - timedelta(hours=2))
-    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    client = SmscClient(smsc.url, SmscCredentials(LOGIN, PASSWORD), smsc.zone)
     harness = make_harness(tmp_path / "bridge.db", client)
     harness.store.keep_for = timedelta(days=1)  # as `sms-bridge run` opens it
     harness.poller._backfill_hours = 168
@@ -506,7 +506,7 @@ async def test_after_an_outage_longer_than_the_retention_the_sms_meanwhile_are_s
     tmp_path: Path, smsc: FakeSmsc
 ) -> None:
     now = datetime.now(UTC)
-    client = SmscClient(smsc.url, {"login": LOGIN, "psw": PASSWORD}, smsc.zone)
+    client = SmscClient(smsc.url, SmscCredentials(LOGIN, PASSWORD), smsc.zone)
     harness = make_harness(tmp_path / "bridge.db", client)
     markers.mark_first_start_done(harness.store, now - timedelta(days=5))
     before = IncomingSms(500, "79261234567", "79031234567", "before", now - timedelta(days=3))

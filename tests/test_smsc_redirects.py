@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.smsc import SmscClient, SmscRedirected
+from bot.smsc import SmscClient, SmscCredentials, SmscRedirected
 from bot.smsc.errors import REDIRECT_POLICY, redirect_target
 from bot.smsc.send_api import SendUnknown, SmscNoAnswer, SmscOutbox
 from tests.fakes.redirect import Collector, Redirector
@@ -23,7 +23,7 @@ from tests.fakes.smsc import LOGIN, PASSWORD
 from tests.fakes.wait import eventually
 from tests.test_poller import make_harness
 
-AUTH = {"login": LOGIN, "psw": PASSWORD}
+AUTH = SmscCredentials(LOGIN, PASSWORD)
 REDIRECTS = [301, 302, 303, 307, 308]
 UTC_ZONE = ZoneInfo("UTC")
 

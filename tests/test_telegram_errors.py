@@ -13,6 +13,7 @@ from bot.core.telegram_errors import (
     refuses_the_chat,
 )
 from bot.text.i18n import in_language
+from tests.fakes.telegram import NOT_MODIFIED
 
 
 def caused(error: Exception, cause: Exception) -> Exception:
@@ -100,11 +101,7 @@ def test_a_stored_reason_says_whether_the_chat_refused_also_from_an_older_releas
 
 
 def test_an_edit_to_what_a_message_shows_already_changes_nothing() -> None:
-    error = BadRequest(
-        "Bad Request: message is not modified: specified new message content and reply "
-        "markup are exactly the same as a current content and reply markup of the message"
-    )
-    assert classify_send_error(error).verdict is Verdict.UNCHANGED
+    assert classify_send_error(BadRequest(NOT_MODIFIED)).verdict is Verdict.UNCHANGED
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -37,6 +37,7 @@ from bot.app.setting_types import (
 )
 from bot.routing.routes import Route, Router, RoutesFileError, load_routes
 from bot.routing.targets import ChatTarget
+from bot.smsc.credentials import SmscCredentials
 from state.phones import DEFAULT_REGION
 
 ENV_FILE = ".env"
@@ -114,9 +115,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _smsc_credentials(self) -> Settings:
-        has_login = bool(self.smsc_login and self.smsc_password)
-        if not has_login and self.smsc_api_key is None:
-            raise ValueError("SMSC_LOGIN and SMSC_PASSWORD, or SMSC_API_KEY, must be set")
+        try:
+            self.smsc_auth()  # SmscCredentials knows what is enough
+        except ValueError:
+            raise ValueError("SMSC_LOGIN and SMSC_PASSWORD, or SMSC_API_KEY, must be set") from None
         return self
 
     @model_validator(mode="after")
@@ -141,12 +143,14 @@ class Settings(BaseSettings):
         """Decides each SMS's chats: the routes, else every chat of TELEGRAM_CHAT_IDS."""
         return Router(self._routes, self.telegram_chat_ids, self.phone_region)
 
-    def smsc_auth(self) -> dict[str, str]:
-        """The form fields that authenticate with SMSC: login and psw if set, else apikey."""
-        if self.smsc_login and self.smsc_password:
-            return {"login": self.smsc_login, "psw": self.smsc_password.get_secret_value()}
-        assert self.smsc_api_key is not None  # guaranteed by _smsc_credentials
-        return {"apikey": self.smsc_api_key.get_secret_value()}
+    def smsc_auth(self) -> SmscCredentials:
+        """Who the bridge is at SMSC; bot/smsc alone knows how to write it into a request."""
+        password, api_key = self.smsc_password, self.smsc_api_key
+        return SmscCredentials(
+            login=self.smsc_login,
+            password=password.get_secret_value() if password else None,
+            api_key=api_key.get_secret_value() if api_key else None,
+        )
 
     @property
     def kept_for(self) -> timedelta | None:
@@ -186,6 +190,15 @@ class Settings(BaseSettings):
         return notes
 
 
+class BotSettings(BaseSettings):
+    """Only what reaching the Bot API takes: `sms-bridge chats` runs before the rest is set."""
+
+    model_config = Settings.model_config  # the same sources: the environment, then .env
+
+    telegram_bot_token: SecretStr
+    telegram_base_url: HttpUrl = Settings.model_fields["telegram_base_url"].default
+
+
 def _describe(error: dict[str, Any]) -> str:
     location = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
     message = str(error.get("msg", "invalid"))
@@ -198,13 +211,24 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{name}: {message}"
 
 
-def load_settings(env_file: str | Path | None = ENV_FILE) -> Settings:
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
+
+
+def load_settings(env_file: str | Path | None = ENV_FILE, **overrides: Any) -> Settings:
     """Read the settings, or raise ConfigError with one line naming what is wrong.
 
+    `overrides` win over the environment and `.env` (the demo points SMSC at its own).
     A bad ROUTES_FILE is one line of its own, naming the file, the route and the field.
     """
+    return read_settings(Settings, env_file, **overrides)
+
+
+def read_settings(
+    kind: type[AnySettings], env_file: str | Path | None = ENV_FILE, **overrides: Any
+) -> AnySettings:
+    """`kind` read from the environment and `.env`, or ConfigError (see `load_settings`)."""
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return kind(_env_file=env_file, **overrides)
     except ValidationError as exc:
         for error in exc.errors():
             if isinstance(error.get("ctx", {}).get("error"), RoutesFileError):

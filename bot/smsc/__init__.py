@@ -6,6 +6,7 @@ pages of SMS and errors that carry their own policy. Sending (send.php) belongs 
 beside the inbox, sharing the errors.
 """
 
+from bot.smsc.credentials import SmscCredentials
 from bot.smsc.errors import (
     ERROR_POLICIES,
     TRANSPORT_POLICY,
@@ -26,6 +27,7 @@ __all__ = [
     "InboxReply",
     "SmscApiError",
     "SmscClient",
+    "SmscCredentials",
     "SmscError",
     "SmscGarbageReply",
     "SmscRedirected",

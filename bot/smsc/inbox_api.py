@@ -8,7 +8,6 @@ do they ever go anywhere but SMSC_BASE_URL: a redirect is not followed (`SmscRed
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ import httpx
 
 from bot import __version__
 from bot.core.inbox import InboxPage
+from bot.smsc.credentials import SmscCredentials
 from bot.smsc.errors import (
     TIMED_OUT,
     SmscRedirected,
@@ -37,12 +37,12 @@ class SmscClient:
     def __init__(
         self,
         base_url: str,
-        auth: Mapping[str, str],
+        credentials: SmscCredentials,
         zone: ZoneInfo,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._auth = dict(auth)
+        self._auth = credentials.form()
         self._zone = zone
         self._http = httpx.AsyncClient(
             base_url=base_url,

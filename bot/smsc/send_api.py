@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from bot import __version__
+from bot.smsc.credentials import SmscCredentials
 from bot.smsc.errors import (
     DELIVERY_STATUSES,
     NOT_FOUND,
@@ -36,6 +37,7 @@ from bot.smsc.errors import (
     redirect_refused,
     redirect_target,
 )
+from bot.text.i18n import Phrase
 from bot.text.numbers import ascii_int
 
 SEND_PATH = "/sys/send.php"
@@ -53,8 +55,21 @@ class SendRefused(Exception):
 
     @property
     def sentence(self) -> str:
-        """What a person should know, N_-marked: translate with `_()` where shown."""
+        """What a person should know, N_-marked, `{code}` unfilled: what is stored."""
         return SEND_REFUSALS.get(self.code, UNKNOWN_REFUSAL)
+
+    @property
+    def said(self) -> Phrase:
+        """The sentence as people and the log read it."""
+        return smsc_reason(self.sentence, self.code)
+
+
+def smsc_reason(reason: str, code: int | None) -> Phrase:
+    """Why SMSC refused an SMS or what its status is (N_-marked, some with `{code}`), with
+    SMSC's number filled in, in the reader's language. A refusal is read when it happens
+    (the price line, the log) and again from the store (the preview's state), so it reads
+    the same through this one function."""
+    return Phrase(reason, code=code)
 
 
 class SendNotMade(Exception):
@@ -141,11 +156,11 @@ class SmscOutbox:
     def __init__(
         self,
         base_url: str,
-        auth: Mapping[str, str],
+        credentials: SmscCredentials,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._auth = dict(auth)
+        self._auth = credentials.form()
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=REQUEST_TIMEOUT,

@@ -1,11 +1,12 @@
 """A fake Telegram Bot API on 127.0.0.1 for the real python-telegram-bot to talk to.
 
 It serves what the bridge uses (getMe, deleteWebhook, getUpdates with long polling,
-sendMessage, sendDocument, setMyCommands, getChat) and checks what Telegram checks: HTML
-that Telegram would refuse is refused with 400, texts over 4096 characters too, and a
-request to a chat still under a 429 ban is recorded as a violation. Tests queue faults
-(429 with retry_after, 5xx, 403, chat migration, an answer lost after the message was
-posted), inject chat commands from users, and read back every message per chat.
+sendMessage, sendDocument, setMyCommands, getChat, and getChatAdministrators for the
+demo) and checks what Telegram checks: HTML that Telegram would refuse is refused with
+400, texts over 4096 characters too, and a request to a chat still under a 429 ban is
+recorded as a violation. Tests queue faults (429 with retry_after, 5xx, 403, chat
+migration, an answer lost after the message was posted), inject chat commands from users,
+and read back every message per chat.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 TOKEN = "123456:FAKE-bot-token-abcdefghijklmnop"
 CAPTION_LIMIT = 1024  # characters of a caption, after entity parsing
+# Telegram's own words for an edit (text or buttons) to what the message shows already.
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
 PHOTO_LIMIT = 10 * 1024 * 1024
 BOT_USER = {
     "id": 123456,
@@ -200,6 +206,7 @@ class FakeTelegram:
     # (messages, seconds): Telegram's group limit, enforced per group chat with a 429
     group_limit: tuple[int, float] | None = None
     group_sends: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    administrators: dict[int, list[int]] = field(default_factory=dict)  # chat -> user IDs
 
     def __post_init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -481,6 +488,21 @@ class FakeTelegram:
             },
         )
 
+    def _api_getChatAdministrators(
+        self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
+    ) -> None:
+        with self.lock:
+            users = list(self.administrators.get(int(params["chat_id"]), []))
+        owner = [
+            {
+                "status": "creator",
+                "is_anonymous": False,
+                "user": {"id": user, "is_bot": False, "first_name": f"Admin {user}"},
+            }
+            for user in users
+        ]
+        self._ok(handler, owner)
+
     def _api_getUpdates(
         self, handler: BaseHTTPRequestHandler, params: dict[str, Any], files: Any
     ) -> None:
@@ -636,7 +658,7 @@ class FakeTelegram:
                 return
             message = found[0]
             if (message.text, message.markup) == (text, markup):
-                self._error(handler, 400, "Bad Request: message is not modified")
+                self._error(handler, 400, NOT_MODIFIED)
                 return
             if utf16_length(plain) > 4096:
                 self.refused.append("edited message is too long")

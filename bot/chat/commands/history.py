@@ -8,6 +8,8 @@ user answers with Telegram's reply (ForceReply); the answer to that prompt is re
 command's arguments. The prompt is recognised by its text, so it works after a restart.
 /from reads a number in PHONE_REGION's habits (`state.phones`) and its answer names the
 number as it was read (`8 926 ...` answers as `+7 926 ...`), so a misread shows at once.
+Here the commands only parse; what they asked is looked up in `lookback`, the one path
+that queries, keeps what the chat may see, and titles the answer.
 """
 
 from __future__ import annotations
@@ -19,21 +21,24 @@ from telegram import ForceReply, Update
 from telegram.ext import ContextTypes
 
 from bot.chat.answers import reply, send_answer
+from bot.chat.commands.lookback import (
+    LAST_MAX,
+    Asked,
+    Containing,
+    FromSender,
+    Newest,
+    Within,
+    look_back,
+)
 from bot.chat.commands.registry import ChatCommand, UsageError
-from bot.chat.context import BridgeContext, bridge_of
+from bot.chat.context import bridge_of
 from bot.chat.windows import Window, WindowError, parse_window, split_trailing_window
-from bot.text.clock import zone_name
-from bot.text.formatting import display_typed_phone
-from bot.text.i18n import LANGUAGES, N_, _, in_language, ngettext
+from bot.text.i18n import LANGUAGES, N_, _, in_language
 from bot.text.numbers import ascii_int
-from state import Page, history, outgoing
-from state.outgoing import Outgoing
 from state.phones import looks_like_phone
 
 LAST_DEFAULT = 10
-LAST_MAX = 100
 HISTORY_DEFAULT = "24h"  # what bare /history (a tap in the menu) covers
-ANSWER_ROWS = 2000  # most SMS one answer carries; more are counted and the user told
 SEARCH_PROMPT = N_("🔎 What should I look for? Reply with words, and a window if you like.")
 FROM_PROMPT = N_("📇 Which sender? Reply with a number or a name, and a window if you like.")
 
@@ -78,102 +83,48 @@ def parse_from_args(args: list[str], now: datetime, zone: ZoneInfo) -> tuple[str
     return sender, window
 
 
-def from_title(sender: str, region: str) -> str:
-    """The title of a /from answer: the number as the bridge read it, or the name as typed."""
-    return _("SMS from {sender}").format(sender=display_typed_phone(sender, region))
-
-
-def _scope(window: Window | None, zone: ZoneInfo) -> str:
-    if window is None:
-        now = datetime.now(UTC)
-        return _("all stored history, times in {zone}").format(zone=zone_name(zone, now))
-    return window.label()
-
-
-def _filename(window: Window | None) -> str:
-    """An answer file named after its window: `sms 2026-11-28 1405 - 2026-11-28 1605.txt`."""
-    return "sms all.txt" if window is None else window.file_name(".txt")
-
-
 # -- handlers ---------------------------------------------------------------------------
-
-
-def _visible(bridge: BridgeContext, update: Update, sent: list[Outgoing]) -> list[Outgoing]:
-    """The outgoing SMS this chat may see: with routes, those sent from it."""
-    chat = bridge.visible_to(update)
-    return [o for o in sent if chat is None or o.chat == chat]
 
 
 def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
     return list(context.args or [])
 
 
+async def _answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asked: Asked, now: datetime
+) -> None:
+    """What the command asked, looked up for the asking chat and answered there."""
+    bridge = bridge_of(context)
+    found = await look_back(
+        bridge.store,
+        asked,
+        visible_to=bridge.visible_to(update),
+        zone=bridge.zone,
+        region=bridge.phone_region,
+        now=now,
+    )
+    await send_answer(
+        update, context, found.title, found.scope, found.page, found.filename, sent=found.sent
+    )
+
+
 async def last_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The last N SMS."""
-    bridge = bridge_of(context)
     count, capped = parse_last_count(_args(context))
-    page = await bridge.store.call(history.last, count, visible_to=bridge.visible_to(update))
-    sent = _visible(bridge, update, await bridge.store.call(outgoing.went_out_last, count))
-    page, sent = newest_of(page, sent, count)
-    shown = len(page.messages) + len(sent)  # fewer than asked when fewer are stored
-    title, scope = last_heading(shown, capped, bridge.zone, datetime.now(UTC))
-    await send_answer(update, context, title, scope, page, f"sms last {count}.txt", sent=sent)
-
-
-def newest_of(page: Page, sent: list[Outgoing], count: int) -> tuple[Page, list[Outgoing]]:
-    """The `count` newest of the incoming and outgoing SMS together (for /last)."""
-    moments = sorted(
-        [*(sms.received_at for sms in page.messages), *(o.sent_at for o in sent if o.sent_at)]
-    )
-    if len(moments) <= count:
-        return page, sent
-    since = moments[-count]
-    kept = [sms for sms in page.messages if sms.received_at >= since]
-    return Page(kept, len(kept)), [o for o in sent if o.sent_at and o.sent_at >= since]
-
-
-def last_heading(shown: int, capped: bool, zone: ZoneInfo, now: datetime) -> tuple[str, str]:
-    """The title of a /last answer, and its scope: the zone, and the cap when it applied.
-
-    The title counts what is shown, not what was asked: with 3 SMS stored, a bare /last
-    (10) says "The last 3 SMS"."""
-    if shown:
-        title = ngettext("The last {n} SMS", "The last {n} SMS", shown).format(n=shown)
-    else:
-        title = _("The last SMS")
-    scope = _("times in {zone}").format(zone=zone_name(zone, now))
-    if capped:
-        scope += " · " + _("at most {max} at a time").format(max=LAST_MAX)
-    return title, scope
+    await _answer(update, context, Newest(count, capped), datetime.now(UTC))
 
 
 async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """SMS received within a window (the last 24 hours when none is given)."""
-    bridge = bridge_of(context)
-    window = parse_history_args(_args(context), datetime.now(UTC), bridge.zone)
-    page = await bridge.store.call(
-        history.between, window.start, window.end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
-    )
-    found = await bridge.store.call(
-        outgoing.went_out_between, window.start, window.end, ANSWER_ROWS
-    )
-    sent = _visible(bridge, update, found)
-    title, filename = _("SMS received"), _filename(window)
-    await send_answer(update, context, title, window.label(), page, filename, sent=sent)
+    now = datetime.now(UTC)
+    window = parse_history_args(_args(context), now, bridge_of(context).zone)
+    await _answer(update, context, Within(window), now)
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]) -> None:
-    bridge = bridge_of(context)
-    text, window = parse_search_args(args, datetime.now(UTC), bridge.zone)
-    start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.store.call(
-        history.search, text, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
-    )
-    found = await bridge.store.call(outgoing.went_out_with, text.split(), start, end, ANSWER_ROWS)
-    sent = _visible(bridge, update, found)
-    title = _("SMS containing “{text}”").format(text=text)
-    scope, filename = _scope(window, bridge.zone), _filename(window)
-    await send_answer(update, context, title, scope, page, filename, sent=sent)
+    now = datetime.now(UTC)
+    text, window = parse_search_args(args, now, bridge_of(context).zone)
+    await _answer(update, context, Containing(text, window), now)
 
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -187,17 +138,9 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def sender_history(
     update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
 ) -> None:
-    bridge = bridge_of(context)
-    sender, window = parse_from_args(args, datetime.now(UTC), bridge.zone)
-    start, end = (window.start, window.end) if window else (None, None)
-    page = await bridge.store.call(
-        history.from_sender, sender, start, end, ANSWER_ROWS, visible_to=bridge.visible_to(update)
-    )
-    found = await bridge.store.call(outgoing.went_out_to, sender, start, end, ANSWER_ROWS)
-    sent = _visible(bridge, update, found)
-    title = from_title(sender, bridge.phone_region)
-    scope, filename = _scope(window, bridge.zone), _filename(window)
-    await send_answer(update, context, title, scope, page, filename, sent=sent)
+    now = datetime.now(UTC)
+    sender, window = parse_from_args(args, now, bridge_of(context).zone)
+    await _answer(update, context, FromSender(sender, window), now)
 
 
 async def from_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

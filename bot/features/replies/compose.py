@@ -20,6 +20,7 @@ from phonenumbers import PhoneNumberType
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.smsc.parts import MAX_LENGTH, Parts
+from bot.smsc.send_api import smsc_reason
 from bot.text.clock import full_moment, moment_in_zone, short_moment
 from bot.text.formatting import display_phone, escape, short_name, text_atoms
 from bot.text.i18n import _, money, ngettext, number
@@ -187,7 +188,7 @@ def reason_of(out: Outgoing) -> str:
     """Why it stands where it does, in the current language: SMSC's code filled in."""
     if not out.reason:
         return ""
-    return _(out.reason).replace("{code}", str(out.status_code))
+    return str(smsc_reason(out.reason, out.status_code))
 
 
 def state_lines(

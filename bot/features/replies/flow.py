@@ -153,8 +153,7 @@ class Replies:
         try:
             quote = await self.outbox.quote(out.phone, out.text, out.sender_name)
         except SendRefused as refused:
-            why = _(refused.sentence).replace("{code}", str(refused.code))
-            return _("SMSC would refuse it: {why}").format(why=why), False
+            return _("SMSC would refuse it: {why}").format(why=refused.said), False
         except SmscNoAnswer:
             quote = None
         balance = await self.balance()

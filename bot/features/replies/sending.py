@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.database import AsyncStore
 from bot.smsc.send_api import SendNotMade, SendRefused, SendUnknown, SmscOutbox
-from bot.text.i18n import N_
+from bot.text.i18n import N_, in_language
 from state import outgoing
 from state.outgoing import Outgoing, OutgoingState
 
@@ -48,12 +48,9 @@ async def _send_and_record(store: AsyncStore, outbox: SmscOutbox, out: Outgoing)
     try:
         sent = await outbox.send(out.phone, out.text, out.sender_name, out.send_id)
     except SendRefused as refused:
-        log.warning(
-            "SMS %d refused by SMSC (error %d): %s",
-            out.id,
-            refused.code,
-            refused.sentence.replace("{code}", str(refused.code)),
-        )
+        with in_language("en"):  # the log is English whatever UI_LANGUAGE says
+            why = str(refused.said)
+        log.warning("SMS %d refused by SMSC (error %d): %s", out.id, refused.code, why)
         await store.call(
             outgoing.settle,
             out.id,
