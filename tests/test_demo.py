@@ -17,6 +17,7 @@ import pytest
 from bot.app.lock import AlreadyRunning, InstanceLock
 from bot.app.settings import ConfigError
 from bot.demo.command import demo_database, load_demo_settings, start_afresh
+from bot.smsc import SmscCredentials
 from tests.conftest import GROUP, OPERATOR
 from tests.fakes.bridge import clean_environment, sms_bridge_command
 from tests.fakes.telegram import TOKEN, FakeTelegram, SentMessage
@@ -153,7 +154,7 @@ def test_the_demo_settings_replace_smsc_the_database_and_what_reaches_outside(
         monkeypatch.setenv(name, value)
     settings = load_demo_settings()
     assert settings.smsc_base_url.startswith("http://127.0.0.1")
-    assert settings.smsc_auth() == {"login": "demo", "psw": "demo-password"}
+    assert settings.smsc_auth() == SmscCredentials("demo", "demo-password")
     assert settings.database_path == tmp_path / "data" / "demo-demo.db"
     assert (settings.push_port, settings.health_port, settings.routes_file) == (None, None, None)
 

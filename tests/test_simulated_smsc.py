@@ -11,13 +11,13 @@ import pytest
 
 from bot.demo.script import HISTORY, NIGHT, answer_replies, fill_history, play
 from bot.demo.simulated_smsc import LOGIN, PASSWORD, SimulatedSmsc
-from bot.smsc import SmscClient
+from bot.smsc import SmscClient, SmscCredentials
 from bot.smsc.errors import SmscApiError
 from bot.smsc.send_api import SmscOutbox
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 START = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)
-AUTH = {"login": LOGIN, "psw": PASSWORD}
+AUTH = SmscCredentials(LOGIN, PASSWORD)
 
 
 class Clock:
@@ -70,7 +70,7 @@ async def test_the_inbox_answers_the_real_client_by_cursor_and_window(
 
 async def test_a_wrong_password_gets_smscs_error_2(simulated: tuple[SimulatedSmsc, str]) -> None:
     _smsc, url = simulated
-    inbox = SmscClient(url, {"login": LOGIN, "psw": "guess"}, MOSCOW)
+    inbox = SmscClient(url, SmscCredentials(LOGIN, "guess"), MOSCOW)
     try:
         with pytest.raises(SmscApiError) as refused:
             await inbox.fetch_after(None, hours=1)

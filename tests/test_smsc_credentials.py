@@ -40,12 +40,14 @@ def test_the_secrets_stay_out_of_the_repr() -> None:
 
 
 def test_only_bot_smsc_names_smscs_credential_fields() -> None:
-    """Settings carry the credentials; the form's field names are SMSC's, so bot/smsc's."""
+    """Settings carry the credentials; the form's field names are SMSC's, so bot/smsc's.
+    The demo's simulated SMSC reads them from the other side, as SMSC does."""
     named = [
         f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}"
         for folder in ("bot", "state")
         for path in sorted((ROOT / folder).rglob("*.py"))
         if not path.is_relative_to(ROOT / "bot" / "smsc")
+        and path != ROOT / "bot" / "demo" / "simulated_smsc.py"
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.Constant) and node.value in SMSC_FIELDS
     ]
