@@ -348,7 +348,10 @@ def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
             limit_text(50, 49, 2, tomorrow, *where),
             limit_text(2, 0, 3, tomorrow, *where),
             _("Nothing sent: you may no longer send SMS; the admin can allow you again."),
-            _("Nothing sent: Send again was already used, or expired."),
+            _(
+                "Nothing sent: Send again was already used, or expired. To send it, reply "
+                "to the SMS again or write /sms."
+            ),
             _("Only {name} can press this: the preview is theirs.").format(name="Anna"),
         ],
     )

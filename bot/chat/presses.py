@@ -88,7 +88,9 @@ async def _route(query: CallbackQuery, update: Update, context: ContextTypes.DEF
     if (query.data or "").startswith("sms:"):
         replies = bridge_of(context).replies
         if replies is None:
-            await answer_press(query, _("Replies by SMS are off."), alert=True)
+            await answer_press(
+                query, _("Replies by SMS are off here; the admin can turn them on."), alert=True
+            )
         else:
             await replies.on_press(query)
         return

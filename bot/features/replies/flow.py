@@ -221,7 +221,12 @@ class Replies:
             return
         if claim is not Claim.CLAIMED or again is None:
             await answer_press(
-                query, _("Nothing sent: Send again was already used, or expired."), alert=True
+                query,
+                _(
+                    "Nothing sent: Send again was already used, or expired. To send it, reply "
+                    "to the SMS again or write /sms."
+                ),
+                alert=True,
             )
             if claim is Claim.EXPIRED:  # its button goes; a used one's message is the new send's
                 await self.show(out.id)
@@ -242,7 +247,12 @@ class Replies:
             return
         if claim is not Claim.CLAIMED:
             await answer_press(
-                query, _("Nothing sent: this preview was already used, or expired."), alert=True
+                query,
+                _(
+                    "Nothing sent: this preview was already used, or expired. To send it, "
+                    "reply to the SMS again or write /sms."
+                ),
+                alert=True,
             )
             await self.show(out.id)
             return
