@@ -112,6 +112,7 @@ def test_money_has_its_currency_and_the_languages_grouping_and_decimal_sign() ->
         )
     assert price_line("2.50", None, None) == "💰 cost 2.50"  # a currency nobody knows: none
     assert money("about 3", "RUB") == "about 3"  # not a number: as SMSC wrote it
+    assert money("0.325", "RUB") == f"RUB{NBSP}0.325"  # no digit SMSC gave is rounded away
 
 
 def test_the_currency_is_the_one_the_accounts_smsc_site_bills_in() -> None:

@@ -121,9 +121,12 @@ def money(amount: str, currency: str | None) -> str:
     if not value.is_finite():
         return amount
     language = current_language()
+    # Every digit SMSC gave is kept (a price of 0.325 is not 0.33), at least two decimals.
     if currency is None:
-        return str(format_decimal(value, format="#,##0.00", locale=language))
-    text = str(format_currency(value, currency, locale=language))
+        return str(
+            format_decimal(value, format="#,##0.00", locale=language, decimal_quantization=False)
+        )
+    text = str(format_currency(value, currency, locale=language, decimal_quantization=False))
     # CLDR sets a symbol of letters (`RUB`) apart from the digits; Babel does not.
     symbol = str(get_currency_symbol(currency, locale=language))
     if symbol.isalpha():
