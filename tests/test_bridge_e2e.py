@@ -347,15 +347,17 @@ def test_a_chat_that_refuses_fails_alone(
     telegram.user_sends(GROUP, "/status")
     removed = "the bot was removed from the chat"  # Telegram's "Forbidden: ..." is logged only
     telegram.wait_for(
-        lambda: any("refuses messages" in r and removed in r for r in replies(telegram, GROUP))
+        lambda: any("did not reach" in r and removed in r for r in replies(telegram, GROUP))
     )
-    [status] = [m for m in telegram.messages(GROUP) if "refuses messages" in m.plain]
+    [status] = [m for m in telegram.messages(GROUP) if "did not reach" in m.plain]
+    assert status.plain.startswith("⛔ ") and "Add the bot back to the chat" in status.plain
     command = f"sms-bridge retry-failed --chat {OTHER_GROUP}"
-    assert f"<code>{command}</code>" in status.text  # the next step, tap-to-copy
+    assert f"<code>{command}</code>" in status.text  # for the admin, tap-to-copy
     # The other chat is told once that this one refuses, and what to do.
-    [notice] = [m for m in telegram.messages(GROUP) if m.plain.startswith("⛔")]
+    [notice] = [m for m in telegram.messages(GROUP) if m.plain.startswith("⛔ SMS no longer")]
     assert f"“Chat {OTHER_GROUP}”" in notice.plain and removed in notice.plain
-    assert f"<code>{command}</code>" in notice.text and "runs retry-failed" in notice.plain
+    assert "Add the bot back to the chat (a chat admin can)." in notice.plain
+    assert f"<code>{command}</code>" in notice.text and "once the admin runs" in notice.plain
     assert not any("Forbidden" in text for text in telegram.texts(GROUP))
     db = sqlite3.connect(tmp_path / "data" / "bridge.db")
     failed = db.execute("SELECT count(*) FROM deliveries WHERE chat='-1002' AND status='failed'")

@@ -73,3 +73,20 @@ def test_english_is_the_source_and_russian_is_compiled_from_the_po() -> None:
     with in_language("ru"):
         assert _("today") == "сегодня"
     assert _("today") == "today"
+
+
+@pytest.mark.parametrize(
+    ("word", "instead"),
+    [
+        (r"\bмост", "«бот» in chat texts, «сервис» in admin lines"),
+        (r"превью", "«черновик»"),
+        (r"\(а\)", "an impersonal form: «Взято: Anna»"),
+        (r"Юникод", "«кириллица»"),
+        (r"(?i)\bцен", "«стоимость», one word for one amount"),
+        (r"\bОтда", "«Вернуть»: the take button's pair"),
+    ],
+)
+def test_the_russian_texts_keep_one_word_for_one_thing(word: str, instead: str) -> None:
+    """From a native reader's review: the words that read wrong, and what replaced them."""
+    found = [form for forms in russian().values() for form in forms if re.search(word, form)]
+    assert found == [], f"«{word}» in {found}: write {instead}"

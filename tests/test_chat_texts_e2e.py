@@ -108,5 +108,9 @@ def test_start_in_a_private_chat_says_whether_sms_come_there(
     _, target = ask(telegram, OPERATOR, "/start", user_id=OPERATOR)  # listed: SMS come here
     assert "is relayed to this chat within seconds" in target.plain
     assert "not here" not in target.plain
+    # Replies are off (no SMS_REPLY_USER_IDS) and this is a private chat: no /sms, no
+    # "reply to answer", no /oncall, no take button to tap.
+    assert "/sms" not in target.plain and "Reply to an SMS" not in target.plain
+    assert "/oncall" not in target.plain and "Tap Take" not in target.plain
     _, other = ask(telegram, colleague, "/start", user_id=colleague)  # not listed
     assert "New SMS are relayed to the team's chats, not here." in other.plain

@@ -65,7 +65,7 @@ def test_usage_is_one_line_with_examples_in_either_language() -> None:
     )
     with in_language("ru"):
         assert usage_answer("search", UsageError()) == (
-            "Как писать: /search ТЕКСТ [ПЕРИОД]. Например: /search код, /search котёл 2д"
+            "Формат: /search ТЕКСТ [ПЕРИОД]. Например: /search код, /search котёл 2д"
         )
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.app.features import commands
+from bot.chat.commands.about import help_text
 from bot.chat.dispatcher import bot_commands
+from tests.fakes.telegram import parse_telegram_html
 
 COMMANDS = commands()
 
@@ -46,3 +50,31 @@ def test_every_command_with_arguments_says_how_to_write_them() -> None:
             answer = command.usage_answer()
             assert answer.startswith(f"Usage: {command.synopsis()}. Try: /{command.name}")
             assert "\n" not in answer and len(command.examples) >= 2
+
+
+def help_lines(**where: bool) -> list[str]:
+    now = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
+    text = help_text(COMMANDS, zone=ZoneInfo("Europe/Moscow"), now=now, **where)
+    return parse_telegram_html(text).splitlines()
+
+
+def test_help_first_says_how_to_take_an_sms_and_how_to_answer_one() -> None:
+    lines = help_lines(relayed_here=True, takes=True, replies=True)
+    assert lines[1].startswith("✋ Tap Take under an SMS")
+    assert lines[2].startswith("↩️ Reply to an SMS to answer its sender by SMS")
+    assert any(line.startswith("/sms ") for line in lines)
+    assert any(line.startswith("/oncall ") for line in lines)
+
+
+def test_help_with_replies_off_neither_offers_sms_nor_says_to_reply() -> None:
+    lines = help_lines(relayed_here=True, takes=True, replies=False)
+    assert not any(line.startswith("/sms") or "Reply to an SMS" in line for line in lines)
+    assert lines[1].startswith("✋ Tap Take")
+
+
+def test_help_in_a_private_chat_leaves_out_oncall_and_the_take_button() -> None:
+    lines = help_lines(relayed_here=True, private=True, takes=True, replies=True)
+    assert not any(line.startswith("/oncall") or "Tap Take" in line for line in lines)
+    assert lines[1].startswith("↩️ Reply to an SMS")
+    stranger = help_lines(relayed_here=False, private=True, takes=True, replies=True)
+    assert not any("Reply to an SMS" in line for line in stranger)  # no SMS come there

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -17,6 +17,7 @@ from bot.relay.plan import (
     plan_next,
 )
 from bot.text.formatting import TEXT_LIMIT
+from bot.text.i18n import in_language
 from bot.text.sms_view import Look
 from state import PendingDelivery, StoredSms
 from tests.fakes.telegram import parse_telegram_html, relayed_text, utf16_length
@@ -70,11 +71,26 @@ def test_live_traffic_is_one_message_per_sms() -> None:
     assert relayed_text(plan.texts[0]) == "only this"
 
 
-def test_a_resend_after_an_uncertain_send_says_it_may_be_a_repeat() -> None:
+def test_a_resend_after_an_uncertain_send_says_it_is_a_possible_duplicate() -> None:
     [alone] = plan_next(queued("again", uncertain=1), queued=1, backlog=False, look=LOOK).texts
-    assert "↻ may repeat" in parse_telegram_html(alone)
+    assert "↻ possible duplicate" in parse_telegram_html(alone)
     digest = plan_next(queued("a", "b", uncertain=1), queued=2, backlog=True, look=LOOK)
     assert parse_telegram_html(digest.texts[0]).count("↻") == 2
+
+
+def test_a_late_digest_says_how_old_its_sms_are_on_its_first_line() -> None:
+    """After an outage a digest's codes are old: its notification (one line) says so."""
+    hours_later = Look(MOSCOW, WHEN + timedelta(hours=2, minutes=5))
+    head = queued("Your code 4821", "Your code 5522")
+    head[1] = replace(head[1], sms=head[1].sms._replace(received_at=WHEN + timedelta(minutes=5)))
+    digest = plan_next(head, queued=2, backlog=True, look=hours_later)
+    first = parse_telegram_html(digest.texts[0]).split("\n")[0]
+    assert first.startswith("📦 ⏳ 2 h 0 min – 2 h 5 min old · Backlog: 2 SMS")
+    with in_language("ru"):
+        russian = plan_next(head, queued=2, backlog=True, look=hours_later)
+    assert parse_telegram_html(russian.texts[0]).startswith("📦 ⏳ 2 ч 0 мин – 2 ч 5 мин назад · ")
+    fresh = plan_next(queued("a", "b"), queued=2, backlog=True, look=LOOK)
+    assert parse_telegram_html(fresh.texts[0]).startswith("📦 Backlog: 2 SMS")
 
 
 def test_a_backlog_packs_consecutive_sms_into_one_digest() -> None:
@@ -85,7 +101,7 @@ def test_a_backlog_packs_consecutive_sms_into_one_digest() -> None:
     assert parse_telegram_html(text).startswith(
         "📦 Backlog: 30 SMS · oldest first · 16:05 – 16:05 MSK"
     )
-    assert "15 more waiting" in parse_telegram_html(text)
+    assert "15 more follow" in parse_telegram_html(text)
 
 
 def test_an_sms_that_fills_a_message_alone_goes_the_usual_way() -> None:

@@ -99,7 +99,8 @@ def test_the_demo_relays_its_night_and_reaches_nothing_beyond_this_machine(
     try:
         code = first(telegram, "🔑 4821 · MyBank: Your login code: 4821.")
         assert code.markup is not None  # a Take button, as in any group
-        assert first(telegram, "⏳ +7 903 555-77-88: Evening shift")  # late, and says so
+        late = first(telegram, "⏳ 3 h ")  # late, and its first line says how old first
+        assert " old · +7 903 555-77-88: Evening shift" in late.plain.splitlines()[0]
         customer = first(telegram, "📩 +7 926 765-43-21: Hello, the lift")
         digest = first(telegram, "📦")
         assert telegram.sms_texts(GROUP).count("Cold store 3: door closed, cooling down.") == 1

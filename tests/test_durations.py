@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text.durations import minutes_in_words
+from bot.text.durations import minutes_in_words, short_duration
 from bot.text.i18n import in_language
 
 
@@ -45,3 +45,21 @@ def test_the_words_say_the_time_to_the_minute_below_two_days(seconds: float) -> 
     exact = max(60, round(seconds / 60) * 60)
     assert said <= exact and exact - said < (60 if exact < 48 * 3600 else 3600)
     assert (units == ["minute"]) is (exact <= 2 * 3600)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "english", "russian"),
+    [
+        (45, "45 s", "45 с"),
+        (60, "1 min", "1 мин"),
+        (95, "1 min 35 s", "1 мин 35 с"),
+        (780, "13 min", "13 мин"),
+        (11_100, "3 h 5 min", "3 ч 5 мин"),
+    ],
+)
+def test_a_short_duration_never_makes_the_reader_divide_by_sixty(
+    seconds: float, english: str, russian: str
+) -> None:
+    assert short_duration(seconds) == english
+    with in_language("ru"):
+        assert short_duration(seconds) == russian

@@ -106,7 +106,7 @@ async def test_the_replies_feature_adds_its_line_to_status_and_closes_its_client
 ) -> None:
     [_oncall, replies] = build(store, sms_reply_user_ids=str(ANNA)).features
     assert isinstance(replies, RepliesFeature)
-    assert await replies.status_lines() == ["SMS sent today: 0 of 50 parts"]
+    assert await replies.status_lines() == ["SMS parts sent today: 0 of 50"]
     await replies.stop()
     assert replies.replies.outbox._http.is_closed
 
@@ -138,10 +138,11 @@ async def rig(store: AsyncStore, telegram: FakeTelegram) -> AsyncIterator[Rig]:
 async def test_a_command_or_a_button_of_a_feature_that_is_off_says_so(rig: Rig) -> None:
     assert rig.parts.features == []
     answer = await rig.says("/sms +79261234567 hello")
-    assert answer.plain == (
-        "⛔ Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS."
-    )
-    off = [("sms:send:1", "Replies by SMS are off."), ("t:7", "This button no longer works.")]
+    assert answer.plain == ("⛔ Replies by SMS are off here; the admin can turn them on.")
+    off = [
+        ("sms:send:1", "Replies by SMS are off here; the admin can turn them on."),
+        ("t:7", "This button no longer works."),
+    ]
     for data, told in off:
         query = rig.telegram.user_presses(answer, user_id=ANNA, name="Anna", data=data)
         update = Update.de_json(rig.telegram.updates[-1], rig.parts.application.bot)

@@ -66,23 +66,34 @@ def test_metadata_is_short_the_date_only_when_not_today_the_number_only_when_sev
     yesterday = Look(MOSCOW, WHEN + timedelta(days=1), several_numbers=True)
     [html] = render_sms(sms("x", received=WHEN), yesterday)
     footer = parse_telegram_html(html).split("\n\n")[-1]
-    assert footer.startswith("→ +7 903 123-45-67 · ⏳ received 27.11 16:05 MSK, ")
+    assert footer == "to +7 903 123-45-67 · received 27.11 16:05 MSK"
+    head, _body = entry_atoms(sms("x", received=WHEN), yesterday)
+    assert parse_telegram_html(head) == "27.11 16:05 · +7 926 123-45-67 · to +7 903 123-45-67: "
 
 
-def test_a_late_sms_says_when_it_was_received() -> None:
+def test_a_late_sms_says_how_old_it_is_on_its_first_line() -> None:
+    """A notification shows the first line only: half awake, people type what it shows."""
     late = Look(MOSCOW, WHEN + timedelta(minutes=3))
     [html] = render_sms(sms("x"), late)
-    assert parse_telegram_html(html).endswith("⏳ received 16:05 MSK, 3 min ago")
-    assert first_line(html) == "⏳ +7 926 123-45-67: x"  # the notification says it too
-    [code] = render_sms(sms("Your code 4821"), late)
-    assert first_line(code).startswith("⏳ 🔑 4821 · +7 926 123-45-67: ")
+    assert first_line(html) == "⏳ 3 min old · +7 926 123-45-67: x"
+    assert parse_telegram_html(html).endswith("received 16:05 MSK")
+    outage = Look(MOSCOW, WHEN + timedelta(hours=3, minutes=10))
+    [code] = render_sms(sms("Your code 4821"), outage)
+    assert first_line(code).startswith("⏳ 3 h 10 min old · 🔑 4821 · +7 926 123-45-67: ")
+    with in_language("ru"):
+        [russian] = render_sms(sms("Ваш код 4821"), outage)
+    assert first_line(russian).startswith("⏳ 3 ч 10 мин назад · 🔑 4821 · ")
+    long = render_sms(sms("Your code 4821 " + "word " * 1500), outage)
+    assert len(long) > 1 and all(
+        first_line(part).startswith("⏳ 3 h 10 min old · ") for part in long
+    )
     [prompt] = render_sms(sms("x"), Look(MOSCOW, WHEN + timedelta(minutes=1, seconds=59)))
     assert "⏳" not in prompt and first_line(prompt).startswith("📩 ")
 
 
-def test_a_resend_after_an_uncertain_send_says_it_may_be_a_repeat() -> None:
+def test_a_resend_after_an_uncertain_send_says_it_is_a_possible_duplicate() -> None:
     [html] = render_sms(sms("x"), LOOK, repeat=True)
-    assert "↻ may repeat a message shown before" in parse_telegram_html(html)
+    assert parse_telegram_html(html).endswith("16:05 MSK · ↻ possible duplicate")
 
 
 def test_a_routes_label_leads_the_footer_and_ends_a_list_entrys_head_escaped() -> None:
@@ -98,9 +109,8 @@ def test_a_routes_label_leads_the_footer_and_ends_a_list_entrys_head_escaped() -
 def test_russian_readers_get_russian_words_around_the_text() -> None:
     with in_language("ru"):
         [html] = render_sms(sms("x"), Look(MOSCOW, WHEN + timedelta(hours=1)), repeat=True)
-    assert parse_telegram_html(html).endswith(
-        "⏳ получено 16:05 МСК, 60 мин назад · ↻ возможно, повтор уже показанного"
-    )
+    assert parse_telegram_html(html).endswith("получено 16:05 МСК · ↻ возможно, дубль")
+    assert first_line(html).startswith("⏳ 60 мин назад · ")
 
 
 def test_markup_in_sms_arrives_as_typed() -> None:

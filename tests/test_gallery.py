@@ -39,15 +39,19 @@ from bot.core.alerts import (
 from bot.core.bridge_state import BridgeStatus
 from bot.core.health import HealthRules, health_problems
 from bot.features.oncall.buttons import message_after_press, take_markup, taken_line
+from bot.features.oncall.commands import duty_text, on_duty_text
 from bot.features.reminders.reminders import reminder_text
 from bot.features.replies.compose import (
     again_markup,
     limit_text,
     preview_markup,
     preview_text,
+    price_line,
     state_text,
+    why_not_text,
     why_not_to,
 )
+from bot.features.replies.feature import sent_today_line
 from bot.features.replies.flow import next_day_start
 from bot.relay.plan import plan_next
 from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS, TIMED_OUT
@@ -94,6 +98,8 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "An SMS relayed late, after an outage (account with two numbers)",
         render_sms(sms(4, "Door 2 opened", "79035550000", 190), several),
     )
+    code = sms(7, "Ваш код подтверждения: 4821. Никому не сообщайте его.", "Sberbank", 190)
+    yield "A one-time code relayed late, after an outage", render_sms(code, look)
     yield "A resend after a send whose answer was lost", render_sms(SAMPLES[0], look, repeat=True)
     support = sms(5, "The printer on floor 2 is on fire", "79261112233", 1)
     support = support._replace(label="Support")
@@ -172,10 +178,31 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         [help_text(commands(), relayed_here=True, routed=True, zone=look.zone, now=look.now)],
     )
     yield (
+        "/help in a group with replies off (no /sms) and no take buttons",
+        [
+            help_text(
+                commands(),
+                relayed_here=True,
+                zone=look.zone,
+                now=look.now,
+                takes=False,
+                replies=False,
+            )
+        ],
+    )
+    yield (
+        "/help in a private chat SMS are relayed to (no /oncall)",
+        [help_text(commands(), relayed_here=True, private=True, zone=look.zone, now=look.now)],
+    )
+    yield (
         "/start in a private chat SMS are not relayed to",
-        [help_text(commands(), relayed_here=False, zone=look.zone, now=look.now)],
+        [help_text(commands(), relayed_here=False, private=True, zone=look.zone, now=look.now)],
     )
     yield "/status, all well", [status_text(status_facts(look, []))]
+    replying = replace(
+        status_facts(look, []), feature_lines=(sent_today_line(12, 50, "1869.12", "RUB"),)
+    )
+    yield "/status, all well, with replies by SMS on", [status_text(replying)]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
     failing.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=look.now - SILENT)
     failing.last_poll_ok_at = look.now - SILENT
@@ -193,8 +220,14 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     kept = replace(status_facts(look, []), kept_aside=1)
     yield "/status, with an SMS the database refused", [status_text(kept)]
     yield (
-        "Another chat refuses the bot",
-        [refusing_chat_text("Night shift", KICKED, "-1002")],
+        "Another chat refuses the bot: the next step for each reason",
+        [
+            refusing_chat_text("Night shift", KICKED, "-1002"),
+            refusing_chat_text("Ops · topic 7", "BadRequest: TOPIC_CLOSED", "-1001:7"),
+            refusing_chat_text("Anna", "Forbidden: bot was blocked by the user", "42"),
+            refusing_chat_text("Boris", "Forbidden: bot can't initiate conversation", "7"),
+            refusing_chat_text("Day shift", "BadRequest: not enough rights", "-1003"),
+        ],
     )
     yield (
         "A relayed SMS in a group, with its button",
@@ -234,12 +267,33 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         ],
     )
     yield (
+        "/open: the SMS nobody took",
+        answer_messages(
+            _("SMS nobody took"),
+            parse_window("24h", look.now, look.zone).label(),
+            Page(SAMPLES[:2], 2),
+            look,
+            oldest=True,
+        )
+        or [],
+    )
+    yield (
+        "/oncall; /oncall with nobody on duty; /oncall me; /oncall off",
+        [
+            duty_text([anna, Person(7, "Boris")]),
+            duty_text([]),
+            on_duty_text(anna),
+            _("You are off duty here."),
+        ],
+    )
+    due = look.now + timedelta(minutes=10)  # ESCALATE_AFTER=600 after they came
+    yield (
         "A reminder for one SMS nobody took",
-        [reminder_text([SAMPLES[0]], [anna, Person(7, "Boris")], 600, look.zone, look.now)],
+        [reminder_text([SAMPLES[0]], [anna, Person(7, "Boris")], 600, look.zone, due)],
     )
     yield (
         "A reminder for several, with nobody on duty",
-        [reminder_text(SAMPLES, [], 600, look.zone, look.now)],
+        [reminder_text(SAMPLES, [], 600, look.zone, due)],
     )
     yield from reply_cases(look)
     yield "A stranger tries a command", [refusal_text(-100777, 4242)]
@@ -257,23 +311,28 @@ def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         first_not_found_at=None,
     )  # fmt: skip
     parts, where = sms_parts(out.text), (look.zone, look.now)
-    price = (
-        "💰 "
-        + _("Price {cost}").format(cost="2.50")
-        + " · "
-        + _("balance {balance}").format(balance="1871.62")
-    )
+    price = price_line("2.50", "1871.62", "RUB")
     yield (
-        "A reply by SMS: the preview",
+        "A reply by SMS: the preview (an smsc.ru account: roubles)",
         [
             with_buttons(
-                preview_text(out, parts, price, look.zone, look.now), preview_markup(17, True)
+                preview_text(out, parts, price, look.zone, look.now, (12, 50)),
+                preview_markup(17, True),
             )
         ],
     )
+    long = replace(out, text=("Котёл 3 на объекте «Северный»: давление в норме. " * 3).strip())
+    unknown = price_line(None, "1871.62", "RUB")
+    yield (
+        "A preview of a three-part SMS whose price SMSC did not give",
+        [preview_text(long, sms_parts(long.text), unknown, look.zone, look.now, (12, 50))],
+    )
     sent = replace(out, state=OutgoingState.DELIVERED, sent_at=look.now, cost="2.50",
                    balance="1869.12", reason=DELIVERY_STATUSES[1][0])  # fmt: skip
-    yield "The preview once sent and delivered", [state_text(sent, parts, look.zone, look.now)]
+    yield (
+        "The preview once sent and delivered",
+        [state_text(sent, parts, look.zone, look.now, "RUB")],
+    )
     lost = replace(out, state=OutgoingState.UNKNOWN, sent_at=look.now)
     yield "A send whose answer was lost", [state_text(lost, parts, look.zone, look.now)]
     never = replace(out, state=OutgoingState.NOT_SENT, sent_at=look.now)
@@ -289,8 +348,22 @@ def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         [
             limit_text(50, 49, 2, tomorrow, *where),
             limit_text(2, 0, 3, tomorrow, *where),
-            _("Nothing sent: SMS_REPLY_USER_IDS no longer names you."),
-            _("Nothing sent: Send again was already used, or expired."),
+            _("Nothing sent: you may no longer send SMS; the admin can allow you again."),
+            _(
+                "Nothing sent: Send again was already used, or expired. To send it, reply "
+                "to the SMS again or write /sms."
+            ),
+            _("Only {name} can press this: the preview is theirs.").format(name="Anna"),
+        ],
+    )
+    yield (
+        "/sms refused: over the daily limit; replies off; not allowed; a text too long",
+        [
+            "⛔ " + escape(limit_text(50, 49, 2, tomorrow, *where)),
+            "⛔ " + escape(_("Replies by SMS are off here; the admin can turn them on.")),
+            "⛔ "
+            + escape(_("Only people the admin allowed may send SMS; ask the admin to add you.")),
+            "⛔ " + escape(why_not_text("x" * 1005) or ""),
         ],
     )
     refused = replace(out, state=OutgoingState.FAILED, reason=SEND_REFUSALS[3])
@@ -366,3 +439,14 @@ def test_the_gallery_shows_every_message_as_it_reads_now() -> None:
     assert GALLERY.read_text("utf-8") == rendered, (
         "texts changed: UPDATE_GALLERY=1, then read the diff"
     )
+
+
+def test_the_readmes_samples_of_a_relayed_sms_are_in_the_gallery() -> None:
+    """The README shows a few relayed SMS; each must read as the bot writes it now."""
+    readme = (GALLERY.parent.parent / "README.md").read_text("utf-8")
+    section = readme.split("## What a relayed SMS looks like", 1)[1].split("\n## ", 1)[0]
+    samples = section.split("```\n")[1::2]
+    assert len(samples) >= 3
+    gallery = GALLERY.read_text("utf-8")
+    for sample in samples:
+        assert "```\n" + sample + "```" in gallery, sample

@@ -11,15 +11,16 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.chat.commands.status import StatusFacts, status_text
+from bot.chat.commands.status import ChatFacts, StatusFacts, status_text
 from bot.core.bridge_state import BridgeStatus
 from bot.core.health import HealthRules, health_problems
 from bot.smsc.errors import TIMED_OUT
 from bot.text.i18n import in_language
+from state import ChatQueue
 from tests.conftest import GROUP
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, parse_telegram_html
 from tests.fakes.wait import wait_until
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -53,15 +54,19 @@ def test_a_delivery_waiting_longer_than_alert_after_is_unhealthy() -> None:
     status = status_polled(5)
     assert health_problems(status, rules, NOW - timedelta(seconds=299), NOW) == []
     [problem] = health_problems(status, rules, NOW - timedelta(seconds=301), NOW)
-    assert "a delivery has waited 5 min (ALERT_AFTER=300)" in problem
+    assert problem.line == "SMS have waited 5 min to go out to Telegram"
+    assert str(problem) == (  # /healthz, for the admin: with the setting
+        "SMS have waited 5 min to go out to Telegram "
+        "(a problem once SMS wait longer than ALERT_AFTER=300 s)"
+    )
 
 
-def test_the_status_verdict_is_a_sentence_in_durations_with_the_last_sms_beside_it() -> None:
+def test_status_says_each_problem_on_a_line_impact_first_settings_only_for_the_admin() -> None:
     status = status_polled(7200)
     status.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=NOW - timedelta(seconds=7200))
     stuck = NOW - timedelta(seconds=912)
 
-    def first_line() -> str:
+    def lines() -> list[str]:
         problems = health_problems(status, HealthRules(30, 300), stuck, NOW)
         facts = StatusFacts(
             now=NOW,
@@ -74,16 +79,62 @@ def test_the_status_verdict_is_a_sentence_in_durations_with_the_last_sms_beside_
             stored=1,
             started_at=NOW - timedelta(days=1),
         )
-        return status_text(facts).split("\n")[0]
+        return parse_telegram_html(status_text(facts)).split("\n")
 
-    assert first_line() == (
-        "⚠️ <b>No successful SMSC poll for 2 h 0 min: SMSC did not answer in time; "
-        "a delivery has waited 15 min (ALERT_AFTER=300)</b> · last SMS 12:50 MSK, 2 h 10 min ago"
-    )
+    english = lines()
+    assert english[:4] == [
+        "⚠️ No SMS coming in for 2 h 0 min: SMSC did not answer in time",
+        "⚠️ SMS have waited 15 min to go out to Telegram",
+        "Last SMS 12:50 MSK, 2 h 10 min ago",
+        "Last successful SMSC check: 13:00 MSK, 2 h 0 min ago",
+    ]
+    admin = english.index("For the admin:")
+    assert all("ALERT_AFTER" not in line and "waiting" not in line for line in english[:admin])
+    assert "• a problem once SMS wait longer than ALERT_AFTER=300 s" in english[admin:]
     with in_language("ru"):
-        russian = first_line()
-    assert russian.startswith("⚠️ <b>Опросить SMSC не удаётся уже 2 ч 0 мин: SMSC не ответил")
-    assert "доставка ждёт уже 15 мин" in russian and "· последнее SMS 12:50 МСК" in russian
+        russian = lines()
+    assert russian[:3] == [
+        "⚠️ SMS не приходят уже 2 ч 0 мин: SMSC не ответил вовремя",
+        "⚠️ SMS ждут отправки в Telegram уже 15 мин",
+        "Последнее SMS 12:50 МСК, 2 ч 10 мин назад",
+    ]
+
+
+def test_a_chat_that_refuses_gets_the_next_step_for_its_reason() -> None:
+    def first_line(reason: str) -> str:
+        queue = ChatQueue("-1002", failed=3, last_error=reason)
+        facts = StatusFacts(
+            now=NOW,
+            zone=ZoneInfo("Europe/Moscow"),
+            problems=[],
+            last_sms=NOW,
+            last_poll_ok=NOW,
+            poll_error=None,
+            chats=[ChatFacts("Night shift", "-1002", None, queue, None)],
+            stored=1,
+            started_at=NOW,
+        )
+        return parse_telegram_html(status_text(facts)).split("\n")[0]
+
+    prefix = "⛔ 3 SMS did not reach “Night shift”: "
+    assert first_line("Forbidden: bot was kicked from the supergroup chat") == (
+        prefix + "the bot was removed from the chat. Add the bot back to the chat (a chat "
+        "admin can)."
+    )
+    assert first_line("BadRequest: TOPIC_CLOSED").endswith(
+        "the topic was closed or deleted. Reopen the topic (a chat admin can), or ask the "
+        "admin to choose another one."
+    )
+    assert first_line("Forbidden: bot was blocked by the user").endswith(
+        "The person must unblock the bot and press Start in their chat with it."
+    )
+    assert first_line("Forbidden: bot can't initiate conversation with a user").endswith(
+        "The person must open a chat with the bot and press Start."
+    )
+    assert first_line("BadRequest: not enough rights to send text messages").endswith(
+        "Let the bot send messages there (a chat admin can)."
+    )
+    assert "Add the bot back" not in first_line("BadRequest: TOPIC_CLOSED")
 
 
 def free_port() -> int:
@@ -120,6 +171,6 @@ def test_endpoint_reports_health_and_metrics(
     smsc.add_sms("stuck")
     wait_until(lambda: httpx.get(f"{base}/healthz").status_code == 503, timeout=30, what="503")
     body = json.loads(httpx.get(f"{base}/healthz").text)
-    assert "a delivery has waited" in body["problems"][0]
+    assert "SMS have waited" in body["problems"][0] and "ALERT_AFTER=10" in body["problems"][0]
     assert 'sms_bridge_queue_depth{chat="-1001"} 1.0' in metric("sms_bridge_queue_depth")
     assert httpx.get(f"{base}/nothing").status_code == 404

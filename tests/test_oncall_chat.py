@@ -160,6 +160,15 @@ async def test_oncall_lists_who_is_on_duty_by_name_without_notifying_them(rig: R
     assert listed.text == "On duty here: Anna &lt;3, Boris"  # no tg://user mention
 
 
+async def test_oncall_takes_the_russian_words_its_help_shows(rig: Rig) -> None:
+    """The Russian /help shows `/oncall [я|выкл]`: both words work, whatever UI_LANGUAGE."""
+    await rig.says("/oncall я", ANNA, "Anna")
+    assert (await rig.says("/oncall", 1003, "Vera")).plain == "On duty here: Anna"
+    assert (await rig.says("/oncall выкл", ANNA, "Anna")).plain == "You are off duty here."
+    nobody = await rig.says("/oncall", 1003, "Vera")
+    assert nobody.plain == "Nobody is on duty here. To go on duty: /oncall me"
+
+
 @pytest.mark.parametrize(
     "rig", [{}, {"oncall_buttons": "false"}], ids=["buttons", "ONCALL_BUTTONS=false"], indirect=True
 )

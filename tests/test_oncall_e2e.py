@@ -132,7 +132,9 @@ def test_only_oncall_user_ids_may_press(
     smsc.add_sms("Server room 31 C")
     message = relayed(telegram, GROUP, "Server room")
     query = telegram.user_presses(message, user_id=BORIS, name="Boris")
-    assert answered(telegram, query) == "Only the on-call team may take SMS here."
+    assert answered(telegram, query) == (
+        "Only the on-call team can take SMS here; the admin can add you to it."
+    )
     bridge.wait_for_log(r"refused a press on SMS \d+ by user 1002: not in ONCALL_USER_IDS")
     assert takes(tmp_path / "data" / "bridge.db") == [] and telegram.edits == []
     unreadable = telegram.user_presses(message, user_id=ANNA, data="garbage:x")

@@ -314,11 +314,11 @@ async def test_what_smsc_answered_reaches_people_only_as_what_it_means(
         harness.poller._alerts.polling_failed(caught.value)
         await harness.poller._alerts.flush()
         later = datetime.now(UTC) + timedelta(seconds=100)
-        [problem] = health_problems(harness.status, HealthRules(30, 300), None, later)
+        [problem] = map(str, health_problems(harness.status, HealthRules(30, 300), None, later))
     [alert] = harness.notices
-    assert "журнале моста" in alert and "SMSC" in problem
+    assert "журнале сервиса" in alert and "SMSC" in problem
     with in_language("en"):
-        [problem_en] = health_problems(harness.status, HealthRules(30, 300), None, later)
+        [problem_en] = map(str, health_problems(harness.status, HealthRules(30, 300), None, later))
     assert said in problem_en
     for text in (alert, problem, problem_en):
         assert not any(raw in text for raw in ("html", "Bad Gateway", "nginx", "JSON", "новое"))

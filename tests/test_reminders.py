@@ -79,7 +79,7 @@ async def test_one_reminder_replies_to_its_sms_and_mentions_who_is_on_duty(
     oncall.set_on_duty(rig.store, str(GROUP), Person(42, "Anna <3"), True, datetime.now(UTC))
     await rig.reminders.remind_due(later(AFTER + 1))
     [reminder] = telegram.messages(GROUP)
-    assert reminder.plain.startswith("⏰ Nobody took this SMS within 10 minutes.")
+    assert reminder.plain.startswith("⏰ ⏳ 10 min old · Nobody took this SMS within 10 minutes.")
     assert reminder.reply_to == 50
     assert '<a href="tg://user?id=42">Anna &lt;3</a>' in reminder.text
     await rig.reminders.remind_due(later(AFTER + 60))  # each SMS is reminded once
@@ -95,10 +95,10 @@ async def test_several_due_at_once_make_one_reminder_that_lists_them(
     oncall.take(rig.store, [taken], Person(7, "Boris"), datetime.now(UTC))
     await rig.reminders.remind_due(later(AFTER + 1))
     [reminder] = telegram.messages(GROUP)
-    assert reminder.plain.startswith("⏰ 5 SMS nobody took within 10 minutes:")
+    assert reminder.plain.startswith("⏰ ⏳ 10 min old · 5 SMS nobody took within 10 minutes:")
     assert all(f"pump {n} stopped" in reminder.plain for n in range(5))
     assert "already handled" not in reminder.plain and reminder.reply_to == 50
-    assert "Nobody is on duty here: /oncall me puts you on duty." in reminder.plain
+    assert "Nobody is on duty here. To go on duty: /oncall me" in reminder.plain
 
 
 async def test_after_an_outage_one_reminder_per_chat_lists_the_oldest_and_counts_the_rest(
@@ -112,7 +112,7 @@ async def test_after_an_outage_one_reminder_per_chat_lists_the_oldest_and_counts
         [reminder] = telegram.messages(chat)  # one, and Telegram took it: it fits
         assert utf16_length(reminder.plain) <= 4096 and reminder.reply_to == 100
         lines = reminder.plain.splitlines()
-        assert lines[0] == "⏰ 60 SMS nobody took within 10 minutes:"
+        assert lines[0] == "⏰ ⏳ 10 min old · 60 SMS nobody took within 10 minutes:"
         listed = [line for line in lines if line.startswith("• ")]
         assert 20 < len(listed) < 60 and "#0 Boiler room" in listed[0]  # the oldest first
         assert all(f"#{n} Boiler" in line for n, line in enumerate(listed))

@@ -78,8 +78,11 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     )
     preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33")
     assert preview.reply_to == asked and "from the sender name ACME" in preview.plain
-    assert "We are on it,\nby noon" in preview.plain and "1 SMS part (Latin" in preview.plain
-    assert "💰 Price 2.50 · balance 100.00" in preview.plain
+    assert (
+        "We are on it,\nby noon" in preview.plain
+        and "1 SMS (Latin letters: up to 160" in preview.plain
+    )
+    assert "💰 cost 2.50 · balance 100.00" in preview.plain  # a test server: no currency
     assert smsc.outbox.send_requests == [] and len(smsc.outbox.quotes) == 1
 
     assert answered(telegram, press(telegram, preview, "Send")) == "⏳ Sending…"
@@ -103,7 +106,7 @@ def test_a_reply_is_previewed_sent_once_when_pressed_and_followed_to_delivery(
     )
     telegram.user_sends(GROUP, "/status", user_id=ANNA, name="Anna")
     status = bot_message(telegram, "✅ All well", after=before)
-    assert "SMS sent today: 1 of 50 parts · balance 97.50" in status.plain
+    assert "SMS parts sent today: 1 of 50 · balance 97.50" in status.plain
     for asked, title in [
         ("/history 1h", "SMS received"),
         ("/from 8 926 111-22-33", "SMS from +7 926 111-22-33"),
@@ -124,7 +127,7 @@ def test_double_presses_and_other_people_make_one_send(
     boris = press(telegram, preview, "Send", user=BORIS)
     answers = {answered(telegram, first), answered(telegram, second)}
     assert "⏳ Sending…" in answers and any(a.startswith("Nothing sent") for a in answers)
-    assert answered(telegram, boris) == "Only Anna may press this."
+    assert answered(telegram, boris) == "Only Anna can press this: the preview is theirs."
     telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, preview), timeout=20)
     assert len(smsc.outbox.send_requests) == 1
 
@@ -135,7 +138,7 @@ def test_double_presses_and_other_people_make_one_send(
         ("/sms +79261112233", "There is no text to send."),
         (
             "/sms +79261112233 " + "x" * 1001,
-            "The text has 1001 characters; SMSC takes at most 1000.",
+            "The text has 1,001 characters; SMSC takes at most 1,000: shorten it.",
         ),
         ("/sms 900 Balance?", "“900” is not a phone number. Try:"),
     ],
@@ -157,7 +160,9 @@ def test_a_sender_name_cannot_be_answered_and_strangers_cannot_send(
     telegram.user_sends(GROUP, "thanks", user_id=ANNA, name="Anna", reply_to=relayed)
     bot_message(telegram, "⛔ Sberbank cannot receive an SMS (a sender name or a short number).")
     telegram.user_sends(GROUP, "/sms +79261112233 hi", user_id=BORIS)
-    bot_message(telegram, "⛔ Only the users of SMS_REPLY_USER_IDS may send SMS.")
+    bot_message(
+        telegram, "⛔ Only people the admin allowed may send SMS; ask the admin to add you."
+    )
     before = len(telegram.messages(GROUP))
     telegram.user_sends(GROUP, "just talking about it", user_id=BORIS, reply_to=relayed)
     telegram.user_sends(GROUP, "/status", user_id=ANNA, name="Anna")  # conversation gets no answer
@@ -201,9 +206,7 @@ def test_the_daily_limit_refuses_before_any_request(
     bridge = start_bridge(**REPLIES, SMS_DAILY_LIMIT="2")
     bridge.wait_for_log("answering chat commands")
     telegram.user_sends(GROUP, "/sms +79261112233 " + "three parts " * 30, user_id=ANNA)
-    bot_message(
-        telegram, "⛔ Not sent: the daily limit of SMS parts is 2; 0 used today, this SMS needs 3."
-    )
+    bot_message(telegram, "⛔ Not sent: 0 of today's 2 SMS parts are used, and this SMS takes 3.")
     assert smsc.outbox.quotes == [] and smsc.outbox.send_requests == []
     # Two previews that fit alone but not together: the second Send is refused.
     telegram.user_sends(GROUP, "/sms +79261112233 first", user_id=ANNA, name="Anna")
@@ -215,9 +218,8 @@ def test_the_daily_limit_refuses_before_any_request(
     telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, first))
     refused = answered(telegram, press(telegram, second, "Send"))
     assert refused.startswith(
-        "Not sent: the daily limit of SMS parts is 2; 1 used today, this SMS needs 2. "
-        "It can go from "
-    ) and refused.endswith(" 00:00 MSK.")
+        "Not sent: 1 of today's 2 SMS parts are used, and this SMS takes 2. It can go from "
+    ) and refused.endswith(" 00:00 MSK; only the admin can raise the limit.")
     assert len(smsc.outbox.send_requests) == 1
 
 
@@ -228,7 +230,7 @@ def test_a_price_smsc_will_not_give_again_leaves_the_send_possible(
         before = len(telegram.messages(GROUP))
         telegram.user_sends(GROUP, "/sms +79261112233 same text", user_id=ANNA, name="Anna")
         preview = bot_message(telegram, "📤 SMS to +7 926 111-22-33", after=before)
-    assert "💰 Price unknown (SMSC did not say)" in preview.plain
+    assert "💰 cost unknown (SMSC did not say)" in preview.plain
     assert answered(telegram, press(telegram, preview, "Send")) == "⏳ Sending…"
     telegram.wait_for(lambda: "📤 Sent by Anna" in current(telegram, preview))
     assert len(smsc.outbox.sends) == 1

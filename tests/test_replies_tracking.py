@@ -286,7 +286,7 @@ async def test_send_again_expires_ten_minutes_after_it_was_offered(
     offer = rig.shown(lost).markup
     assert offer is not None
     [again] = offer["inline_keyboard"][0]
-    assert "works until" in rig.shown(lost).plain
+    assert "Only Anna can send it again, until" in rig.shown(lost).plain
     await rig.tracking.check_due(offered + timedelta(minutes=9))
     assert rig.state(lost) is OutgoingState.NOT_SENT and rig.shown(lost).markup
     await rig.tracking.check_due(offered + timedelta(minutes=10, seconds=1))
@@ -324,7 +324,7 @@ async def test_a_send_again_the_daily_limit_refuses_keeps_the_offer_and_says_whe
     refused = rig.press(data)
     await rig.replies.on_press(refused)
     answer = rig.answer(refused)
-    assert answer.startswith("Not sent: the daily limit of SMS parts is 1; 1 used today")
+    assert answer.startswith("Not sent: 1 of today's 1 SMS parts are used")
     assert "It can go from " in answer and "00:00" in answer
     assert rig.state(lost) is OutgoingState.NOT_SENT  # not used up: the offer stays
     assert rig.shown(lost).markup is not None
@@ -344,7 +344,9 @@ async def test_a_user_removed_from_sms_reply_user_ids_cannot_press_send_or_send_
     for data in (f"sms:send:{preview.id}", f"sms:again:{lost}"):
         query = rig.press(data)
         await restarted.on_press(query)
-        assert rig.answer(query) == "Nothing sent: SMS_REPLY_USER_IDS no longer names you."
+        assert rig.answer(query) == (
+            "Nothing sent: you may no longer send SMS; the admin can allow you again."
+        )
     assert rig.state(preview.id) is OutgoingState.PREVIEW
     assert rig.state(lost) is OutgoingState.NOT_SENT
     cancel = rig.press(f"sms:cancel:{preview.id}")  # cancelling sends nothing: allowed

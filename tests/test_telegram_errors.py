@@ -134,7 +134,7 @@ def test_whether_telegram_may_have_posted_it(error: Exception, maybe: bool) -> N
         (RetryAfter(7), "Telegram просит бота писать реже"),
         (caused(TimedOut(), httpx.ReadTimeout("no answer")), "Telegram не ответил вовремя"),
         (caused(NetworkError("x"), httpx.ConnectError("refused")), "нет связи с Telegram"),
-        (KeyError("chat_id"), "непредвиденная ошибка в мосте"),
+        (KeyError("chat_id"), "непредвиденная ошибка в боте"),
     ],
 )
 def test_a_failure_reaches_people_as_what_it_means_never_as_telegrams_words(

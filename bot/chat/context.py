@@ -58,6 +58,11 @@ class BridgeContext:
         """The running feature of this class, or None while the settings leave it off."""
         return next((f for f in self.features if isinstance(f, kind)), None)
 
+    def running(self, name: str) -> bool:
+        """Whether the feature of this name is on: for the chat layer, which names none by
+        class (`/help` says "tap Take" only where take buttons are)."""
+        return any(f.name == name for f in self.features)
+
     def may_use(self, access: Access, chat_id: int, chat_type: str, user_id: int | None) -> bool:
         """Whether a user in a chat may use a command with this `access`."""
         if access is Access.MEMBERS:

@@ -69,7 +69,8 @@ async def _refuse(
 def refusal_text(chat_id: int, user_id: int | None) -> str:
     """No data for strangers: only their IDs, each tap-to-copy on a line of its own."""
     operator = _(
-        "An operator can add the chat to TELEGRAM_CHAT_IDS, or you to TELEGRAM_ALLOWED_USER_IDS."
+        "To use it here, send these IDs to the bot's admin: they can add the chat to "
+        "TELEGRAM_CHAT_IDS, or you to TELEGRAM_ALLOWED_USER_IDS."
     )
     lines = [
         escape(_("This bot answers only in its configured chats.")),

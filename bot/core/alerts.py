@@ -8,9 +8,11 @@ succeeds again, as a reply to the alert; nothing in between. Which errors are ur
 the inbox's knowledge (its `ErrorPolicy`), never an error number tested here.
 
 An alert leads with the impact a reader acts on (since when no SMS come in), then that
-nothing is lost (SMSC keeps SMS for 7 days), then the details for the admin. When one chat
-refuses the bot for good, the other chats are told once, so nobody counts on it. An SMS
-the database refused (kept aside, so that the others go on) is told once, by its ID.
+nothing is lost (SMSC keeps SMS for 7 days) and that the bridge keeps trying, then the
+details for the admin: what failed, and what to check. When one chat refuses the bot for
+good, the other chats are told once, so nobody counts on it, with the next step for its
+reason and who can take it. An SMS the database refused (kept aside, so that the others
+go on) is told once, by its ID.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.bridge_state import BridgeStatus
 from bot.core.inbox import InboxError, said_of
-from bot.core.telegram_errors import reason_for_people
+from bot.core.telegram_errors import next_step_for_people, reason_for_people
 from bot.text.clock import moment_in_zone
 from bot.text.durations import minutes_in_words
 from bot.text.formatting import escape
@@ -40,7 +42,8 @@ Notify = Callable[..., Coroutine[Any, Any, dict[str, int]]]
 def _alert(impact: str, detail: str) -> str:
     """Impact first (bold), then that nothing is lost, then the admin's details."""
     nothing_lost = _(
-        "Nothing is lost: SMSC keeps SMS for 7 days, and they come here once it answers again."
+        "Nothing is lost: SMSC keeps SMS for 7 days. The bot keeps trying, and they come "
+        "here once SMSC answers again."
     )
     admin = _("For the admin: {detail}").format(detail=detail)
     return f"⚠️ <b>{escape(impact)}</b>\n{escape(nothing_lost)}\n<i>{escape(admin)}</i>"
@@ -48,7 +51,7 @@ def _alert(impact: str, detail: str) -> str:
 
 def urgent_alert(since: str, notice: str) -> str:
     """SMSC refuses the bridge (its policy says the chats must hear it at once)."""
-    cause = _("SMSC refuses the bridge")
+    cause = _("SMSC refuses the bot")
     return _alert(_("No new SMS since {since}: {cause}.").format(since=since, cause=cause), notice)
 
 
@@ -56,7 +59,10 @@ def outage_alert(since: str, failed_for: float, detail: str) -> str:
     """Polling has failed for longer than ALERT_AFTER. `detail` is what the failure is, as
     `said_of` puts it for people: never the exception's text, which may be a proxy's page."""
     cause = _("SMSC has not answered for {minutes}").format(minutes=minutes_in_words(failed_for))
-    log_hint = _("{detail}; the details are in the bridge's log.").format(detail=detail)
+    log_hint = _(
+        "{detail}. Check that this server reaches SMSC (network, DNS, SMSC_BASE_URL); "
+        "the details are in the service's log."
+    ).format(detail=detail)
     return _alert(
         _("No new SMS since {since}: {cause}.").format(since=since, cause=cause), log_hint
     )
@@ -74,19 +80,17 @@ def retry_failed_command(key: str) -> str:
 
 def refusing_chat_text(name: str, reason: str, key: str) -> str:
     """Told to the other chats when one refuses the bot for good. `reason` is the raw
-    failure (for the log); the chats read what it means (`reason_for_people`). The refused
-    SMS are sent again only by `retry-failed`, so the text says so: no one waits for them
-    to arrive by themselves."""
-    impact = _("The bot can no longer write in “{chat}” ({reason}).").format(
+    failure (for the log); the chats read what it means (`reason_for_people`) and the next
+    step for that reason, with who can take it (`next_step_for_people`). The refused SMS
+    are sent again only by `retry-failed`, so the text says so: no one waits for them to
+    arrive by themselves."""
+    impact = _("SMS no longer reach “{chat}”: {reason}.").format(
         chat=name, reason=reason_for_people(reason)
     )
-    kept = _(
-        "Its SMS are kept; they follow once the admin adds the bot back and runs retry-failed."
-    )
-    admin = _("For the admin: add the bot to that chat again, then run:")
+    kept = _("The SMS for that chat are kept; they follow once the admin runs:")
     return (
-        f"⛔ <b>{escape(impact)}</b>\n{escape(kept)}\n<i>{escape(admin)}</i>\n"
-        + retry_failed_command(key)
+        f"⛔ <b>{escape(impact)}</b>\n{escape(next_step_for_people(reason))}\n"
+        f"<i>{escape(kept)}</i>\n" + retry_failed_command(key)
     )
 
 
@@ -106,9 +110,9 @@ def kept_aside_text(ids: list[int]) -> str:
     ).format(ids=listed)
     admin = ngettext(
         "For the admin: it is kept aside as received, in the kept_aside table of the "
-        "database; why is in the bridge's log.",
+        "database; why is in the service's log.",
         "For the admin: they are kept aside as received, in the kept_aside table of the "
-        "database; why is in the bridge's log.",
+        "database; why is in the service's log.",
         len(ids),
     )
     return f"⚠️ <b>{escape(impact)}</b>\n<i>{escape(admin)}</i>"

@@ -39,29 +39,53 @@ class HealthRules:
         return max(3 * self.poll_interval, MIN_POLL_SILENCE)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, impact first: what people notice, why, and the admin's detail.
+
+    /status shows `impact: cause` on a line of its own and keeps `detail` (setting names,
+    figures for whoever runs the service) for its last lines; /healthz reports all three.
+    """
+
+    impact: str  # "No SMS coming in for 2 h 5 min"
+    cause: str = ""  # "SMSC did not answer in time"
+    detail: str = ""  # "ALERT_AFTER=300"
+
+    @property
+    def line(self) -> str:
+        """What a chat reads: the impact, and why when known."""
+        return f"{self.impact}: {self.cause}" if self.cause else self.impact
+
+    def __str__(self) -> str:
+        return f"{self.line} ({self.detail})" if self.detail else self.line
+
+
 def health_problems(
     status: BridgeStatus, rules: HealthRules, oldest_pending: datetime | None, now: datetime
-) -> list[str]:
+) -> list[Problem]:
     """Why the bridge is unhealthy right now; empty when it is fine."""
     problems = []
     last_ok = status.last_poll_ok_at or status.started_at
     silence = (now - last_ok).total_seconds()
     if silence > rules.max_poll_silence:
-        what = (
-            _("no successful SMSC poll for {duration}")
-            if status.last_poll_ok_at
-            else _("no SMSC poll succeeded yet, for {duration}")
-        ).format(duration=short_duration(silence))
-        detail = f": {status.last_error.said}" if status.last_error else ""
-        problems.append(what + detail)
+        impact = _("No SMS coming in for {duration}").format(duration=short_duration(silence))
+        if status.last_error:
+            cause = str(status.last_error.said)
+        elif status.last_poll_ok_at is None:
+            cause = _("SMSC has not answered once since the start")
+        else:
+            cause = ""
+        problems.append(Problem(impact, cause))
     if oldest_pending is not None:
         waited = (now - oldest_pending).total_seconds()
         if waited > rules.alert_after:
-            problems.append(
-                _("a delivery has waited {duration} (ALERT_AFTER={limit})").format(
-                    duration=short_duration(waited), limit=f"{rules.alert_after:g}"
-                )
+            impact = _("SMS have waited {duration} to go out to Telegram").format(
+                duration=short_duration(waited)
             )
+            detail = _("a problem once SMS wait longer than ALERT_AFTER={limit} s").format(
+                limit=f"{rules.alert_after:g}"
+            )
+            problems.append(Problem(impact, detail=detail))
     return problems
 
 
@@ -77,7 +101,7 @@ class HealthMonitor:
         self.rules = rules
         self.oldest_pending: datetime | None = None
 
-    def problems(self, now: datetime | None = None) -> list[str]:
+    def problems(self, now: datetime | None = None) -> list[Problem]:
         """Why the bridge is unhealthy right now; empty when it is fine."""
         return health_problems(
             self.status, self.rules, self.oldest_pending, now or datetime.now(UTC)
@@ -133,7 +157,7 @@ class HealthServer:
             return self._metrics_app(environ, start_response)  # type: ignore[no-any-return]
         if path == "/healthz":
             with in_language("en"):  # for watchdogs and admins, not chat members
-                problems = self._problems()
+                problems = [str(problem) for problem in self._problems()]
             body = json.dumps(
                 {
                     "status": "ok" if not problems else "unhealthy",

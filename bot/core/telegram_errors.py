@@ -128,6 +128,41 @@ _ABOUT_THE_CHAT = _patterns(
 )
 _UNCHANGED = re.compile(r"message is not modified", re.IGNORECASE)
 
+# What fixes a refusing chat, by the same words, and who can do it: a closed topic is
+# reopened, a person who blocked the bot or never pressed Start presses it, a right is
+# granted; "add the bot back" only where the bot was removed. The first pattern found wins.
+_NEXT_STEPS = _patterns(
+    (
+        r"kicked|not a member|bot was removed",
+        N_("Add the bot back to the chat (a chat admin can)."),
+    ),
+    (
+        r"blocked by the user",
+        N_("The person must unblock the bot and press Start in their chat with it."),
+    ),
+    (
+        r"user is deactivated",
+        N_("That account is gone: the admin should take the chat out of the settings."),
+    ),
+    (
+        r"initiate conversation",
+        N_("The person must open a chat with the bot and press Start."),
+    ),
+    (
+        r"chat not found|PEER_ID_INVALID|CHANNEL_PRIVATE|group chat was deactivated",
+        N_("Add the bot to the chat again, or ask the admin to check the chat's ID."),
+    ),
+    (
+        r"rights|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED|CHAT_SEND_|CHAT_ADMIN_REQUIRED",
+        N_("Let the bot send messages there (a chat admin can)."),
+    ),
+    (
+        r"thread not found|TOPIC_CLOSED|TOPIC_DELETED|TOPIC_ID_INVALID",
+        N_("Reopen the topic (a chat admin can), or ask the admin to choose another one."),
+    ),
+)
+ANY_REFUSAL_STEP = N_("Check that the bot is in the chat and may write there (a chat admin can).")
+
 # What a person reads about a failed write, by the reason `classify_send_error` gave (also
 # as stored with a failed delivery); an unexpected error's text is a Python repr. The first
 # pattern found wins.
@@ -156,3 +191,12 @@ def reason_for_people(reason: str) -> str:
         if pattern.search(reason):
             return _(text)
     return _(UNEXPECTED_FAILURE)
+
+
+def next_step_for_people(reason: str) -> str:
+    """What fixes a chat that refuses the bot for `reason` (as stored with a failed
+    delivery), and who can do it, as one translated sentence."""
+    for pattern, text in _NEXT_STEPS:
+        if pattern.search(reason):
+            return _(text)
+    return _(ANY_REFUSAL_STEP)

@@ -29,6 +29,14 @@ class Parts:
     def per_sms(self) -> int:
         return 70 if self.unicode else 160
 
+    @property
+    def per_part(self) -> int:
+        """Characters each part holds: one SMS holds `per_sms`, each part of a longer one
+        less (67 or 153: the rest carries the header that joins them)."""
+        if self.count == 1:
+            return self.per_sms
+        return 67 if self.unicode else 153
+
 
 def sms_parts(text: str) -> Parts:
     """The parts `text` takes (at least one, even for an empty text)."""

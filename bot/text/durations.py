@@ -6,13 +6,16 @@ from bot.text.i18n import _, ngettext
 
 
 def short_duration(seconds: float) -> str:
-    """`45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: precise when short, rounded when long.
+    """`45 s`, `1 min 35 s`, `12 min`, `3 h 5 min`, `2 d 4 h`: precise when short,
+    rounded when long ("95 s" makes the reader divide by 60).
 
     Abbreviated units need no plural forms, which keeps /status lines short.
     """
     seconds = int(max(0, seconds))
-    if seconds < 120:
+    if seconds < 60:
         return _("{n} s").format(n=seconds)
+    if seconds < 120 and seconds % 60:
+        return _("{m} min {s} s").format(m=1, s=seconds - 60)
     if seconds < 7200:
         return _("{n} min").format(n=seconds // 60)
     if seconds < 172800:

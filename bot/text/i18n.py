@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 Language = Literal["en", "ru"]
 LANGUAGES: tuple[Language, ...] = ("en", "ru")
@@ -106,3 +108,34 @@ class Phrase:
 def number(value: int) -> str:
     """A count as the language writes it: `2,000` in English, `2 000` in Russian."""
     return str(format_decimal(value, locale=current_language()))
+
+
+def money(amount: str, currency: str | None) -> str:
+    """An amount as SMSC wrote it (`"1871.62"`), as the language writes money: `1 871,62 ₽`
+    in Russian, `RUB 1,871.62` in English; without a known currency, the number alone,
+    grouped the same way. A text that is not a number is shown as it came."""
+    try:
+        value = Decimal(amount.strip())
+    except InvalidOperation:
+        return amount
+    if not value.is_finite():
+        return amount
+    language = current_language()
+    # Every digit SMSC gave is kept (a price of 0.325 is not 0.33), at least two decimals.
+    if currency is None:
+        return str(
+            format_decimal(value, format="#,##0.00", locale=language, decimal_quantization=False)
+        )
+    text = str(format_currency(value, currency, locale=language, decimal_quantization=False))
+    # CLDR sets a symbol of letters (`RUB`) apart from the digits; Babel does not.
+    symbol = str(get_currency_symbol(currency, locale=language))
+    if symbol.isalpha():
+        mark = re.escape(symbol)
+        text = re.sub(rf"{mark}(?=\d)|(?<=\d){mark}", lambda m: _spaced(m, symbol), text)
+    return text
+
+
+def _spaced(match: re.Match[str], symbol: str) -> str:
+    """The symbol with a no-break space on the side of the digits."""
+    before = match.start() > 0 and match.string[match.start() - 1].isdigit()
+    return f"\u00a0{symbol}" if before else f"{symbol}\u00a0"

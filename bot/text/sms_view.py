@@ -4,8 +4,10 @@ A phone's notification preview shows about one line, so that line carries what m
 the one-time code in front when the SMS clearly carries one, the sender, and the start of
 the text. What is left follows the text, short: the receiving number only when the
 account has several, the time, the date only when it is not today. An SMS relayed more
-than LATE_AFTER after SMSC received it says so (after an outage an old code must not look
-fresh), and a resend after an uncertain send says it may be a repeat.
+than LATE_AFTER after SMSC received it says how old it is first of all, on the first line
+(`⏳ 3 h 10 min old · 🔑 4821 · ...`): a notification shows no more, and after an outage an
+old code must not look fresh. A resend after an uncertain send says it is a possible
+duplicate.
 
 The text itself is always whole and exactly as written (`bot.text.formatting` escapes and
 splits it); the bridge's own words around it come from the catalogue (`bot.text.i18n`). An SMS
@@ -58,13 +60,24 @@ def _is_late(sms: StoredSms, look: Look) -> bool:
     return look.now - sms.received_at > LATE_AFTER
 
 
+def age_text(newest: datetime, now: datetime, oldest: datetime | None = None) -> str:
+    """`⏳ 3 h 10 min old`, or for several SMS `⏳ 12 min – 1 h 5 min old`: how old, in
+    the words a first line can hold."""
+    young = short_duration((now - newest).total_seconds())
+    old = short_duration((now - oldest).total_seconds()) if oldest is not None else young
+    age = young if old == young else f"{young} – {old}"
+    return "⏳ " + _("{age} old").format(age=age)
+
+
 def _lead(sms: StoredSms, look: Look, part: str = "", with_code: bool = True) -> str:
-    """The start of the first line: the code if any, the sender, `: `. A late SMS starts
-    with ⏳ instead of 📩 (before its code): in a notification, an old code must not look
-    fresh."""
+    """The start of the first line: the age of a late SMS, the code if any, the sender,
+    `: `. The age comes first, before the code: a notification shows this line only, and
+    an old code must not look fresh to someone half awake."""
     code = first_code(sms.text) if with_code else None
-    late = _is_late(sms, look)
-    icon = "⏳ " if late else ("" if code else "📩 ")
+    if _is_late(sms, look):
+        icon = age_text(sms.received_at, look.now) + " · "
+    else:
+        icon = "" if code else "📩 "
     if code:
         icon += f"🔑 {code_html(code, look.hide_codes)} · "
     return f"{icon}<b>{_sender(sms)}</b>{part}: "
@@ -84,25 +97,26 @@ def _damaged(sms: StoredSms) -> str:
     return escape(_("some characters could not be read (�)")) if sms.damaged else ""
 
 
+def _recipient(sms: StoredSms) -> str:
+    """`to +7 903 123-45-67`: the account's number it came to (an arrow read "forwarded")."""
+    return _("to {phone}").format(phone=display_phone(sms.recipient))
+
+
 def _footer(sms: StoredSms, look: Look, repeat: bool) -> str:
-    """After the text: its label, where it went (if the account has several numbers), when."""
+    """After the text: its label, where it went (if the account has several numbers), when
+    (a late SMS: when SMSC received it; its age is on the first line)."""
     items = [_label(sms)] if sms.label else []
     if look.several_numbers and sms.recipient:
-        items.append("→ " + escape(display_phone(sms.recipient)))
+        items.append(escape(_recipient(sms)))
     received = moment_in_zone(sms.received_at, look.zone, look.now)
     if _is_late(sms, look):
-        late = (look.now - sms.received_at).total_seconds()
-        items.append(
-            _("⏳ received {moment}, {delay} ago").format(
-                moment=received, delay=short_duration(late)
-            )
-        )
+        items.append(_("received {moment}").format(moment=received))
     else:
         items.append(received)
     if sms.damaged:
         items.append(_damaged(sms))
     if repeat:
-        items.append(_("↻ may repeat a message shown before"))
+        items.append(_("↻ possible duplicate"))
     return ENTRY_SEPARATOR + "<i>" + " · ".join(items) + "</i>"
 
 
@@ -142,7 +156,7 @@ def entry_atoms(
     """
     head = short_moment(sms.received_at, look.zone, look.now) + " · " + _sender(sms)
     if look.several_numbers and sms.recipient:
-        head += " → " + escape(display_phone(sms.recipient))
+        head += " · " + escape(_recipient(sms))
     if sms.label:
         head += " · " + _label(sms)
     if sms.damaged:
@@ -170,16 +184,21 @@ def _start_of(text: str, length: int) -> str:
 
 
 def digest_header(first: StoredSms, last: StoredSms, count: int, left: int, look: Look) -> str:
-    """The heading of a backlog digest: how many SMS, their time span, what still waits."""
+    """The heading of a backlog digest: how old (when late: the first line is all a
+    notification shows), how many SMS, their time span, what still waits."""
     span = (
         f"{short_moment(first.received_at, look.zone, look.now)} – "
         f"{short_moment(last.received_at, look.zone, look.now)} "
         f"{zone_name(look.zone, last.received_at)}"
     )
     title = ngettext("Backlog: {n} SMS", "Backlog: {n} SMS", count).format(n=count)
-    parts = [f"📦 <b>{title}</b>", _("oldest first"), escape(span)]
+    parts = [f"<b>{title}</b>", _("oldest first"), escape(span)]
+    if _is_late(last, look):
+        age = age_text(last.received_at, look.now, first.received_at)
+        parts.insert(0, f"<b>{escape(age)}</b>")
+    parts[0] = "📦 " + parts[0]
     if left:
-        parts.append(ngettext("{n} more waiting", "{n} more waiting", left).format(n=left))
+        parts.append(ngettext("{n} more follow", "{n} more follow", left).format(n=left))
     return " · ".join(parts)
 
 

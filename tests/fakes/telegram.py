@@ -99,8 +99,9 @@ def parse_telegram_html(text: str) -> str:
 
 
 # A relayed SMS: the code in front if any, the sender in bold, the part number, ": ".
-_RELAYED_HEAD = re.compile(
-    r"^(?:📩 |(?:⏳ )?🔑 (?:<tg-spoiler>)?<code>[^<]*</code>(?:</tg-spoiler>)? · |⏳ )"
+_RELAYED_HEAD = re.compile(  # a late SMS starts with its age: `⏳ 3 h 10 min old · `
+    r"^(?:📩 |(?:⏳ [^<·]*? · )?🔑 (?:<tg-spoiler>)?<code>[^<]*</code>(?:</tg-spoiler>)? · "
+    r"|⏳ [^<·]*? · )"
     r"<b>.*?</b>(?: \((\d+)/\d+\))?: "
 )
 # A list entry (digests, answers): the time and sender in bold, a note, ": ".

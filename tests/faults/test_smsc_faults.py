@@ -123,7 +123,7 @@ def test_an_html_error_page_from_smsc_never_reaches_a_chat(
     )
     [alert] = [t for t in telegram.texts(GROUP) if t.startswith("⚠️")]
     [status] = [t for t in telegram.texts(GROUP) if "HTTP 502" in t]
-    assert "SMSC вернул страницу вместо ответа API" in alert and "журнале моста" in alert
+    assert "SMSC вернул страницу вместо ответа API" in alert and "журнале сервиса" in alert
     assert "SMSC вернул страницу вместо ответа API (HTTP 502)" in status
     for message in telegram.messages(GROUP):
         assert not any(raw in message.text for raw in RAW), message.text

@@ -1,9 +1,11 @@
 """/status: a verdict first (all well, or what is wrong), then only what needs reading.
 
-The first line answers "is it working?": all well, or the problems `/healthz` would
-report (a sentence: it starts with a capital), and either way when the last SMS arrived.
-Then each chat by its title with only the counters that are not zero; a chat that
-refuses messages gets the next step to fix it, the command tap-to-copy.
+The first lines answer "is it working?": all well, or one line per problem, impact first
+("No SMS coming in for 2 h 5 min: SMSC did not answer in time"; SMS that did not reach a
+chat, with the next step for its reason and who can take it), then when the last SMS
+arrived and when SMSC last answered a check. Then each chat by its title with only the
+counters that are not zero, in plain words. Setting names, figures and commands for
+whoever runs the service come last, under "For the admin", the commands tap-to-copy.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from bot.chat.answers import reply
 from bot.chat.commands.registry import ChatCommand
 from bot.chat.context import BridgeContext, bridge_of
 from bot.core.alerts import retry_failed_command
-from bot.core.telegram_errors import reason_for_people, refuses_the_chat
+from bot.core.health import Problem
+from bot.core.telegram_errors import next_step_for_people, reason_for_people, refuses_the_chat
 from bot.text.clock import day, moment_in_zone
 from bot.text.durations import short_duration
 from bot.text.formatting import escape
@@ -50,7 +53,7 @@ class StatusFacts:
 
     now: datetime
     zone: ZoneInfo
-    problems: list[str]  # as /healthz reports them: empty when all is well
+    problems: list[Problem]  # as /healthz reports them: empty when all is well
     last_sms: datetime | None
     last_poll_ok: datetime | None
     poll_error: str | None  # while polling fails: what it means (`said_of`), not the error
@@ -84,7 +87,10 @@ async def gather_facts(bridge: BridgeContext) -> StatusFacts:
     return StatusFacts(
         now=now,
         zone=bridge.zone,
-        problems=[redact(problem) for problem in bridge.health.problems(now)],
+        problems=[
+            Problem(redact(problem.impact), redact(problem.cause), redact(problem.detail))
+            for problem in bridge.health.problems(now)
+        ],
         last_sms=await bridge.store.call(messages.last_received_at),
         last_poll_ok=status.last_poll_ok_at,
         poll_error=str(status.last_error.said) if failing and status.last_error else None,
@@ -105,17 +111,40 @@ def _ago(moment: datetime, facts: StatusFacts) -> str:
     )
 
 
-def _verdict(facts: StatusFacts) -> str:
+def _problem_lines(facts: StatusFacts) -> list[str]:
+    """One line per problem, impact first: the bridge's, an SMS the database refused, and
+    each chat SMS did not reach, with the next step and who can take it."""
+    lines = [f"⚠️ <b>{escape(problem.line)}</b>" for problem in facts.problems]
+    if facts.kept_aside:
+        kept = ngettext(
+            "{n} SMS could not be stored and is not shown in the chats",
+            "{n} SMS could not be stored and are not shown in the chats",
+            facts.kept_aside,
+        )
+        lines.append(f"⚠️ <b>{escape(kept.format(n=facts.kept_aside))}</b>")
+    for chat in facts.chats:
+        if chat.queue.failed:
+            lines.append("⛔ " + escape(_not_delivered(chat)))
+    return lines
+
+
+def _verdict(facts: StatusFacts) -> list[str]:
+    """All well, or the problems; then when the last SMS came and SMSC last answered."""
     last = (
         _("last SMS {when}").format(when=_ago(facts.last_sms, facts))
         if facts.last_sms
         else _("no SMS stored yet")
     )
-    if not facts.problems:
+    checked = (
+        _("Last successful SMSC check: {when}").format(when=_ago(facts.last_poll_ok, facts))
+        if facts.last_poll_ok
+        else _("No successful SMSC check yet")
+    )
+    problems = _problem_lines(facts)
+    if not problems:
         well = _("All well")
-        return f"✅ <b>{escape(well)}</b> · {escape(last)}"
-    wrong = "; ".join(facts.problems)
-    return f"⚠️ <b>{escape(wrong[:1].upper() + wrong[1:])}</b> · {escape(last)}"
+        return [f"✅ <b>{escape(well)}</b> · {escape(last)}", escape(checked)]
+    return [*problems, escape(last[:1].upper() + last[1:]), escape(checked)]
 
 
 def _chat_line(chat: ChatFacts) -> str:
@@ -124,78 +153,91 @@ def _chat_line(chat: ChatFacts) -> str:
         name += " · " + _("topic {id}").format(id=chat.topic_id)
     queue, counters = chat.queue, []
     if queue.pending:
-        waiting = ngettext("{n} waiting", "{n} waiting", queue.pending)
+        waiting = ngettext("{n} SMS on the way", "{n} SMS on the way", queue.pending)
         counters.append(waiting.format(n=queue.pending))
     if queue.uncertain:
-        twice = ngettext("{n} possibly shown twice", "{n} possibly shown twice", queue.uncertain)
-        counters.append(twice.format(n=queue.uncertain))
-    if counters:
-        line = f"• {escape(name)}: {escape(', '.join(counters))}"
-    else:
-        line = f"• {escape(name)}" + ("" if queue.failed else ": ✓")
+        twice = ngettext("{n} possible duplicate", "{n} possible duplicates", queue.uncertain)
+        counters.append(twice.format(n=queue.uncertain) + " (↻)")
     if queue.failed:
-        line += "\n  ⛔ " + escape(_not_delivered(queue)) + " " + retry_failed_command(chat.key)
-    elif queue.pending and chat.retrying:
+        failed = ngettext("{n} SMS not delivered", "{n} SMS not delivered", queue.failed)
+        counters.append("⛔ " + failed.format(n=queue.failed))
+    line = f"• {escape(name)}: " + (escape(", ".join(counters)) if counters else "✓")
+    if queue.pending and chat.retrying and not queue.failed:
         reason = reason_for_people(chat.retrying)
-        line += "\n  " + escape(_("retrying after: {reason}").format(reason=reason))
+        line += "\n  " + escape(_("trying again: {reason}").format(reason=reason))
     return line
 
 
-def _not_delivered(queue: ChatQueue) -> str:
-    """Why a chat's failed SMS did not arrive, and what to do before `retry-failed`."""
-    reason = queue.last_error or ""
+def _not_delivered(chat: ChatFacts) -> str:
+    """SMS that did not reach a chat: how many, why, and the next step for that reason."""
+    queue, reason = chat.queue, chat.queue.last_error or ""
     if reason and not refuses_the_chat(reason):  # one message refused; the chat is fine
-        refused = _("{n} not delivered: Telegram refused their message. To send them again, run:")
-        return refused.format(n=queue.failed)
-    refuses = _(
-        "{n} not delivered: the chat refuses messages ({reason}). Add the bot back, then run:"
-    )
-    # Telegram's own words are the log's; people read what they mean.
-    return refuses.format(n=queue.failed, reason=reason_for_people(reason))
-
-
-def _kept(facts: StatusFacts) -> list[str]:
-    """Since when SMS are kept, and for how long they will be."""
-    if facts.oldest_sms is None:
-        return []
-    oldest = day(facts.oldest_sms, facts.zone)
-    text = (
-        _("oldest SMS kept: {date} (RETENTION_DAYS={days})")
-        if facts.retention_days
-        else _("oldest SMS kept: {date} (RETENTION_DAYS=0: none deleted)")
-    )
-    return [escape(text.format(date=oldest, days=facts.retention_days))]
-
-
-def status_text(facts: StatusFacts) -> str:
-    """A verdict first, then the chats, then the figures."""
-    lines = [_verdict(facts)]
-    polled = (
-        _("SMSC polled {when}").format(when=_ago(facts.last_poll_ok, facts))
-        if facts.last_poll_ok
-        else _("SMSC not polled successfully yet")
-    )
-    lines.append(escape(polled))
-    if facts.poll_error is not None and not facts.problems:  # a problem already says it
-        lines.append(escape(_("last SMSC error: {error}").format(error=facts.poll_error)))
-    if facts.kept_aside:
-        kept = ngettext(
-            "{n} SMS could not be stored: kept aside in the database, see the log",
-            "{n} SMS could not be stored: kept aside in the database, see the log",
-            facts.kept_aside,
+        refused = ngettext(
+            "{n} SMS did not reach “{chat}”: Telegram refused its message. The admin can "
+            "send it again.",
+            "{n} SMS did not reach “{chat}”: Telegram refused their message. The admin can "
+            "send them again.",
+            queue.failed,
         )
-        lines.append("⚠️ " + escape(kept.format(n=facts.kept_aside)))
-    chats = _("Chats")
-    lines += ["", f"<b>{escape(chats)}</b>", *(_chat_line(chat) for chat in facts.chats)]
-    if facts.feature_lines:
-        lines += ["", *facts.feature_lines]
+        return refused.format(n=queue.failed, chat=chat.name)
+    refuses = ngettext(
+        "{n} SMS did not reach “{chat}”: {reason}. {step}",
+        "{n} SMS did not reach “{chat}”: {reason}. {step}",
+        queue.failed,
+    )
+    # Telegram's own words are the log's; people read what they mean, and what to do.
+    return refuses.format(
+        n=queue.failed,
+        chat=chat.name,
+        reason=reason_for_people(reason),
+        step=next_step_for_people(reason),
+    )
+
+
+def _for_the_admin(facts: StatusFacts) -> list[str]:
+    """Commands, setting names and figures: for whoever runs the service, last."""
+    admin = _("For the admin:")
+    lines = [f"<i>{escape(admin)}</i>"]
+    for chat in facts.chats:
+        if chat.queue.failed:
+            again = (
+                _("“{chat}”: once fixed, send its SMS again with")
+                if refuses_the_chat(chat.queue.last_error or "")
+                else _("“{chat}”: send its SMS again with")
+            )
+            command = retry_failed_command(chat.key)
+            lines.append(f"• {escape(again.format(chat=chat.name))} {command}")
+    lines += [f"• {escape(problem.detail)}" for problem in facts.problems if problem.detail]
+    if facts.kept_aside:
+        kept = _("the SMS that could not be stored are in the kept_aside table; why is in the log")
+        lines.append(f"• {escape(kept)}")
+    if facts.oldest_sms is not None:
+        oldest = day(facts.oldest_sms, facts.zone)
+        text = (
+            _("oldest SMS kept: {date} (RETENTION_DAYS={days})")
+            if facts.retention_days
+            else _("oldest SMS kept: {date} (RETENTION_DAYS=0: none deleted)")
+        )
+        lines.append(escape(text.format(date=oldest, days=facts.retention_days)))
     footer = _("{stored} SMS stored · up {uptime} · sms-bridge {version}").format(
         stored=number(facts.stored),
         uptime=short_duration((facts.now - facts.started_at).total_seconds()),
         version=facts.version,
     )
-    lines += ["", *_kept(facts), escape(footer)]
-    return "\n".join(lines)
+    return [*lines, escape(footer)]
+
+
+def status_text(facts: StatusFacts) -> str:
+    """A verdict first, then the chats, then what only the admin needs."""
+    lines = _verdict(facts)
+    if facts.poll_error is not None and not facts.problems:  # a problem already says it
+        failed = _("The last SMSC check failed: {error}; trying again")
+        lines.append(escape(failed.format(error=facts.poll_error)))
+    chats = _("Chats")
+    lines += ["", f"<b>{escape(chats)}</b>", *(_chat_line(chat) for chat in facts.chats)]
+    if facts.feature_lines:
+        lines += ["", *facts.feature_lines]
+    return "\n".join([*lines, "", *_for_the_admin(facts)])
 
 
 COMMANDS = [ChatCommand("status", N_("is the bridge working? what waits where?"), status_command)]

@@ -3,7 +3,7 @@
 `/open [WINDOW]` (24 hours unless given) lists the SMS nobody took, oldest first: the
 oldest is the one that has waited longest. `/oncall` shows who is on duty in the group
 where it is asked, by name, not as mentions (asking must not notify them all);
-`/oncall me` puts the asker on duty there and `/oncall off` takes them off. Duty is
+`/oncall me` (`я`) puts the asker on duty there and `/oncall off` (`выкл`) takes them off. Duty is
 stored, so it survives restarts, and reminders mention the people on duty.
 """
 
@@ -52,22 +52,30 @@ async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args = [arg.lower() for arg in context.args or []]
     if args in (["me"], ["я"]):
         await bridge.store.call(oncall.set_on_duty, chat, person, True, datetime.now(UTC))
-        text = _("✅ {name}, you are on duty here: reminders will mention you.")
-        await reply(update, context, escape(text.format(name=short_name(person.name))))
+        await reply(update, context, on_duty_text(person))
         return
-    if args in (["off"], ["всё"], ["все"]):
+    if args in (["off"], ["выкл"], ["всё"], ["все"]):
         await bridge.store.call(oncall.set_on_duty, chat, person, False, datetime.now(UTC))
         await reply(update, context, escape(_("You are off duty here.")))
         return
     if args:
         raise UsageError(_("“{text}” is neither me nor off").format(text=" ".join(args)))
-    duty = await bridge.store.call(oncall.on_duty, chat)
-    if duty:  # plain names: asking who is on must not notify them all (reminders do)
-        names = ", ".join(escape(short_name(person.name)) for person in duty)
-        await reply(update, context, escape(_("On duty here:")) + " " + names)
-    else:
-        text = _("Nobody is on duty here: /oncall me puts you on duty.")
-        await reply(update, context, escape(text))
+    await reply(update, context, duty_text(await bridge.store.call(oncall.on_duty, chat)))
+
+
+def on_duty_text(person: Person) -> str:
+    """The answer to `/oncall me`."""
+    text = _("✅ {name}, you are on duty here: reminders will mention you.")
+    return escape(text.format(name=short_name(person.name)))
+
+
+def duty_text(duty: list[Person]) -> str:
+    """Who is on duty, by plain names: asking who is on must not notify them all (reminders
+    do); with nobody on duty, how to go on."""
+    if not duty:
+        return escape(_("Nobody is on duty here. To go on duty: /oncall me"))
+    names = ", ".join(escape(short_name(person.name)) for person in duty)
+    return escape(_("On duty here:")) + " " + names
 
 
 COMMANDS = [

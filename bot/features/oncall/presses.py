@@ -45,7 +45,7 @@ async def may_take(context: ContextTypes.DEFAULT_TYPE, press: Press, user_id: in
         "refused a press on SMS %d by user %d: not in ONCALL_USER_IDS", press.first, user_id
     )
     bridge.metrics.presses.labels(outcome="refused").inc()
-    return _("Only the on-call team may take SMS here.")
+    return _("Only the on-call team can take SMS here; the admin can add you to it.")
 
 
 async def on_take_press(

@@ -6,7 +6,9 @@ still need one). The list always fits one message: after an outage it names the 
 and counts the rest (Telegram refuses a longer message for good, and then nobody would be
 reminded at all). A reminder replies to the SMS it is about (the oldest, for a list) and
 mentions the people on duty in that chat by user ID, so Telegram notifies them even
-without a username; with nobody on duty it says how to get on.
+without a username; with nobody on duty it says how to get on. Its first line, all a
+notification shows, starts with how old the SMS are (`⏰ ⏳ 12 min old · ...`): an SMS
+relayed late is reminded of hours after it came, and its code has expired by then.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.text.formatting import (
     visible_length,
 )
 from bot.text.i18n import _, ngettext
+from bot.text.sms_view import age_text
 from state import StoredSms, messages, oncall
 from state.oncall import DueReminder, Person
 
@@ -116,19 +119,23 @@ def reminder_text(
     """
     minutes = minutes_in_words(after)
     if len(sms) == 1:
-        head = _("⏰ Nobody took this SMS within {minutes}.").format(minutes=minutes)
+        head = _("Nobody took this SMS within {minutes}.").format(minutes=minutes)
     else:
         head = ngettext(
-            "⏰ {n} SMS nobody took within {minutes}:",
-            "⏰ {n} SMS nobody took within {minutes}:",
+            "{n} SMS nobody took within {minutes}:",
+            "{n} SMS nobody took within {minutes}:",
             len(sms),
         ).format(n=len(sms), minutes=minutes)
-    first = f"<b>{escape(head)}</b>"
+    # How old first: a reminder may come long after the SMS (relayed late, after an
+    # outage), and its notification shows only this line.
+    received = [item.received_at for item in sms]
+    age = age_text(max(received), now, min(received))
+    first = f"<b>{escape(f'⏰ {age} · {head}')}</b>"
     if on_duty:
         people = ", ".join(mention(person) for person in on_duty)
         last = escape(_("On duty:")) + " " + people
     else:
-        last = escape(_("Nobody is on duty here: /oncall me puts you on duty."))
+        last = escape(_("Nobody is on duty here. To go on duty: /oncall me"))
     listed: list[str] = []
     if len(sms) > 1:
         entries = [_entry(item, zone, now, hide_codes) for item in sms]

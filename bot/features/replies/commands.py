@@ -72,7 +72,7 @@ async def sms_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if user is None:
         why: str | None = _("Only a person may send SMS.")
     elif feature is None:
-        why = _("Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS.")
+        why = _("Replies by SMS are off here; the admin can turn them on.")
     else:
         why = feature.refusal(user.id)
     if why is not None or feature is None:
@@ -120,7 +120,9 @@ async def on_sms_press(
     """Send, Cancel or Send again, to the replies; only the author may (`Replies.on_press`)."""
     feature = bridge_of(context).feature(RepliesFeature)
     if feature is None:
-        await answer_press(query, _("Replies by SMS are off."), alert=True)
+        await answer_press(
+            query, _("Replies by SMS are off here; the admin can turn them on."), alert=True
+        )
         return
     await feature.replies.on_press(query)
 

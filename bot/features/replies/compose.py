@@ -5,8 +5,9 @@ receive an SMS (a sender name such as `Sberbank`, a short service number: anythi
 `phonenumbers` does not call a valid mobile or fixed-line number), an empty or
 over-long text (SMSC takes 1000 characters). The preview shows exactly what will go: to
 which number, from which sender name, the text as written, how many parts it takes and
-what SMSC says it costs. Later edits of the same message add who sent it, when, and
-what became of it.
+what SMSC says it costs, in the account's currency written as the language writes money,
+and how many parts of the daily limit are used today, so nobody learns it at Send. Later
+edits of the same message add who sent it, when, and what became of it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.chat.sent import reason_of
 from bot.smsc.parts import MAX_LENGTH, Parts
 from bot.text.clock import moment_in_zone
 from bot.text.formatting import display_phone, escape, short_name
-from bot.text.i18n import _, ngettext
+from bot.text.i18n import _, money, ngettext, number
 from bot.text.numbers import ascii_int
 from state.outgoing import Outgoing, OutgoingState
 from state.phones import DEFAULT_REGION, e164_digits, parse_phone
@@ -59,9 +60,12 @@ def why_not_text(text: str) -> str | None:
     if not text.strip():
         return _("There is no text to send.")
     if len(text) > MAX_LENGTH:
-        return _("The text has {n} characters; SMSC takes at most {max}.").format(
-            n=len(text), max=MAX_LENGTH
+        too_long = ngettext(
+            "The text has {n} character; SMSC takes at most {max}: shorten it.",
+            "The text has {n} characters; SMSC takes at most {max}: shorten it.",
+            len(text),
         )
+        return too_long.format(n=number(len(text)), max=number(MAX_LENGTH))
     return None
 
 
@@ -80,15 +84,16 @@ def read_sms_data(data: str | None) -> tuple[str, int] | None:
 def limit_text(
     limit: int, used: int, parts: int, next_day: datetime, zone: ZoneInfo, now: datetime
 ) -> str:
-    """Why an SMS cannot go today (the daily limit), and from when it can."""
-    text = _(
-        "Not sent: the daily limit of SMS parts is {limit}; {used} used today, "
-        "this SMS needs {parts}."
-    ).format(limit=limit, used=used, parts=parts)
+    """Why an SMS cannot go today (the daily limit), from when it can, and who can change
+    the limit. Short: a pop-up holds 200 characters."""
+    text = _("Not sent: {used} of today's {limit} SMS parts are used, and this SMS takes {parts}.")
+    text = text.format(limit=limit, used=used, parts=parts)
     if parts > limit:
-        later = _("That is more than a whole day's limit: an operator can raise SMS_DAILY_LIMIT.")
+        later = _("That is more than a whole day's limit: only the admin can raise it.")
     else:
-        later = _("It can go from {time}.").format(time=moment_in_zone(next_day, zone, now))
+        later = _("It can go from {time}; only the admin can raise the limit.").format(
+            time=moment_in_zone(next_day, zone, now)
+        )
     return f"{text} {later}"
 
 
@@ -105,6 +110,38 @@ def again_markup(outgoing_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[again]])
 
 
+def parts_text(text: str, parts: Parts) -> str:
+    """`1 SMS (Cyrillic: up to 70 characters)`, `3 SMS parts (67 characters each)`: what
+    SMSC will count and charge, in plain words, with the length a part really holds."""
+    if any("\u0400" <= ch <= "\u04ff" for ch in text):
+        kind = _("Cyrillic")
+    elif parts.unicode:
+        kind = _("emoji or special characters")
+    else:
+        kind = _("Latin letters")
+    n = parts.per_part
+    if parts.count == 1:
+        size = ngettext("up to {n} character", "up to {n} characters", n).format(n=n)
+        return _("1 SMS ({kind}: {size})").format(kind=kind, size=size)
+    size = ngettext("{n} character each", "{n} characters each", n).format(n=n)
+    count = ngettext("{n} SMS part", "{n} SMS parts", parts.count).format(n=parts.count)
+    return f"{count} ({kind}: {size})"
+
+
+def price_line(cost: str | None, balance: str | None, currency: str | None) -> str:
+    """`💰 cost 2,50 ₽ · balance 1 871,62 ₽`: what SMSC says a send costs, and what is left."""
+    known = money(cost, currency) if cost else _("unknown (SMSC did not say)")
+    line = _("cost {cost}").format(cost=known)
+    if balance:
+        line += " · " + _("balance {balance}").format(balance=money(balance, currency))
+    return "💰 " + line
+
+
+def today_line(used: int, limit: int) -> str:
+    """How much of the daily limit is used today, before anyone presses Send."""
+    return _("SMS parts sent today: {used} of {limit}").format(used=used, limit=limit)
+
+
 def _head(out: Outgoing, parts: Parts) -> list[str]:
     sender = (
         _("from the sender name {name}").format(name=out.sender_name)
@@ -112,31 +149,43 @@ def _head(out: Outgoing, parts: Parts) -> list[str]:
         else _("from the account's own sender")
     )
     to = _("SMS to {phone}").format(phone=display_phone(out.phone))
-    size = ngettext("{n} SMS part", "{n} SMS parts", parts.count).format(n=parts.count)
-    kind = (
-        _("Unicode: {n} characters an SMS") if parts.unicode else _("Latin: {n} characters an SMS")
-    ).format(n=parts.per_sms)
     return [
         f"📤 <b>{escape(to)}</b>, {escape(sender)}",
         f"<blockquote>{escape(out.text)}</blockquote>",
-        escape(f"{size} ({kind})"),
+        escape(parts_text(out.text, parts)),
     ]
 
 
-def preview_text(out: Outgoing, parts: Parts, price: str, zone: ZoneInfo, now: datetime) -> str:
-    """The preview: what will go, what it costs, until when Send works."""
-    until = _("Send works until {time}, for {name} only.").format(
+def preview_text(
+    out: Outgoing,
+    parts: Parts,
+    price: str,
+    zone: ZoneInfo,
+    now: datetime,
+    today: tuple[int, int] | None = None,
+) -> str:
+    """The preview: what will go, what it costs, how much of today's limit is used (`today`:
+    parts used, the limit), who can send it and until when."""
+    until = _("Only {name} can send it, until {time}.").format(
         time=moment_in_zone(out.expires_at, zone, now), name=short_name(out.author.name)
     )
-    return "\n".join([*_head(out, parts), escape(price), f"<i>{escape(until)}</i>"])
+    lines = [*_head(out, parts), escape(price)]
+    if today is not None:
+        lines.append(escape(today_line(*today)))
+    return "\n".join([*lines, f"<i>{escape(until)}</i>"])
 
 
-def state_text(out: Outgoing, parts: Parts, zone: ZoneInfo, now: datetime) -> str:
+def state_text(
+    out: Outgoing, parts: Parts, zone: ZoneInfo, now: datetime, currency: str | None = None
+) -> str:
     """The same message once something happened to the preview."""
-    return "\n".join([*_head(out, parts), *(escape(line) for line in state_lines(out, zone, now))])
+    lines = state_lines(out, zone, now, currency)
+    return "\n".join([*_head(out, parts), *(escape(line) for line in lines)])
 
 
-def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
+def state_lines(
+    out: Outgoing, zone: ZoneInfo, now: datetime, currency: str | None = None
+) -> list[str]:
     state = out.state
     reason = reason_of(out)
     if state is OutgoingState.CANCELLED:
@@ -149,20 +198,20 @@ def state_lines(out: Outgoing, zone: ZoneInfo, now: datetime) -> list[str]:
         name=short_name(out.author.name), time=moment_in_zone(out.sent_at or now, zone, now)
     )
     if out.cost:
-        sent += " · " + _("cost {cost}").format(cost=out.cost)
+        sent += " · " + _("cost {cost}").format(cost=money(out.cost, currency))
     if out.balance:
-        sent += " · " + _("balance {balance}").format(balance=out.balance)
+        sent += " · " + _("balance {balance}").format(balance=money(out.balance, currency))
     if state is OutgoingState.SENDING:
         return [_("⏳ Sending…")]
     if state is OutgoingState.UNKNOWN:
         return [
             _(
-                "❓ SMSC's answer never came: it may have been sent. Checking with SMSC "
-                "before anyone sends it again."
+                "❓ SMSC's answer never came: it may have been sent. Asking SMSC; until it "
+                "answers, nobody can send it again."
             )
         ]
     if state is OutgoingState.NOT_SENT:
-        until = _("Send again works until {time}, for {name} only.").format(
+        until = _("Only {name} can send it again, until {time}.").format(
             time=moment_in_zone(out.expires_at, zone, now), name=short_name(out.author.name)
         )
         return [_("⛔ SMSC never had it: it was not sent."), until]

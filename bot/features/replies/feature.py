@@ -19,10 +19,11 @@ from bot.features.replies.compose import why_not_text
 from bot.features.replies.flow import Replies
 from bot.features.replies.tracking import Tracking
 from bot.smsc.credentials import SmscCredentials
+from bot.smsc.currency import account_currency
 from bot.smsc.parts import sms_parts
 from bot.smsc.send_api import SmscOutbox
 from bot.text.formatting import escape
-from bot.text.i18n import _
+from bot.text.i18n import _, money
 
 
 class RepliesSettings(Protocol):
@@ -41,6 +42,14 @@ class RepliesSettings(Protocol):
     def smsc_auth(self) -> SmscCredentials: ...
 
 
+def sent_today_line(used: int, limit: int, balance: str | None, currency: str | None) -> str:
+    """/status's line (HTML): parts sent today against the limit, and the last balance."""
+    sent = _("SMS parts sent today: {used} of {limit}").format(used=used, limit=limit)
+    if balance:
+        sent += " · " + _("balance {balance}").format(balance=money(balance, currency))
+    return escape(sent)
+
+
 @dataclass
 class RepliesFeature(Feature):
     """The sending side, its follow-up, and the checks before a preview."""
@@ -54,7 +63,7 @@ class RepliesFeature(Feature):
         """Why this user may not send, or None when they may (SMS_REPLY_USER_IDS)."""
         if self.replies.may_send(user_id):
             return None
-        return _("Only the users of SMS_REPLY_USER_IDS may send SMS.")
+        return _("Only people the admin allowed may send SMS; ask the admin to add you.")
 
     async def why_not(self, text: str) -> str | None:
         """Why `text` cannot go as an SMS now (nothing to send, too long, over the day's
@@ -69,11 +78,8 @@ class RepliesFeature(Feature):
 
     async def status_lines(self) -> list[str]:
         replies = self.replies
-        used, limit = await replies.today(), replies.daily_limit
-        sent = _("SMS sent today: {used} of {limit} parts").format(used=used, limit=limit)
-        if balance := await replies.last_balance():
-            sent += " · " + _("balance {balance}").format(balance=balance)
-        return [escape(sent)]
+        used, balance = await replies.today(), await replies.last_balance()
+        return [sent_today_line(used, replies.daily_limit, balance, replies.currency)]
 
     async def stop(self) -> None:
         await self.replies.outbox.aclose()
@@ -91,5 +97,6 @@ def build(settings: RepliesSettings, core: CoreParts) -> RepliesFeature | None:
         user_ids=set(settings.sms_reply_user_ids),
         sender_name=settings.sms_sender,
         daily_limit=settings.sms_daily_limit,
+        currency=account_currency(settings.smsc_base_url),
     )
     return RepliesFeature(replies, Tracking(replies), core.interrupted_sends)

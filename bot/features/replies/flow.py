@@ -29,6 +29,7 @@ from bot.features.replies.compose import (
     limit_text,
     preview_markup,
     preview_text,
+    price_line,
     read_sms_data,
     state_text,
 )
@@ -88,6 +89,7 @@ class Replies:
     user_ids: set[int]
     sender_name: str | None
     daily_limit: int
+    currency: str | None = None  # the SMSC account's, for prices and the balance
     _balance: tuple[float, str | None] = field(default=(-BALANCE_FRESH_FOR, None))
 
     def may_send(self, user_id: int) -> bool:
@@ -145,7 +147,8 @@ class Replies:
         now = datetime.now(UTC)
         out = await self.store.call(outgoing.create_preview, draft, now, now + PREVIEW_LIFETIME)
         price, can_send = await self._price(out)
-        text_html = preview_text(out, sms_parts(text), price, self.zone, now)
+        today = (await self.today(), self.daily_limit)
+        text_html = preview_text(out, sms_parts(text), price, self.zone, now, today)
         message = await self.chats.gateway(asked.chat_id).send_text(
             text_html,
             topic_id=draft.topic_id,
@@ -166,11 +169,7 @@ class Replies:
         except SmscNoAnswer:
             quote = None
         balance = await self.balance()
-        cost = quote.cost if quote and quote.cost else _("unknown (SMSC did not say)")
-        line = _("Price {cost}").format(cost=cost)
-        if balance:
-            line += " · " + _("balance {balance}").format(balance=balance)
-        return "💰 " + line, True
+        return price_line(quote.cost if quote else None, balance, self.currency), True
 
     # -- the buttons ----------------------------------------------------------------------
 
@@ -189,7 +188,9 @@ class Replies:
         if query.from_user.id != out.author.user_id:
             await answer_press(
                 query,
-                _("Only {name} may press this.").format(name=short_name(out.author.name)),
+                _("Only {name} can press this: the preview is theirs.").format(
+                    name=short_name(out.author.name)
+                ),
                 alert=True,
             )
             return
@@ -200,7 +201,9 @@ class Replies:
         elif not self.may_send(query.from_user.id):
             log.warning("SMS %d: user %d may no longer send SMS", out.id, query.from_user.id)
             await answer_press(
-                query, _("Nothing sent: SMS_REPLY_USER_IDS no longer names you."), alert=True
+                query,
+                _("Nothing sent: you may no longer send SMS; the admin can allow you again."),
+                alert=True,
             )
         elif verb == "send":
             await self._send(query, out)
@@ -219,7 +222,12 @@ class Replies:
             return
         if claim is not Claim.CLAIMED or again is None:
             await answer_press(
-                query, _("Nothing sent: Send again was already used, or expired."), alert=True
+                query,
+                _(
+                    "Nothing sent: Send again was already used, or expired. To send it, reply "
+                    "to the SMS again or write /sms."
+                ),
+                alert=True,
             )
             if claim is Claim.EXPIRED:  # its button goes; a used one's message is the new send's
                 await self.show(out.id)
@@ -240,7 +248,12 @@ class Replies:
             return
         if claim is not Claim.CLAIMED:
             await answer_press(
-                query, _("Nothing sent: this preview was already used, or expired."), alert=True
+                query,
+                _(
+                    "Nothing sent: this preview was already used, or expired. To send it, "
+                    "reply to the SMS again or write /sms."
+                ),
+                alert=True,
             )
             await self.show(out.id)
             return
@@ -260,7 +273,7 @@ class Replies:
         if out is None or out.preview_message_id is None:
             return
         now = now or datetime.now(UTC)
-        text = state_text(out, sms_parts(out.text), self.zone, now)
+        text = state_text(out, sms_parts(out.text), self.zone, now, self.currency)
         offered = out.state is OutgoingState.NOT_SENT and now < out.expires_at
         markup: InlineKeyboardMarkup | None = again_markup(out.id) if offered else None
         try:
