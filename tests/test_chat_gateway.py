@@ -7,6 +7,7 @@ the real ones.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
@@ -14,7 +15,9 @@ from typing import Any, cast
 import pytest
 from telegram import Message
 from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter
 
+from bot.app.telegram_link import rate_limiter
 from bot.relay.chat_pace import GROUP_WINDOW
 from bot.relay.gateway import RETRY_AFTER_MARGIN, ChatGateway, WriteFailed
 from tests.fakes.clock import FakeClock
@@ -117,3 +120,37 @@ async def test_in_a_group_edits_leave_two_thirds_of_the_minute_to_sms() -> None:
     await clock.run(edits(gate, 10), sms_later())
     assert bot.times("edit") == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 60.0, 61.0, 62.0, 63.0]
     assert bot.times("sms") == [float(n) for n in range(10, 24)]  # 6 edits + 14 SMS: 20
+
+
+# -- the group limit is kept once: by the chat's pace, not by python-telegram-bot ----------
+
+
+async def through_the_limiter(limiter: AIORateLimiter, chat_id: int, count: int) -> int:
+    """Send `count` requests into a chat through `limiter`; how many it let through at once."""
+    answered = 0
+
+    async def request(*_: Any, **__: Any) -> bool:
+        nonlocal answered
+        answered += 1
+        return True
+
+    tasks = [
+        asyncio.ensure_future(
+            limiter.process_request(
+                request, (), {}, "sendMessage", {"chat_id": chat_id}, rate_limit_args=None
+            )
+        )
+        for _ in range(count)
+    ]
+    for _ in range(50):  # every request the limiter lets through is answered by then
+        await asyncio.sleep(0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return answered
+
+
+async def test_the_bots_rate_limiter_leaves_the_group_minute_to_the_chats_pace() -> None:
+    assert await through_the_limiter(AIORateLimiter(), GROUP, 25) == 20  # what it would do
+    assert await through_the_limiter(rate_limiter(), GROUP, 25) == 25
+    assert await through_the_limiter(rate_limiter(), GROUP, 40) == 30  # 30 a second, overall

@@ -49,9 +49,7 @@ async def test_writes_into_a_chat_start_a_spacing_apart() -> None:
     assert starts(log) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]  # the request's time included
 
 
-async def test_a_group_gets_20_writes_in_any_minute_and_the_21st_when_the_first_leaves_it() -> (
-    None
-):
+async def test_a_group_gets_20_writes_in_any_minute_and_the_21st_when_the_first_leaves_it() -> None:
     clock, log = FakeClock(START), []
     pace = ChatPace(SEND_SPACING, GROUP_WINDOW, clock)
     await clock.run(writer(pace, clock, log, "relay", 25))

@@ -95,7 +95,7 @@ class ChatPace:
                 self._count_waiting(edit, -1)
             self._granted(edit)
         try:
-            while (delay := self.wait_needed()) > 0:  # noqa: ASYNC110 (a deadline)
+            while (delay := self.wait_needed()) > 0:
                 await self._clock.sleep(delay)
             self._claim(edit)
         finally:
