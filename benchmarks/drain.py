@@ -1,13 +1,14 @@
-"""Backlog drain: 1,000 queued SMS into one group, through a Bot API that enforces the
-group limit (20 messages in any 60 s, answered with 429 and retry_after) on a scaled clock.
+"""Backlog drain: 1,000 queued SMS into one group, through a Bot API that enforces the group
+limit (20 messages in any 60 s, answered with 429 and retry_after) on a scaled clock.
 
-The real relay (ChatRelay, its ChatGateway, AIORateLimiter, store) runs in process with every period
-divided by SCALE: the fake's window, AIORateLimiter's periods and the relay's per-chat
-spacing. Times are reported back in unscaled seconds and compared with the minimum the
-limit allows: M messages need at least floor((M - 1) / 20) minutes (and M - 1 seconds),
-where M is the smallest number of 4096-character messages the SMS pack into. Sending one
-message per SMS is given as that same minimum for M = 1,000 (49 minutes): measuring it
-would take 49 scaled minutes for a figure the arithmetic already fixes.
+The real relay (ChatRelay, its ChatGateway, the bot's rate limiter, store) runs in process
+with every period divided by SCALE: the fake's window and the chat's pace (its spacing and
+the group's minute, which only the pace keeps). Times are reported back in unscaled seconds
+and compared with the minimum the limit allows: M messages need at least floor((M - 1) / 20)
+minutes (and M - 1 seconds), where M is the smallest number of 4096-character messages the
+SMS pack into. Sending one message per SMS is given as that same minimum for M = 1,000 (49
+minutes): measuring it would take 49 scaled minutes for a figure the arithmetic already
+fixes.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from telegram.ext import AIORateLimiter, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
 from benchmarks.common import MOSCOW, Result, phone, sms_text
+from bot.app.telegram_link import rate_limiter
 from bot.core.database import AsyncStore
 from bot.core.metrics import Metrics
 from bot.features.oncall.buttons import TAKE_RESERVE
@@ -66,13 +68,7 @@ async def _drain(count: int, digests: bool) -> tuple[float, int, int]:
             ApplicationBuilder()
             .token(TOKEN)
             .base_url(telegram.base_url)
-            .rate_limiter(
-                AIORateLimiter(
-                    overall_time_period=1 / SCALE,
-                    group_time_period=60 / SCALE,
-                    max_retries=0,
-                )
-            )
+            .rate_limiter(rate_limiter())
             .build()
         )
         await application.initialize()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.app.settings import ConfigError, load_settings
+from bot.app.settings import ConfigError, Settings, load_settings
 from bot.routing.targets import ChatTarget
 from bot.smsc import SmscCredentials
-from tests.fakes.bridge import clean_environment, sms_bridge_command
+from tests.fakes.bridge import SETTING_NAMES, clean_environment, sms_bridge_command
 
 REQUIRED = {
     "TELEGRAM_BOT_TOKEN": "1:abcdefgh",
@@ -23,9 +24,8 @@ REQUIRED = {
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in clean_environment.__globals__["_OWN_PREFIXES"]:
-        for key in [k for k in __import__("os").environ if k.startswith(name)]:
-            monkeypatch.delenv(key)
+    for key in [k for k in os.environ if k.upper() in SETTING_NAMES]:
+        monkeypatch.delenv(key)
     for key, value in REQUIRED.items():
         monkeypatch.setenv(key, value)
     return monkeypatch
@@ -355,3 +355,25 @@ def test_cli_a_busy_push_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert "address already in use" in result.stderr.lower()
     assert SECRET_PATH not in result.stderr
     assert not (tmp_path / "db.sqlite").exists()  # bound before the database opened
+
+
+def test_the_tests_bridges_take_no_setting_from_the_shell_they_run_in(
+    env: pytest.MonkeyPatch,
+) -> None:
+    """A setting exported by the developer's shell or CI must not change what a test proves."""
+    for key, value in {
+        "PHONE_REGION": "ua",
+        "SMS_DAILY_LIMIT": "7",
+        "sms_sender": "ACME",  # settings are read in any case
+        "RETENTION_DAYS": "3",
+        "HIDE_CODES": "true",
+        "ALERT_AFTER": "60",
+    }.items():
+        env.setenv(key, value)
+    child = clean_environment(**REQUIRED)
+    for key in [k for k in os.environ if k not in child]:
+        env.delenv(key)
+    read = load_settings(env_file=None)
+    assert read.phone_region == "RU" and read.sms_daily_limit == 50 and read.sms_sender is None
+    assert read.retention_days == 0 and not read.hide_codes and read.alert_after == 300
+    assert not (set(child) - set(REQUIRED)) & {k.upper() for k in Settings.model_fields}

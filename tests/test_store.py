@@ -251,10 +251,28 @@ def test_queries(store: Store) -> None:
     assert [s.smsc_id for s in limited.messages] == [4] and limited.truncated
 
 
-@pytest.mark.parametrize("typed", ['"', "AND", "a OR b", "NEAR(x", "*", "col:val", "(-)"])
-def test_search_syntax_typed_by_users_is_only_text(store: Store, typed: str) -> None:
-    messages.save_incoming(store, [sms(1, "plain text")], [])
-    history.search(store, typed, None, None, 10)  # must not raise an FTS syntax error
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ('"', []),  # no word at all: nothing is searched for
+        ("AND", [3]),
+        ("a OR b", [3]),  # as FTS syntax it would match "only a" too
+        ("NEAR(x", [3]),
+        ("*", []),  # as FTS syntax (a prefix of anything) it would match every SMS
+        ("col:val", [3]),  # as FTS syntax, a column filter: "no such column"
+        ("(-)", []),
+    ],
+)
+def test_search_syntax_typed_by_users_is_only_text(
+    store: Store, typed: str, found: list[int]
+) -> None:
+    messages.save_incoming(
+        store,
+        [sms(1, "plain text"), sms(2, "only a, nothing else"), sms(3, f"as typed: {typed}")],
+        [],
+    )
+    page = history.search(store, typed, None, None, 10)  # an FTS syntax error would raise here
+    assert [s.smsc_id for s in page.messages] == found and page.total == len(found)
 
 
 def test_fts_query_quotes_every_word() -> None:

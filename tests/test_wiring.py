@@ -17,6 +17,7 @@ from bot.core.database import AsyncStore
 from bot.core.health import HealthMonitor, HealthRules
 from bot.core.metrics import Metrics
 from state import Store
+from tests.test_chat_gateway import through_the_limiter
 
 
 @pytest.fixture
@@ -103,3 +104,9 @@ def test_a_push_call_is_counted_and_wakes_the_poller(store: AsyncStore) -> None:
 
 def test_without_push_port_there_is_no_push_endpoint() -> None:
     assert build_push_endpoint(settings(), asyncio.Event(), Metrics()) is None
+
+
+async def test_the_bot_keeps_the_group_minute_once_in_the_chats_pace(store: AsyncStore) -> None:
+    limiter = build(store).application.bot.rate_limiter
+    assert limiter is not None
+    assert await through_the_limiter(limiter, -1001, 25) == 25

@@ -1,9 +1,10 @@
-"""Getting onto Telegram: connect until the Bot API answers, then fetch chat commands.
+"""Getting onto Telegram: the bot-wide rate limiter, connecting until the Bot API answers,
+then fetching chat commands.
 
-Both retry with backoff for as long as it takes; only Telegram's own answer can reject
-the token (`InvalidToken`), which no retry would fix. Fetching commands is apart from
-relaying on purpose: a Bot API that refuses deleteWebhook or getUpdates (a proxy, a
-partial test server) costs the commands, never the SMS.
+Connecting and fetching retry with backoff for as long as it takes; only Telegram's own
+answer can reject the token (`InvalidToken`), which no retry would fix. Fetching commands
+is apart from relaying on purpose: a Bot API that refuses deleteWebhook or getUpdates (a
+proxy, a partial test server) costs the commands, never the SMS.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError, TelegramError
-from telegram.ext import Application
+from telegram.ext import AIORateLimiter, Application
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -31,6 +32,21 @@ log = logging.getLogger("bot.app.lifecycle")
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Telegram's overall limit (30 requests a second) for the whole bot, and no more.
+
+    The group limit (20 messages a minute) is kept in one place, each chat's pace
+    (`bot.relay.chat_pace`): it must know the minute to pack a backlog into digests and
+    to give edits their share, and the relay waits for it before it records an SMS as
+    handed to Telegram. A second group limit here would hold writes the pace has already
+    granted, with the SMS recorded as sent meanwhile; it would count requests that post
+    nothing (getChat); and as a leaky bucket (20 at once, then one every 3 s) it lets up to
+    40 through in a minute anyway. max_retries=0: a 429 is raised to the chat's gateway,
+    which waits it out for that chat alone.
+    """
+    return AIORateLimiter(group_max_rate=0, max_retries=0)
 
 
 async def connect(application: AnyApplication) -> None:

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.app import features
 from bot.app.settings import Settings
+from bot.app.telegram_link import rate_limiter
 from bot.chat.button_kinds import ButtonKinds
 from bot.chat.commands.registry import ChatCommand
 from bot.chat.context import BridgeContext
@@ -63,7 +64,7 @@ def build_application(settings: Settings) -> AnyApplication:
         .base_url(settings.telegram_base_url)
         # Throttles to Telegram's overall and per-group limits. max_retries=0: a 429 is
         # raised to the chat's gateway, which waits it out for that chat alone.
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .rate_limiter(rate_limiter())
         # Updates are handled side by side: a send to SMSC or a long answer in one chat
         # must not keep a button press elsewhere waiting for its answer.
         .concurrent_updates(True)

@@ -16,8 +16,9 @@ moment must not take the room an SMS arriving a moment later needs.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
+
+from bot.core.timekeeping import SYSTEM_CLOCK, Clock
 
 SEND_SPACING = 1.0  # seconds between two writes into one chat
 GROUP_WINDOW = (20, 60.0)  # Telegram: messages into one group in any 60 seconds
@@ -46,8 +47,14 @@ class _Window:
 class ChatPace:
     """The turns of one chat's writes."""
 
-    def __init__(self, spacing: float, group_window: tuple[int, float] | None) -> None:
+    def __init__(
+        self,
+        spacing: float,
+        group_window: tuple[int, float] | None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self._spacing = spacing
+        self._clock = clock
         self._blocked_until = 0.0  # monotonic time before which nothing is written
         self._writes = _Window(*group_window) if group_window else None
         size, seconds = group_window or (3, 0.0)
@@ -64,7 +71,7 @@ class ChatPace:
         The relay waits this out, stop-aware, before it marks an SMS as being sent, so that
         a long `retry_after` is not spent with the SMS recorded as "handed to Telegram".
         """
-        now = time.monotonic()
+        now = self._clock.now()
         wait = self._blocked_until - now
         if self._writes is not None:
             wait = max(wait, self._writes.wait(now))
@@ -72,14 +79,14 @@ class ChatPace:
 
     def block(self, seconds: float) -> None:
         """No write for `seconds` from now (a `retry_after`, or the spacing)."""
-        self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+        self._blocked_until = max(self._blocked_until, self._clock.now() + seconds)
 
     async def take_turn(self, *, edit: bool) -> None:
         """Wait until this chat may get the next write, and claim it."""
         while edit and self._edits is not None:  # not holding the turn: others go meanwhile
-            if (delay := self._edits.wait(time.monotonic())) <= 0:
+            if (delay := self._edits.wait(self._clock.now())) <= 0:
                 break
-            await asyncio.sleep(delay)
+            await self._clock.sleep(delay)
         async with self._changed:
             self._count_waiting(edit, +1)
             try:
@@ -88,8 +95,8 @@ class ChatPace:
                 self._count_waiting(edit, -1)
             self._granted(edit)
         try:
-            while (delay := self.wait_needed()) > 0:  # noqa: ASYNC110 (a deadline)
-                await asyncio.sleep(delay)
+            while (delay := self.wait_needed()) > 0:
+                await self._clock.sleep(delay)
             self._claim(edit)
         finally:
             async with self._changed:
@@ -116,7 +123,7 @@ class ChatPace:
             self._edit_credit -= 1
 
     def _claim(self, edit: bool) -> None:
-        now = time.monotonic()
+        now = self._clock.now()
         self.block(self._spacing)
         if self._writes is not None:
             self._writes.add(now)

@@ -37,6 +37,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
 from bot.core.telegram_errors import SendFailure, Verdict, classify_send_error
+from bot.core.timekeeping import SYSTEM_CLOCK, Clock
 from bot.relay.chat_pace import GROUP_WINDOW, SEND_SPACING, ChatPace
 
 RETRY_AFTER_MARGIN = 0.05  # sleep timers may fire a hair early; never be early after a 429
@@ -73,6 +74,7 @@ class ChatGateway:
         group_window: tuple[int, float] = GROUP_WINDOW,
         moved_to: int | None = None,
         on_migrated: OnMigrated = _forget_migration,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.configured_id = chat_id
         self.chat_id = moved_to if moved_to is not None else chat_id
@@ -80,7 +82,7 @@ class ChatGateway:
         self.last_error: str | None = None
         self._bot = bot
         self._on_migrated = on_migrated
-        self._pace = ChatPace(spacing, group_window if chat_id < 0 else None)
+        self._pace = ChatPace(spacing, group_window if chat_id < 0 else None, clock)
 
     def wait_needed(self) -> float:
         """Seconds until this chat may get a write (see `ChatPace.wait_needed`)."""

@@ -11,26 +11,15 @@ import sys
 import time
 from pathlib import Path
 
+from bot.app.settings import Settings
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.fakes.wait import wait_until
 
 FIRST_START_DONE = r"first start: \d+ SMS stored as history"  # the backfill has finished
-_OWN_PREFIXES = (
-    "TELEGRAM_",
-    "SMSC_",
-    "DISPLAY_",
-    "DATABASE_",
-    "LOG_",
-    "HEALTH_",
-    "ALERT_",
-    "RELAY_",
-    "UI_",
-    "PUSH_",
-    "ONCALL_",
-    "ESCALATE_",
-    "ROUTES_",
-)
+# Every variable the bridge reads, from the settings class itself: a setting added there is
+# kept out of the tests' bridges too, whatever the developer's shell or CI exports.
+SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
 
 
 def free_port() -> int:
@@ -48,7 +37,7 @@ def sms_bridge_command() -> list[str]:
 
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any bridge setting, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in SETTING_NAMES}
     env.update(settings)
     return env
 
