@@ -38,6 +38,7 @@ from bot.core.alerts import (
 )
 from bot.core.bridge_state import BridgeStatus
 from bot.core.health import HealthRules, health_problems
+from bot.features.heartbeat.feature import heartbeat_line
 from bot.features.oncall.buttons import message_after_press, take_markup, taken_line
 from bot.features.oncall.commands import duty_text, on_duty_text
 from bot.features.reminders.reminders import reminder_text
@@ -203,6 +204,15 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         status_facts(look, []), feature_lines=(sent_today_line(12, 50, "1869.12", "RUB"),)
     )
     yield "/status, all well, with replies by SMS on", [status_text(replying)]
+    beat_failing = heartbeat_line(
+        look.now - timedelta(minutes=3),
+        look.now - timedelta(minutes=2),
+        "HTTP 404",
+        look.zone,
+        look.now,
+    )
+    with_heartbeat = replace(status_facts(look, []), feature_lines=(escape(beat_failing),))
+    yield "/status, with HEARTBEAT_URL failing", [status_text(with_heartbeat)]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
     failing.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=look.now - SILENT)
     failing.last_poll_ok_at = look.now - SILENT

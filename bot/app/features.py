@@ -20,13 +20,14 @@ from bot.chat.button_kinds import ButtonKind
 from bot.chat.commands.registry import ChatCommand
 from bot.chat.dispatcher import chat_commands
 from bot.chat.feature import CoreParts, Feature, FeatureKind, ReplyHandler
-from bot.features import oncall, reminders, replies, retention
+from bot.features import heartbeat, oncall, reminders, replies, retention
 
 FEATURES: list[FeatureKind[Settings]] = [
     oncall.KIND,
     reminders.KIND,
     replies.KIND,
     retention.KIND,
+    heartbeat.KIND,
 ]
 
 

@@ -96,6 +96,20 @@ def _private_url(value: str) -> str:
     return value
 
 
+def _monitor_url(value: SecretStr) -> SecretStr:
+    """https://, or http:// to this machine: the URL is the monitor's secret (its token is
+    in the path), so it never travels in clear text, and no message quotes it."""
+    url = value.get_secret_value()
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("must start with https:// (the URL is not shown here: it is a secret)")
+    if url.startswith("http://") and not is_loopback(urlsplit(url).hostname or ""):
+        raise ValueError(
+            "http:// would show the monitor's secret URL to every network on the way: use "
+            "https:// (http:// is allowed only to this machine, such as http://127.0.0.1)"
+        )
+    return value
+
+
 def _known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -127,6 +141,7 @@ PrivateBaseUrl = Annotated[BaseUrl, AfterValidator(_private_url)]  # carries cre
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 Region = Annotated[str, BeforeValidator(_known_region)]
 PushPath = Annotated[SecretStr, AfterValidator(_secret_path)]
+MonitorUrl = Annotated[SecretStr, AfterValidator(_monitor_url)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 EscalateAfter = Annotated[float, Field(ge=0), AfterValidator(_zero_or_a_minute)]
 LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]

@@ -28,6 +28,7 @@ from bot.app.setting_types import (
     HttpUrl,
     Language,
     LogLevel,
+    MonitorUrl,
     Port,
     PrivateBaseUrl,
     PushPath,
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=0, ge=0, le=36600)  # 0: keep every SMS
     hide_codes: bool = False
     routes_file: Path | None = None
+    heartbeat_url: MonitorUrl | None = None
 
     _routes: tuple[Route, ...] = PrivateAttr(default=())
 
@@ -168,7 +170,13 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can blank them out wherever they appear."""
-        values = [self.telegram_bot_token, self.smsc_password, self.smsc_api_key, self.push_path]
+        values = [
+            self.telegram_bot_token,
+            self.smsc_password,
+            self.smsc_api_key,
+            self.push_path,
+            self.heartbeat_url,
+        ]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
     def warnings(self) -> list[str]:

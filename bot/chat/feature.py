@@ -18,7 +18,7 @@ a feature. Adding a feature is one package, one line in that list, one test file
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import Message, Update
@@ -26,6 +26,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.button_kinds import ButtonKind
 from bot.chat.commands.registry import ChatCommand
+from bot.core.bridge_state import BridgeStatus
 from bot.core.database import AsyncStore
 from bot.core.metrics import Metrics
 from bot.relay.chats import Chats
@@ -78,6 +79,8 @@ class CoreParts:
     chats: Chats
     metrics: Metrics
     interrupted_sends: Sequence[int] = ()  # outgoing SMS a crash left mid-send
+    # what the bridge is doing now (the last successful poll): read, never written
+    status: BridgeStatus = field(default_factory=BridgeStatus)
 
 
 S = TypeVar("S", contravariant=True)
