@@ -95,9 +95,9 @@ def test_a_backfill_longer_than_the_retention_is_allowed_with_a_warning(
         ("ONCALL_BUTTONS", "sometimes", "ONCALL_BUTTONS"),
         ("PHONE_REGION", "Russia", "PHONE_REGION: 'Russia' is not a region code phonenumbers"),
         ("PHONE_REGION", "XX", "PHONE_REGION: 'XX' is not a region code"),
-        ("SMSC_BASE_URL", "http://smsc.ru", "SMSC_BASE_URL: http:// would send the SMSC password"),
-        ("SMSC_BASE_URL", "http://10.0.0.5:8080", "SMSC_BASE_URL: http:// would send"),
-        ("SMSC_BASE_URL", "http://127.0.0.1.evil.example", "SMSC_BASE_URL: http:// would send"),
+        ("SMSC_BASE_URL", "http://smsc.ru", "SMSC_BASE_URL: http:// would show the SMSC password"),
+        ("SMSC_BASE_URL", "http://10.0.0.5:8080", "SMSC_BASE_URL: http:// would show"),
+        ("SMSC_BASE_URL", "http://127.0.0.1.evil.example", "SMSC_BASE_URL: http:// would show"),
     ],
 )
 def test_malformed_settings_name_the_variable(
@@ -132,8 +132,8 @@ def test_cli_an_http_smsc_base_url_exits_2_with_one_line_saying_why(tmp_path: Pa
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(
-        "sms-bridge: SMSC_BASE_URL: http:// would send the SMSC password in clear text: "
-        "use https://"
+        "sms-bridge: SMSC_BASE_URL: http:// would show the SMSC password to every network "
+        "on the way: use https://"
     )
 
 

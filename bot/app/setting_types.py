@@ -85,28 +85,29 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _private_url(value: str) -> str:
-    """https://, or http:// to this machine only (a test server): the URL's requests carry a
-    password, which plain http:// would show to every network on the way."""
-    if value.startswith("http://") and not is_loopback(urlsplit(value).hostname or ""):
+def _refuse_clear_text(url: str, what_it_would_show: str) -> None:
+    """https://, or http:// to this machine only (a test server): plain http:// would show
+    `what_it_would_show` to every network on the way."""
+    if url.startswith("http://") and not is_loopback(urlsplit(url).hostname or ""):
         raise ValueError(
-            "http:// would send the SMSC password in clear text: use https:// "
-            "(http:// is allowed only to this machine, such as http://127.0.0.1)"
+            f"http:// would show {what_it_would_show} to every network on the way: use "
+            "https:// (http:// is allowed only to this machine, such as http://127.0.0.1)"
         )
+
+
+def _private_url(value: str) -> str:
+    """The SMSC address: its requests carry the password."""
+    _refuse_clear_text(value, "the SMSC password")
     return value
 
 
 def _monitor_url(value: SecretStr) -> SecretStr:
-    """https://, or http:// to this machine: the URL is the monitor's secret (its token is
-    in the path), so it never travels in clear text, and no message quotes it."""
+    """The heartbeat's URL is the monitor's secret (its token is in the path): never in
+    clear text, and no message quotes it."""
     url = value.get_secret_value()
     if not url.startswith(("http://", "https://")):
         raise ValueError("must start with https:// (the URL is not shown here: it is a secret)")
-    if url.startswith("http://") and not is_loopback(urlsplit(url).hostname or ""):
-        raise ValueError(
-            "http:// would show the monitor's secret URL to every network on the way: use "
-            "https:// (http:// is allowed only to this machine, such as http://127.0.0.1)"
-        )
+    _refuse_clear_text(url, "the monitor's secret URL")
     return value
 
 

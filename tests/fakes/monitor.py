@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.redirect import serve
+
 SECRET_PATH = "/ping/7c1d4f0e-secret-token"  # what a real monitor's URL carries
 
 
@@ -43,9 +45,7 @@ class FakeMonitor:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def stop(self) -> None:

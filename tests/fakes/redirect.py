@@ -20,7 +20,7 @@ class Collected:
     body: bytes
 
 
-def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
@@ -57,7 +57,7 @@ class Collector:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = _serve(Handler)
+        self._server = serve(Handler)
         return self
 
     @property
@@ -104,7 +104,7 @@ class Redirector:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = _serve(Handler)
+        self._server = serve(Handler)
         return self
 
     @property
