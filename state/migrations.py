@@ -330,6 +330,26 @@ def _v12_outgoing_under_the_configured_chat(db: Database) -> None:
         )
 
 
+def _v13_quiet_hours(db: Database) -> None:
+    """A route's quiet hours (`quiet = "23:00-07:00"`), kept for each delivery they apply
+    to, as the route wrote them: whether the SMS goes without a sound is decided when it
+    is relayed (by the hour then), and editing the file later changes no queued SMS.
+
+    A table beside `deliveries`, not a column of it: few deliveries have quiet hours, and
+    a wider `deliveries` row turns SQLite's planner (which has no statistics) from the
+    partial index of open deliveries to one that walks a chat's whole history. Written in
+    the transaction that stores the SMS, deleted with it (`state.retention.SMS_TABLES`).
+    """
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS quiet_deliveries ("
+            "message_id INTEGER NOT NULL REFERENCES messages (id), "
+            "chat TEXT NOT NULL, "  # the delivery's target key
+            "hours TEXT NOT NULL, "  # as bot.routing.quiet reads them
+            "PRIMARY KEY (message_id, chat)) WITHOUT ROWID"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -343,6 +363,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v10_outgoing_send_ids_and_not_found,
     _v11_damaged_and_kept_aside,
     _v12_outgoing_under_the_configured_chat,
+    _v13_quiet_hours,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -35,12 +35,14 @@ from state import Store
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message as it is about to leave: its parts (HTML) and the markup on the first."""
+    """A message as it is about to leave: its parts (HTML), the markup on the first, and
+    whether it goes without a notification sound."""
 
     target: ChatTarget
     ids: tuple[int, ...]  # the SMS it carries: one, or a digest's several
     texts: tuple[str, ...]
     markup: InlineKeyboardMarkup | None = None
+    silent: bool = False  # disable_notification: the routes' say (silent, quiet hours)
 
 
 @dataclass(frozen=True)
