@@ -350,6 +350,23 @@ def _v13_quiet_hours(db: Database) -> None:
         )
 
 
+def _v14_silences(db: Database) -> None:
+    """Silences set from a chat (`/mute`): what they match, who set them, until when, how
+    many SMS they muted, and whether the chat was told they ended (`state.silences`)."""
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS silences ("
+            "id INTEGER PRIMARY KEY, chat TEXT NOT NULL, match_text TEXT NOT NULL, "
+            "match_key TEXT NOT NULL, set_by_id INTEGER NOT NULL, set_by_name TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, ends_at TEXT NOT NULL, "
+            "muted INTEGER NOT NULL DEFAULT 0, told INTEGER NOT NULL DEFAULT 0)"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS silences_in_force ON silences (chat, ends_at) "
+            "WHERE told = 0"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -364,6 +381,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v11_damaged_and_kept_aside,
     _v12_outgoing_under_the_configured_chat,
     _v13_quiet_hours,
+    _v14_silences,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -203,7 +203,16 @@ class ChatRelay:
             done += 1
         assert first_message_id is not None
         at = datetime.now(UTC)
-        sent = Sent(self.target, tuple(plan.ids), first_message_id, base, sent_html, markup, at)
+        sent = Sent(
+            self.target,
+            tuple(plan.ids),
+            first_message_id,
+            base,
+            sent_html,
+            markup,
+            at,
+            muted=leaving.muted,
+        )
         await self._book_sent(plan, sent)
         await self._after_delivery(sent)
         return Outcome(Step.SENT)

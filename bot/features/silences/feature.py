@@ -1,0 +1,166 @@
+"""The running silences feature: the relay's hook that mutes, and the task that ends them.
+
+`Muting` is a delivery hook. For a message to a chat with a silence in force, it reads
+the message's SMS; when each is covered by a silence (a digest only if all are), the
+message leaves muted: without a sound, and marked `muted`, so that the hooks after it
+add no take button and queue no reminder (`bot.relay.hooks`; the silences feature is
+listed before the on-call ones for that). In the transaction that books the message
+sent, the silences that muted it count its SMS. The SMS is relayed and kept all the same.
+
+`SilenceEnds` tells a chat in one line when a silence of it ends, by itself or by
+/unmute or its button, and how many SMS it muted; `told` is stored, so a restart tells
+it once. On with the take buttons (ONCALL_BUTTONS): who may set a silence is who may
+press a take button, and what a silence holds back is mostly the button's call to act.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from bot.chat.feature import CoreParts, Feature, Task
+from bot.core.database import AsyncStore
+from bot.features.silences.matching import covers
+from bot.features.silences.texts import ended_text
+from bot.relay.chats import Chats
+from bot.relay.hooks import DeliveryHook, Outgoing, Sent
+from state import Store, messages, silences
+
+log = logging.getLogger(__name__)
+
+RECHECK = 60.0  # seconds: the ending task looks anyway this often (a clock that jumped)
+
+
+class SilencesSettings(Protocol):
+    """The settings silences read."""
+
+    @property
+    def oncall_buttons(self) -> bool: ...
+    @property
+    def oncall_user_ids(self) -> list[int]: ...
+    @property
+    def display_zone(self) -> ZoneInfo: ...
+    @property
+    def phone_region(self) -> str: ...
+
+
+class Muting(DeliveryHook):
+    """Mutes a message whose SMS a silence in force covers; counts them when booked."""
+
+    def __init__(self, store: AsyncStore, region: str) -> None:
+        self._store = store
+        self._region = region
+        self._muting: dict[tuple[str, tuple[int, ...]], Counter[int]] = {}
+
+    async def leaving(self, message: Outgoing) -> Outgoing:
+        key = (message.target.key, message.ids)
+        self._muting.pop(key, None)
+        now = datetime.now(UTC)
+        chat = str(message.target.chat_id)
+        in_force = await self._store.call(silences.active, chat, now)
+        if not in_force:
+            return message
+        by: Counter[int] = Counter()
+        for sms in await self._store.call(messages.sms_by_id, message.ids):
+            silence = next(
+                (s for s in in_force if covers(s.match_text, s.match_key, sms, self._region)),
+                None,
+            )
+            if silence is None:
+                return message  # one SMS not covered: the message rings
+            by[silence.number] += 1
+        if not by:
+            return message
+        self._muting[key] = by
+        return replace(message, silent=True, muted=True)
+
+    def booked(self, store: Store, sent: Sent) -> None:
+        by = self._muting.pop((sent.target.key, sent.ids), None)
+        if sent.muted and by:
+            for number, count in by.items():
+                silences.count_muted(store, number, count)
+
+
+class SilenceEnds:
+    """Tells each chat when one of its silences ended, and how many SMS it muted."""
+
+    def __init__(self, store: AsyncStore, chats: Chats) -> None:
+        self._store = store
+        self._chats = chats
+        self.wake = asyncio.Event()  # a silence was set or ended early: look again
+
+    async def run(self) -> None:
+        while True:
+            self.wake.clear()
+            now = datetime.now(UTC)
+            for silence in await self._store.call(silences.ended_untold, now):
+                await self._tell(silence)
+            next_end = await self._store.call(silences.next_end)
+            wait = RECHECK
+            if next_end is not None:
+                wait = min(RECHECK, max(0.0, (next_end - datetime.now(UTC)).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=wait + 0.05)
+
+    async def _tell(self, silence: silences.Silence) -> None:
+        """One line into the chat; told once, even when the chat cannot take it now (the
+        silence has ended either way: the line is news, not an SMS)."""
+        gateway = self._chats.configured(int(silence.chat))
+        try:
+            if gateway is not None:
+                await gateway.send_text(ended_text(silence), retry=True)
+        except Exception as error:
+            log.warning(
+                "could not tell chat %s that silence %d ended: %r",
+                silence.chat,
+                silence.number,
+                error,
+            )
+        await self._store.call(silences.mark_told, silence.number)
+        log.info(
+            "silence %d in chat %s ended; it muted %d SMS",
+            silence.number,
+            silence.chat,
+            silence.muted,
+        )
+
+
+@dataclass
+class SilencesFeature(Feature):
+    """What /mute, /mutes, /unmute and the end button need of the running feature."""
+
+    muting: Muting
+    ends: SilenceEnds
+    user_ids: set[int] = field(default_factory=set)  # ONCALL_USER_IDS; empty: every member
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    region: str = "RU"
+    name: str = "silences"
+
+    def may_mute(self, user_id: int) -> bool:
+        """Whoever may press the take button in the chat may set and end silences."""
+        return not self.user_ids or user_id in self.user_ids
+
+    def delivery_hooks(self) -> Sequence[DeliveryHook]:
+        return [self.muting]
+
+    def tasks(self) -> Sequence[Task]:
+        return [Task("silences", self.ends.run, with_telegram=True)]
+
+
+def build(settings: SilencesSettings, core: CoreParts) -> SilencesFeature | None:
+    if not settings.oncall_buttons:
+        return None
+    return SilencesFeature(
+        Muting(core.store, settings.phone_region),
+        SilenceEnds(core.store, core.chats),
+        set(settings.oncall_user_ids),
+        settings.display_zone,
+        settings.phone_region,
+    )
