@@ -16,7 +16,7 @@ from datetime import datetime
 from state.store import Store
 from state.times import from_db, to_db
 
-_COLUMNS = "id, chat, match_text, match_key, set_by_id, set_by_name, created_at, ends_at, muted"
+_COLUMNS = "id, chat, match_text, match_key, set_by_name, created_at, ends_at, muted"
 
 
 @dataclass(frozen=True)
@@ -25,21 +25,19 @@ class Silence:
     chat: str
     match_text: str  # "" matches any text
     match_key: str  # a sender key (`state.phones`); "" matches any sender
-    set_by_id: int
-    set_by_name: str
+    set_by_name: str  # (and `set_by_id` in the table, for the record)
     created_at: datetime
     ends_at: datetime
     muted: int  # SMS relayed muted by it so far
 
 
 def _silence(row: Sequence[object]) -> Silence:
-    number, chat, text, key, by_id, by_name, created, ends, muted = row
+    number, chat, text, key, by_name, created, ends, muted = row
     return Silence(
         int(str(number)),
         str(chat),
         str(text),
         str(key),
-        int(str(by_id)),
         str(by_name),
         from_db(str(created)),
         from_db(str(ends)),

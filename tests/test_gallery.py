@@ -253,8 +253,8 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
 def silence_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     """A silence from the chat (`/mute`), from its setting to its end."""
     ends = look.now + timedelta(hours=2)
-    door = Silence(3, "-1001", "door 7", "", 1001, "Anna Petrova", look.now, ends, 0)
-    phone = Silence(4, "-1001", "", "79261112233", 7, "Boris", look.now, ends, 2)
+    door = Silence(3, "-1001", "door 7", "", "Anna Petrova", look.now, ends, 0)
+    phone = Silence(4, "-1001", "", "79261112233", "Boris", look.now, ends, 2)
     yield "/mute 2h door 7", [muted_text(door, look.zone, look.now)]
     yield "/mute 30m +7 926 111-22-33", [muted_text(phone, look.zone, look.now)]
     listed = silences_text([door, phone], look.zone, look.now)
@@ -266,7 +266,7 @@ def silence_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "A silence ends (by itself, by /unmute or its button)",
         [
             ended_text(replace(door, muted=5)),
-            ended_text(Silence(5, "-1001", "", "", 7, "Boris", look.now, ends, 0)),
+            ended_text(Silence(5, "-1001", "", "", "Boris", look.now, ends, 0)),
         ],
     )
     try:

@@ -99,15 +99,22 @@ class SilenceEnds:
     async def run(self) -> None:
         while True:
             self.wake.clear()
-            now = datetime.now(UTC)
-            for silence in await self._store.call(silences.ended_untold, now):
-                await self._tell(silence)
-            next_end = await self._store.call(silences.next_end)
-            wait = RECHECK
-            if next_end is not None:
-                wait = min(RECHECK, max(0.0, (next_end - datetime.now(UTC)).total_seconds()))
+            try:
+                wait = await self._tell_ended()
+            except Exception as error:  # the disk, a bug: silences must still end later
+                log.error("telling chats of ended silences failed", exc_info=error)
+                wait = RECHECK
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=wait + 0.05)
+
+    async def _tell_ended(self) -> float:
+        """Tell what ended; the seconds until the next silence ends (at most RECHECK)."""
+        for silence in await self._store.call(silences.ended_untold, datetime.now(UTC)):
+            await self._tell(silence)
+        next_end = await self._store.call(silences.next_end)
+        if next_end is None:
+            return RECHECK
+        return min(RECHECK, max(0.0, (next_end - datetime.now(UTC)).total_seconds()))
 
     async def _tell(self, silence: silences.Silence) -> None:
         """One line into the chat; told once, even when the chat cannot take it now (the
