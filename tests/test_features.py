@@ -147,7 +147,13 @@ async def test_a_command_or_a_button_of_a_feature_that_is_off_says_so(rig: Rig) 
     assert answer.plain == (
         "⛔ Replies by SMS are off: an operator can turn them on with SMS_REPLY_USER_IDS."
     )
-    off = [("sms:send:1", "Replies by SMS are off."), ("t:7", "This button no longer works.")]
+    muting = await rig.says("/mute 2h door 7")
+    assert muting.plain == "⛔ Silences are off: they come with the take buttons (ONCALL_BUTTONS)."
+    off = [
+        ("sms:send:1", "Replies by SMS are off."),
+        ("t:7", "This button no longer works."),
+        ("um:1", "This button no longer works."),
+    ]
     for data, told in off:
         query = rig.telegram.user_presses(answer, user_id=ANNA, name="Anna", data=data)
         update = Update.de_json(rig.telegram.updates[-1], rig.parts.application.bot)

@@ -9,11 +9,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.core.database import AsyncStore
 from bot.features.silences.commands import read_end
+from bot.features.silences.feature import Muting
 from bot.features.silences.matching import MAX_SILENCE, MuteError, covers, parse_length, parse_mute
 from bot.features.silences.texts import write_end
-from state import Store, StoredSms, silences
+from bot.relay.hooks import Outgoing, Sent
+from bot.routing.targets import ChatTarget
+from state import IncomingSms, Placement, Store, StoredSms, messages, silences
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 UNITS = {"m": 60, "min": 60, "мин": 60, "h": 3600, "ч": 3600, "d": 86400, "д": 86400}
@@ -118,3 +123,39 @@ def test_a_silence_is_stored_counts_what_it_mutes_ends_and_is_told_once(
     silences.mark_told(store, other)
     assert silences.ended_untold(store, later) == [] and silences.next_end(store) is None
     store.close()
+
+
+async def test_the_hook_mutes_a_digest_only_when_a_silence_covers_each_of_its_sms(
+    tmp_path: Path,
+) -> None:
+    db = AsyncStore(Store.open(tmp_path / "bridge.db"))
+    try:
+        now = datetime.now(UTC)
+        texts = ["door 7 opened", "door 7 closed", "pump 3 stopped"]
+        new = [
+            IncomingSms(n, "79261112233", "79030000001", t, now, None)
+            for n, t in enumerate(texts, 1)
+        ]
+        await db.call(messages.save_incoming, new, lambda _sms: Placement((("-1001", False),)))
+        door = await db.call(
+            silences.add, "-1001", "door 7", "", (1, "Anna"), now, now + timedelta(hours=1)
+        )
+        hook, target = Muting(db, "RU"), ChatTarget(-1001, 5)  # a topic of the chat muted
+        button = InlineKeyboardMarkup([[InlineKeyboardButton("✋ Take", callback_data="td:1:3")]])
+        mixed = await hook.leaving(Outgoing(target, (1, 2, 3), ("digest",), button))
+        assert not mixed.muted and not mixed.silent and mixed.markup is button
+        doors = await hook.leaving(Outgoing(target, (1, 2), ("digest",), button))
+        assert doors.muted and doors.silent and doors.markup is None
+        elsewhere = await hook.leaving(Outgoing(ChatTarget(-1002), (1,), ("one",)))
+        assert not elsewhere.muted
+        sent = Sent(target, (1, 2), 77, "digest", "digest", None, now, muted=True)
+
+        def book(store: Store) -> None:  # as the relay books it: in mark_sent's transaction
+            with store.transaction():
+                hook.booked(store, sent)
+
+        await db.call(book)
+        [counted] = await db.call(silences.active, "-1001", now)
+        assert (counted.number, counted.muted) == (door, 2)
+    finally:
+        db.close()

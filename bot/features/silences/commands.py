@@ -38,6 +38,10 @@ from state import silences
 log = logging.getLogger(__name__)
 
 
+def off_text() -> str:
+    return _("⛔ Silences are off: they come with the take buttons (ONCALL_BUTTONS).")
+
+
 def _chat_of(bridge: BridgeContext, chat_id: int) -> str | None:
     """The chat a silence names: the ID it was configured with; None outside them."""
     gateway = bridge.chats.configured(chat_id)
@@ -53,7 +57,10 @@ async def _may(
     feature = bridge.feature(SilencesFeature)
     chat = _chat_of(bridge, asked_in(update).chat_id)
     user = update.effective_user
-    if feature is None or chat is None or user is None:
+    if feature is None:
+        await reply(update, context, escape(off_text()))
+        return None
+    if chat is None or user is None:
         await reply(update, context, escape(_("Silences work in the chats SMS are relayed to.")))
         return None
     if not feature.may_mute(user.id):
@@ -97,7 +104,10 @@ async def mutes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     asked = asked_in(update)
     chat = _chat_of(bridge, asked.chat_id)
     if feature is None or chat is None:
-        await reply(update, context, escape(_("Silences work in the chats SMS are relayed to.")))
+        text = (
+            off_text() if feature is None else _("Silences work in the chats SMS are relayed to.")
+        )
+        await reply(update, context, escape(text))
         return
     now = datetime.now(UTC)
     found = await bridge.store.call(silences.active, chat, now)
@@ -154,7 +164,10 @@ async def on_end_press(
     feature = bridge.feature(SilencesFeature)
     message = query.message
     chat = _chat_of(bridge, message.chat.id) if message is not None else None
-    if feature is None or chat is None or not await _end(bridge, feature, chat, number):
+    if feature is None or chat is None:
+        await answer_press(query, _("This button no longer works."), alert=True)
+        return
+    if not await _end(bridge, feature, chat, number):
         await answer_press(query, _("That silence has ended already."), alert=True)
         return
     await answer_press(query, _("🔔 Ended."))

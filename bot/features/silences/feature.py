@@ -57,11 +57,12 @@ class Muting(DeliveryHook):
     def __init__(self, store: AsyncStore, region: str) -> None:
         self._store = store
         self._region = region
-        self._muting: dict[tuple[str, tuple[int, ...]], Counter[int]] = {}
+        # per target, the message on its way (a target's relay sends one at a time): its
+        # SMS, and how many of them each silence mutes, for `booked` to count
+        self._muting: dict[str, tuple[tuple[int, ...], Counter[int]]] = {}
 
     async def leaving(self, message: Outgoing) -> Outgoing:
-        key = (message.target.key, message.ids)
-        self._muting.pop(key, None)
+        self._muting.pop(message.target.key, None)
         now = datetime.now(UTC)
         chat = str(message.target.chat_id)
         in_force = await self._store.call(silences.active, chat, now)
@@ -78,12 +79,13 @@ class Muting(DeliveryHook):
             by[silence.number] += 1
         if not by:
             return message
-        self._muting[key] = by
-        return replace(message, silent=True, muted=True)
+        self._muting[message.target.key] = (message.ids, by)
+        # No button either, whichever hook put one (the take buttons' come after this one).
+        return replace(message, silent=True, muted=True, markup=None)
 
     def booked(self, store: Store, sent: Sent) -> None:
-        by = self._muting.pop((sent.target.key, sent.ids), None)
-        if sent.muted and by:
+        ids, by = self._muting.pop(sent.target.key, ((), Counter()))
+        if sent.muted and ids == sent.ids:
             for number, count in by.items():
                 silences.count_muted(store, number, count)
 
