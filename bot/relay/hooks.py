@@ -23,8 +23,8 @@ one markup, and what `delivered` compares is the whole message as sent.
 Hooks are asked in the features' order, each `leaving` handed what the one before gave.
 A hook may ask for a message without a notification sound (`silent`, which the routes'
 say starts), or mute it (`muted`: a silence from the chat, `/mute`): a muted message goes
-without a sound and with nothing that calls people, so the hooks after it add no button
-and keep no reminder for it (`Sent.muted` tells `booked` and `delivered`).
+without a sound and with nothing that calls people (no markup), so the hooks after it add
+no button and keep no reminder for it (`Sent.muted` tells `booked` and `delivered`).
 """
 
 from __future__ import annotations
