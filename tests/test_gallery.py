@@ -49,7 +49,7 @@ from bot.features.replies.compose import (
     why_not_to,
 )
 from bot.features.replies.flow import next_day_start
-from bot.features.silences.commands import off_text
+from bot.features.silences.commands import off_text, too_many_text
 from bot.features.silences.matching import MuteError, parse_mute
 from bot.features.silences.texts import end_buttons, ended_text, muted_text, silences_text
 from bot.relay.plan import plan_next
@@ -278,6 +278,7 @@ def silence_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "Silences refused, pop-ups",
         [
             off_text(),
+            too_many_text(),
             _("Only the on-call team may set silences here."),
             _("Silences work in the chats SMS are relayed to."),
             _("No silence {number} in force here: /mutes lists them.").format(number=9),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GROUP
+from tests.conftest import GROUP, OPERATOR
 from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram, SentMessage, is_relayed_sms
@@ -26,11 +26,11 @@ def relayed(telegram: FakeTelegram, text: str) -> SentMessage:
     return next(m for m in telegram.messages(GROUP) if text in m.plain and is_relayed_sms(m.plain))
 
 
-def answer(telegram: FakeTelegram, starts: str) -> SentMessage:
+def answer(telegram: FakeTelegram, starts: str, chat: int = GROUP) -> SentMessage:
     telegram.wait_for(
-        lambda: any(m.plain.startswith(starts) for m in telegram.messages(GROUP)), what=starts
+        lambda: any(m.plain.startswith(starts) for m in telegram.messages(chat)), what=starts
     )
-    return [m for m in telegram.messages(GROUP) if m.plain.startswith(starts)][-1]
+    return [m for m in telegram.messages(chat) if m.plain.startswith(starts)][-1]
 
 
 def test_a_muted_sms_comes_silent_without_a_button_until_the_silence_is_ended(
@@ -107,3 +107,21 @@ def test_a_silence_that_ended_while_the_bridge_was_down_is_told_after_the_restar
     telegram.user_sends(GROUP, "/mutes", user_id=ANNA, name="Anna")
     assert answer(telegram, "No silences").plain.startswith("No silences here.")
     assert len([m for m in telegram.messages(GROUP) if "Silence 1 ended" in m.plain]) == 1
+
+
+def test_a_chat_keeps_at_most_ten_silences_so_mutes_lists_them_in_one_message(
+    telegram: FakeTelegram, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(TELEGRAM_CHAT_IDS=f"{GROUP},{OPERATOR}")  # a private chat: no pace
+    bridge.wait_for_log("answering chat commands")
+    for n in range(1, 11):
+        telegram.user_sends(OPERATOR, f"/mute 1h {'long words ' * 18}{n}", user_id=ANNA)
+        answer(telegram, f"🔕 Silence {n} until ", OPERATOR)
+    telegram.user_sends(OPERATOR, "/mute 1h door", user_id=ANNA)
+    assert answer(telegram, "A chat keeps", OPERATOR).plain == (
+        "A chat keeps at most 10 silences at once: /mutes lists them, /unmute ends one."
+    )
+    telegram.user_sends(OPERATOR, "/mutes", user_id=ANNA)
+    listed = answer(telegram, "🔕 Silences here:", OPERATOR)
+    assert listed.plain.count("\n") == 10 and listed.markup is not None
+    assert len(listed.markup["inline_keyboard"]) == 10

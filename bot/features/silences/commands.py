@@ -37,6 +37,13 @@ from state import silences
 
 log = logging.getLogger(__name__)
 
+MAX_IN_FORCE = 10  # silences in force in one chat: /mutes lists them all in one message
+
+
+def too_many_text() -> str:
+    text = _("A chat keeps at most {n} silences at once: /mutes lists them, /unmute ends one.")
+    return text.format(n=MAX_IN_FORCE)
+
 
 def off_text() -> str:
     return _("⛔ Silences are off: they come with the take buttons (ONCALL_BUTTONS).")
@@ -84,6 +91,9 @@ async def mute_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     now = datetime.now(UTC)
     by = (user.id, user.full_name or user.username or str(user.id))
     store = bridge_of(context).store
+    if len(await store.call(silences.active, chat, now)) >= MAX_IN_FORCE:
+        await reply(update, context, escape(too_many_text()))
+        return
     number = await store.call(silences.add, chat, text, key, by, now, now + length)
     [silence] = [s for s in await store.call(silences.active, chat, now) if s.number == number]
     log.info(
