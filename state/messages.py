@@ -86,6 +86,7 @@ INSERT_DELIVERY = (
     f"created_at, updated_at) VALUES (?, ?, ?, {status_literal(DeliveryStatus.PENDING)}, "
     "0, 0, ?, ?)"
 )
+INSERT_QUIET = "INSERT OR IGNORE INTO quiet_deliveries (message_id, chat, hours) VALUES (?, ?, ?)"
 INSERT_VISIBLE = (
     "INSERT OR IGNORE INTO message_chats (chat_id, received_at, message_id) VALUES (?, ?, ?)"
 )
@@ -301,6 +302,14 @@ def _insert_new(store: Store, placed: list[tuple[IncomingSms, Placement]], now: 
             (s.smsc_id, key, silent, now, now)
             for s, p in zip(new, placements, strict=True)
             for key, silent in p.deliveries
+        ],
+    )
+    store.conn.executemany(
+        INSERT_QUIET,
+        [
+            (s.smsc_id, key, hours)
+            for s, p in zip(new, placements, strict=True)
+            for key, hours in p.quiet
         ],
     )
     store.conn.executemany(

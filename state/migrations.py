@@ -330,6 +330,43 @@ def _v12_outgoing_under_the_configured_chat(db: Database) -> None:
         )
 
 
+def _v13_quiet_hours(db: Database) -> None:
+    """A route's quiet hours (`quiet = "23:00-07:00"`), kept for each delivery they apply
+    to, as the route wrote them: whether the SMS goes without a sound is decided when it
+    is relayed (by the hour then), and editing the file later changes no queued SMS.
+
+    A table beside `deliveries`, not a column of it: few deliveries have quiet hours, and
+    a wider `deliveries` row turns SQLite's planner (which has no statistics) from the
+    partial index of open deliveries to one that walks a chat's whole history. Written in
+    the transaction that stores the SMS, deleted with it (`state.retention.SMS_TABLES`).
+    """
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS quiet_deliveries ("
+            "message_id INTEGER NOT NULL REFERENCES messages (id), "
+            "chat TEXT NOT NULL, "  # the delivery's target key
+            "hours TEXT NOT NULL, "  # as bot.routing.quiet reads them
+            "PRIMARY KEY (message_id, chat)) WITHOUT ROWID"
+        )
+
+
+def _v14_silences(db: Database) -> None:
+    """Silences set from a chat (`/mute`): what they match, who set them, until when, how
+    many SMS they muted, and whether the chat was told they ended (`state.silences`)."""
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS silences ("
+            "id INTEGER PRIMARY KEY, chat TEXT NOT NULL, match_text TEXT NOT NULL, "
+            "match_key TEXT NOT NULL, set_by_id INTEGER NOT NULL, set_by_name TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, ends_at TEXT NOT NULL, "
+            "muted INTEGER NOT NULL DEFAULT 0, told INTEGER NOT NULL DEFAULT 0)"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS silences_in_force ON silences (chat, ends_at) "
+            "WHERE told = 0"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -343,6 +380,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v10_outgoing_send_ids_and_not_found,
     _v11_damaged_and_kept_aside,
     _v12_outgoing_under_the_configured_chat,
+    _v13_quiet_hours,
+    _v14_silences,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

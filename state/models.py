@@ -45,14 +45,16 @@ class Placement(NamedTuple):
     `deliveries` are the target keys to queue it for, each with whether it goes without a
     notification sound; `visible_to` the chat IDs whose history shows it (an SMS visible
     to none is still in the unfiltered history, such as an allowed user's private chat);
-    `route` and `label` are kept with the SMS as given. The store knows no routing rule:
-    it writes what it is handed, in the transaction that stores the SMS.
+    `route` and `label` are kept with the SMS as given; `quiet` the quiet hours of some
+    of the deliveries' targets, by key, as text the relay reads. The store knows no
+    routing rule: it writes what it is handed, in the transaction that stores the SMS.
     """
 
     deliveries: tuple[tuple[str, bool], ...] = ()
     visible_to: tuple[str, ...] = ()
     route: str | None = None
     label: str | None = None
+    quiet: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class PendingDelivery:
     chat: str
     uncertain: int
     silent: bool = False  # sent without a notification sound (a route's `silent = true`)
+    quiet: str | None = None  # and in these hours (a route's `quiet`, `bot.routing.quiet`)
 
 
 @dataclass(frozen=True)

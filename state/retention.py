@@ -66,6 +66,7 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("reminders_due", "message_id"),
     ("deliveries", "message_id"),
     ("message_chats", "message_id"),  # routes: which chats see it
+    ("quiet_deliveries", "message_id"),  # routes: quiet hours
 )
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms

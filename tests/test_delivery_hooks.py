@@ -22,6 +22,7 @@ from bot.core.metrics import Metrics
 from bot.features.oncall.delivery import TakeButtons
 from bot.features.oncall.edits import EditQueue
 from bot.features.reminders.queue import ReminderQueue
+from bot.features.silences.feature import Muting
 from bot.relay.chats import Chats
 from bot.relay.hooks import DeliveryHook, Outgoing, Sent
 from bot.relay.relay import Relay, RelayOptions
@@ -274,8 +275,8 @@ def test_a_relayed_messages_on_call_rows_are_never_written_outside_its_booking(
 @pytest.mark.parametrize(
     ("values", "hooks"),
     [
-        ({}, [TakeButtons]),
-        ({"escalate_after": "600"}, [TakeButtons, ReminderQueue]),
+        ({}, [Muting, TakeButtons]),  # a silence mutes before the buttons see it
+        ({"escalate_after": "600"}, [Muting, TakeButtons, ReminderQueue]),
         ({"oncall_buttons": "false"}, []),
     ],
     ids=["buttons", "buttons and reminders", "ONCALL_BUTTONS=false"],

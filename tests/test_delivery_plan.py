@@ -60,9 +60,10 @@ def test_how_much_of_the_queue_is_read() -> None:
 def test_a_digest_is_silent_only_when_every_sms_in_it_is() -> None:
     loud, *quiet = queued("one", "two", "three")
     quiet = [replace(delivery, silent=True) for delivery in quiet]
-    assert plan_next(quiet, queued=2, backlog=True, look=LOOK).silent
-    assert not plan_next([loud, *quiet], queued=3, backlog=True, look=LOOK).silent
-    assert plan_next(quiet[:1], queued=1, backlog=False, look=LOOK).silent
+    now, zone = LOOK.now, LOOK.zone
+    assert plan_next(quiet, queued=2, backlog=True, look=LOOK).silent_at(now, zone)
+    assert not plan_next([loud, *quiet], queued=3, backlog=True, look=LOOK).silent_at(now, zone)
+    assert plan_next(quiet[:1], queued=1, backlog=False, look=LOOK).silent_at(now, zone)
 
 
 def test_live_traffic_is_one_message_per_sms() -> None:

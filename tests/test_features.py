@@ -56,14 +56,14 @@ def build(store: AsyncStore, **values: str) -> Parts:
 @pytest.mark.parametrize(
     ("values", "running"),
     [
-        ({}, ["oncall"]),  # take buttons are on by default; the rest is off
+        ({}, ["silences", "oncall"]),  # take buttons (and silences) are on by default
         ({"oncall_buttons": "false"}, []),
-        ({"escalate_after": "600"}, ["oncall", "reminders"]),
-        ({"sms_reply_user_ids": str(ANNA)}, ["oncall", "replies"]),
+        ({"escalate_after": "600"}, ["silences", "oncall", "reminders"]),
+        ({"sms_reply_user_ids": str(ANNA)}, ["silences", "oncall", "replies"]),
         ({"retention_days": "30", "oncall_buttons": "false"}, ["retention"]),
         (
             {"escalate_after": "600", "sms_reply_user_ids": str(ANNA), "retention_days": "30"},
-            ["oncall", "reminders", "replies", "retention"],
+            ["silences", "oncall", "reminders", "replies", "retention"],
         ),
     ],
 )
@@ -84,7 +84,12 @@ def test_each_feature_gives_its_tasks_to_start_with_the_poller_or_with_telegram(
     }
     # The purge writes into no chat: beside polling. Reminders and the follow-up of sent
     # SMS write into chats: once Telegram answers.
-    assert tasks == {"reminders": True, "sms-tracking": True, "retention": False}
+    assert tasks == {
+        "silences": True,
+        "reminders": True,
+        "sms-tracking": True,
+        "retention": False,
+    }
 
 
 def test_every_feature_is_named_once_and_the_menu_does_not_depend_on_the_settings(
@@ -97,14 +102,15 @@ def test_every_feature_is_named_once_and_the_menu_does_not_depend_on_the_setting
     assert [c.name for c in commands()] == [c.name for c in on.commands]
     built_in = {c.name for c in chat_commands()}
     offered = {c.name for kind in FEATURES for c in kind.commands}
-    assert offered == {"open", "oncall", "sms"} and not built_in & offered
+    assert offered == {"mute", "mutes", "unmute", "open", "oncall", "sms"}
+    assert not built_in & offered
     assert chat_commands()[-1].name == "status"  # features' commands come before /status
 
 
 async def test_the_replies_feature_adds_its_line_to_status_and_closes_its_client(
     store: AsyncStore,
 ) -> None:
-    [_oncall, replies] = build(store, sms_reply_user_ids=str(ANNA)).features
+    [_silences, _oncall, replies] = build(store, sms_reply_user_ids=str(ANNA)).features
     assert isinstance(replies, RepliesFeature)
     assert await replies.status_lines() == ["SMS parts sent today: 0 of 50"]
     await replies.stop()
@@ -139,9 +145,12 @@ async def test_a_command_or_a_button_of_a_feature_that_is_off_says_so(rig: Rig) 
     assert rig.parts.features == []
     answer = await rig.says("/sms +79261234567 hello")
     assert answer.plain == ("⛔ Replies by SMS are off here; the admin can turn them on.")
+    muting = await rig.says("/mute 2h door 7")
+    assert muting.plain == "⛔ Silences are off: they come with the take buttons (ONCALL_BUTTONS)."
     off = [
         ("sms:send:1", "Replies by SMS are off here; the admin can turn them on."),
         ("t:7", "This button no longer works."),
+        ("um:1", "This button no longer works."),
     ]
     for data, told in off:
         query = rig.telegram.user_presses(answer, user_id=ANNA, name="Anna", data=data)

@@ -54,6 +54,9 @@ from bot.features.replies.compose import (
 )
 from bot.features.replies.feature import sent_today_line
 from bot.features.replies.flow import next_day_start
+from bot.features.silences.commands import off_text, too_many_text
+from bot.features.silences.matching import MuteError, parse_mute
+from bot.features.silences.texts import end_buttons, ended_text, muted_text, silences_text
 from bot.relay.plan import plan_next
 from bot.smsc.errors import AUTH_NOTICE, DELIVERY_STATUSES, SEND_REFUSALS, TIMED_OUT
 from bot.smsc.parts import sms_parts
@@ -64,6 +67,7 @@ from bot.text.sms_view import Look, render_sms
 from state import ChatQueue, Page, PendingDelivery, StoredSms
 from state.oncall import Person, Take
 from state.outgoing import Outgoing, OutgoingState
+from state.silences import Silence
 from state.stats import TakeDelays
 from tests.fakes.telegram import parse_telegram_html
 
@@ -306,8 +310,46 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         [reminder_text(SAMPLES, [], 600, look.zone, due)],
     )
     yield from reply_cases(look)
+    yield from silence_cases(look)
     yield "A stranger tries a command", [refusal_text(-100777, 4242)]
     yield "An unknown command in a private chat", [unknown_command_text()]
+
+
+def silence_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
+    """A silence from the chat (`/mute`), from its setting to its end."""
+    ends = look.now + timedelta(hours=2)
+    door = Silence(3, "-1001", "door 7", "", "Anna Petrova", look.now, ends, 0)
+    phone = Silence(4, "-1001", "", "79261112233", "Boris", look.now, ends, 2)
+    yield "/mute 2h door 7", [muted_text(door, look.zone, look.now)]
+    yield "/mute 30m +7 926 111-22-33", [muted_text(phone, look.zone, look.now)]
+    listed = silences_text([door, phone], look.zone, look.now)
+    buttons = end_buttons([door, phone])
+    assert buttons is not None
+    yield "/mutes", [with_buttons(listed, buttons)]
+    yield "/mutes with none", [silences_text([], look.zone, look.now)]
+    yield (
+        "A silence ends (by itself, by /unmute or its button)",
+        [
+            ended_text(replace(door, muted=5)),
+            ended_text(Silence(5, "-1001", "", "", "Boris", look.now, ends, 0)),
+        ],
+    )
+    try:
+        parse_mute(["2 hours"], "RU")
+    except MuteError as error:
+        yield "/mute with a bad length", [command("mute").usage_answer(str(error))]
+    yield (
+        "Silences refused, pop-ups",
+        [
+            off_text(),
+            too_many_text(),
+            _("Only the on-call team may set silences here."),
+            _("Silences work in the chats SMS are relayed to."),
+            _("No silence {number} in force here: /mutes lists them.").format(number=9),
+            _("🔔 Ended."),
+            _("That silence has ended already."),
+        ],
+    )
 
 
 def reply_cases(look: Look) -> Iterator[tuple[str, list[str]]]:

@@ -20,9 +20,10 @@ from bot.chat.button_kinds import ButtonKind
 from bot.chat.commands.registry import ChatCommand
 from bot.chat.dispatcher import chat_commands
 from bot.chat.feature import CoreParts, Feature, FeatureKind, ReplyHandler
-from bot.features import heartbeat, oncall, reminders, replies, retention
+from bot.features import heartbeat, oncall, reminders, replies, retention, silences
 
 FEATURES: list[FeatureKind[Settings]] = [
+    silences.KIND,  # first: its hook mutes a message before the take buttons see it
     oncall.KIND,
     reminders.KIND,
     replies.KIND,

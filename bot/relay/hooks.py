@@ -19,6 +19,12 @@ for each message:
 A hook subclasses `DeliveryHook` and takes the defaults (nothing added, nothing kept) for
 the steps it has no part in. At most one hook changes what a message shows: a message has
 one markup, and what `delivered` compares is the whole message as sent.
+
+Hooks are asked in the features' order, each `leaving` handed what the one before gave.
+A hook may ask for a message without a notification sound (`silent`, which the routes'
+say starts), or mute it (`muted`: a silence from the chat, `/mute`): a muted message goes
+without a sound and with nothing that calls people (no markup), so the hooks after it add
+no button and keep no reminder for it (`Sent.muted` tells `booked` and `delivered`).
 """
 
 from __future__ import annotations
@@ -35,12 +41,15 @@ from state import Store
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message as it is about to leave: its parts (HTML) and the markup on the first."""
+    """A message as it is about to leave: its parts (HTML), the markup on the first, and
+    whether it goes without a notification sound."""
 
     target: ChatTarget
     ids: tuple[int, ...]  # the SMS it carries: one, or a digest's several
     texts: tuple[str, ...]
     markup: InlineKeyboardMarkup | None = None
+    silent: bool = False  # disable_notification: the routes' say (silent, quiet hours)
+    muted: bool = False  # a silence covers it: no sound, no button, no reminder
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class Sent:
     sent_html: str  # the first part as it went (escaped, if it had to go as plain text)
     markup: InlineKeyboardMarkup | None
     at: datetime  # when Telegram's answer came
+    muted: bool = False  # it left muted (`Outgoing.muted`)
 
 
 class DeliveryHook(Protocol):

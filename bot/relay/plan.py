@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from bot.routing.quiet import quiet_at
 from bot.text.formatting import ENTRY_SEPARATOR, TEXT_LIMIT, pack_entries
 from bot.text.sms_view import Look, digest_header, entry_atoms, render_sms
 from state import PendingDelivery
@@ -52,10 +55,13 @@ class Plan:
     def ids(self) -> list[int]:
         return [delivery.sms.smsc_id for delivery in self.deliveries]
 
-    @property
-    def silent(self) -> bool:
-        """Sent without a notification sound: only if every SMS in it is to be silent."""
-        return all(delivery.silent for delivery in self.deliveries)
+    def silent_at(self, moment: datetime, zone: ZoneInfo) -> bool:
+        """Sent at `moment` without a notification sound: only if every SMS in it is to be
+        silent then (its route's `silent`, or its quiet hours on the clock of `zone`)."""
+        return all(
+            delivery.silent or quiet_at(delivery.quiet, moment, zone)
+            for delivery in self.deliveries
+        )
 
 
 def _alone(delivery: PendingDelivery, look: Look, limit: int) -> Plan:

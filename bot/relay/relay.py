@@ -164,7 +164,8 @@ class ChatRelay:
 
     async def _deliver(self, plan: Plan) -> Outcome:
         await self._store.call(deliveries.mark_sending, self.key, plan.ids)
-        leaving = Outgoing(self.target, tuple(plan.ids), plan.texts)
+        silent = plan.silent_at(datetime.now(UTC), self.options.zone)
+        leaving = Outgoing(self.target, tuple(plan.ids), plan.texts, silent=silent)
         for hook in self.options.hooks:
             leaving = await hook.leaving(leaving)
         texts, markup = list(leaving.texts), leaving.markup
@@ -179,7 +180,7 @@ class ChatRelay:
                     topic_id=self.target.topic_id,
                     html=html,
                     markup=markup if first_message_id is None else None,  # on the first part
-                    silent=plan.silent,
+                    silent=leaving.silent,
                 )
             except WriteFailed as failed:
                 if failed.failure.verdict is not Verdict.MESSAGE_REFUSED:
@@ -202,7 +203,16 @@ class ChatRelay:
             done += 1
         assert first_message_id is not None
         at = datetime.now(UTC)
-        sent = Sent(self.target, tuple(plan.ids), first_message_id, base, sent_html, markup, at)
+        sent = Sent(
+            self.target,
+            tuple(plan.ids),
+            first_message_id,
+            base,
+            sent_html,
+            markup,
+            at,
+            muted=leaving.muted,
+        )
         await self._book_sent(plan, sent)
         await self._after_delivery(sent)
         return Outcome(Step.SENT)

@@ -5,16 +5,18 @@ file's `[[route]]` tables are tried top to bottom and the first that matches dec
 unless it says `continue = true`: then its chats are added and matching goes on. A route
 matches when every condition it gives holds: `to` (the receiving number), `from` (the
 sender: a number in any written form, a name in any case, as `/from` matches them), and
-`text` (a regular expression searched in the text). An SMS that no route takes goes to
+`text` (a regular expression searched in the text). A route may relay its SMS without a
+sound, always (`silent`) or in some hours (`quiet`, read by `bot.routing.quiet` and kept
+with each delivery: the relay decides by the hour it sends). An SMS that no route takes goes to
 TELEGRAM_CHAT_IDS, so a case the file forgot is relayed, never lost. Numbers become keys
 in `state.phones`, in PHONE_REGION: those of the file and of `sms-bridge route` as people
 type them, an SMS's as SMSC writes them.
 
 The file is input like any setting: read and checked once, at start. A file that cannot
-be read, bad TOML, an unknown key, a bad regular expression or chat ID, a route that
-matches on nothing or sends nowhere: each stops the program with one line naming the
-file, the route and the field (`RoutesFileError`, exit 2). Regular expressions are
-written in the syntax of Python's `re` (checked by it) and compiled once by the `regex`
+be read, bad TOML, an unknown key, a bad regular expression, chat ID or quiet hours, a
+route that matches on nothing or sends nowhere: each stops the program with one line
+naming the file, the route and the field (`RoutesFileError`, exit 2). Regular expressions
+are written in the syntax of Python's `re` (checked by it) and compiled once by the `regex`
 library, which runs the same patterns with a time limit.
 
 An SMS is input too, and so is what it does to a pattern: a pattern reads the first
@@ -41,6 +43,7 @@ from typing import Any
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.routing.quiet import QuietHours, joined, parse_quiet
 from bot.routing.targets import ChatTarget
 from state import IncomingSms, Placement
 from state.phones import DEFAULT_REGION, looks_like_phone, sender_key, typed_key
@@ -49,7 +52,7 @@ log = logging.getLogger(__name__)
 
 ROUTE_TEXT_LIMIT = 2000  # characters of an SMS's text that a route's pattern reads
 ROUTE_TIME_LIMIT = 0.25  # seconds a pattern may take on one SMS (a sane one takes µs)
-ROUTE_KEYS = ("name", "to", "from", "text", "chats", "label", "silent", "drop", "continue")
+ROUTE_KEYS = ("name", "to", "from", "text", "chats", "label", "silent", "quiet", "drop", "continue")
 MAX_LABEL = 64  # a label is a word or two in a message's footer, not a paragraph
 MAX_REMEMBERED = 4096  # decisions kept for reuse, at most (a bounded cache)
 
@@ -70,8 +73,16 @@ class RouteSpec(BaseModel):
     chats: list[ChatTarget] | None = None
     label: str | None = None
     silent: bool = False
+    quiet: str | None = None
     drop: bool = False
     goes_on: bool = Field(default=False, alias="continue")
+
+    @field_validator("quiet", mode="after")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_quiet(value)  # QuietError is a ValueError: its line names the problem
+        return value
 
     @field_validator("to", "senders", mode="after")
     @classmethod
@@ -122,6 +133,8 @@ class RouteSpec(BaseModel):
             return "to, from, text: none given, so it would match every SMS; give at least one"
         if self.drop and self.chats:
             return "drop: a dropped SMS goes to no chat; remove chats or drop"
+        if self.quiet is not None and (self.drop or self.silent):
+            return "quiet: a dropped or silent route's SMS never sound; remove quiet"
         if self.drop and self.goes_on:
             return "continue: a dropping route ends the matching; remove continue or drop"
         if not self.drop and not self.chats:
@@ -141,6 +154,7 @@ class Route:
     chats: tuple[ChatTarget, ...]
     label: str | None = None
     silent: bool = False
+    quiet: QuietHours | None = None  # relayed without a sound in these hours
     drop: bool = False
     goes_on: bool = False  # `continue = true`
 
@@ -160,6 +174,7 @@ class Route:
             chats=tuple(dict.fromkeys(spec.chats or [])),
             label=spec.label,
             silent=spec.silent,
+            quiet=None if spec.quiet is None else parse_quiet(spec.quiet),
             drop=spec.drop,
             goes_on=spec.goes_on,
         )
@@ -213,6 +228,8 @@ class RouteDecision:
     targets: tuple[ChatTarget, ...]
     label: str | None = None
     silent: frozenset[ChatTarget] = frozenset()  # targets that get it without a sound
+    # targets that get it without a sound in some hours (`bot.routing.quiet`, as stored)
+    quiet: tuple[tuple[ChatTarget, str], ...] = ()
     drop: bool = False  # the deciding route drops it: no chat beyond `targets` gets it
     matched: tuple[Route, ...] = ()
     failed: bool = False  # routing failed (a pattern out of time, an error): unmatched
@@ -221,11 +238,19 @@ class RouteDecision:
         """The decision as the store keeps it; `relay` False: history only, no delivery."""
         deliveries = tuple((t.key, t in self.silent) for t in self.targets) if relay else ()
         visible = tuple(dict.fromkeys(str(t.chat_id) for t in self.targets))
-        return Placement(deliveries, visible, self.route, self.label)
+        quiet = tuple((t.key, hours) for t, hours in self.quiet) if relay else ()
+        return Placement(deliveries, visible, self.route, self.label, quiet)
 
     def describe(self) -> str:
         """One line for people: which route takes the SMS and where it goes."""
-        chats = ", ".join(t.key + (" (silent)" if t in self.silent else "") for t in self.targets)
+        quiet = dict(self.quiet)
+
+        def sound(target: ChatTarget) -> str:
+            if target in self.silent:
+                return " (silent)"
+            return f" (quiet {quiet[target]})" if target in quiet else ""
+
+        chats = ", ".join(t.key + sound(t) for t in self.targets)
         if self.failed:
             return f"routing failed (see the log) → TELEGRAM_CHAT_IDS: {chats}"
         if not self.matched:
@@ -245,18 +270,26 @@ def combine(matched: Sequence[Route]) -> RouteDecision:
     """The decision of the routes that matched, in file order (only the last may end it).
 
     Chats add up in order; a chat that two routes name is silent only if both say so (a
-    route that asked for a sound gets it). The label is the first one given.
+    route that asked for a sound gets it), and quiet in the hours when every route naming
+    it is silent or quiet. The label is the first one given.
     """
-    silent_by_target: dict[ChatTarget, bool] = {}
+    naming: dict[ChatTarget, list[Route]] = {}
     for route in matched:
         for target in route.chats:
-            silent_by_target[target] = silent_by_target.get(target, True) and route.silent
+            naming.setdefault(target, []).append(route)
+    silent_by_target = {t: all(r.silent for r in routes) for t, routes in naming.items()}
+    quiet: list[tuple[ChatTarget, str]] = []
+    for target, routes in naming.items():
+        windows = [r.quiet for r in routes if not r.silent]
+        if not silent_by_target[target] and all(w is not None for w in windows):
+            quiet.append((target, joined([w for w in windows if w is not None])))
     last = matched[-1]
     return RouteDecision(
         route=last.stored_name,
         targets=tuple(silent_by_target),
         label=next((route.label for route in matched if route.label), None),
         silent=frozenset(t for t, silent in silent_by_target.items() if silent),
+        quiet=tuple(quiet),
         drop=last.drop,
         matched=tuple(matched),
     )

@@ -39,14 +39,15 @@ class TakeButtons(DeliveryHook):
         return TAKE_RESERVE if target.in_group else 0
 
     async def leaving(self, message: Outgoing) -> Outgoing:
-        """Taken already (in a chat it reached first): it leaves showing who has it."""
-        if not message.target.in_group:
+        """Taken already (in a chat it reached first): it leaves showing who has it.
+        Muted (a silence, `/mute`): no button."""
+        if not message.target.in_group or message.muted:
             return message
         first, markup = await self._as_it_reads_now(message.texts[0], message.ids)
         return replace(message, texts=(first, *message.texts[1:]), markup=markup)
 
     def booked(self, store: Store, sent: Sent) -> None:
-        if sent.target.in_group:
+        if sent.target.in_group and not sent.muted:
             oncall.file_shown(store, sent.target.key, sent.message_id, sent.base_html)
 
     async def delivered(self, sent: Sent) -> None:
@@ -54,7 +55,7 @@ class TakeButtons(DeliveryHook):
 
         A press edits only the messages booked sent; this one was booked after any press
         made while it was on its way, so it may show who held its SMS when it left."""
-        if not sent.target.in_group:
+        if not sent.target.in_group or sent.muted:
             return
         should_read = await self._as_it_reads_now(sent.base_html, sent.ids)
         if should_read == (sent.sent_html, sent.markup):

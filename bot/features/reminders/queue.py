@@ -2,7 +2,8 @@
 
 A reminder is queued in the transaction that books the message sent, so an SMS booked
 in a group always has its reminder (or a take), and a send retried after a crash queues
-it once. Groups only, like the take buttons a reminder asks people to press.
+it once. Groups only, like the take buttons a reminder asks people to press; never for a
+muted message (a silence, `/mute`).
 """
 
 from __future__ import annotations
@@ -20,5 +21,5 @@ class ReminderQueue(DeliveryHook):
         self._after = timedelta(seconds=after)
 
     def booked(self, store: Store, sent: Sent) -> None:
-        if sent.target.in_group:
+        if sent.target.in_group and not sent.muted:
             oncall.queue_reminders(store, sent.target.key, sent.ids, sent.at + self._after)
