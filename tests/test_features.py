@@ -62,6 +62,10 @@ def build(store: AsyncStore, **values: str) -> Parts:
         ({"sms_reply_user_ids": str(ANNA)}, ["silences", "oncall", "replies"]),
         ({"retention_days": "30", "oncall_buttons": "false"}, ["retention"]),
         (
+            {"heartbeat_url": "https://hc-ping.com/5f0c1d3e", "oncall_buttons": "false"},
+            ["heartbeat"],
+        ),
+        (
             {"escalate_after": "600", "sms_reply_user_ids": str(ANNA), "retention_days": "30"},
             ["silences", "oncall", "reminders", "replies", "retention"],
         ),
@@ -76,19 +80,25 @@ def test_the_settings_decide_which_features_run(
 def test_each_feature_gives_its_tasks_to_start_with_the_poller_or_with_telegram(
     store: AsyncStore,
 ) -> None:
-    every = {"escalate_after": "600", "sms_reply_user_ids": str(ANNA), "retention_days": "30"}
+    every = {
+        "escalate_after": "600",
+        "sms_reply_user_ids": str(ANNA),
+        "retention_days": "30",
+        "heartbeat_url": "https://hc-ping.com/5f0c1d3e",
+    }
     tasks = {
         task.name: task.with_telegram
         for feature in build(store, **every).features
         for task in feature.tasks()
     }
     # The purge writes into no chat: beside polling. Reminders and the follow-up of sent
-    # SMS write into chats: once Telegram answers.
+    # SMS write into chats: once Telegram answers. The heartbeat follows polling alone.
     assert tasks == {
         "silences": True,
         "reminders": True,
         "sms-tracking": True,
         "retention": False,
+        "heartbeat": False,
     }
 
 

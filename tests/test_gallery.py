@@ -38,7 +38,8 @@ from bot.core.alerts import (
 )
 from bot.core.bridge_state import BridgeStatus
 from bot.core.health import HealthRules, health_problems
-from bot.features.heartbeat.feature import heartbeat_line
+from bot.features.heartbeat.beat import Heartbeat, refusal
+from bot.features.heartbeat.feature import status_line
 from bot.features.oncall.buttons import message_after_press, take_markup, taken_line
 from bot.features.oncall.commands import duty_text, on_duty_text
 from bot.features.reminders.reminders import reminder_text
@@ -208,15 +209,8 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         status_facts(look, []), feature_lines=(sent_today_line(12, 50, "1869.12", "RUB"),)
     )
     yield "/status, all well, with replies by SMS on", [status_text(replying)]
-    beat_failing = heartbeat_line(
-        look.now - timedelta(minutes=3),
-        look.now - timedelta(minutes=2),
-        "HTTP 404",
-        look.zone,
-        look.now,
-    )
-    with_heartbeat = replace(status_facts(look, []), feature_lines=(escape(beat_failing),))
-    yield "/status, with HEARTBEAT_URL failing", [status_text(with_heartbeat)]
+    beating = replace(status_facts(look, []), feature_lines=(heartbeat_failing(look),))
+    yield "/status, while the heartbeat fails (HEARTBEAT_URL)", [status_text(beating)]
     failing = BridgeStatus(started_at=look.now - timedelta(hours=5))
     failing.poll_failed("timed out (ReadTimeout)", TIMED_OUT, at=look.now - SILENT)
     failing.last_poll_ok_at = look.now - SILENT
@@ -436,6 +430,18 @@ def with_buttons(html: str, markup: InlineKeyboardMarkup) -> str:
     """A message with its buttons drawn below it, `[ ✋ Take ]`."""
     labels = "  ".join(f"[ {b.text} ]" for row in markup.inline_keyboard for b in row)
     return f"{html}\n{escape(labels)}"
+
+
+def heartbeat_failing(look: Look) -> str:
+    """The heartbeat's /status line after its receiver answered 404 for five minutes."""
+
+    async def never() -> None:
+        return
+
+    heartbeat = Heartbeat(BridgeStatus(), never, host="hc-ping.com")
+    heartbeat.sent_at = look.now - timedelta(minutes=6)
+    heartbeat.failing_since, heartbeat.failure = look.now - timedelta(minutes=5), refusal(404)
+    return escape(status_line(heartbeat, look.zone, look.now))
 
 
 def status_facts(

@@ -1,11 +1,12 @@
 """`sms-bridge check`: is every part reachable with this configuration?
 
 Prints one line per part (Telegram bot, each chat, SMSC inbox, database, routes, push
-endpoint) with ✓ or ✗ and what to do about a failure, or neither for a part that is not
-configured. Exit code 0 when nothing failed, 1 otherwise. Makes one inbox request, so it
+endpoint, heartbeat) with ✓ or ✗ and what to do about a failure, or neither for a part
+that is not configured. Exit code 0 when nothing failed, 1 otherwise. Makes one inbox request, so it
 stays inside SMSC's rate rule. The push endpoint is served by the running bridge: `check`
 asks it for a path that is not the secret one (so nothing is woken) and never prints the
-path; nothing listening is a warning, not a failure, since `check` is also run before
+path; with HEARTBEAT_URL it sends one heartbeat (never printing the URL); nothing
+listening on the push port is a warning, not a failure, since `check` is also run before
 the first start, when no bridge runs yet. Warnings (a setting that works but may
 surprise, a database file or a `.env` that others may read, a push endpoint nobody serves)
 are `!` lines that leave the exit code alone.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import httpx
@@ -24,6 +26,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.app.lock import lock_path
 from bot.app.settings import ENV_FILE, Settings
+from bot.features.heartbeat.beat import Receiver, english, why
 from bot.smsc import SmscApiError, SmscClient, SmscError
 from state import (
     DatabaseUnreadable,
@@ -159,10 +162,28 @@ async def check_push_endpoint(settings: Settings) -> Finding:
     return Finding(True, what, f"listening on {probe}…")
 
 
+async def check_heartbeat(settings: Settings) -> Finding:
+    """One heartbeat, sent as the bridge sends it; HEARTBEAT_URL (its token) is never shown."""
+    what = "heartbeat"
+    if settings.heartbeat_url is None:
+        return Finding(None, what, "not configured (no dead-man's switch)")
+    url = settings.heartbeat_url.get_secret_value()
+    host = urlsplit(url).hostname
+    receiver = Receiver(url)
+    try:
+        await receiver.ping()
+    except Exception as error:
+        return Finding(False, what, f"the GET to {host} failed: {english(why(error))}")
+    finally:
+        await receiver.aclose()
+    return Finding(True, what, f"{host} took one (its check now shows the bridge up)")
+
+
 async def run_check(settings: Settings) -> int:
     findings = await check_telegram(settings)
     findings += [await check_smsc(settings), check_database(settings), check_routes(settings)]
     findings.append(await check_push_endpoint(settings))
+    findings.append(await check_heartbeat(settings))
     for note in [*settings.warnings(), *permission_warnings(settings.database_path)]:
         click.echo(f"! {note}")
     for finding in findings:

@@ -101,14 +101,22 @@ def _private_url(value: str) -> str:
     return value
 
 
-def _monitor_url(value: SecretStr) -> SecretStr:
-    """The heartbeat's URL is the monitor's secret (its token is in the path): never in
-    clear text, and no message quotes it."""
+def _secret_private_url(value: SecretStr) -> SecretStr:
+    """A URL whose token is the secret (a heartbeat's ping URL): checked as `_private_url`,
+    never quoted."""
     url = value.get_secret_value()
-    if not url.startswith(("http://", "https://")):
-        raise ValueError("must start with https:// (the URL is not shown here: it is a secret)")
-    _refuse_clear_text(url, "the monitor's secret URL")
+    if not url.startswith(("http://", "https://")) or not urlsplit(url).hostname:
+        raise ValueError("must be an https:// URL (the check's ping URL)")
+    _refuse_clear_text(url, "its token")
     return value
+
+
+def url_secrets(url: str) -> list[str]:
+    """A secret URL, and the parts of it a log line might quote apart: its path and query,
+    its password."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return [part for part in (url, path, parts.password) if part and part != "/"]
 
 
 def _known_zone(value: str) -> str:
@@ -142,7 +150,7 @@ PrivateBaseUrl = Annotated[BaseUrl, AfterValidator(_private_url)]  # carries cre
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 Region = Annotated[str, BeforeValidator(_known_region)]
 PushPath = Annotated[SecretStr, AfterValidator(_secret_path)]
-MonitorUrl = Annotated[SecretStr, AfterValidator(_monitor_url)]
+SecretUrl = Annotated[SecretStr, AfterValidator(_secret_private_url)]  # carries a token
 Port = Annotated[int, Field(ge=1, le=65535)]
 EscalateAfter = Annotated[float, Field(ge=0), AfterValidator(_zero_or_a_minute)]
 LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]

@@ -28,13 +28,14 @@ from bot.app.setting_types import (
     HttpUrl,
     Language,
     LogLevel,
-    MonitorUrl,
     Port,
     PrivateBaseUrl,
     PushPath,
     Region,
+    SecretUrl,
     UserIds,
     ZoneName,
+    url_secrets,
 )
 from bot.routing.routes import Route, Router, RoutesFileError, load_routes
 from bot.routing.targets import ChatTarget
@@ -87,6 +88,8 @@ class Settings(BaseSettings):
     push_host: str = "127.0.0.1"
     push_path: PushPath | None = None
     alert_after: float = Field(default=300, ge=10)
+    heartbeat_url: SecretUrl | None = None
+    heartbeat_interval: float = Field(default=60, ge=1, le=3600)
     oncall_buttons: bool = True
     oncall_user_ids: UserIds = Field(default_factory=list)
     escalate_after: EscalateAfter = 0
@@ -97,7 +100,6 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=0, ge=0, le=36600)  # 0: keep every SMS
     hide_codes: bool = False
     routes_file: Path | None = None
-    heartbeat_url: MonitorUrl | None = None
 
     _routes: tuple[Route, ...] = PrivateAttr(default=())
 
@@ -170,14 +172,11 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """Every secret value, so that logging can blank them out wherever they appear."""
-        values = [
-            self.telegram_bot_token,
-            self.smsc_password,
-            self.smsc_api_key,
-            self.push_path,
-            self.heartbeat_url,
-        ]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        values = [self.telegram_bot_token, self.smsc_password, self.smsc_api_key, self.push_path]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        if self.heartbeat_url is not None:
+            found += url_secrets(self.heartbeat_url.get_secret_value())
+        return found
 
     def warnings(self) -> list[str]:
         """Settings that are allowed but risky, to be logged at start-up."""

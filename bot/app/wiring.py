@@ -119,7 +119,7 @@ def build_parts(
     chats = Chats(settings.relay_targets, application.bot, store)
     notify = notify_once_connected(status, chats)
     alerts = Alerts(status, settings.alert_after, notify, settings.display_zone)
-    core = CoreParts(store, chats, metrics, interrupted_sends, status)
+    core = CoreParts(store, chats, metrics, status, interrupted_sends)
     running = features.build_features(settings, core)
     relay = build_relay(settings, store, chats, metrics, alerts, running)
     context = build_context(settings, store, chats, health, metrics, running)

@@ -18,7 +18,7 @@ a feature. Adding a feature is one package, one line in that list, one test file
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from telegram import Message, Update
@@ -78,9 +78,8 @@ class CoreParts:
     store: AsyncStore
     chats: Chats
     metrics: Metrics
+    status: BridgeStatus  # the health facts: the last successful poll, failing since when
     interrupted_sends: Sequence[int] = ()  # outgoing SMS a crash left mid-send
-    # what the bridge is doing now (the last successful poll): read, never written
-    status: BridgeStatus = field(default_factory=BridgeStatus)
 
 
 S = TypeVar("S", contravariant=True)

@@ -1,8 +1,11 @@
-"""Heartbeat: a call to HEARTBEAT_URL after successful polls, so that a monitor outside
-(a dead-man's switch) raises the alarm when the bridge, its host or its network is gone.
+"""Heartbeat: after a successful poll, at most once a HEARTBEAT_INTERVAL, a GET to HEARTBEAT_URL.
 
-`beat` decides when to call and logs an outage once; `feature` is the running part
-HEARTBEAT_URL turns on.
+An external dead-man's switch (a Healthchecks.io check, an Uptime Kuma push monitor)
+raises the alarm when the GETs stop: when the bridge, its host or its network is gone,
+nothing else can tell anyone. `beat` holds the rule (ping only after a poll that worked,
+never while polling fails, never more often than the interval; a failing ping logged once
+per outage) and the GET itself; `feature` is the running part HEARTBEAT_URL turns on, one
+task beside the poller that the poller never waits for, and its /status line.
 """
 
 from bot.chat.feature import FeatureKind

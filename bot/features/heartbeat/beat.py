@@ -1,17 +1,21 @@
-"""The heartbeat: a GET to HEARTBEAT_URL after successful polls, for a dead-man's switch.
+"""The heartbeat's rule, and the GET that carries it.
 
-An on-call tool's worst failure is the quiet one: the host dies, the network goes, the
-process hangs, and nothing in the chat says so, because the thing that would say it is
-gone. A monitor outside (Healthchecks, Uptime Kuma's push monitor) expects a call every
-few minutes and raises its own alarm when the calls stop. So the bridge calls only when
-it is doing its job: after a poll of SMSC that succeeded, at most once a minute. While
-SMSC cannot be polled, no heartbeat goes out, and the monitor tells people.
+"Successful poll" is read from the health facts (`BridgeStatus.last_poll_ok_at` and
+`failing_since`), the same facts /healthz and /status read, so the heartbeat and /healthz
+can never disagree about whether polling works, and the poller knows nothing of it: a
+heartbeat that hangs or fails cannot hold a poll back. A look at those facts is cheap, so
+the task looks every second and pings when
 
-The heartbeat never slows polling: it runs in its own task, reads the poller's last
-success from `BridgeStatus`, and gives each call a short timeout. A failing URL is logged
-once when the failures start and once when it works again, never on every try, and the
-URL itself (it carries the monitor's token) never reaches a log line. Redirects are not
-followed: a monitor that answers with one is misconfigured, and is reported as failing.
+- a poll has succeeded since the last ping (each successful poll is vouched for once),
+- polling is not failing right now (a bridge that cannot reach SMSC is not healthy: the
+  switch must go off), and
+- the last try was at least `every` ago (at most once a minute by default, tries that
+  failed included, so a receiver that is down is not hammered).
+
+A failing ping is logged once per outage, at WARNING, and once more when a ping works
+again; the tries in between only at DEBUG. HEARTBEAT_URL usually carries the check's
+token: it is never logged (only its host), and it is among the settings' secrets, so the
+log's redaction blanks it wherever else it might appear. No redirect is followed.
 """
 
 from __future__ import annotations
@@ -19,92 +23,157 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from bot.core.bridge_state import BridgeStatus
+from bot.text.i18n import N_, Phrase
 
 log = logging.getLogger(__name__)
 
-MIN_GAP = 60.0  # seconds between two heartbeats, at least
-TICK = 1.0  # how often the task looks for a newer successful poll
-TIMEOUT = 10.0  # one call's limit: a slow monitor must not hold the next beat
+EVERY = timedelta(minutes=1)  # HEARTBEAT_INTERVAL's default
+TIMEOUT = 10.0  # seconds a GET may take, connecting included
+LOOK_EVERY = 1.0  # seconds between looks at the health facts
+
+Clock = Callable[[], datetime]
+Ping = Callable[[], Awaitable[None]]  # raises HeartbeatFailed when the receiver said no
 
 
-def _utc_now() -> datetime:
+def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-class Heartbeat:
-    """Calls the URL after successful polls, at most once per `min_gap`; logs outages once."""
+class HeartbeatFailed(Exception):
+    """A heartbeat the receiver did not take; `said` is why, for people (no URL in it)."""
 
-    def __init__(
-        self,
-        url: str,
-        status: BridgeStatus,
-        *,
-        client: httpx.AsyncClient | None = None,
-        clock: Callable[[], datetime] = _utc_now,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        min_gap: float = MIN_GAP,
-        tick: float = TICK,
-    ) -> None:
+    def __init__(self, said: Phrase) -> None:
+        super().__init__(str(said))
+        self.said = said
+
+
+NO_ANSWER = Phrase(N_("no answer in time"))
+NO_CONNECTION = Phrase(N_("no connection"))
+
+
+def refusal(status_code: int) -> Phrase:
+    if 300 <= status_code < 400:
+        return Phrase(N_("a redirect (HTTP {code}), not followed"), code=status_code)
+    return Phrase(N_("HTTP {code}"), code=status_code)
+
+
+def english(said: Phrase) -> str:
+    """A phrase as the log has it: in English, whatever UI_LANGUAGE says."""
+    return said.message.format(**said.fields)
+
+
+def why(error: Exception) -> Phrase:
+    """What a failed GET means, in words that never quote the URL."""
+    if isinstance(error, HeartbeatFailed):
+        return error.said
+    if isinstance(error, httpx.TimeoutException):
+        return NO_ANSWER
+    return NO_CONNECTION
+
+
+class Receiver:
+    """The GET to HEARTBEAT_URL: no redirect followed, `timeout` for the whole of it."""
+
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
         self._url = url
-        self._status = status
-        self._client = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
-        self._clock = clock
-        self._sleep = sleep
-        self._min_gap = min_gap
-        self._tick = tick
-        self._tried_at: datetime | None = None  # the last call, whatever came of it
-        self._beat_for: datetime | None = None  # the successful poll the last call was for
-        self.last_ok: datetime | None = None  # when a call last got a 2xx
-        self.failing_since: datetime | None = None  # the first failed call of an outage
-        self.failure: str | None = None  # why the last call failed, for /status
-        self._failed = 0  # calls failed in this outage
+        self._client = httpx.AsyncClient(follow_redirects=False, timeout=timeout)
 
-    def due(self, now: datetime) -> bool:
-        """Whether a poll succeeded since the last call, and the last call is a gap ago."""
-        polled = self._status.last_poll_ok_at
-        if polled is None or (self._beat_for is not None and polled <= self._beat_for):
-            return False
-        return self._tried_at is None or (now - self._tried_at).total_seconds() >= self._min_gap
-
-    async def beat(self, now: datetime) -> bool:
-        """One call to the URL; True when the monitor answered 2xx."""
-        self._tried_at, self._beat_for = now, self._status.last_poll_ok_at
-        try:
-            response = await self._client.get(self._url)
-        except httpx.HTTPError as error:
-            self._failed_with(type(error).__name__, now)
-            return False
+    async def ping(self) -> None:
+        response = await self._client.get(self._url)
         if not response.is_success:
-            self._failed_with(f"HTTP {response.status_code}", now)
-            return False
-        if self._failed:
-            log.info("heartbeat: HEARTBEAT_URL answers again, after %d failed calls", self._failed)
-        self.last_ok, self.failing_since, self.failure, self._failed = now, None, None, 0
-        return True
-
-    def _failed_with(self, why: str, now: datetime) -> None:
-        if not self._failed:
-            log.warning(
-                "heartbeat: HEARTBEAT_URL failed (%s); polling goes on, and the monitor "
-                "behind it raises its alarm if this lasts. Logged again only when it works.",
-                why,
-            )
-            self.failing_since = now
-        self._failed += 1
-        self.failure = why
-
-    async def run(self) -> None:
-        """Look for a newer successful poll every `tick`, and beat when one is due."""
-        while True:
-            await self._sleep(self._tick)
-            now = self._clock()
-            if self.due(now):
-                await self.beat(now)
+            raise HeartbeatFailed(refusal(response.status_code))
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+class Heartbeat:
+    """Decides when to ping, pings, and remembers how the last pings went."""
+
+    def __init__(
+        self,
+        status: BridgeStatus,
+        ping: Ping,
+        *,
+        host: str,
+        every: timedelta = EVERY,
+        clock: Clock = wall_clock,
+    ) -> None:
+        self._status = status
+        self._ping = ping
+        self._host = host  # for the log: the URL itself is a secret
+        self._every = every
+        self._clock = clock
+        self._vouched_for: datetime | None = None  # the successful poll the last try covered
+        self._tried_at: datetime | None = None
+        self.sent_at: datetime | None = None  # the last ping the receiver took
+        self.failing_since: datetime | None = None  # the first failed try of this outage
+        self.failure: Phrase | None = None  # why the last try failed, while failing
+        self._failed_tries = 0
+
+    @property
+    def polling_fails(self) -> bool:
+        return self._status.failing_since is not None
+
+    def due(self) -> bool:
+        """Whether a ping should go now (see the module's rule)."""
+        polled = self._status.last_poll_ok_at
+        if polled is None or polled == self._vouched_for or self.polling_fails:
+            return False
+        if self._tried_at is None:
+            return True
+        now = self._clock()
+        return not self._tried_at <= now < self._tried_at + self._every  # a clock set back: go
+
+    async def beat(self) -> bool:
+        """Ping if one is due; whether one was tried."""
+        if not self.due():
+            return False
+        self._vouched_for = self._status.last_poll_ok_at
+        self._tried_at = self._clock()
+        try:
+            await self._ping()
+        except Exception as error:  # any failure is the receiver's trouble, never the bridge's
+            self._failed(why(error), error)
+        else:
+            self._succeeded()
+        return True
+
+    async def run(self) -> None:
+        """Look, and ping when due, until cancelled."""
+        while True:
+            await self.beat()
+            await asyncio.sleep(LOOK_EVERY)
+
+    def _failed(self, said: Phrase, error: Exception) -> None:
+        self._failed_tries += 1
+        self.failure = said
+        if self.failing_since is not None:
+            log.debug("heartbeat to %s failed again: %s (%r)", self._host, english(said), error)
+            return
+        self.failing_since = self._tried_at
+        log.warning(
+            "heartbeat to %s failed: %s; the dead-man's switch raises its alarm if this "
+            "lasts (logged once until a heartbeat goes through again)",
+            self._host,
+            english(said),
+        )
+        log.debug("heartbeat error: %r", error)
+
+    def _succeeded(self) -> None:
+        if self.failing_since is not None:
+            log.info(
+                "heartbeat to %s works again, after %d failed since %s",
+                self._host,
+                self._failed_tries,
+                self.failing_since.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            )
+        elif self.sent_at is None:
+            log.info("heartbeat: the first one went to %s", self._host)
+        self.sent_at = self._tried_at
+        self.failing_since, self.failure, self._failed_tries = None, None, 0

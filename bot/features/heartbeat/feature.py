@@ -1,23 +1,24 @@
-"""The running heartbeat feature: on when HEARTBEAT_URL is set.
+"""The running heartbeat: on when HEARTBEAT_URL is set.
 
-Its one task starts with the poller, not with Telegram: the monitor behind the URL must
-hear from a bridge that polls SMSC even while Telegram is down (the relay's own alerts
-cover that), and must stop hearing from it when polling stops.
+One task beside the poller (it writes into no chat, so it starts with the poller, whether
+Telegram answers or not), a line in /status, and its HTTP client closed at shutdown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
 from bot.chat.feature import CoreParts, Feature, Task
-from bot.features.heartbeat.beat import Heartbeat
+from bot.features.heartbeat.beat import Clock, Heartbeat, Receiver, wall_clock
 from bot.text.clock import moment_in_zone
+from bot.text.durations import short_duration
 from bot.text.formatting import escape
 from bot.text.i18n import _
 
@@ -27,51 +28,64 @@ class HeartbeatSettings(Protocol):
 
     @property
     def heartbeat_url(self) -> SecretStr | None: ...
-
+    @property
+    def heartbeat_interval(self) -> float: ...
     @property
     def display_zone(self) -> ZoneInfo: ...
 
 
 @dataclass
 class HeartbeatFeature(Feature):
-    """The heartbeat as the lifecycle runs it: one task, one line in /status."""
+    """The heartbeat as the lifecycle runs it: one task, one /status line."""
 
     heartbeat: Heartbeat
+    receiver: Receiver
     zone: ZoneInfo
+    clock: Clock = wall_clock
     name: str = "heartbeat"
 
     def tasks(self) -> Sequence[Task]:
         return [Task("heartbeat", self.heartbeat.run)]
 
     async def status_lines(self) -> list[str]:
-        beat = self.heartbeat
-        line = heartbeat_line(
-            beat.last_ok, beat.failing_since, beat.failure, self.zone, datetime.now(UTC)
-        )
-        return [escape(line)]
+        return [escape(status_line(self.heartbeat, self.zone, self.clock()))]
 
     async def stop(self) -> None:
-        await self.heartbeat.aclose()
+        await self.receiver.aclose()
 
 
-def heartbeat_line(
-    last_ok: datetime | None,
-    failing_since: datetime | None,
-    failure: str | None,
-    zone: ZoneInfo,
-    now: datetime,
-) -> str:
-    """/status's line: when the monitor last heard from the bridge, or since when it fails."""
-    if failing_since is not None:
-        failing = _("⚠️ Heartbeat failing since {time} ({why}): the monitor will raise its alarm")
-        return failing.format(time=moment_in_zone(failing_since, zone, now), why=failure)
-    if last_ok is None:
-        return _("Heartbeat: none sent yet (one goes after the first successful SMSC check)")
-    return _("Heartbeat last sent {time}").format(time=moment_in_zone(last_ok, zone, now))
+def status_line(heartbeat: Heartbeat, zone: ZoneInfo, now: datetime) -> str:
+    """When the last heartbeat went out, or why none goes out now."""
+
+    def ago(moment: datetime) -> str:
+        return _("{moment}, {ago} ago").format(
+            moment=moment_in_zone(moment, zone, now),
+            ago=short_duration((now - moment).total_seconds()),
+        )
+
+    if heartbeat.failing_since is not None and heartbeat.failure is not None:
+        return _("⚠️ Heartbeat failing since {when}: {reason}").format(
+            when=ago(heartbeat.failing_since), reason=heartbeat.failure
+        )
+    if heartbeat.polling_fails:
+        held = _("⚠️ Heartbeat held back while SMSC polling fails")
+        if heartbeat.sent_at is None:
+            return held
+        return held + "; " + _("last sent {when}").format(when=ago(heartbeat.sent_at))
+    if heartbeat.sent_at is None:
+        return _("Heartbeat: none sent yet; the first goes after a successful SMSC poll")
+    return _("Heartbeat: last sent {when}").format(when=ago(heartbeat.sent_at))
 
 
 def build(settings: HeartbeatSettings, core: CoreParts) -> HeartbeatFeature | None:
     if settings.heartbeat_url is None:
         return None
-    heartbeat = Heartbeat(settings.heartbeat_url.get_secret_value(), core.status)
-    return HeartbeatFeature(heartbeat, settings.display_zone)
+    url = settings.heartbeat_url.get_secret_value()
+    receiver = Receiver(url)
+    heartbeat = Heartbeat(
+        core.status,
+        receiver.ping,
+        host=urlsplit(url).hostname or "?",
+        every=timedelta(seconds=settings.heartbeat_interval),
+    )
+    return HeartbeatFeature(heartbeat, receiver, settings.display_zone)
