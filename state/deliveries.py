@@ -48,16 +48,19 @@ def pending(store: Store, chat: str, limit: int) -> list[PendingDelivery]:
     message_id) instead of every delivery ever made.
     """
     rows = store.conn.execute(
-        f"SELECT {SMS_COLUMNS}, d.uncertain, d.silent, q.hours FROM deliveries d "
+        f"SELECT {SMS_COLUMNS}, d.uncertain, d.silent, q.hours, c.seconds FROM deliveries d "
         "JOIN messages m ON m.id = d.message_id "
         "LEFT JOIN quiet_deliveries q ON q.message_id = d.message_id AND q.chat = d.chat "
+        "LEFT JOIN collapse_deliveries c ON c.message_id = d.message_id AND c.chat = d.chat "
         f"WHERE d.chat = ? AND {OPEN_DELIVERY} AND d.status = ? "
         "ORDER BY d.message_id LIMIT ?",
         (chat, DeliveryStatus.PENDING, limit),
     ).fetchall()
     width = SMS_WIDTH
     return [
-        PendingDelivery(sms_from_row(r[:width]), chat, r[width], bool(r[width + 1]), r[width + 2])
+        PendingDelivery(
+            sms_from_row(r[:width]), chat, r[width], bool(r[width + 1]), r[width + 2], r[width + 3]
+        )
         for r in rows
     ]
 

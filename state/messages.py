@@ -87,6 +87,9 @@ INSERT_DELIVERY = (
     "0, 0, ?, ?)"
 )
 INSERT_QUIET = "INSERT OR IGNORE INTO quiet_deliveries (message_id, chat, hours) VALUES (?, ?, ?)"
+INSERT_COLLAPSE = (
+    "INSERT OR IGNORE INTO collapse_deliveries (message_id, chat, seconds) VALUES (?, ?, ?)"
+)
 INSERT_VISIBLE = (
     "INSERT OR IGNORE INTO message_chats (chat_id, received_at, message_id) VALUES (?, ?, ?)"
 )
@@ -310,6 +313,14 @@ def _insert_new(store: Store, placed: list[tuple[IncomingSms, Placement]], now: 
             (s.smsc_id, key, hours)
             for s, p in zip(new, placements, strict=True)
             for key, hours in p.quiet
+        ],
+    )
+    store.conn.executemany(
+        INSERT_COLLAPSE,
+        [
+            (s.smsc_id, key, seconds)
+            for s, p in zip(new, placements, strict=True)
+            for key, seconds in p.collapse
         ],
     )
     store.conn.executemany(

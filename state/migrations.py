@@ -367,6 +367,39 @@ def _v14_silences(db: Database) -> None:
         )
 
 
+def _v15_collapsed_repeats(db: Database) -> None:
+    """A route's `collapse` window, kept for each delivery it applies to (as `quiet` is,
+    and for the same reasons: a table beside `deliveries`, written with the SMS), and the
+    runs of repeats: a relayed message that later copies of its SMS fold into, with what
+    it showed, how many it counts, and how many its text in the chat shows so far
+    (`state.repeats`)."""
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS collapse_deliveries ("
+            "message_id INTEGER NOT NULL REFERENCES messages (id), "
+            "chat TEXT NOT NULL, "  # the delivery's target key
+            "seconds INTEGER NOT NULL, "
+            "PRIMARY KEY (message_id, chat)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS repeat_runs ("
+            "chat TEXT NOT NULL, "  # the target key
+            "telegram_message_id INTEGER NOT NULL, "
+            "message_id INTEGER NOT NULL REFERENCES messages (id), "  # the first SMS
+            "html TEXT NOT NULL, "  # the message as the relay made it, before any hook
+            "started_at TEXT NOT NULL, "  # when it was relayed: the window runs from here
+            "count INTEGER NOT NULL DEFAULT 1, "  # SMS it stands for
+            "last_at TEXT NOT NULL, "  # when SMSC received the latest of them
+            "shown INTEGER NOT NULL DEFAULT 1, "  # the count its text in the chat shows
+            "closed INTEGER NOT NULL DEFAULT 0, "  # its message cannot be edited: no more
+            "PRIMARY KEY (chat, telegram_message_id))"
+        )
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS repeat_runs_by_start ON repeat_runs (chat, started_at)"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS repeat_runs_by_sms ON repeat_runs (message_id)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -382,6 +415,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v12_outgoing_under_the_configured_chat,
     _v13_quiet_hours,
     _v14_silences,
+    _v15_collapsed_repeats,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -46,7 +46,8 @@ class Placement(NamedTuple):
     notification sound; `visible_to` the chat IDs whose history shows it (an SMS visible
     to none is still in the unfiltered history, such as an allowed user's private chat);
     `route` and `label` are kept with the SMS as given; `quiet` the quiet hours of some
-    of the deliveries' targets, by key, as text the relay reads. The store knows no
+    of the deliveries' targets, by key, as text the relay reads; `collapse` the seconds
+    within which a repeat folds into the message shown, by key. The store knows no
     routing rule: it writes what it is handed, in the transaction that stores the SMS.
     """
 
@@ -55,6 +56,7 @@ class Placement(NamedTuple):
     route: str | None = None
     label: str | None = None
     quiet: tuple[tuple[str, str], ...] = ()
+    collapse: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class PendingDelivery:
     uncertain: int
     silent: bool = False  # sent without a notification sound (a route's `silent = true`)
     quiet: str | None = None  # and in these hours (a route's `quiet`, `bot.routing.quiet`)
+    collapse: int | None = None  # seconds a repeat folds into the message shown (`collapse`)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,25 @@ def file_shown(store: Store, chat: str, telegram_message_id: int, html: str) -> 
     )
 
 
+def refile_shown(store: Store, chat: str, telegram_message_id: int, html: str) -> None:
+    """A message with a button shows new text (a repeat counted in): a press edits it from
+    this. Nothing for a message that carries no button. Inside the booking's transaction."""
+    _in_booking(store)
+    store.conn.execute(
+        "UPDATE shown SET html = ? WHERE chat = ? AND telegram_message_id = ?",
+        (html, chat, telegram_message_id),
+    )
+
+
+def has_button(store: Store, chat: str, telegram_message_id: int) -> bool:
+    """Whether the message left with a button (filed by `file_shown`)."""
+    row = store.conn.execute(
+        "SELECT 1 FROM shown WHERE chat = ? AND telegram_message_id = ?",
+        (chat, telegram_message_id),
+    ).fetchone()
+    return row is not None
+
+
 def queue_reminders(store: Store, chat: str, ids: Sequence[int], due: datetime) -> None:
     """Remind `chat` at `due` of the SMS of `ids` nobody has taken by then; none for an SMS
     taken already (in a chat it reached first), as a take clears them. Inside the

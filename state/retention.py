@@ -67,6 +67,8 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("deliveries", "message_id"),
     ("message_chats", "message_id"),  # routes: which chats see it
     ("quiet_deliveries", "message_id"),  # routes: quiet hours
+    ("collapse_deliveries", "message_id"),  # routes: collapsed repeats
+    ("repeat_runs", "message_id"),  # the message a run of repeats folds into
 )
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms

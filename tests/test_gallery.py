@@ -64,7 +64,7 @@ from bot.smsc.parts import sms_parts
 from bot.text.clock import moment_in_zone
 from bot.text.formatting import escape
 from bot.text.i18n import LANGUAGES, _, in_language
-from bot.text.sms_view import Look, render_sms
+from bot.text.sms_view import Look, render_sms, with_repeats
 from state import ChatQueue, Page, PendingDelivery, StoredSms
 from state.oncall import Person, Take
 from state.outgoing import Outgoing, OutgoingState
@@ -252,6 +252,13 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
                 )
             )
         ],
+    )
+    alarm = sms(20, "Door 7 open", "79261112233", 12)
+    then = replace(look, now=look.now - timedelta(minutes=12))  # when it was relayed
+    counted = with_repeats(render_sms(alarm, then)[0], 3, look.now - timedelta(minutes=1), look)
+    yield (
+        "Repeats collapsed (a route's collapse): the message counts them",
+        [with_buttons(*message_after_press(counted, {}, [20, 21, 22], look.zone, look.now))],
     )
     digest_takes = {11: Take(11, anna, look.now), 12: Take(12, Person(7, "Boris"), look.now)}
     yield (

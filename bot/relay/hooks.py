@@ -16,6 +16,13 @@ for each message:
 4. `delivered`: after that commit, to catch up with what changed while the message was
    on its way. Best effort: the SMS is delivered whatever a hook does here.
 
+A repeat (a route's `collapse`, `bot.relay.repeats`) makes no message: it is counted in
+one already shown, whose text then changes. For it the relay asks each hook
+`ends_run` (may this message take no more repeats: the take buttons say so once one of
+its SMS is taken), `recounted` (in the transaction that books the repeat: the message's
+new text, for a hook that keeps it), and, when the count is edited in, `reshowing` (what
+the hook puts on the message again: the take button, who took it).
+
 A hook subclasses `DeliveryHook` and takes the defaults (nothing added, nothing kept) for
 the steps it has no part in. At most one hook changes what a message shows: a message has
 one markup, and what `delivered` compares is the whole message as sent.
@@ -85,3 +92,18 @@ class DeliveryHook(Protocol):
     async def delivered(self, sent: Sent) -> None:
         """After the booking committed."""
         return
+
+    def ends_run(self, store: Store, target: ChatTarget, ids: tuple[int, ...]) -> bool:
+        """Whether the message carrying `ids` in `target` takes no more repeats."""
+        return False
+
+    def recounted(
+        self, store: Store, target: ChatTarget, telegram_message_id: int, base_html: str
+    ) -> None:
+        """A repeat was counted into a message: `base_html` is what it shows now (before any
+        hook's text). In the transaction that books the repeat."""
+        return
+
+    async def reshowing(self, message: Outgoing, telegram_message_id: int) -> Outgoing:
+        """A booked message as an edit shows it again, with its count of repeats."""
+        return message

@@ -17,6 +17,9 @@ the chat: what is left of the message goes again at once as plain text in half-s
 (`bot.text.formatting.plain_parts`), the SMS text whole, and the queue goes on. What the
 message showed as plain text is what a later edit (who took it) builds on.
 
+A route's `collapse` folds a repeat of an SMS just relayed into the message shown
+(`bot.relay.repeats`): booked, counted, edited in; no new message.
+
 Features take part through delivery hooks (`bot.relay.hooks`): room kept in the text,
 markup on the message, rows written in the transaction that books it sent. The relay
 names no feature; the application hands it the hooks its settings turn on.
@@ -47,10 +50,11 @@ from bot.relay.plan import (
     in_backlog,
     plan_next,
 )
+from bot.relay.repeats import REPEAT_RESERVE, Repeats
 from bot.routing.targets import ChatTarget
 from bot.text.formatting import TEXT_LIMIT, escape, plain_parts
 from bot.text.sms_view import Look
-from state import Store, deliveries, messages
+from state import Store, deliveries, messages, repeats
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +131,16 @@ class ChatRelay:
         self._events = events
         self._backlog = False
         self._failures = 0  # network failures in a row, for the backoff
+        self.repeats = Repeats(target, gateway, store, options.zone, options.hooks)
 
     async def run(self) -> None:
+        self.repeats.show_counts()  # counts a crash kept from the chat
+        try:
+            await self._loop()
+        finally:
+            await self.repeats.stop()
+
+    async def _loop(self) -> None:
         while not self._stop.is_set():
             self.wake.clear()
             try:
@@ -152,10 +164,15 @@ class ChatRelay:
         )
         if not head:
             return Outcome(Step.IDLE)
+        now = datetime.now(UTC)
+        if await self.repeats.fold(head[0], now):
+            return Outcome(Step.SENT)  # counted in a message shown: nothing to send
         several = await self._store.call(messages.receiving_numbers) > 1
         hide_codes = self.options.hide_codes
-        look = Look(self.options.zone, datetime.now(UTC), several, hide_codes=hide_codes)
+        look = Look(self.options.zone, now, several, hide_codes=hide_codes)
         limit = TEXT_LIMIT - sum(hook.reserve(self.target) for hook in self.options.hooks)
+        if head[0].collapse is not None:
+            limit -= REPEAT_RESERVE  # room for the count of repeats under it
         plan = plan_next(head, queued, self._backlog, look, limit)
         await self._sleep(self._gateway.wait_needed())
         if self._stop.is_set():
@@ -213,14 +230,21 @@ class ChatRelay:
             at,
             muted=leaving.muted,
         )
-        await self._book_sent(plan, sent)
+        await self._book_sent(plan, sent, parts=len(texts))
         await self._after_delivery(sent)
         return Outcome(Step.SENT)
 
-    async def _book_sent(self, plan: Plan, sent: Sent) -> None:
+    async def _book_sent(self, plan: Plan, sent: Sent, parts: int) -> None:
+        first = plan.deliveries[0]
+        repeats_fold_in = len(plan.deliveries) == 1 and parts == 1 and first.collapse is not None
+
         def with_it(store: Store) -> None:  # inside mark_sent's transaction
             for hook in self.options.hooks:
                 hook.booked(store, sent)
+            if repeats_fold_in:
+                repeats.start_run(
+                    store, self.key, sent.message_id, first.sms, sent.base_html, sent.at
+                )
 
         await self._store.call(
             deliveries.mark_sent, self.key, plan.ids, sent.message_id, also=with_it

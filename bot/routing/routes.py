@@ -7,17 +7,18 @@ matches when every condition it gives holds: `to` (the receiving number), `from`
 sender: a number in any written form, a name in any case, as `/from` matches them), and
 `text` (a regular expression searched in the text). A route may relay its SMS without a
 sound, always (`silent`) or in some hours (`quiet`, read by `bot.routing.quiet` and kept
-with each delivery: the relay decides by the hour it sends). An SMS that no route takes goes to
-TELEGRAM_CHAT_IDS, so a case the file forgot is relayed, never lost. Numbers become keys
-in `state.phones`, in PHONE_REGION: those of the file and of `sms-bridge route` as people
-type them, an SMS's as SMSC writes them.
+with each delivery: the relay decides by the hour it sends), and fold repeats of one SMS
+into the message already shown (`collapse`, `bot.routing.collapse`, kept the same way).
+An SMS that no route takes goes to TELEGRAM_CHAT_IDS, so a case the file forgot is
+relayed, never lost. Numbers become keys in `state.phones`, in PHONE_REGION: those of the
+file and of `sms-bridge route` as people type them, an SMS's as SMSC writes them.
 
 The file is input like any setting: read and checked once, at start. A file that cannot
-be read, bad TOML, an unknown key, a bad regular expression, chat ID or quiet hours, a
-route that matches on nothing or sends nowhere: each stops the program with one line
-naming the file, the route and the field (`RoutesFileError`, exit 2). Regular expressions
-are written in the syntax of Python's `re` (checked by it) and compiled once by the `regex`
-library, which runs the same patterns with a time limit.
+be read, bad TOML, an unknown key, a bad regular expression, chat ID, quiet hours or
+collapse window, a route that matches on nothing or sends nowhere: each stops the program
+with one line naming the file, the route and the field (`RoutesFileError`, exit 2).
+Regular expressions are written in the syntax of Python's `re` (checked by it) and
+compiled once by the `regex` library, which runs the same patterns with a time limit.
 
 An SMS is input too, and so is what it does to a pattern: a pattern reads the first
 ROUTE_TEXT_LIMIT characters of the text, and gives up after ROUTE_TIME_LIMIT seconds (a
@@ -43,6 +44,7 @@ from typing import Any
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.routing.collapse import parse_collapse, window_text
 from bot.routing.quiet import QuietHours, joined, parse_quiet
 from bot.routing.targets import ChatTarget
 from state import IncomingSms, Placement
@@ -52,7 +54,19 @@ log = logging.getLogger(__name__)
 
 ROUTE_TEXT_LIMIT = 2000  # characters of an SMS's text that a route's pattern reads
 ROUTE_TIME_LIMIT = 0.25  # seconds a pattern may take on one SMS (a sane one takes µs)
-ROUTE_KEYS = ("name", "to", "from", "text", "chats", "label", "silent", "quiet", "drop", "continue")
+ROUTE_KEYS = (
+    "name",
+    "to",
+    "from",
+    "text",
+    "chats",
+    "label",
+    "silent",
+    "quiet",
+    "collapse",
+    "drop",
+    "continue",
+)
 MAX_LABEL = 64  # a label is a word or two in a message's footer, not a paragraph
 MAX_REMEMBERED = 4096  # decisions kept for reuse, at most (a bounded cache)
 
@@ -74,6 +88,7 @@ class RouteSpec(BaseModel):
     label: str | None = None
     silent: bool = False
     quiet: str | None = None
+    collapse: str | None = None
     drop: bool = False
     goes_on: bool = Field(default=False, alias="continue")
 
@@ -82,6 +97,13 @@ class RouteSpec(BaseModel):
     def _quiet_hours(cls, value: str | None) -> str | None:
         if value is not None:
             parse_quiet(value)  # QuietError is a ValueError: its line names the problem
+        return value
+
+    @field_validator("collapse", mode="after")
+    @classmethod
+    def _collapse_window(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_collapse(value)  # CollapseError is a ValueError too
         return value
 
     @field_validator("to", "senders", mode="after")
@@ -135,6 +157,8 @@ class RouteSpec(BaseModel):
             return "drop: a dropped SMS goes to no chat; remove chats or drop"
         if self.quiet is not None and (self.drop or self.silent):
             return "quiet: a dropped or silent route's SMS never sound; remove quiet"
+        if self.collapse is not None and self.drop:
+            return "collapse: a dropped route's SMS make no message to fold into; remove collapse"
         if self.drop and self.goes_on:
             return "continue: a dropping route ends the matching; remove continue or drop"
         if not self.drop and not self.chats:
@@ -155,6 +179,7 @@ class Route:
     label: str | None = None
     silent: bool = False
     quiet: QuietHours | None = None  # relayed without a sound in these hours
+    collapse: int | None = None  # seconds a repeat folds into the message shown
     drop: bool = False
     goes_on: bool = False  # `continue = true`
 
@@ -175,6 +200,7 @@ class Route:
             label=spec.label,
             silent=spec.silent,
             quiet=None if spec.quiet is None else parse_quiet(spec.quiet),
+            collapse=None if spec.collapse is None else parse_collapse(spec.collapse),
             drop=spec.drop,
             goes_on=spec.goes_on,
         )
@@ -230,6 +256,8 @@ class RouteDecision:
     silent: frozenset[ChatTarget] = frozenset()  # targets that get it without a sound
     # targets that get it without a sound in some hours (`bot.routing.quiet`, as stored)
     quiet: tuple[tuple[ChatTarget, str], ...] = ()
+    # targets where a repeat of it folds into the message shown: seconds (`collapse`)
+    collapse: tuple[tuple[ChatTarget, int], ...] = ()
     drop: bool = False  # the deciding route drops it: no chat beyond `targets` gets it
     matched: tuple[Route, ...] = ()
     failed: bool = False  # routing failed (a pattern out of time, an error): unmatched
@@ -239,18 +267,23 @@ class RouteDecision:
         deliveries = tuple((t.key, t in self.silent) for t in self.targets) if relay else ()
         visible = tuple(dict.fromkeys(str(t.chat_id) for t in self.targets))
         quiet = tuple((t.key, hours) for t, hours in self.quiet) if relay else ()
-        return Placement(deliveries, visible, self.route, self.label, quiet)
+        collapse = tuple((t.key, seconds) for t, seconds in self.collapse) if relay else ()
+        return Placement(deliveries, visible, self.route, self.label, quiet, collapse)
 
     def describe(self) -> str:
         """One line for people: which route takes the SMS and where it goes."""
         quiet = dict(self.quiet)
+        collapse = dict(self.collapse)
 
         def sound(target: ChatTarget) -> str:
             if target in self.silent:
                 return " (silent)"
             return f" (quiet {quiet[target]})" if target in quiet else ""
 
-        chats = ", ".join(t.key + sound(t) for t in self.targets)
+        def repeats(target: ChatTarget) -> str:
+            return f" (collapse {window_text(collapse[target])})" if target in collapse else ""
+
+        chats = ", ".join(t.key + sound(t) + repeats(t) for t in self.targets)
         if self.failed:
             return f"routing failed (see the log) → TELEGRAM_CHAT_IDS: {chats}"
         if not self.matched:
@@ -271,7 +304,9 @@ def combine(matched: Sequence[Route]) -> RouteDecision:
 
     Chats add up in order; a chat that two routes name is silent only if both say so (a
     route that asked for a sound gets it), and quiet in the hours when every route naming
-    it is silent or quiet. The label is the first one given.
+    it is silent or quiet. Repeats collapse in a chat only if every route naming it says
+    so, over the shortest window given (a route that wants each SMS seen gets that). The
+    label is the first one given.
     """
     naming: dict[ChatTarget, list[Route]] = {}
     for route in matched:
@@ -283,6 +318,11 @@ def combine(matched: Sequence[Route]) -> RouteDecision:
         windows = [r.quiet for r in routes if not r.silent]
         if not silent_by_target[target] and all(w is not None for w in windows):
             quiet.append((target, joined([w for w in windows if w is not None])))
+    collapse: list[tuple[ChatTarget, int]] = []
+    for target, routes in naming.items():
+        spans = [r.collapse for r in routes]
+        if all(span is not None for span in spans):
+            collapse.append((target, min(span for span in spans if span is not None)))
     last = matched[-1]
     return RouteDecision(
         route=last.stored_name,
@@ -290,6 +330,7 @@ def combine(matched: Sequence[Route]) -> RouteDecision:
         label=next((route.label for route in matched if route.label), None),
         silent=frozenset(t for t, silent in silent_by_target.items() if silent),
         quiet=tuple(quiet),
+        collapse=tuple(collapse),
         drop=last.drop,
         matched=tuple(matched),
     )

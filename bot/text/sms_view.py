@@ -140,6 +140,14 @@ def render_sms(
     ]
 
 
+def with_repeats(html: str, count: int, last: datetime, look: Look) -> str:
+    """A relayed message that stands for `count` copies of its SMS (a route's `collapse`):
+    `🔁 ×3, last 03:12 MSK` under it, the latest copy's time as SMSC received it."""
+    moment = moment_in_zone(last, look.zone, look.now)
+    line = _("🔁 ×{count}, last {moment}").format(count=count, moment=moment)
+    return f"{html}\n<i>{escape(line)}</i>"
+
+
 def entry_atoms(
     sms: StoredSms,
     look: Look,

@@ -8,6 +8,10 @@ One SMS goes to several chats, each at its own pace: a press in the first chat c
 before a slower chat has the message. So a message leaves showing who holds its SMS at
 that moment, and once it is booked, it is compared with how it should read now: a press
 made while it was on its way, which found no booked message to edit, is caught up with.
+
+A message that repeats fold into (a route's `collapse`) takes none once one of its SMS is
+taken: the next repeat is news for whoever took it, and gets its own message and button.
+Its new text is filed in the repeat's booking, so a press keeps the count.
 """
 
 from __future__ import annotations
@@ -63,6 +67,22 @@ class TakeButtons(DeliveryHook):
         showing = await self._store.call(oncall.messages_showing, sent.ids)
         here = (sent.target.key, sent.message_id)
         self._edits.refresh(m for m in showing if (m.chat, m.telegram_message_id) == here)
+
+    def ends_run(self, store: Store, target: ChatTarget, ids: tuple[int, ...]) -> bool:
+        return bool(oncall.takes_of(store, ids))
+
+    def recounted(
+        self, store: Store, target: ChatTarget, telegram_message_id: int, base_html: str
+    ) -> None:
+        oncall.refile_shown(store, target.key, telegram_message_id, base_html)
+
+    async def reshowing(self, message: Outgoing, telegram_message_id: int) -> Outgoing:
+        """The button again, and who took what, on a message that left with a button."""
+        key = message.target.key
+        if not await self._store.call(oncall.has_button, key, telegram_message_id):
+            return message
+        first, markup = await self._as_it_reads_now(message.texts[0], message.ids)
+        return replace(message, texts=(first, *message.texts[1:]), markup=markup)
 
     async def _as_it_reads_now(
         self, html: str, ids: Sequence[int]
