@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -70,6 +69,8 @@ def test_digests_can_be_turned_off(
         smsc.add_sms(f"one by one {n}")
     start_bridge(TELEGRAM_CHAT_IDS=str(chat), RELAY_DIGEST_THRESHOLD="0")
     telegram.wait_for(lambda: len(telegram.messages(chat)) == 5, what="5 messages")
-    assert all(m.plain.startswith("📩") for m in telegram.messages(chat))
-    sent = [m.at for m in telegram.messages(chat)]
-    assert all(b - a >= 0.99 for a, b in itertools.pairwise(sent))
+    # Each SMS its own message, in order (their spacing is ChatPace's, tested on a fake
+    # clock in tests/test_chat_pace.py: gaps measured here would be the machine's load).
+    texts = [m.plain for m in telegram.messages(chat)]
+    assert all(t.startswith("📩") for t in texts)
+    assert [n for t in texts for n in range(5) if f"one by one {n}" in t] == list(range(5))
