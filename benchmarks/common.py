@@ -111,6 +111,7 @@ class Result:
     met: bool | None = None
     how: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    higher_is_better: bool | None = None  # which way it improves, where `better` cannot tell
 
     def row(self) -> list[str]:
         verdict = {True: "yes", False: "NO", None: ""}[self.met]
@@ -119,10 +120,33 @@ class Result:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def better(self) -> str | None:
+        """Which way this figure improves ("higher" or "lower"): as `higher_is_better` says,
+        else read from its target (`>=` or `<`) or its unit (a rate; a time or a size); None
+        for a plain count."""
+        if self.higher_is_better is not None:
+            return "higher" if self.higher_is_better else "lower"
+        if self.target.startswith(">"):
+            return "higher"
+        if self.target.startswith("<"):
+            return "lower"
+        if self.unit.endswith("/s"):
+            return "higher"
+        if self.unit in ("s", "ms", "MB", "requests"):
+            return "lower"
+        return None
 
-def table(results: list[Result]) -> str:
+
+def table(results: list[Result], versus: list[str] | None = None) -> str:
+    """The results as a text table; `versus`, one cell per result, adds a column."""
     rows = [["benchmark", "figure", "value", "target", "met"]] + [r.row() for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    if versus is not None:
+        rows = [[*rows[0], "vs baseline"]] + [
+            [*row, cell] for row, cell in zip(rows[1:], versus, strict=True)
+        ]
+    columns = len(rows[0])
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

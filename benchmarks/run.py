@@ -5,7 +5,9 @@
                                         # but the unhinted push probes (30 s each)
 
 Figures are measured on the machine at hand and vary with it; each row says how it was
-measured, and the JSON keeps that with the numbers.
+measured, and the JSON keeps that with the numbers. The JSON is written after each
+benchmark (a run stopped midway keeps what it measured), and each figure is compared with
+the committed baseline (`benchmarks/baseline.py`); `--save-baseline` makes this run it.
 """
 
 from __future__ import annotations
@@ -19,14 +21,37 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import drain, export, ingest, latency, memory, presses, push, queries, retention
+from benchmarks import (
+    catchup,
+    drain,
+    export,
+    ingest,
+    latency,
+    memory,
+    presses,
+    push,
+    queries,
+    retention,
+)
+from benchmarks.baseline import BASELINES, compared, load_baseline
 from benchmarks.common import Result, table
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = ["ingest", "queries", "drain", "latency", "memory", "presses", "export", "retention"]
+BENCHMARKS = [
+    "ingest",
+    "catchup",
+    "queries",
+    "drain",
+    "latency",
+    "memory",
+    "presses",
+    "export",
+    "retention",
+]
 SIZES = {
     "full": {
         "ingest": 100_000,
+        "catchup": 1_000_000,
         "queries": 1_000_000,
         "drain": 1_000,
         "latency": 30,
@@ -38,6 +63,7 @@ SIZES = {
     },
     "smoke": {
         "ingest": 5_000,
+        "catchup": 100_000,  # about a minute here
         "queries": 20_000,
         "drain": 100,
         "latency": 3,
@@ -59,6 +85,11 @@ def main() -> int:
         choices=BENCHMARKS,
         action="append",
     )
+    parser.add_argument(
+        "--save-baseline",
+        action="store_true",
+        help="keep this run as the figures later runs are compared with (then commit it)",
+    )
     options = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
@@ -69,6 +100,7 @@ def main() -> int:
     chosen = options.only or BENCHMARKS
     runners = {
         "ingest": lambda: ingest.run(size["ingest"]),
+        "catchup": lambda: catchup.run(size["catchup"]),
         "queries": lambda: queries.run(RESULTS, size["queries"]),
         "drain": lambda: drain.run(size["drain"]),
         # latency at a 1 s interval, then with and without push hints at the default 30 s
@@ -78,21 +110,38 @@ def main() -> int:
         "export": lambda: export.run(RESULTS, size["export"]),
         "retention": lambda: retention.run(RESULTS, size["retention"]),
     }
+    baseline = load_baseline(mode)
+    out = RESULTS / f"{mode}.json"
     results: list[Result] = []
     for name in chosen:
         started = time.monotonic()
         print(f"running {name} ({mode})...", file=sys.stderr, flush=True)
         results += runners[name]()
         print(f"  {name} took {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-    print(table(results))
+        # Written after each benchmark: a run stopped midway keeps what it measured.
+        _write(out, mode, results, complete=name == chosen[-1])
+    comparisons = compared(results, baseline)
+    print(table(results, [c.cell() for c in comparisons]))
     missed = [f"{r.benchmark}: {r.metric}" for r in results if r.met is False]
     if missed:
         print("\ntargets missed: " + "; ".join(missed))
-    out = RESULTS / f"{mode}.json"
+    worse = [f"{c.result.benchmark}: {c.result.metric}" for c in comparisons if c.regressed]
+    if worse:
+        print(f"\nworse than {BASELINES.name}/{mode}.json by over 15%: " + "; ".join(worse))
+    print(f"\nwritten to {out}")
+    if options.save_baseline:
+        BASELINES.mkdir(exist_ok=True)
+        (BASELINES / f"{mode}.json").write_text(out.read_text("utf-8"), "utf-8")
+        print(f"saved as the baseline: {BASELINES / f'{mode}.json'} (commit it)")
+    return 0
+
+
+def _write(out: Path, mode: str, results: list[Result], *, complete: bool) -> None:
     out.write_text(
         json.dumps(
             {
                 "mode": mode,
+                "complete": complete,
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": f"{platform.machine()}, {platform.python_implementation()} "
                 f"{platform.python_version()}, {platform.platform()}",
@@ -102,8 +151,6 @@ def main() -> int:
             ensure_ascii=False,
         )
     )
-    print(f"\nwritten to {out}")
-    return 0
 
 
 if __name__ == "__main__":

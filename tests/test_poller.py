@@ -24,7 +24,7 @@ from bot.core.database import AsyncStore
 from bot.core.health import HealthRules, health_problems
 from bot.core.inbox import ErrorPolicy, Inbox, InboxError, InboxPage
 from bot.core.metrics import Metrics
-from bot.intake.poller import Poller, PollStart
+from bot.intake.poller import LINE_PER_SMS_UP_TO, Poller, PollStart
 from bot.routing.routes import Route, Router, load_routes
 from bot.routing.targets import ChatTarget
 from bot.smsc import (
@@ -706,3 +706,24 @@ def test_a_notice_of_sms_kept_aside_names_ten_at_most() -> None:
     text = kept_aside_text(list(range(1, 1001)))
     assert "SMS 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 … +990 could not be stored" in text
     assert len(text) < 400
+
+
+async def test_a_few_sms_get_a_line_each_and_a_catch_up_one_line_a_page(
+    harness: Harness, smsc: FakeSmsc, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.intake.poller")
+    mark_initialized(harness, hours_ago=1)
+    few = [smsc.add_sms(f"door {n}") for n in range(3)]
+    await harness.poller.poll_once()
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert [line.split(",")[0] for line in lines if line.startswith("fetched")] == [
+        f"fetched SMS {sms_id}" for sms_id in few
+    ]
+    caplog.clear()
+    many = [smsc.add_sms(f"alarm {n}") for n in range(LINE_PER_SMS_UP_TO + 5)]
+    await harness.poller.poll_once()
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert [line for line in lines if line.startswith("fetched")] == [
+        f"fetched {len(many)} SMS, IDs {many[0]} to {many[-1]}"
+    ]
+    assert len(harness.pending_ids()) == len(few) + len(many)  # each stored all the same

@@ -39,6 +39,7 @@ import contextlib
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +62,7 @@ from state import IncomingSms, Placement, Saved, markers, messages
 
 log = logging.getLogger(__name__)
 SHOWN_IDS = 20  # IDs of SMS too old to store named in one log line, at most
+LINE_PER_SMS_UP_TO = 20  # new SMS in a page logged a line each; more: one line for the page
 
 OVERLAP_EVERY = 300.0  # seconds between re-reads of the last hour
 OVERLAP_HOURS = 1
@@ -283,6 +285,27 @@ class Poller:
             self._on_new_sms()
         return len(saved.stored)
 
+    def _log_page(
+        self,
+        new: list[IncomingSms],
+        routed: dict[int, tuple[RouteDecision, Placement]],
+        relay: bool,
+    ) -> None:
+        """One line for a page of many new SMS: how many, which IDs, by which route."""
+        by_route = Counter(routed[sms.smsc_id][0].route or "no route" for sms in new)
+        damaged = sum(sms.damaged for sms in new)
+        log.info(
+            "fetched %d SMS, IDs %d to %d%s%s%s",
+            len(new),
+            new[0].smsc_id,
+            new[-1].smsc_id,
+            f" ({damaged} with unreadable characters replaced)" if damaged else "",
+            "" if relay else " (history, not relayed)",
+            "; by route: " + ", ".join(f"{name} {n}" for name, n in by_route.most_common())
+            if self._router.routes
+            else "",
+        )
+
     def _route_all(
         self, batch: list[IncomingSms], relay: bool
     ) -> dict[int, tuple[RouteDecision, Placement]]:
@@ -298,18 +321,25 @@ class Poller:
     ) -> None:
         """Log, count and tell what became of a page's new SMS."""
         stored = set(saved.stored)
-        for sms in batch:
-            if sms.smsc_id not in stored:
-                continue
-            log.info(
-                "fetched SMS %d, %d characters%s%s%s",
-                sms.smsc_id,
-                len(sms.text),
-                " (unreadable characters replaced)" if sms.damaged else "",
-                "" if relay else " (history, not relayed)",
-                "; " + routed[sms.smsc_id][0].describe() if self._router.routes else "",
-            )
-            log.debug("SMS %d is from %s to %s", sms.smsc_id, sms.sender, sms.recipient)
+        new = [sms for sms in batch if sms.smsc_id in stored]
+        # A line per SMS while they come a few at a time; a catch-up of thousands gets
+        # one line per page instead (a million lines would flood the journal), and each
+        # SMS's line at DEBUG.
+        each_level = logging.INFO if len(new) <= LINE_PER_SMS_UP_TO else logging.DEBUG
+        if len(new) > LINE_PER_SMS_UP_TO:
+            self._log_page(new, routed, relay)
+        if log.isEnabledFor(each_level):
+            for sms in new:
+                log.log(
+                    each_level,
+                    "fetched SMS %d, %d characters%s%s%s",
+                    sms.smsc_id,
+                    len(sms.text),
+                    " (unreadable characters replaced)" if sms.damaged else "",
+                    "" if relay else " (history, not relayed)",
+                    "; " + routed[sms.smsc_id][0].describe() if self._router.routes else "",
+                )
+                log.debug("SMS %d is from %s to %s", sms.smsc_id, sms.sender, sms.recipient)
         self._status.sms_fetched += len(stored)
         self._metrics.sms_fetched.inc(len(stored))
         self._metrics.sms_damaged.inc(sum(sms.damaged for sms in batch if sms.smsc_id in stored))
