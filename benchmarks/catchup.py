@@ -35,7 +35,7 @@ from bot.routing.targets import ChatTarget
 from bot.smsc import parse_inbox_reply
 from bot.smsc.inbox_api import PAGE_SIZE
 from state import Store
-from state.messages import INSERT_MESSAGE, INSERT_VISIBLE, message_row
+from state.messages import INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE, message_row
 from state.times import to_db
 from tests.fakes.bridge import BridgeProcess, bridge_settings
 from tests.fakes.smsc import LOGIN, PASSWORD
@@ -150,6 +150,7 @@ def _raw_store(folder: Path, bodies: list[bytes], router: Router) -> float:
     for rows, visible in batches:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(INSERT_MESSAGE, rows)
+        conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
         conn.executemany(INSERT_VISIBLE, visible)
         conn.execute("COMMIT")
     seconds = time.perf_counter() - started

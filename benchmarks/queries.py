@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks.common import SITES, Result, percentile, phone, sms_text
 from bot.chat.commands.lookback import ANSWER_ROWS
 from state import Store, history
-from state.messages import INSERT_MESSAGE, INSERT_VISIBLE
+from state.messages import INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE
 from state.phones import sender_key
 from state.times import to_db
 
@@ -42,6 +42,7 @@ def build(path: Path, count: int) -> None:
     def flush() -> None:
         store.conn.execute("BEGIN")
         store.conn.executemany(INSERT_MESSAGE, batch)
+        store.conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in batch])
         store.conn.executemany(INSERT_VISIBLE, routed)
         store.conn.execute("COMMIT")
         batch.clear()

@@ -81,6 +81,8 @@ INSERT_MESSAGE = (
     "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, sent_at, "
     "fetched_at, route, label, damaged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The full-text index of new SMS, written with them for the whole page (no trigger does it)
+INDEX_TEXT = "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)"
 INSERT_DELIVERY = (
     "INSERT INTO deliveries (message_id, chat, silent, status, attempts, uncertain, "
     f"created_at, updated_at) VALUES (?, ?, ?, {status_literal(DeliveryStatus.PENDING)}, "
@@ -93,7 +95,7 @@ INSERT_COLLAPSE = (
 INSERT_VISIBLE = (
     "INSERT OR IGNORE INTO message_chats (chat_id, received_at, message_id) VALUES (?, ?, ?)"
 )
-_RECEIVED_AT = 5  # where message_row puts received_at
+_TEXT, _RECEIVED_AT = 4, 5  # where message_row puts the text and received_at
 
 
 def message_row(
@@ -299,6 +301,7 @@ def _insert_new(store: Store, placed: list[tuple[IncomingSms, Placement]], now: 
         for s, p in zip(new, placements, strict=True)
     ]
     store.conn.executemany(INSERT_MESSAGE, rows)
+    store.conn.executemany(INDEX_TEXT, [(row[0], row[_TEXT]) for row in rows])
     store.conn.executemany(
         INSERT_DELIVERY,
         [

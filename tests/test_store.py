@@ -567,3 +567,23 @@ def test_a_read_snapshot_sees_one_moment_while_the_bridge_writes(store: Store) -
     with pytest.raises(sqlite3.ProgrammingError):
         snapshot.conn.execute("SELECT 1")  # closed at the end
     assert messages.count_messages(store) == 2
+
+
+def test_the_full_text_index_holds_every_stored_sms_once(store: Store) -> None:
+    """New SMS are indexed a page at a time, not by a trigger: pages, a page repeated, an
+    SMS kept as history only, each is in the index once."""
+    messages.save_incoming(store, [sms(1, "boiler one"), sms(2, "boiler two")], CHATS)
+    messages.save_incoming(store, [sms(2, "boiler two"), sms(3, "door three")], CHATS)
+    messages.save_incoming(store, [sms(4, "boiler four")], [])
+    assert (
+        store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_ai'"
+        ).fetchall()
+        == []
+    )
+    indexed = store.conn.execute("SELECT count(*) FROM messages_fts_docsize").fetchone()[0]
+    assert indexed == messages.count_messages(store) == 4
+    store.conn.execute(
+        "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+    )
+    assert history.search(store, "boiler", None, None, 10).total == 3
