@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import (
+    answers,
     catchup,
     drain,
     export,
@@ -41,6 +42,7 @@ BENCHMARKS = [
     "ingest",
     "catchup",
     "queries",
+    "answers",
     "drain",
     "latency",
     "memory",
@@ -53,6 +55,7 @@ SIZES = {
         "ingest": 100_000,
         "catchup": 1_000_000,
         "queries": 1_000_000,
+        "answers": (1_000_000, 20),
         "drain": 1_000,
         "latency": 30,
         "push": push.Sizes(hinted=30, unhinted=12, flood=1_000, flood_seconds=10),
@@ -65,6 +68,7 @@ SIZES = {
         "ingest": 5_000,
         "catchup": 100_000,  # about a minute here
         "queries": 20_000,
+        "answers": (20_000, 3),
         "drain": 100,
         "latency": 3,
         # unhinted probes cost an interval each (30 s): the smoke run has none
@@ -102,6 +106,7 @@ def main() -> int:
         "ingest": lambda: ingest.run(size["ingest"]),
         "catchup": lambda: catchup.run(size["catchup"]),
         "queries": lambda: queries.run(RESULTS, size["queries"]),
+        "answers": lambda: answers.run(RESULTS, *size["answers"]),
         "drain": lambda: drain.run(size["drain"]),
         # latency at a 1 s interval, then with and without push hints at the default 30 s
         "latency": lambda: latency.run(size["latency"]) + push.run(size["push"]),

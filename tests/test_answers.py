@@ -6,10 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chat.answers import MAX_ANSWER_MESSAGES, SHORTENED_ENTRY, answer_messages
+from bot.chat.answers import MAX_ANSWER_MESSAGES, SHORTEN_UP_TO, SHORTENED_ENTRY, answer_messages
+from bot.text.formatting import pack_entries
 from bot.text.sms_view import Look, entry_atoms
 from state import Page, StoredSms
 from tests.fakes.telegram import parse_telegram_html
@@ -62,3 +63,22 @@ def test_a_shortened_entry_never_cuts_a_code_in_two(at: int) -> None:
     text_shown = parse_telegram_html(html).split(": ", 1)[1]  # after the entry's head
     assert text_shown.endswith("…")
     assert re.findall(r"[0-9]+", text_shown) in ([], ["48213456"])  # whole, or not at all
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(max_size=60), min_size=SHORTEN_UP_TO + 1, max_size=1200),
+    st.sampled_from(["79261234567", "Sberbank", ""]),
+)
+def test_a_list_goes_out_as_a_file_only_when_drawn_it_would_not_fit(
+    texts: list[str], sender: str
+) -> None:
+    """The answer tells "file" from a cheap bound before drawing; drawn, it would not fit."""
+    page = Page([sms(n, text)._replace(sender=sender) for n, text in enumerate(texts)], len(texts))
+    messages = answer_messages("SMS received", "the last day", page, LOOK)
+    drawn = [entry_atoms(s, LOOK, fold=True) for s in page.messages]
+    fits = len(pack_entries(drawn, reserve=200)) <= MAX_ANSWER_MESSAGES
+    if messages is None:
+        assert not fits
+    else:
+        assert len(messages) <= MAX_ANSWER_MESSAGES

@@ -37,6 +37,7 @@ from state.outgoing import Outgoing
 
 MAX_ANSWER_MESSAGES = 3  # longer answers go out as a file
 SHORTEN_UP_TO = 40  # entries: a list this short is shortened to stay in messages, not filed
+MIN_ENTRY_HEAD = len("00:00 · : ") + len(ENTRY_SEPARATOR)  # the shortest head an entry has
 SHORTENED_ENTRY = 280  # characters of each long SMS such a list shows
 CAPTION_LIMIT = 1024  # characters of a file's or a picture's caption (Telegram)
 
@@ -131,6 +132,8 @@ def answer_messages(
     if page.total == 0 and not sent:
         nothing = _("Nothing matched.")
         return [f"{top}\n\n{escape(nothing)}"]
+    if _surely_a_file(page, sent):
+        return None
     packed = _packed(top, _entries(page, look, takes or {}, sent))
     if len(packed) > MAX_ANSWER_MESSAGES and len(page.messages) + len(sent) <= SHORTEN_UP_TO:
         # A few long SMS: shortened, the list still reads in the chat; many: a file.
@@ -145,6 +148,20 @@ def answer_messages(
         (top + ENTRY_SEPARATOR + message.html) if index == 0 else message.html
         for index, message in enumerate(packed)
     ]
+
+
+def _surely_a_file(page: Page, sent: Sequence[Outgoing]) -> bool:
+    """Whether the list cannot fit in the messages, told without drawing it: drawing two
+    thousand SMS only to find they need a file took most of a /search's answer time.
+
+    A lower bound: each entry shows its whole text (unshortened, escaping adds no visible
+    character) after a head of at least `MIN_ENTRY_HEAD` characters. A short list may be
+    shortened to fit, so it is always drawn.
+    """
+    if len(page.messages) + len(sent) <= SHORTEN_UP_TO:
+        return False
+    least = sum(len(sms.text) + MIN_ENTRY_HEAD for sms in page.messages)
+    return least + MIN_ENTRY_HEAD * len(sent) > MAX_ANSWER_MESSAGES * TEXT_LIMIT
 
 
 def _entries(
