@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     hide_codes: bool = False
     routes_file: Path | None = None
     team_file: Path | None = None
+    team_calendar_refresh: float = Field(default=300, ge=10, le=86400)
 
     _routes: tuple[Route, ...] = PrivateAttr(default=())
     _team: Team | None = PrivateAttr(default=None)
