@@ -105,16 +105,23 @@ class CalendarFeed:
         """/status lines: a read failing, titles naming nobody."""
         lines = []
         if self.failing is not None:
-            text = _("⚠️ The duty calendar of chat {chat} cannot be read ({why}): {kept}")
-            kept = _("the last good one is used") if self.shifts else _("no schedule until it can")
-            lines.append(escape(text.format(chat=self.chat, why=self.failing, kept=kept)))
+            lines.append(failing_line(self.chat, self.failing, self.shifts is not None))
         if self.shifts is not None and self.shifts.unknown:
-            names = ", ".join(sorted(self.shifts.unknown))
-            text = _(
-                "⚠️ The duty calendar of chat {chat} names people not in the team file: {names}"
-            )
-            lines.append(escape(text.format(chat=self.chat, names=names)))
+            lines.append(unknown_line(self.chat, sorted(self.shifts.unknown)))
         return lines
+
+
+def failing_line(chat: str, why: str, kept: bool) -> str:
+    """/status: a calendar that cannot be read now."""
+    text = _("⚠️ The duty calendar of chat {chat} cannot be read ({why}): {kept}")
+    what = _("the last good one is used") if kept else _("no schedule until it can")
+    return escape(text.format(chat=chat, why=why, kept=what))
+
+
+def unknown_line(chat: str, names: list[str]) -> str:
+    """/status: a calendar whose titles name people the team file does not have."""
+    text = _("⚠️ The duty calendar of chat {chat} names people not in the team file: {names}")
+    return escape(text.format(chat=chat, names=", ".join(names)))
 
 
 def _reason(error: Exception) -> str:

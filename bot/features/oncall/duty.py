@@ -172,13 +172,18 @@ class DutyRoster:
         shifts = plan.on_duty(at)
         if not shifts:
             return None
-        names = ", ".join(dict.fromkeys(short_name(self._name(s.person)) for s in shifts))
+        names = list(dict.fromkeys(self._name(s.person) for s in shifts))
         ends = [s.end for s in shifts if s.end is not None]
-        if not ends:
-            return escape(_("🔔 On duty now: {names}").format(names=names))
-        until = weekday_moment(min(ends), self.zone)
-        text = _("🔔 On duty now: {names}, until {until}")
-        return escape(text.format(names=names, until=until))
+        return handover_text(names, min(ends) if ends else None, self.zone)
+
+
+def handover_text(names: list[str], until: datetime | None, zone: ZoneInfo) -> str:
+    """`🔔 On duty now: Anna, until Mon 09:00`: the line said at a handover."""
+    who = ", ".join(short_name(name) for name in names)
+    if until is None:
+        return escape(_("🔔 On duty now: {names}").format(names=who))
+    text = _("🔔 On duty now: {names}, until {until}")
+    return escape(text.format(names=who, until=weekday_moment(until, zone)))
 
 
 def _upcoming(plan: Plan, now: datetime, people: int = 20) -> list[Shift]:
