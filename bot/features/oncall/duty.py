@@ -242,7 +242,10 @@ class Handovers:
 
     async def _tell(self, key: str, plan: Plan, at: datetime, now: datetime) -> None:
         line = self.roster.handover_line(plan, at)
-        if line is None or not await self.roster.store.call(duty.claim_handover, key, at, now):
+        if line is None:
+            return
+        if not await self.roster.store.call(duty.claim_handover, key, at, now):
+            log.debug("the handover in chat %s at %s was told already", key, at.isoformat())
             return
         target = self.chats.target(key)
         try:
