@@ -323,11 +323,14 @@ def schedule_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     """On-call schedules (TEAM_FILE): /oncall by a schedule, the handover line, /status."""
     monday = datetime(2026, 12, 7, 9, 0, tzinfo=look.zone)
     yield (
-        "/oncall in a chat with a schedule; with an override; in a gap of a calendar",
+        "/oncall with a schedule; with an override; in a calendar's gap; before a gap",
         [
-            scheduled_text(DutyNow(["Anna"], monday, ["Boris"]), look.zone),
-            scheduled_text(DutyNow(["Vera", "Anna"], monday, ["Boris"]), look.zone),
-            scheduled_text(DutyNow([], monday, ["Boris"]), look.zone),
+            scheduled_text(DutyNow(["Anna"], monday, ["Boris"], monday), look.zone),
+            scheduled_text(DutyNow(["Vera", "Anna"], monday, ["Boris"], monday), look.zone),
+            scheduled_text(DutyNow([], None, ["Boris"], monday), look.zone),
+            scheduled_text(
+                DutyNow(["Anna"], monday, ["Boris"], monday + timedelta(days=1)), look.zone
+            ),
         ],
     )
     yield (

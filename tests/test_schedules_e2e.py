@@ -107,10 +107,9 @@ def test_a_handover_line_is_said_once_and_not_again_after_a_restart(
     assert lines(telegram, OTHER_GROUP) == [
         f"🔔 On duty now: Boris, until {WEEKDAY[end.weekday()]} {end:%H:%M}"
     ]
-    assert ask(telegram, GROUP, "/oncall").splitlines()[:3] == [
+    assert ask(telegram, GROUP, "/oncall").splitlines()[:2] == [
         "On duty here: Anna",
-        f"Until {until}.",
-        "Next: Boris",
+        f"Until {until}, then Boris.",
     ]
     assert ask(telegram, OTHER_GROUP, "/oncall").startswith("On duty here: Boris")
     assert ask(telegram, GROUP, "/oncall off", user=111).startswith("You are off duty here.")

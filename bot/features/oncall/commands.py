@@ -90,11 +90,17 @@ def scheduled_text(now_on: DutyNow, zone: ZoneInfo) -> str:
         lines = [escape(_("On duty here:")) + " " + names]
     else:
         lines = [escape(_("Nobody is on duty here now."))]
-    if now_on.until is not None:
-        lines.append(escape(_("Until {until}.").format(until=weekday_moment(now_on.until, zone))))
-    if now_on.next_names:
-        names = ", ".join(escape(short_name(name)) for name in now_on.next_names)
-        lines.append(escape(_("Next:")) + " " + names)
+    coming = ", ".join(short_name(name) for name in now_on.next_names)
+    until, start = now_on.until, now_on.next_from
+    if until is not None and coming and start == until:
+        text = _("Until {until}, then {names}.")
+        lines.append(escape(text.format(until=weekday_moment(until, zone), names=coming)))
+    else:
+        if until is not None:
+            lines.append(escape(_("Until {until}.").format(until=weekday_moment(until, zone))))
+        if coming and start is not None:
+            text = _("Next: {names}, from {start}.")
+            lines.append(escape(text.format(names=coming, start=weekday_moment(start, zone))))
     lines.append(escape(_("/oncall me or /oncall off change it until the next handover.")))
     return "\n".join(lines)
 

@@ -68,8 +68,9 @@ class DutyNow:
     """Who is on duty in a chat with a schedule at an instant, until when, who is next."""
 
     names: list[str]  # overrides first, then the schedule's people not off
-    until: datetime | None  # the current shift's end (or the next start, in a gap)
+    until: datetime | None  # the current shifts' end; None: nobody scheduled, or no end
     next_names: list[str]
+    next_from: datetime | None = None  # when the next shift begins
 
 
 def chat_of(key: str) -> str:
@@ -144,9 +145,9 @@ class DutyRoster:
         shifts = plan.on_duty(now)
         coming = plan.next_after(now)
         ends = [s.end for s in shifts if s.end is not None]
-        until = min(ends) if ends else min((s.start for s in coming), default=None)
         next_names = list(dict.fromkeys(self._name(s.person) for s in coming))
-        return DutyNow(names, until, next_names)
+        next_from = min((s.start for s in coming), default=None)
+        return DutyNow(names, min(ends) if ends else None, next_names, next_from)
 
     async def call_order(self, chat: str, now: datetime) -> list[Member]:
         """Who to call for an SMS relayed to `chat` (a target key), first to last: the
