@@ -408,6 +408,23 @@ def _v16_text_indexed_a_page_at_a_time(db: Database) -> None:
         db.execute("DROP TRIGGER IF EXISTS messages_ai")
 
 
+def _v17_duty_handovers(db: Database) -> None:
+    """On-call schedules (`state.duty`): each handover a chat was told of, so a restart
+    tells it once, and who said `/oncall off` when (an override of the schedule until its
+    next handover, as `on_duty.since` is for `/oncall me`)."""
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS duty_handovers ("
+            "chat TEXT NOT NULL, at TEXT NOT NULL, told_at TEXT NOT NULL, "
+            "PRIMARY KEY (chat, at))"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS off_duty ("
+            "chat TEXT NOT NULL, user_id INTEGER NOT NULL, since TEXT NOT NULL, "
+            "PRIMARY KEY (chat, user_id))"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -425,6 +442,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v14_silences,
     _v15_collapsed_repeats,
     _v16_text_indexed_a_page_at_a_time,
+    _v17_duty_handovers,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -41,7 +41,9 @@ from bot.core.health import HealthRules, health_problems
 from bot.features.heartbeat.beat import Heartbeat, refusal
 from bot.features.heartbeat.feature import status_line
 from bot.features.oncall.buttons import message_after_press, take_markup, taken_line
-from bot.features.oncall.commands import duty_text, on_duty_text
+from bot.features.oncall.calendars import failing_line, unknown_line
+from bot.features.oncall.commands import duty_text, on_duty_text, scheduled_text
+from bot.features.oncall.duty import DutyNow, handover_text
 from bot.features.reminders.reminders import reminder_text
 from bot.features.replies.compose import (
     again_markup,
@@ -312,8 +314,37 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
     )
     yield from reply_cases(look)
     yield from silence_cases(look)
+    yield from schedule_cases(look)
     yield "A stranger tries a command", [refusal_text(-100777, 4242)]
     yield "An unknown command in a private chat", [unknown_command_text()]
+
+
+def schedule_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
+    """On-call schedules (TEAM_FILE): /oncall by a schedule, the handover line, /status."""
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=look.zone)
+    yield (
+        "/oncall with a schedule; with an override; in a calendar's gap; before a gap",
+        [
+            scheduled_text(DutyNow(["Anna"], monday, ["Boris"], monday), look.zone),
+            scheduled_text(DutyNow(["Vera", "Anna"], monday, ["Boris"], monday), look.zone),
+            scheduled_text(DutyNow([], None, ["Boris"], monday), look.zone),
+            scheduled_text(
+                DutyNow(["Anna"], monday, ["Boris"], monday + timedelta(days=1)), look.zone
+            ),
+        ],
+    )
+    yield (
+        "At a handover; a calendar event with no end",
+        [handover_text(["Anna"], monday, look.zone), handover_text(["Boris"], None, look.zone)],
+    )
+    yield (
+        "/status lines of a duty calendar: a read failing; titles naming nobody",
+        [
+            failing_line("-1001234567890", "HTTP 503", True),
+            failing_line("-1001234567890", "ConnectTimeout", False),
+            unknown_line("-1001234567890", ["Grisha"]),
+        ],
+    )
 
 
 def silence_cases(look: Look) -> Iterator[tuple[str, list[str]]]:

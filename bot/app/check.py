@@ -1,15 +1,15 @@
 """`sms-bridge check`: is every part reachable with this configuration?
 
-Prints one line per part (Telegram bot, each chat, SMSC inbox, database, routes, push
-endpoint, heartbeat) with ✓ or ✗ and what to do about a failure, or neither for a part
-that is not configured. Exit code 0 when nothing failed, 1 otherwise. Makes one inbox request, so it
-stays inside SMSC's rate rule. The push endpoint is served by the running bridge: `check`
-asks it for a path that is not the secret one (so nothing is woken) and never prints the
-path; with HEARTBEAT_URL it sends one heartbeat (never printing the URL); nothing
-listening on the push port is a warning, not a failure, since `check` is also run before
-the first start, when no bridge runs yet. Warnings (a setting that works but may
-surprise, a database file or a `.env` that others may read, a push endpoint nobody serves)
-are `!` lines that leave the exit code alone.
+Prints one line per part (Telegram bot, each chat, SMSC inbox, database, routes, the team
+file and each schedule's calendar, push endpoint, heartbeat) with ✓ or ✗ and what to do
+about a failure, or neither for a part that is not configured. Exit code 0 when nothing
+failed, 1 otherwise. Makes one inbox request, so it stays inside SMSC's rate rule. The push
+endpoint is served by the running bridge: `check` asks it for a path that is not the secret
+one (so nothing is woken) and never prints the path; with HEARTBEAT_URL it sends one
+heartbeat (never printing the URL); nothing listening on the push port is a warning, not a
+failure, since `check` is also run before the first start, when no bridge runs yet. Warnings
+(a setting that works but may surprise, a database file or a `.env` that others may read, a
+push endpoint nobody serves) are `!` lines that leave the exit code alone.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from telegram.error import InvalidToken, TelegramError
 from bot.app.lock import lock_path
 from bot.app.settings import ENV_FILE, Settings
 from bot.features.heartbeat.beat import Receiver, english, why
+from bot.features.oncall.calendars import FETCH_TIMEOUT, CalendarFeed
+from bot.features.oncall.team import CalendarSource
 from bot.smsc import SmscApiError, SmscClient, SmscError
 from state import (
     DatabaseUnreadable,
@@ -125,6 +127,41 @@ def check_routes(settings: Settings) -> Finding:
     )
 
 
+def check_team(settings: Settings) -> Finding:
+    """The team file, read and checked with the settings (a bad one never gets here)."""
+    team = settings.team
+    if team is None:
+        return Finding(None, "team", "not configured: duty is only what /oncall me says")
+
+    people = f"{len(team.people)} {'person' if len(team.people) == 1 else 'people'}"
+    chats = f"{len(team.escalations)} chat{'s' if len(team.escalations) != 1 else ''}"
+    schedules = f"{len(team.schedules)} schedule{'s' if len(team.schedules) != 1 else ''}"
+    return Finding(True, "team", f"{team.path}, {people}, {chats}, {schedules}")
+
+
+async def check_calendars(settings: Settings) -> list[Finding]:
+    """Each schedule's calendar read once, as the bridge reads it (a URL by its host)."""
+    team = settings.team
+    sources = [] if team is None else list(team.schedules.items())
+    calendars = [(chat, s) for chat, s in sources if isinstance(s, CalendarSource)]
+    if team is None or not calendars:
+        return []
+    findings = []
+    async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as client:
+        for chat, source in calendars:
+            feed = CalendarFeed(chat, source, team, settings.display_zone, client)
+            what = f"calendar of chat {chat}"
+            if not await feed.refresh() or feed.shifts is None:
+                findings.append(Finding(False, what, f"{feed.where}: {feed.failing}"))
+                continue
+            unknown = sorted(feed.shifts.unknown)
+            detail = f"{feed.where}, read"
+            if unknown:
+                detail += f"; titles naming nobody of the team: {', '.join(unknown)}"
+            findings.append(Finding(True, what, detail, warning=bool(unknown)))
+    return findings
+
+
 def permission_warnings(database_path: Path, env_file: Path = Path(ENV_FILE)) -> list[str]:
     """A line for each of the database's files (and its folder), and for `.env` (it holds
     the bot token and the SMSC password), that others may open."""
@@ -182,6 +219,8 @@ async def check_heartbeat(settings: Settings) -> Finding:
 async def run_check(settings: Settings) -> int:
     findings = await check_telegram(settings)
     findings += [await check_smsc(settings), check_database(settings), check_routes(settings)]
+    findings.append(check_team(settings))
+    findings += await check_calendars(settings)
     findings.append(await check_push_endpoint(settings))
     findings.append(await check_heartbeat(settings))
     for note in [*settings.warnings(), *permission_warnings(settings.database_path)]:

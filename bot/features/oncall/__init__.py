@@ -5,8 +5,10 @@ answers a press; `edits` brings every message showing a taken SMS up to date, pa
 the chat's other writes; `commands` answers /open and /oncall; `delivery` is the relay's
 hook: room and a button on each relayed message, the message filed so a press can find
 it, a press made while it was on its way caught up with; `feature` is the running part
-ONCALL_BUTTONS turns on, which hands the relay that hook. Reminders are their own feature
-(`bot.features.reminders`).
+ONCALL_BUTTONS turns on, which hands the relay that hook. `team` reads TEAM_FILE;
+`schedules` says who a rotation or a calendar has on duty (pure), `calendars` keeps the
+calendars read, and `duty` answers who is on duty now, whom to call, and says each
+handover in its chat. Reminders are their own feature (`bot.features.reminders`).
 Who took what lives in the database (`state.oncall`), never only in memory.
 """
 

@@ -10,6 +10,7 @@ stored, so it survives restarts, and reminders mention the people on duty.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -18,9 +19,11 @@ from bot.chat.answers import asked_in, reply, send_answer
 from bot.chat.commands.history import parse_history_args
 from bot.chat.commands.registry import ChatCommand, UsageError
 from bot.chat.context import bridge_of
+from bot.features.oncall.duty import DutyNow, weekday_moment
+from bot.features.oncall.feature import OnCall
 from bot.text.formatting import escape, short_name
 from bot.text.i18n import N_, _
-from state import oncall
+from state import duty, oncall
 from state.oncall import Person
 
 OPEN_ROWS = 2000
@@ -50,16 +53,27 @@ async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat = str(gateway.configured_id)
     person = Person(user.id, user.full_name or user.username or str(user.id))
     args = [arg.lower() for arg in context.args or []]
+    feature = bridge.feature(OnCall)
+    roster = feature.roster if feature is not None else None
+    scheduled = roster.schedule_key(chat) if roster is not None else None
+    now = datetime.now(UTC)
+    # in a chat with a schedule, me and off hold until the next handover (`state.duty`)
+    set_duty = oncall.set_on_duty if scheduled is None else duty.set_override
     if args in (["me"], ["я"]):
-        await bridge.store.call(oncall.set_on_duty, chat, person, True, datetime.now(UTC))
+        await bridge.store.call(set_duty, chat, person, True, now)
         await reply(update, context, on_duty_text(person))
         return
     if args in (["off"], ["выкл"], ["всё"], ["все"]):
-        await bridge.store.call(oncall.set_on_duty, chat, person, False, datetime.now(UTC))
+        await bridge.store.call(set_duty, chat, person, False, now)
         await reply(update, context, escape(_("You are off duty here.")))
         return
     if args:
         raise UsageError(_("“{text}” is neither me nor off").format(text=" ".join(args)))
+    if roster is not None and scheduled is not None:
+        now_on = await roster.duty_now(scheduled, now)
+        if now_on is not None:
+            await reply(update, context, scheduled_text(now_on, roster.zone))
+            return
     await reply(update, context, duty_text(await bridge.store.call(oncall.on_duty, chat)))
 
 
@@ -67,6 +81,28 @@ def on_duty_text(person: Person) -> str:
     """The answer to `/oncall me`."""
     text = _("✅ {name}, you are on duty here: reminders will mention you.")
     return escape(text.format(name=short_name(person.name)))
+
+
+def scheduled_text(now_on: DutyNow, zone: ZoneInfo) -> str:
+    """Who is on duty by the schedule (and overrides), until when, and who is next."""
+    if now_on.names:
+        names = ", ".join(escape(short_name(name)) for name in now_on.names)
+        lines = [escape(_("On duty here:")) + " " + names]
+    else:
+        lines = [escape(_("Nobody is on duty here now."))]
+    coming = ", ".join(short_name(name) for name in now_on.next_names)
+    until, start = now_on.until, now_on.next_from
+    if until is not None and coming and start == until:
+        text = _("Until {until}, then {names}.")
+        lines.append(escape(text.format(until=weekday_moment(until, zone), names=coming)))
+    else:
+        if until is not None:
+            lines.append(escape(_("Until {until}.").format(until=weekday_moment(until, zone))))
+        if coming and start is not None:
+            text = _("Next: {names}, from {start}.")
+            lines.append(escape(text.format(names=coming, start=weekday_moment(start, zone))))
+    lines.append(escape(_("/oncall me or /oncall off change it until the next handover.")))
+    return "\n".join(lines)
 
 
 def duty_text(duty: list[Person]) -> str:

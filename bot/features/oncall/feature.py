@@ -14,9 +14,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.chat.feature import CoreParts, Feature
+import httpx
+
+from bot.chat.feature import CoreParts, Feature, Task
+from bot.features.oncall.calendars import FETCH_TIMEOUT
 from bot.features.oncall.delivery import TakeButtons
+from bot.features.oncall.duty import (
+    SYSTEM_WALL_CLOCK,
+    CalendarRefresh,
+    DutyRoster,
+    Handovers,
+)
 from bot.features.oncall.edits import EditQueue
+from bot.features.oncall.team import CalendarSource, Team
 from bot.relay.hooks import DeliveryHook
 
 
@@ -29,6 +39,10 @@ class OnCallSettings(Protocol):
     def oncall_user_ids(self) -> list[int]: ...
     @property
     def display_zone(self) -> ZoneInfo: ...
+    @property
+    def team(self) -> Team | None: ...
+    @property
+    def team_calendar_refresh(self) -> float: ...
 
 
 @dataclass
@@ -37,8 +51,28 @@ class OnCall(Feature):
 
     edits: EditQueue
     buttons: TakeButtons
+    roster: DutyRoster  # who is on duty, whom to call
     user_ids: set[int] = field(default_factory=set)  # ONCALL_USER_IDS; empty: every member
+    team: Team | None = None  # TEAM_FILE's, or None
+    handovers: Handovers | None = None  # with schedules: the line at each handover
+    refresh: CalendarRefresh | None = None  # with calendars: reading them again
+    client: httpx.AsyncClient | None = None  # with calendar URLs
     name: str = "oncall"
+
+    def tasks(self) -> Sequence[Task]:
+        found = []
+        if self.refresh is not None:
+            found.append(Task("duty calendars", self.refresh.run))
+        if self.handovers is not None:
+            found.append(Task("duty handovers", self.handovers.run, with_telegram=True))
+        return found
+
+    async def status_lines(self) -> list[str]:
+        return [line for feed in self.roster.feeds.values() for line in feed.status_lines()]
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
 
     def may_press(self, user_id: int) -> bool:
         return not self.user_ids or user_id in self.user_ids
@@ -53,4 +87,17 @@ def build(settings: OnCallSettings, core: CoreParts) -> OnCall | None:
         return None
     edits = EditQueue(core.store, core.chats, settings.display_zone, core.metrics)
     buttons = TakeButtons(core.store, settings.display_zone, edits)
-    return OnCall(edits, buttons, set(settings.oncall_user_ids))
+    team = settings.team
+    urls = team is not None and any(
+        isinstance(s, CalendarSource) and s.is_url for s in team.schedules.values()
+    )
+    client = httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) if urls else None
+    roster = DutyRoster(team, core.store, settings.display_zone, client)
+    handovers = refresh = None
+    if team is not None and team.schedules:
+        handovers = Handovers(roster, core.chats, SYSTEM_WALL_CLOCK)
+    if roster.feeds:
+        feeds = list(roster.feeds.values())
+        refresh = CalendarRefresh(feeds, settings.team_calendar_refresh, SYSTEM_WALL_CLOCK)
+    user_ids = set(settings.oncall_user_ids)
+    return OnCall(edits, buttons, roster, user_ids, team, handovers, refresh, client)
