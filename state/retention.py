@@ -69,6 +69,7 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("quiet_deliveries", "message_id"),  # routes: quiet hours
     ("collapse_deliveries", "message_id"),  # routes: collapsed repeats
     ("repeat_runs", "message_id"),  # the message a run of repeats folds into
+    ("call_chains", "message_id"),  # calls: who is called next for it
 )
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms
