@@ -131,6 +131,21 @@ def test_routes_are_summed_up_and_the_chats_they_name_are_checked(
     )
 
 
+def test_the_team_file_is_summed_up(bridge_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "team.toml").write_text(
+        '[people.anna]\nname = "Anna"\ntelegram_id = 1\nphone = "+7 926 123-45-67"\n'
+        '[people.boris]\nname = "Boris"\ntelegram_id = 2\nphone = "+7 926 123-45-68"\n'
+        '[chats."-1001"]\ncall = "10m"\n[chats."-1001".schedule]\nrotation = ["anna"]\n'
+        'handover = "09:00"\nshift = "1d"\nstart = "2026-12-07"\n'
+    )
+    result = check({**bridge_env, "TEAM_FILE": "team.toml"}, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✓ team: team.toml, 2 people, 1 chat, 1 schedule" in result.stdout.splitlines()
+    assert "team: not configured: duty is only what /oncall me says" in (
+        check(bridge_env, tmp_path).stdout.splitlines()
+    )
+
+
 def test_a_push_endpoint_nobody_serves_is_named_without_its_path(
     bridge_env: dict[str, str], tmp_path: Path
 ) -> None:

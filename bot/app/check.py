@@ -125,6 +125,18 @@ def check_routes(settings: Settings) -> Finding:
     )
 
 
+def check_team(settings: Settings) -> Finding:
+    """The team file, read and checked with the settings (a bad one never gets here)."""
+    team = settings.team
+    if team is None:
+        return Finding(None, "team", "not configured: duty is only what /oncall me says")
+
+    people = f"{len(team.people)} {'person' if len(team.people) == 1 else 'people'}"
+    chats = f"{len(team.escalations)} chat{'s' if len(team.escalations) != 1 else ''}"
+    schedules = f"{len(team.schedules)} schedule{'s' if len(team.schedules) != 1 else ''}"
+    return Finding(True, "team", f"{team.path}, {people}, {chats}, {schedules}")
+
+
 def permission_warnings(database_path: Path, env_file: Path = Path(ENV_FILE)) -> list[str]:
     """A line for each of the database's files (and its folder), and for `.env` (it holds
     the bot token and the SMSC password), that others may open."""
@@ -182,6 +194,7 @@ async def check_heartbeat(settings: Settings) -> Finding:
 async def run_check(settings: Settings) -> int:
     findings = await check_telegram(settings)
     findings += [await check_smsc(settings), check_database(settings), check_routes(settings)]
+    findings.append(check_team(settings))
     findings.append(await check_push_endpoint(settings))
     findings.append(await check_heartbeat(settings))
     for note in [*settings.warnings(), *permission_warnings(settings.database_path)]:

@@ -85,7 +85,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _refuse_clear_text(url: str, what_it_would_show: str) -> None:
+def refuse_clear_text(url: str, what_it_would_show: str) -> None:
     """https://, or http:// to this machine only (a test server): plain http:// would show
     `what_it_would_show` to every network on the way."""
     if url.startswith("http://") and not is_loopback(urlsplit(url).hostname or ""):
@@ -97,7 +97,7 @@ def _refuse_clear_text(url: str, what_it_would_show: str) -> None:
 
 def _private_url(value: str) -> str:
     """The SMSC address: its requests carry the password."""
-    _refuse_clear_text(value, "the SMSC password")
+    refuse_clear_text(value, "the SMSC password")
     return value
 
 
@@ -107,7 +107,7 @@ def _secret_private_url(value: SecretStr) -> SecretStr:
     url = value.get_secret_value()
     if not url.startswith(("http://", "https://")) or not urlsplit(url).hostname:
         raise ValueError("must be an https:// URL (the check's ping URL)")
-    _refuse_clear_text(url, "its token")
+    refuse_clear_text(url, "its token")
     return value
 
 

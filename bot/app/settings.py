@@ -35,8 +35,10 @@ from bot.app.setting_types import (
     SecretUrl,
     UserIds,
     ZoneName,
+    refuse_clear_text,
     url_secrets,
 )
+from bot.features.oncall.team import CalendarSource, Team, TeamFileError, load_team
 from bot.routing.routes import Route, Router, RoutesFileError, load_routes
 from bot.routing.targets import ChatTarget
 from bot.smsc.credentials import SmscCredentials
@@ -103,8 +105,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=0, ge=0, le=36600)  # 0: keep every SMS
     hide_codes: bool = False
     routes_file: Path | None = None
+    team_file: Path | None = None
 
     _routes: tuple[Route, ...] = PrivateAttr(default=())
+    _team: Team | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _push_path_with_push_port(self) -> Settings:
@@ -134,6 +138,30 @@ class Settings(BaseSettings):
         if self.routes_file is not None:
             self._routes = load_routes(self.routes_file, self.phone_region)
         return self
+
+    @model_validator(mode="after")
+    def _read_team(self) -> Settings:
+        """The team file, read and checked with the settings (after the routes: its chats
+        are relay targets); a bad one stops the start, as a bad routes file does."""
+        if self.team_file is not None:
+            targets = [target.key for target in self.relay_targets]
+            team = load_team(self.team_file, self.phone_region, targets)
+            for chat, schedule in team.schedules.items():
+                if isinstance(schedule, CalendarSource) and schedule.is_url:
+                    try:
+                        refuse_clear_text(schedule.location, "who is on duty")
+                    except ValueError as error:
+                        raise TeamFileError(
+                            f'TEAM_FILE {self.team_file}: chats."{chat}".schedule: calendar: '
+                            f"{error}"
+                        ) from None
+            self._team = team
+        return self
+
+    @property
+    def team(self) -> Team | None:
+        """The team of TEAM_FILE; None without it."""
+        return self._team
 
     @property
     def routes(self) -> tuple[Route, ...]:
@@ -228,7 +256,8 @@ def load_settings(env_file: str | Path | None = ENV_FILE, **overrides: Any) -> S
     """Read the settings, or raise ConfigError with one line naming what is wrong.
 
     `overrides` win over the environment and `.env` (the demo points SMSC at its own).
-    A bad ROUTES_FILE is one line of its own, naming the file, the route and the field.
+    A bad ROUTES_FILE is one line of its own, naming the file, the route and the field;
+    so is a bad TEAM_FILE.
     """
     return read_settings(Settings, env_file, **overrides)
 
@@ -241,7 +270,7 @@ def read_settings(
         return kind(_env_file=env_file, **overrides)
     except ValidationError as exc:
         for error in exc.errors():
-            if isinstance(error.get("ctx", {}).get("error"), RoutesFileError):
+            if isinstance(error.get("ctx", {}).get("error"), (RoutesFileError, TeamFileError)):
                 raise ConfigError(str(error["ctx"]["error"])) from None
         problems = "; ".join(dict.fromkeys(_describe(dict(e)) for e in exc.errors()))
         raise ConfigError(

@@ -45,6 +45,7 @@ OVERRIDES: dict[str, Any] = {
     "smsc_relay_backfill": False,
     "relay_digest_threshold": DIGEST_THRESHOLD,
     "routes_file": None,
+    "team_file": None,
     "heartbeat_url": None,
     "push_port": None,
     "push_path": None,

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from bot.text.i18n import _, ngettext
+
+# A length as people type one: a whole number and a unit, English or Russian (`30m`, `2h`,
+# `1d`, `1w`, `2ч`, `1н`): /mute's window, the team file's durations.
+_LENGTH = re.compile(r"^(\d{1,5})\s*(m|min|h|d|w|м|мин|ч|д|н|нед)$", re.IGNORECASE)
+_UNIT = {"m": 60, "min": 60, "м": 60, "мин": 60, "h": 3600, "ч": 3600}
+_UNIT |= {"d": 86400, "д": 86400, "w": 7 * 86400, "н": 7 * 86400, "нед": 7 * 86400}
+
+
+def read_length(word: str) -> timedelta | None:
+    """`2h` as a timedelta (minutes, hours, days, weeks); None when it is not a length."""
+    match = _LENGTH.match(word.strip())
+    if match is None:
+        return None
+    return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2).lower()])
 
 
 def short_duration(seconds: float) -> str:

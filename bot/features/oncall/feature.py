@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from bot.chat.feature import CoreParts, Feature
 from bot.features.oncall.delivery import TakeButtons
+from bot.features.oncall.duty import DutyRoster
 from bot.features.oncall.edits import EditQueue
+from bot.features.oncall.team import Team
 from bot.relay.hooks import DeliveryHook
 
 
@@ -29,6 +31,8 @@ class OnCallSettings(Protocol):
     def oncall_user_ids(self) -> list[int]: ...
     @property
     def display_zone(self) -> ZoneInfo: ...
+    @property
+    def team(self) -> Team | None: ...
 
 
 @dataclass
@@ -37,7 +41,9 @@ class OnCall(Feature):
 
     edits: EditQueue
     buttons: TakeButtons
+    roster: DutyRoster  # who is on duty, whom to call
     user_ids: set[int] = field(default_factory=set)  # ONCALL_USER_IDS; empty: every member
+    team: Team | None = None  # TEAM_FILE's, or None
     name: str = "oncall"
 
     def may_press(self, user_id: int) -> bool:
@@ -53,4 +59,6 @@ def build(settings: OnCallSettings, core: CoreParts) -> OnCall | None:
         return None
     edits = EditQueue(core.store, core.chats, settings.display_zone, core.metrics)
     buttons = TakeButtons(core.store, settings.display_zone, edits)
-    return OnCall(edits, buttons, set(settings.oncall_user_ids))
+    team = settings.team
+    roster = DutyRoster(team, core.store)
+    return OnCall(edits, buttons, roster, set(settings.oncall_user_ids), team)

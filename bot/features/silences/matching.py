@@ -8,18 +8,15 @@ whose sender is it, in any case. Nothing after the window: every SMS in the chat
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
+from bot.text.durations import read_length
 from bot.text.i18n import _
 from state import StoredSms
 from state.phones import looks_like_phone, sender_key, typed_key
 
 MAX_SILENCE = timedelta(days=30)  # longer is forgetting it: remove the route instead
 MAX_MATCH = 200  # characters of what a silence matches
-_LENGTH = re.compile(r"^(\d{1,5})(m|min|h|d|w|м|мин|ч|д|н|нед)$", re.IGNORECASE)
-_UNIT = {"m": 60, "min": 60, "м": 60, "мин": 60, "h": 3600, "ч": 3600}
-_UNIT |= {"d": 86400, "д": 86400, "w": 7 * 86400, "н": 7 * 86400, "нед": 7 * 86400}
 
 
 class MuteError(ValueError):
@@ -28,10 +25,9 @@ class MuteError(ValueError):
 
 def parse_length(word: str) -> timedelta:
     """`2h` as a timedelta; MuteError when it is not a length, is zero or is too long."""
-    match = _LENGTH.match(word.strip())
-    if match is None:
+    length = read_length(word) if " " not in word.strip() else None
+    if length is None:
         raise MuteError(_("“{text}” is not a length of time such as 30m or 2h").format(text=word))
-    length = timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2).lower()])
     if not timedelta(0) < length <= MAX_SILENCE:
         raise MuteError(_("A silence lasts from 1 minute to 30 days"))
     return length
