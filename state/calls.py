@@ -332,8 +332,8 @@ def calls_since(store: Store, since: datetime) -> int:
 def unsettled(store: Store) -> list[Call]:
     """Calls whose answer was lost and status.php has not settled, oldest first."""
     rows = store.conn.execute(
-        f"SELECT {_CALL_COLUMNS} FROM calls WHERE state IN (?, ?) ORDER BY id",
-        (CallState.UNKNOWN, CallState.CALLING),
+        f"SELECT {_CALL_COLUMNS} FROM calls WHERE state = ? ORDER BY id",
+        (CallState.UNKNOWN,),
     )
     return [_call(row) for row in rows]
 

@@ -5,13 +5,20 @@ outcome read from a status code, one send.php request per call, and the journal'
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.chat.feature import CoreParts
+from bot.core.bridge_state import BridgeStatus
+from bot.core.database import AsyncStore
+from bot.core.metrics import Metrics
+from bot.features.oncall.call_feature import build
 from bot.features.oncall.call_plan import (
     Policy,
     callee_index,
@@ -22,14 +29,20 @@ from bot.features.oncall.call_plan import (
     spoken_text,
     steps,
 )
+from bot.features.oncall.team import Escalation, Member, Team
+from bot.relay.chats import Chats
+from bot.routing.targets import ChatTarget
 from bot.smsc.credentials import SmscCredentials
 from bot.smsc.send_api import CallOutcome, SendUnknown, SmscOutbox, call_outcome
+from bot.text.formatting import plain_text
 from bot.text.i18n import in_language
-from state import IncomingSms, Store, calls, messages
+from state import IncomingSms, Store, calls, messages, oncall
 from state.calls import Callee, CallState, Claimed, Ended
+from state.oncall import Person
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
 
 T0 = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+MOSCOW = ZoneInfo("Europe/Moscow")
 DAY = datetime(2026, 12, 3, 21, 0, tzinfo=UTC)  # midnight in Moscow
 ANNA = Callee("anna", "Anna", "+79261234567")
 BORIS = Callee("boris", "Boris", "+79037654321")
@@ -173,3 +186,47 @@ def test_an_interrupted_call_becomes_unknown_never_calling_again(store: Store) -
     assert left.state is CallState.UNKNOWN
     assert calls.due_chains(store, T0 + timedelta(days=1)) == []  # it was the last step
     calls.end_chain(store, "-1001", 1, Ended.DONE)
+
+
+@dataclass(frozen=True)
+class CallsSettingsForTest:
+    team: Team | None
+    smsc_base_url: str
+    display_zone: ZoneInfo = MOSCOW
+    call_daily_limit: int = 20
+    call_voice: str | None = None
+    call_param: str | None = None
+
+    def smsc_auth(self) -> SmscCredentials:
+        return SmscCredentials(LOGIN, PASSWORD)
+
+
+def team_of(tmp_path: Path, call: timedelta | None) -> Team:
+    anna = Member("anna", "Anna", 111, "+79261234567")
+    boris = Member("boris", "Boris", 222, "+79037654321")
+    policy = Escalation(None, call, timedelta(minutes=5), 1, False)
+    return Team(tmp_path / "team.toml", {"anna": anna, "boris": boris}, {"-1001": policy}, {})
+
+
+async def test_oncall_shows_the_call_plan_and_only_the_askers_own_number_masked(
+    tmp_path: Path, store: Store, smsc: FakeSmsc
+) -> None:
+    db = AsyncStore(store)
+    settings = CallsSettingsForTest(team_of(tmp_path, timedelta(minutes=10)), smsc.url)
+    chats = Chats([ChatTarget(-1001)], None, db)  # type: ignore[arg-type]
+    parts = CoreParts(db, chats, Metrics(), BridgeStatus())
+    assert build(replace(settings, team=None), parts) is None
+    assert build(replace(settings, team=team_of(tmp_path, None)), parts) is None
+    feature = build(settings, parts)
+    assert feature is not None
+    for person in (Person(111, "Anna"), Person(222, "Boris")):
+        oncall.set_on_duty(store, "-1001", person, True, T0)
+    with in_language("en"):
+        mine = plain_text(await feature.plan_text(["-1001"], 111, T0))
+        other = plain_text(await feature.plan_text(["-1001"], 999, T0))
+    assert "after 10 minutes Anna, after 15 minutes Boris" in mine
+    assert "+7 926 ***-**-67" in mine and "1234567" not in mine and "7654321" not in mine
+    assert "***" not in other and "1234567" not in other
+    assert await feature.plan_text(["-1002"], 111, T0) == ""
+    await feature.stop()
+    db.close()

@@ -11,7 +11,9 @@ and nobody is called again for that step).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,10 +33,11 @@ from bot.text.i18n import in_language
 from state import IncomingSms, Store, calls, deliveries, messages, oncall
 from state.calls import CallState
 from state.oncall import Person
+from tests.fakes.bridge import FIRST_START_DONE, BridgeProcess
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
 from tests.fakes.smsc_send import CALL_ANSWERED, CALL_NOT_ANSWERED
 from tests.fakes.telegram import TOKEN, FakeTelegram
-from tests.fakes.wait import eventually
+from tests.fakes.wait import eventually, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -261,3 +264,83 @@ async def test_a_lost_answer_is_settled_by_status_and_never_called_again(
     assert len(smsc.outbox.call_requests) == 1  # nothing asked again for that step
     assert len(await calling.status_lines(at(12))) == 1  # nothing unsettled now
     await calling.outbox.aclose()
+
+
+# --- the real `sms-bridge run`, with a team file ------------------------------------------
+
+TEAM = f"""
+[people.anna]
+name = "Anna"
+telegram_id = {ANNA.telegram_id}
+phone = "+7 926 123-45-67"
+
+[people.boris]
+name = "Boris"
+telegram_id = {BORIS.telegram_id}
+phone = "+7 903 765-43-21"
+
+[chats."{GROUP}"]
+call = "10m"
+next = "5m"
+rounds = 2
+"""
+
+
+def database(tmp_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(tmp_path / "data" / "bridge.db", isolation_level=None)
+
+
+def rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with closing(database(tmp_path)) as db:
+        return db.execute(sql).fetchall()
+
+
+def bring_forward(tmp_path: Path) -> None:
+    """The chain's next step falls due now, as far as the bridge knows (no ten-minute wait)."""
+    with closing(database(tmp_path)) as db:
+        db.execute("UPDATE call_chains SET due_at = '2000-01-01 00:00:00' WHERE due_at IS NOT NULL")
+
+
+def test_the_bridge_calls_when_nobody_takes_an_sms_and_a_take_stops_it(
+    tmp_path: Path, start_bridge: Callable[..., BridgeProcess], smsc: FakeSmsc,
+    telegram: FakeTelegram,
+) -> None:  # fmt: skip
+    (tmp_path / "team.toml").write_text(TEAM, "utf-8")
+    bridge = start_bridge(TEAM_FILE=str(tmp_path / "team.toml"))
+    bridge.wait_for_log(FIRST_START_DONE)
+    smsc.outbox.call_timelines["79261234567"] = [(0.0, 20)]  # Anna does not answer
+    with closing(database(tmp_path)) as db:  # both on duty here (/oncall me), Anna first
+        for since, person in enumerate((ANNA, BORIS)):
+            db.execute(
+                "INSERT INTO on_duty (chat, user_id, user_name, since) VALUES (?, ?, ?, ?)",
+                (str(GROUP), person.telegram_id, person.name, f"2026-12-01 00:00:0{since}"),
+            )
+    smsc.add_sms("Sberbank: code 482193 to log in")
+    telegram.wait_for(lambda: telegram.messages(GROUP), what="the SMS relayed")
+    [sms_message] = telegram.messages(GROUP)
+    wait_until(lambda: rows(tmp_path, "SELECT * FROM call_chains"), what="the chain queued")
+    bring_forward(tmp_path)
+    wait_until(lambda: len(smsc.outbox.calls) == 1, what="Anna called")
+    assert smsc.outbox.calls[0].phone == "79261234567"
+    assert "482193" not in smsc.outbox.calls[0].text
+    telegram.wait_for(
+        lambda: ("📞 Calling Anna…", sms_message.message_id) in lines(telegram),
+        what="the chat told",
+    )
+    bring_forward(tmp_path)
+    wait_until(lambda: len(smsc.outbox.calls) == 2, what="Boris called")
+    assert smsc.outbox.calls[1].phone == "79037654321"
+    telegram.wait_for(
+        lambda: any(text.endswith("calling Boris…") for text, _ in lines(telegram)),
+        what="the chat told of Boris",
+    )
+    bridge.wait_for_log("answering chat commands")
+    telegram.user_presses(sms_message, user_id=BORIS.telegram_id, name="Boris")
+    wait_until(lambda: database(tmp_path).execute("SELECT 1 FROM takes").fetchall(), what="taken")
+    bring_forward(tmp_path)  # Anna's second round would be next: the take stopped it
+
+    taken = [("taken",)]
+    wait_until(
+        lambda: rows(tmp_path, "SELECT ended FROM call_chains") == taken, what="chain stopped"
+    )
+    assert len(smsc.outbox.calls) == 2

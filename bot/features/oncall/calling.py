@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import bot.features.oncall.call_texts as texts
 from bot.core.database import AsyncStore
-from bot.features.oncall import call_texts as texts
 from bot.features.oncall.call_plan import (
     Policy,
     callee_index,

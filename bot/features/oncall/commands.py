@@ -17,7 +17,9 @@ from telegram.ext import ContextTypes
 from bot.chat.answers import asked_in, reply, send_answer
 from bot.chat.commands.history import parse_history_args
 from bot.chat.commands.registry import ChatCommand, UsageError
-from bot.chat.context import bridge_of
+from bot.chat.context import BridgeContext, bridge_of
+from bot.features.oncall.call_feature import CallsFeature
+from bot.relay.gateway import ChatGateway
 from bot.text.formatting import escape, short_name
 from bot.text.i18n import N_, _
 from state import oncall
@@ -60,7 +62,18 @@ async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     if args:
         raise UsageError(_("“{text}” is neither me nor off").format(text=" ".join(args)))
-    await reply(update, context, duty_text(await bridge.store.call(oncall.on_duty, chat)))
+    duty = duty_text(await bridge.store.call(oncall.on_duty, chat))
+    await reply(update, context, duty + await call_plan_text(bridge, gateway, user.id))
+
+
+async def call_plan_text(bridge: BridgeContext, gateway: ChatGateway, user_id: int) -> str:
+    """What /oncall adds when calls are on: whom an SMS nobody takes calls here, and when
+    (`CallsFeature.plan_text`), after a blank line; nothing otherwise."""
+    calls = bridge.feature(CallsFeature)
+    if calls is None:
+        return ""
+    plan = await calls.plan_text(bridge.chats.keys_of(gateway), user_id, datetime.now(UTC))
+    return "\n\n" + plan if plan else ""
 
 
 def on_duty_text(person: Person) -> str:
