@@ -29,8 +29,10 @@ from bot.features.oncall.call_plan import (
     spoken_text,
     steps,
 )
+from bot.features.oncall.call_queue import ChainQueue
 from bot.features.oncall.team import Escalation, Member, Team
 from bot.relay.chats import Chats
+from bot.relay.hooks import Sent
 from bot.routing.targets import ChatTarget
 from bot.smsc.credentials import SmscCredentials
 from bot.smsc.send_api import CallOutcome, SendUnknown, SmscOutbox, call_outcome
@@ -230,3 +232,23 @@ async def test_oncall_shows_the_call_plan_and_only_the_askers_own_number_masked(
     assert await feature.plan_text(["-1002"], 111, T0) == ""
     await feature.stop()
     db.close()
+
+
+def test_a_relayed_message_starts_one_chain_a_digest_too_and_a_muted_one_none(
+    store: Store,
+) -> None:
+    more = [IncomingSms(n, "900", "79031234567", f"SMS {n}", T0) for n in (2, 3, 4)]
+    messages.save_incoming(store, more, ["-1001", "-1002"])
+    queue = ChainQueue({"-1001": policy()})
+
+    def booked(chat: int, ids: tuple[int, ...], message_id: int, muted: bool = False) -> None:
+        sent = Sent(ChatTarget(chat), ids, message_id, "", "", None, T0, muted)
+        with store.transaction():
+            queue.booked(store, sent)
+
+    booked(-1001, (2, 3), 70)  # a digest of two
+    booked(-1001, (4,), 71, muted=True)
+    booked(-1002, (1,), 72)  # a chat that calls nobody
+    [chain] = calls.due_chains(store, T0 + timedelta(minutes=10))
+    assert (chain.chat, chain.smsc_id, chain.telegram_message_id) == ("-1001", 2, 70)
+    assert calls.due_chains(store, T0 + timedelta(minutes=9)) == []

@@ -3,6 +3,8 @@
 A chain is queued in the transaction that books the message sent, as a reminder is, so an
 SMS relayed into a chat whose policy calls always has its chain (or a take), and a send
 retried after a crash queues it once. Never for a muted message (a silence, `/mute`).
+A digest (several SMS in one message) makes one chain, for its first SMS: one message,
+one take button, one call at a time, not one per SMS.
 """
 
 from __future__ import annotations
@@ -22,5 +24,10 @@ class ChainQueue(DeliveryHook):
         policy = self._policies.get(sent.target.key)
         if policy is not None and not sent.muted:
             calls.queue_chain(
-                store, sent.target.key, sent.ids, sent.message_id, sent.at, sent.at + policy.call
+                store,
+                sent.target.key,
+                sent.ids[:1],
+                sent.message_id,
+                sent.at,
+                sent.at + policy.call,
             )
