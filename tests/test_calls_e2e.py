@@ -344,3 +344,35 @@ def test_the_bridge_calls_when_nobody_takes_an_sms_and_a_take_stops_it(
         lambda: rows(tmp_path, "SELECT ended FROM call_chains") == taken, what="chain stopped"
     )
     assert len(smsc.outbox.calls) == 2
+
+
+def test_a_bridge_killed_mid_call_never_calls_that_step_again(
+    tmp_path: Path, start_bridge: Callable[..., BridgeProcess], smsc: FakeSmsc,
+    telegram: FakeTelegram,
+) -> None:  # fmt: skip
+    (tmp_path / "team.toml").write_text(TEAM.replace("rounds = 2", "rounds = 1"), "utf-8")
+    bridge = start_bridge(TEAM_FILE=str(tmp_path / "team.toml"))
+    bridge.wait_for_log(FIRST_START_DONE)
+    with closing(database(tmp_path)) as db:
+        for since, person in enumerate((ANNA, BORIS)):
+            db.execute(
+                "INSERT INTO on_duty (chat, user_id, user_name, since) VALUES (?, ?, ?, ?)",
+                (str(GROUP), person.telegram_id, person.name, f"2026-12-01 00:00:0{since}"),
+            )
+    smsc.add_sms("Boiler 3: pressure LOW")
+    wait_until(lambda: rows(tmp_path, "SELECT * FROM call_chains"), what="the chain queued")
+    smsc.outbox.fail_next_send("hold")  # SMSC places Anna's call; its answer never comes
+    bring_forward(tmp_path)
+    wait_until(lambda: len(smsc.outbox.calls) == 1, what="Anna called")
+    bridge.kill()  # SIGKILL between the request and its answer
+    smsc.outbox.released.set()
+    assert rows(tmp_path, "SELECT state FROM calls") == [("calling",)]
+    bridge.start()
+    wait_until(
+        lambda: rows(tmp_path, "SELECT state FROM calls") == [("unknown",)],
+        what="the interrupted call unknown, for status.php to settle",
+    )
+    bring_forward(tmp_path)
+    wait_until(lambda: len(smsc.outbox.calls) == 2, what="Boris called")
+    assert [c.phone for c in smsc.outbox.calls] == ["79261234567", "79037654321"]
+    assert len(smsc.outbox.call_requests) == 2  # Anna's step was never asked again
