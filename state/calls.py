@@ -345,3 +345,12 @@ def chain_message(store: Store, chat: str, smsc_id: int) -> int | None:
         (chat, smsc_id),
     ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
+
+
+def was_last(store: Store, call: Call) -> bool:
+    """Whether `call` is its chain's last: the chain is over, all its steps called."""
+    row = store.conn.execute(
+        "SELECT ended, step FROM call_chains WHERE chat = ? AND message_id = ?",
+        (call.chat, call.smsc_id),
+    ).fetchone()
+    return row is not None and row[0] == Ended.DONE and int(row[1]) == call.step + 1

@@ -376,3 +376,21 @@ def test_a_bridge_killed_mid_call_never_calls_that_step_again(
     wait_until(lambda: len(smsc.outbox.calls) == 2, what="Boris called")
     assert [c.phone for c in smsc.outbox.calls] == ["79261234567", "79037654321"]
     assert len(smsc.outbox.call_requests) == 2  # Anna's step was never asked again
+
+
+async def test_when_the_last_call_rings_out_the_chat_is_told_nobody_else_is_called(
+    rig: Rig, telegram: FakeTelegram, smsc: FakeSmsc
+) -> None:
+    rig.order = [ANNA]
+    rig.relayed("Door 7 open", 95)
+    calling = rig.calling()
+    await calling.call_due(at(10))
+    await settled(calling, at(11))
+    await calling.call_due(at(60))
+    assert len(smsc.outbox.calls) == 1
+    assert lines(telegram)[-1] == (
+        "Anna did not answer (SMSC status 20: not delivered: the operator could not deliver "
+        "it): nobody else is called for this SMS.",
+        95,
+    )
+    await calling.outbox.aclose()

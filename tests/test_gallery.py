@@ -353,6 +353,7 @@ def call_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
             ),
             call_texts.placing(call(boris, 1, CallState.PLACED), first),
             call_texts.answered(call(boris, 1, CallState.ANSWERED, 1)),
+            call_texts.nobody_answered(call(boris, 1, CallState.NOT_ANSWERED, 25), 25),
         ],
     )
     yield (

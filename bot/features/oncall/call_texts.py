@@ -56,6 +56,15 @@ def answered(call: Call) -> str:
     return escape(_("✅ {name} answered the call").format(name=_name(call)))
 
 
+def nobody_answered(call: Call, code: int) -> str:
+    """The last call of a chain rang out: nobody else is called for this SMS."""
+    return escape(
+        _("{name} did not answer ({why}): nobody else is called for this SMS.").format(
+            name=_name(call), why=said_by_smsc(code)
+        )
+    )
+
+
 def never_went_out(call: Call) -> str:
     return escape(
         _(

@@ -243,7 +243,10 @@ class Calling:
                 await self._tell(call, texts.answered(call))
         elif outcome is CallOutcome.NOT_ANSWERED or outcome is CallOutcome.UNKNOWN:
             # UNCONFIRMED codes: anything but an answer is no answer, shown with its code
-            await self.store.call(journal.checked, call.id, CallState.NOT_ANSWERED, code, None)
+            if await self.store.call(
+                journal.checked, call.id, CallState.NOT_ANSWERED, code, None
+            ) and await self.store.call(journal.was_last, call):
+                await self._tell(call, texts.nobody_answered(call, code))
         else:  # still ringing, or SMSC does not know an accepted call yet: ask again
             state: CallState = call.state
             if outcome is CallOutcome.RINGING and call.state is CallState.UNKNOWN:
