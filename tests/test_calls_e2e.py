@@ -28,7 +28,7 @@ from bot.features.oncall.calling import Calling
 from bot.relay.chats import Chats
 from bot.routing.targets import ChatTarget
 from bot.smsc.credentials import SmscCredentials
-from bot.smsc.send_api import SmscOutbox
+from bot.smsc.send_api import Sent, SmscOutbox
 from bot.text.i18n import in_language
 from state import IncomingSms, Store, calls, deliveries, messages, oncall
 from state.calls import CallState
@@ -393,4 +393,28 @@ async def test_when_the_last_call_rings_out_the_chat_is_told_nobody_else_is_call
         "it): nobody else is called for this SMS.",
         95,
     )
+    await calling.outbox.aclose()
+
+
+class BrokenOutbox(SmscOutbox):
+    """An outbox that fails in an unforeseen way once the request may have left."""
+
+    async def call(self, phone: str, text: str, our_id: str, **options: str) -> Sent:
+        await super().call(phone, text, our_id, **options)
+        raise RuntimeError("a bug after the request")
+
+
+async def test_an_unforeseen_failure_mid_call_leaves_it_unknown_never_called_again(
+    rig: Rig, smsc: FakeSmsc
+) -> None:
+    sms = rig.relayed("Door 7 open", 96)
+    calling = rig.calling()
+    await calling.outbox.aclose()
+    calling.outbox = BrokenOutbox(smsc.url, SmscCredentials(LOGIN, PASSWORD))
+    await calling.call_due(at(10))
+    [call] = calls.calls_of(rig.store, str(GROUP), sms)
+    assert call.state is CallState.UNKNOWN and len(smsc.outbox.call_requests) == 1
+    assert any("its answer was lost" in line for line in await calling.status_lines(at(10)))
+    await calling.call_due(at(14))
+    assert len(smsc.outbox.call_requests) == 1
     await calling.outbox.aclose()

@@ -152,7 +152,13 @@ class Calling:
         if claim.call is None:
             log.info("calls: SMS %d in %s: %s", chain.smsc_id, chain.chat, claim.outcome)
             return
-        await self._place(chain, claim.call, policy, now)
+        try:
+            await self._place(chain, claim.call, policy, now)
+        except Exception as error:  # a bug or the database: it may have gone out
+            log.error("call %d: failed unexpectedly", claim.call.id, exc_info=error)
+            left = await self.store.call(journal.get, claim.call.id)
+            if left is not None and left.state is CallState.CALLING:
+                await self._unknown(claim.call, now)  # status.php settles it
 
     async def _place(self, chain: Chain, call: Call, policy: Policy, now: datetime) -> None:
         found = await self.store.call(messages.sms_by_id, [chain.smsc_id])
@@ -164,11 +170,7 @@ class Calling:
         text = spoken_text(sms.sender, sms.text, waited, policy.read_code)
         earlier = await self.store.call(journal.calls_of, chain.chat, chain.smsc_id)
         before = next((c for c in reversed(earlier) if c.step < call.step), None)
-        try:
-            await self._send(call, text, now)
-        except Exception as error:  # a bug or the database: it may have gone out
-            log.error("call %d: failed unexpectedly; asking status.php", call.id, exc_info=error)
-            await self._unknown(call, now)
+        await self._send(call, text, now)
         placed = await self.store.call(journal.get, call.id)
         if placed is None:
             return
