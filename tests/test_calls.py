@@ -30,6 +30,7 @@ from bot.features.oncall.call_plan import (
     steps,
 )
 from bot.features.oncall.call_queue import ChainQueue
+from bot.features.oncall.feature import build as build_oncall
 from bot.features.oncall.team import Escalation, Member, Team
 from bot.relay.chats import Chats
 from bot.relay.hooks import Sent
@@ -198,6 +199,8 @@ class CallsSettingsForTest:
     call_daily_limit: int = 20
     call_voice: str | None = None
     call_param: str | None = None
+    oncall_buttons: bool = True
+    oncall_user_ids: tuple[int, ...] = ()
 
     def smsc_auth(self) -> SmscCredentials:
         return SmscCredentials(LOGIN, PASSWORD)
@@ -219,8 +222,11 @@ async def test_oncall_shows_the_call_plan_and_only_the_askers_own_number_masked(
     parts = CoreParts(db, chats, Metrics(), BridgeStatus())
     assert build(replace(settings, team=None), parts) is None
     assert build(replace(settings, team=team_of(tmp_path, None)), parts) is None
+    assert build(replace(settings, oncall_buttons=False), parts) is None
+    on_call = build_oncall(settings, parts)  # type: ignore[arg-type]
     feature = build(settings, parts)
-    assert feature is not None
+    assert feature is not None and on_call is not None
+    assert feature.roster is on_call.roster  # one roster: its calendars kept read once
     for person in (Person(111, "Anna"), Person(222, "Boris")):
         oncall.set_on_duty(store, "-1001", person, True, T0)
     with in_language("en"):

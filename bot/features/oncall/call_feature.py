@@ -21,6 +21,7 @@ from bot.features.oncall.call_queue import ChainQueue
 from bot.features.oncall.call_texts import call_plan
 from bot.features.oncall.calling import Calling
 from bot.features.oncall.duty import DutyRoster
+from bot.features.oncall.rosters import shared_roster
 from bot.features.oncall.team import Team
 from bot.relay.hooks import DeliveryHook
 from bot.smsc.credentials import SmscCredentials
@@ -32,6 +33,8 @@ class CallsSettings(Protocol):
 
     @property
     def team(self) -> Team | None: ...
+    @property
+    def oncall_buttons(self) -> bool: ...
     @property
     def smsc_base_url(self) -> str: ...
     @property
@@ -87,9 +90,10 @@ class CallsFeature(Feature):
 
 def build(settings: CallsSettings, core: CoreParts) -> CallsFeature | None:
     team = settings.team
-    if team is None or not (by_chat := policies(team)):
-        return None
-    roster = DutyRoster(team, core.store)
+    if team is None or not settings.oncall_buttons or not (by_chat := policies(team)):
+        return None  # calls stop at a take: without the take buttons, no calls
+    # the on-call feature's roster (built first, its calendars kept read), not a copy
+    roster = shared_roster(core.store, lambda: DutyRoster(team, core.store))
     calling = Calling(
         core.store,
         core.chats,

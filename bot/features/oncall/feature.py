@@ -18,6 +18,7 @@ from bot.chat.feature import CoreParts, Feature
 from bot.features.oncall.delivery import TakeButtons
 from bot.features.oncall.duty import DutyRoster
 from bot.features.oncall.edits import EditQueue
+from bot.features.oncall.rosters import shared_roster
 from bot.features.oncall.team import Team
 from bot.relay.hooks import DeliveryHook
 
@@ -60,5 +61,5 @@ def build(settings: OnCallSettings, core: CoreParts) -> OnCall | None:
     edits = EditQueue(core.store, core.chats, settings.display_zone, core.metrics)
     buttons = TakeButtons(core.store, settings.display_zone, edits)
     team = settings.team
-    roster = DutyRoster(team, core.store)
+    roster = shared_roster(core.store, lambda: DutyRoster(team, core.store))  # calls: same
     return OnCall(edits, buttons, roster, set(settings.oncall_user_ids), team)
