@@ -42,6 +42,7 @@ from bot.text.i18n import in_language
 from state import IncomingSms, Store, calls, messages, oncall
 from state.calls import Callee, CallState, Claimed, Ended
 from state.oncall import Person
+from state.retention import purge_replies_batch
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc
 
 T0 = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
@@ -258,3 +259,15 @@ def test_a_relayed_message_starts_one_chain_a_digest_too_and_a_muted_one_none(
     [chain] = calls.due_chains(store, T0 + timedelta(minutes=10))
     assert (chain.chat, chain.smsc_id, chain.telegram_message_id) == ("-1001", 2, 70)
     assert calls.due_chains(store, T0 + timedelta(minutes=9)) == []
+
+
+def test_retention_deletes_old_calls_but_never_one_being_placed(store: Store) -> None:
+    chain = queued(store)
+    claim = calls.claim_step(store, chain, ANNA, T0, DAY, 20, T0 + timedelta(minutes=5))
+    assert claim.call is not None
+    later = T0 + timedelta(days=2)
+    assert purge_replies_batch(store, later) == 0  # still `calling`: SMSC may be answering
+    calls.settle(store, claim.call.id, CallState.PLACED)
+    assert purge_replies_batch(store, T0) == 0  # not older than the cutoff
+    assert purge_replies_batch(store, later) == 1
+    assert calls.calls_of(store, "-1001", 1) == []
