@@ -425,6 +425,44 @@ def _v17_duty_handovers(db: Database) -> None:
         )
 
 
+def _v18_calls(db: Database) -> None:
+    """Calls when nobody takes an SMS (`state.calls`): each chat's chain for an SMS (the
+    next step and when it falls due, written with the delivery), and every call placed,
+    stored before send.php is asked with an ID of its own; one row per chain step, so a
+    step is never called twice."""
+    with write_transaction(db.conn):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS call_chains ("
+            "message_id INTEGER NOT NULL REFERENCES messages (id), "
+            "chat TEXT NOT NULL, "  # the delivery's target key
+            "telegram_message_id INTEGER, "  # the relayed message the chain replies to
+            "relayed_at TEXT NOT NULL, "
+            "step INTEGER NOT NULL DEFAULT 0, "  # the next step to call, from 0
+            "due_at TEXT, "  # when it falls due; NULL: the chain is over
+            "ended TEXT, "  # why it is over: taken, answered, done, capped, nobody
+            "PRIMARY KEY (chat, message_id)) WITHOUT ROWID"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS call_chains_due ON call_chains (due_at)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS calls ("
+            "id INTEGER PRIMARY KEY, "
+            "send_id TEXT NOT NULL UNIQUE, "  # ours, as for outgoing SMS: never used twice
+            "chat TEXT NOT NULL, message_id INTEGER NOT NULL, step INTEGER NOT NULL, "
+            "person TEXT NOT NULL, name TEXT NOT NULL, phone TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, "
+            "state TEXT NOT NULL, "  # state.calls.CallState
+            "status_code INTEGER, reason TEXT, smsc_id INTEGER, cost TEXT, "
+            "next_check_at TEXT, checks INTEGER NOT NULL DEFAULT 0, "
+            "told INTEGER NOT NULL DEFAULT 0, "  # the chat was told how it ended
+            "UNIQUE (chat, message_id, step))"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS calls_by_day ON calls (created_at)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS call_cap_notices (day TEXT NOT NULL, "
+            "chat TEXT NOT NULL, PRIMARY KEY (day, chat)) WITHOUT ROWID"
+        )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -443,6 +481,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v15_collapsed_repeats,
     _v16_text_indexed_a_page_at_a_time,
     _v17_duty_handovers,
+    _v18_calls,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -164,6 +164,12 @@ def _next_send_id(store: Store) -> str:
     return f"{prefix}{number}"
 
 
+def new_send_id(store: Store) -> str:
+    """A send_id for another paid request (a voice call, `state.calls`), from the same
+    prefix and counter, so that no two requests of an install ever share one."""
+    return _next_send_id(store)
+
+
 def _insert(
     store: Store,
     draft: Draft,

@@ -19,7 +19,8 @@ keeps them. What a purge deletes, and what it never does:
 - SMS the bridge sent for a person (replies, and previews never sent) go by their own
   age (the last of created and sent), in any state, in batches of their own
   (`purge_replies_batch`): whether replies are on or not (switched off, nothing settles
-  them any more). None is still followed by then: a preview expires in minutes, a send
+  them any more); so do the calls placed when nobody took an SMS (`state.calls`). None
+  is still followed by then: a preview expires in minutes, a send
   is followed for 24 hours at most, and a retention is a day at least; the sends that
   count against today's limit are younger than a day.
 
@@ -69,6 +70,7 @@ SMS_TABLES: tuple[tuple[str, str], ...] = (
     ("quiet_deliveries", "message_id"),  # routes: quiet hours
     ("collapse_deliveries", "message_id"),  # routes: collapsed repeats
     ("repeat_runs", "message_id"),  # the message a run of repeats folds into
+    ("call_chains", "message_id"),  # calls: who is called next for it
 )
 BATCH = 200  # SMS deleted per transaction: tens of milliseconds on a million-SMS file
 VACUUM_STEP = 2000  # free pages handed back per step (8 MB at 4 KiB pages): ~15 ms
@@ -120,8 +122,8 @@ def purge_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
 
 def purge_replies_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:
     """Delete up to `batch` SMS sent (or previewed) for a person, created and sent before
-    `cutoff`, in any state, oldest first; how many went. Fewer than `batch` means nothing
-    more is due now."""
+    `cutoff`, in any state, oldest first, and up to `batch` calls; how many went. Fewer
+    than `batch` means nothing more is due now."""
     store.conn.execute("PRAGMA secure_delete = ON")
     before = to_db(cutoff)
     with store.transaction():
@@ -130,7 +132,14 @@ def purge_replies_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> i
             "AND coalesce(sent_at, created_at) < ? ORDER BY created_at LIMIT ?)",
             (before, before, batch),
         )
-        return deleted.rowcount
+        # calls placed when nobody took an SMS (`state.calls`): who was called, at which
+        # number; by their age too, but never one still being asked of SMSC
+        called = store.conn.execute(
+            "DELETE FROM calls WHERE id IN (SELECT id FROM calls WHERE created_at < ? "
+            "AND state != 'calling' ORDER BY id LIMIT ?)",
+            (before, batch),
+        )
+        return deleted.rowcount + called.rowcount
 
 
 def purge_kept_aside_batch(store: Store, cutoff: datetime, batch: int = BATCH) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -40,8 +40,10 @@ from bot.core.bridge_state import BridgeStatus
 from bot.core.health import HealthRules, health_problems
 from bot.features.heartbeat.beat import Heartbeat, refusal
 from bot.features.heartbeat.feature import status_line
+from bot.features.oncall import call_texts
 from bot.features.oncall.buttons import message_after_press, take_markup, taken_line
 from bot.features.oncall.calendars import failing_line, unknown_line
+from bot.features.oncall.call_plan import Policy, spoken_text
 from bot.features.oncall.commands import duty_text, on_duty_text, scheduled_text
 from bot.features.oncall.duty import DutyNow, handover_text
 from bot.features.reminders.reminders import reminder_text
@@ -68,6 +70,7 @@ from bot.text.formatting import escape
 from bot.text.i18n import LANGUAGES, _, in_language
 from bot.text.sms_view import Look, render_sms, with_repeats
 from state import ChatQueue, Page, PendingDelivery, StoredSms
+from state.calls import Call, Callee, CallState
 from state.oncall import Person, Take
 from state.outgoing import Outgoing, OutgoingState
 from state.silences import Silence
@@ -312,6 +315,7 @@ def cases(look: Look) -> Iterator[tuple[str, list[str]]]:
         "A reminder for several, with nobody on duty",
         [reminder_text(SAMPLES, [], 600, look.zone, due)],
     )
+    yield from call_cases(look)
     yield from reply_cases(look)
     yield from silence_cases(look)
     yield from schedule_cases(look)
@@ -344,6 +348,70 @@ def schedule_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
             failing_line("-1001234567890", "ConnectTimeout", False),
             unknown_line("-1001234567890", ["Grisha"]),
         ],
+    )
+
+
+@dataclass(frozen=True)
+class _Member:
+    name: str
+    phone: str
+    telegram_id: int
+
+
+def call_cases(look: Look) -> Iterator[tuple[str, list[str]]]:
+    """Calls when nobody takes an SMS: the spoken text, the chain's lines in the chat,
+    /status's lines and /oncall's call plan."""
+    anna = Callee("anna", "Anna Petrova", "+79261234567")
+    boris = Callee("boris", "Boris", "+79037654321")
+
+    def call(callee: Callee, step: int, state: CallState, code: int | None = None) -> Call:
+        return Call(
+            step + 1, f"abc{step}", "-1001", 1, step, callee, look.now, state, code,
+            None if code is None or state is not CallState.REFUSED else SEND_REFUSALS[3], 1,
+        )  # fmt: skip
+
+    yield (
+        "A call: what it says (the code left out)",
+        [escape(spoken_text("900", "Сбербанк: код 482193, никому не сообщайте.", 600, False))],
+    )
+    first = call(anna, 0, CallState.PLACED)
+    yield (
+        "A chain of calls, in the chat (each a reply to the SMS)",
+        [
+            call_texts.placing(first, None),
+            call_texts.placing(
+                call(boris, 1, CallState.PLACED), call(anna, 0, CallState.NOT_ANSWERED, 20)
+            ),
+            call_texts.placing(call(boris, 1, CallState.PLACED), first),
+            call_texts.answered(call(boris, 1, CallState.ANSWERED, 1)),
+            call_texts.nobody_answered(call(boris, 1, CallState.NOT_ANSWERED, 25), 25),
+        ],
+    )
+    yield (
+        "A call that could not go, or whose answer was lost",
+        [
+            call_texts.placing(call(anna, 0, CallState.REFUSED, 3), None),
+            call_texts.placing(call(anna, 0, CallState.NOT_MADE), None),
+            call_texts.placing(call(anna, 0, CallState.UNKNOWN), None),
+            call_texts.never_went_out(call(anna, 0, CallState.NEVER_WENT_OUT, -3)),
+            call_texts.placing(
+                call(boris, 1, CallState.PLACED), call(anna, 0, CallState.NOT_ANSWERED, 46)
+            ),
+        ],
+    )
+    yield "The daily cap of calls reached (once a day)", [call_texts.capped(20)]
+    yield (
+        "/status: calls today, a call not settled",
+        [
+            call_texts.made_today(3, 20),
+            call_texts.unsettled(call(anna, 0, CallState.UNKNOWN), look.zone, look.now),
+        ],
+    )
+    plan = Policy(timedelta(minutes=10), timedelta(minutes=5), 2)
+    people = [_Member("Anna Petrova", "+79261234567", 42), _Member("Boris", "+79037654321", 7)]
+    yield (
+        "/oncall's call plan (asked by Anna; nobody in the team file on duty)",
+        [call_texts.call_plan(plan, people, 42), call_texts.call_plan(plan, [], 42)],
     )
 
 

@@ -26,6 +26,7 @@ FEATURES: list[FeatureKind[Settings]] = [
     silences.KIND,  # first: its hook mutes a message before the take buttons see it
     oncall.KIND,
     reminders.KIND,
+    oncall.CALLS,  # after the reminders: calls when nobody takes an SMS (the team file)
     replies.KIND,
     retention.KIND,
     heartbeat.KIND,

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     sms_reply_user_ids: UserIds = Field(default_factory=list)
     sms_sender: str | None = None
     sms_daily_limit: int = Field(default=50, ge=1)
+    call_daily_limit: int = Field(default=20, ge=0)
+    call_voice: str | None = None
+    call_param: str | None = None
     relay_digest_threshold: int | None = Field(default=None, ge=0)
     retention_days: int = Field(default=0, ge=0, le=36600)  # 0: keep every SMS
     hide_codes: bool = False

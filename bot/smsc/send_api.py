@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -115,6 +116,33 @@ class SendStatus:
 def status_of(code: int) -> SendStatus:
     meaning, final, delivered = DELIVERY_STATUSES.get(code, UNKNOWN_STATUS)
     return SendStatus(code, meaning, final, delivered)
+
+
+class CallOutcome(StrEnum):
+    RINGING = "ringing"  # not final yet (-1 waiting, 0 handed to the operator)
+    ANSWERED = "answered"
+    NOT_ANSWERED = "not_answered"  # any other final code: SMSC's words say which
+    NEVER_WENT_OUT = "never_went_out"  # -3: SMSC has no such call
+    UNKNOWN = "unknown"  # a code SMSC's tables do not name: never read as answered
+
+
+# UNCONFIRMED (smsc-api.md, "Voice calls"): which status.php codes a call reports. The
+# bridge assumes SMS's own table: 1 "delivered" and 2 "read" mean the call was answered;
+# -1 and 0 that it is still ringing; -3 that SMSC never had it; every other code of the
+# table that nobody answered (SMSC's words are shown with the code, so a person can read
+# "busy" or "unreachable" there). A code outside the table is shown as a number and never
+# taken for an answer: the chain goes on to the next person.
+CALL_ANSWERED_CODES = frozenset({1, 2})
+
+
+def call_outcome(code: int) -> CallOutcome:
+    if code in CALL_ANSWERED_CODES:
+        return CallOutcome.ANSWERED
+    if code == NOT_FOUND:
+        return CallOutcome.NEVER_WENT_OUT
+    if code not in DELIVERY_STATUSES:
+        return CallOutcome.UNKNOWN
+    return CallOutcome.RINGING if code in (-1, 0) else CallOutcome.NOT_ANSWERED
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
@@ -214,6 +242,26 @@ class SmscOutbox:
         form = self._form(phones=phone, mes=text, id=our_id, cost="3")
         if sender:
             form["sender"] = sender
+        return await self._send_once(form)
+
+    async def call(
+        self, phone: str, text: str, our_id: str, *, voice: str = "", param: str = ""
+    ) -> Sent:
+        """Place one voice call (`call=1`: SMSC speaks `text`), as `send` sends an SMS: one
+        request, never repeated; the same errors, the same answer, status.php by our ID.
+
+        `voice` and `param` (which voice; wait, pause, attempts) are UNCONFIRMED in SMSC's
+        own tables (smsc-api.md, "Voice calls"): sent only when set (CALL_VOICE, CALL_PARAM).
+        """
+        form = self._form(phones=phone, mes=text, id=our_id, cost="3", call="1")
+        if voice:
+            form["voice"] = voice
+        if param:
+            form["param"] = param
+        return await self._send_once(form)
+
+    async def _send_once(self, form: dict[str, str]) -> Sent:
+        """The one POST of a send or a call, and what its answer says."""
         try:
             response = await self._http.post(SEND_PATH, data=form)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as error:
@@ -236,6 +284,10 @@ class SmscOutbox:
 
     async def status(self, phone: str, our_id: str) -> SendStatus:
         """Where a send stands (SMSC knows it by the phone and our ID)."""
+        return status_of(await self.status_code(phone, our_id))
+
+    async def status_code(self, phone: str, our_id: str) -> int:
+        """status.php's bare code for a send or a call (a call reads it as `call_status`)."""
         answer = await self._ask(STATUS_PATH, self._form(phone=phone, id=our_id))
         if (code := _error_code(answer)) is not None and "status" not in answer:
             raise SmscNoAnswer(f"SMSC error {code}")
@@ -245,4 +297,4 @@ class SmscOutbox:
             code = int(raw)
         if code is None:
             raise SmscNoAnswer("a status reply without a status")
-        return status_of(code)
+        return code

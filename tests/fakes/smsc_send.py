@@ -5,7 +5,11 @@ fmt=3 JSON with the documented error codes; `cost=1` prices without sending; an 
 send within a minute gets error 9, as SMSC's only duplicate guard, and so does a sixth
 identical price request within a minute. Faults for the next send: an error code, an
 answer dropped after the SMS was "sent" (the lost answer), an answer held back forever (a
-crash window), an HTTP error from a proxy. A sent SMS's
+crash window), an HTTP error from a proxy. A voice call (`call=1`) is a send like an SMS
+(the same faults, the same error 9), kept in `calls`; its status follows `call_timelines`
+by the phone called (answered, not answered, busy: the codes are UNCONFIRMED at SMSC, so
+the fake uses what the bridge assumes, `CALL_ANSWERED`, `CALL_NOT_ANSWERED`, `CALL_BUSY`).
+A sent SMS's
 status moves along a timeline (handed to the operator, then delivered, unless set);
 status.php finds an SMS by the phone and our ID, as SMSC does (the last one sent wins),
 answers "not found" (-3) for one it never had, and fails as it is told to for the next
@@ -35,6 +39,16 @@ class SentSms:
     sender: str | None
     our_id: str  # send.php's `id`, as the bridge gave it
     at: float  # time.monotonic()
+    call: bool = False  # a voice call (`call=1`), not an SMS
+    voice: str | None = None
+    param: str | None = None
+
+
+# A call's status codes over time, by what the person does (UNCONFIRMED codes: status.php
+# documents SMS ones; the bridge reads 1 and 2 as answered, anything else as not).
+CALL_ANSWERED = [(0.0, -1), (0.2, 1)]
+CALL_NOT_ANSWERED = [(0.0, -1), (0.2, 20)]
+CALL_BUSY = [(0.0, -1), (0.2, 25)]
 
 
 @dataclass
@@ -51,6 +65,19 @@ class FakeOutbox:
     balance: float = 100.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     released: threading.Event = field(default_factory=threading.Event)  # ends a "hold"
+    # a call's status timeline by the phone called; CALL_NOT_ANSWERED when not set
+    call_timelines: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+
+    @property
+    def calls(self) -> list[SentSms]:
+        """Every call SMSC "placed" (a request whose answer was lost included)."""
+        with self.lock:
+            return [sent for sent in self.sends if sent.call]
+
+    @property
+    def call_requests(self) -> list[dict[str, str]]:
+        with self.lock:
+            return [form for form in self.send_requests if form.get("call") == "1"]
 
     def fail_next_send(self, kind: str, value: Any = None) -> None:
         """kind: "error" (code), "drop" (send, then cut the answer), "hold" (send, never
@@ -111,7 +138,16 @@ class FakeOutbox:
         parts = _parts(form["mes"])
         with self.lock:
             self.sends.append(
-                SentSms(form["phones"], form["mes"], form.get("sender"), form["id"], now)
+                SentSms(
+                    form["phones"],
+                    form["mes"],
+                    form.get("sender"),
+                    form["id"],
+                    now,
+                    call=form.get("call") == "1",
+                    voice=form.get("voice"),
+                    param=form.get("param"),
+                )
             )
             self.balance -= COST_PER_PART * parts
         if fault is not None and fault[0] == "drop":
@@ -153,7 +189,10 @@ class FakeOutbox:
             self._json(handler, {"status": -3, "last_date": "", "err": 0})
             return
         code = 0
-        for after, step in self.timeline:
+        timeline = self.timeline
+        if sent[-1].call:
+            timeline = self.call_timelines.get(sent[-1].phone, CALL_NOT_ANSWERED)
+        for after, step in timeline:
             if now - sent[-1].at >= after:
                 code = step
         self._json(handler, {"status": code, "last_date": "28.11.2026 03:12:00", "err": 0})

@@ -8,13 +8,20 @@ it, a press made while it was on its way caught up with; `feature` is the runnin
 ONCALL_BUTTONS turns on, which hands the relay that hook. `team` reads TEAM_FILE;
 `schedules` says who a rotation or a calendar has on duty (pure), `calendars` keeps the
 calendars read, and `duty` answers who is on duty now, whom to call, and says each
-handover in its chat. Reminders are their own feature (`bot.features.reminders`).
+handover in its chat (`rosters` shares that one roster with the calls). Reminders are
+their own feature (`bot.features.reminders`).
+Calls when nobody takes an SMS are a feature of their own kind here (`CALLS`), on when the
+team file gives a chat `call`: `call_plan` (pure), `calling` (the chain), `call_texts`,
+`call_queue` (the relay's hook) and `call_feature`; they live in this package because
+they build on its team file and duty roster.
 Who took what lives in the database (`state.oncall`), never only in memory.
 """
 
 from bot.chat.feature import FeatureKind
+from bot.features.oncall import call_feature
 from bot.features.oncall.commands import COMMANDS
 from bot.features.oncall.feature import OnCallSettings, build
 from bot.features.oncall.presses import BUTTONS
 
 KIND: FeatureKind[OnCallSettings] = FeatureKind("oncall", build, commands=COMMANDS, buttons=BUTTONS)
+CALLS: FeatureKind[call_feature.CallsSettings] = FeatureKind("calls", call_feature.build)

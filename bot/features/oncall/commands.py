@@ -18,9 +18,11 @@ from telegram.ext import ContextTypes
 from bot.chat.answers import asked_in, reply, send_answer
 from bot.chat.commands.history import parse_history_args
 from bot.chat.commands.registry import ChatCommand, UsageError
-from bot.chat.context import bridge_of
+from bot.chat.context import BridgeContext, bridge_of
+from bot.features.oncall.call_feature import CallsFeature
 from bot.features.oncall.duty import DutyNow, weekday_moment
 from bot.features.oncall.feature import OnCall
+from bot.relay.gateway import ChatGateway
 from bot.text.formatting import escape, short_name
 from bot.text.i18n import N_, _
 from state import duty, oncall
@@ -69,12 +71,24 @@ async def oncall_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     if args:
         raise UsageError(_("“{text}” is neither me nor off").format(text=" ".join(args)))
+    answer = None
     if roster is not None and scheduled is not None:
         now_on = await roster.duty_now(scheduled, now)
         if now_on is not None:
-            await reply(update, context, scheduled_text(now_on, roster.zone))
-            return
-    await reply(update, context, duty_text(await bridge.store.call(oncall.on_duty, chat)))
+            answer = scheduled_text(now_on, roster.zone)
+    if answer is None:
+        answer = duty_text(await bridge.store.call(oncall.on_duty, chat))
+    await reply(update, context, answer + await call_plan_text(bridge, gateway, user.id))
+
+
+async def call_plan_text(bridge: BridgeContext, gateway: ChatGateway, user_id: int) -> str:
+    """What /oncall adds when calls are on: whom an SMS nobody takes calls here, and when
+    (`CallsFeature.plan_text`), after a blank line; nothing otherwise."""
+    calls = bridge.feature(CallsFeature)
+    if calls is None:
+        return ""
+    plan = await calls.plan_text(bridge.chats.keys_of(gateway), user_id, datetime.now(UTC))
+    return "\n\n" + plan if plan else ""
 
 
 def on_duty_text(person: Person) -> str:

@@ -26,6 +26,7 @@ from bot.features.oncall.duty import (
     Handovers,
 )
 from bot.features.oncall.edits import EditQueue
+from bot.features.oncall.rosters import keep_roster
 from bot.features.oncall.team import CalendarSource, Team
 from bot.relay.hooks import DeliveryHook
 
@@ -93,6 +94,7 @@ def build(settings: OnCallSettings, core: CoreParts) -> OnCall | None:
     )
     client = httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) if urls else None
     roster = DutyRoster(team, core.store, settings.display_zone, client)
+    keep_roster(core.store, roster)  # the calls ask this one whom to call
     handovers = refresh = None
     if team is not None and team.schedules:
         handovers = Handovers(roster, core.chats, SYSTEM_WALL_CLOCK)
