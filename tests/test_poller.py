@@ -29,6 +29,7 @@ from bot.routing.routes import Route, Router, load_routes
 from bot.routing.targets import ChatTarget
 from bot.smsc import (
     ERROR_POLICIES,
+    PAGE_SIZE,
     SmscApiError,
     SmscClient,
     SmscCredentials,
@@ -150,11 +151,16 @@ async def test_after_the_first_start_every_new_sms_is_relayed(
 async def test_full_pages_are_followed_until_a_short_one(harness: Harness, smsc: FakeSmsc) -> None:
     mark_initialized(harness)
     messages.save_incoming(harness.store, [], CHATS)
-    ids = [smsc.add_sms(f"sms {n}") for n in range(2300)]
+    ids = [smsc.add_sms(f"sms {n}") for n in range(2 * PAGE_SIZE + 300)]
     await harness.poller.poll_once()
     assert harness.pending_ids() == ids
-    pages = [r.form.get("after_id") for r in smsc.inbox_requests()[:3]]
-    assert pages == [None, str(ids[999]), str(ids[1999])]
+    asked = smsc.inbox_requests()[:3]
+    assert [r.form.get("after_id") for r in asked] == [
+        None,
+        str(ids[PAGE_SIZE - 1]),
+        str(ids[2 * PAGE_SIZE - 1]),
+    ]
+    assert {r.form.get("cnt") for r in asked} == {str(PAGE_SIZE)}
 
 
 async def test_overlap_poll_catches_an_id_that_arrived_out_of_order(

@@ -404,6 +404,54 @@ def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     store.close()
 
 
+def test_the_text_index_is_rebuilt_with_prefixes_of_3_to_5_keeping_what_search_finds(
+    tmp_path: Path,
+) -> None:
+    from sqlite_utils import Database
+
+    from state.migrations import FTS_PREFIXES, MIGRATIONS
+
+    path = tmp_path / "v18.db"
+    store = Store.open(path)
+    texts = ["Пароль для входа 4455", "door 7 opened", "Температура 85 C в котельной"]
+    messages.save_incoming(store, [sms(n, text) for n, text in enumerate(texts, 1)], [])
+    store.conn.execute("PRAGMA user_version = 18")
+    store.close()
+    conn = sqlite3.connect(path)  # the index as schema 18 kept it: prefixes 2 to 6
+    conn.execute("DROP TABLE messages_fts")
+    MIGRATIONS[1](Database(conn))
+    conn.close()
+    assert (
+        "prefix='2 3 4 5 6'"
+        in sqlite3.connect(path)
+        .execute("SELECT sql FROM sqlite_master WHERE name = 'messages_fts'")
+        .fetchone()[0]
+    )
+
+    store = Store.open(path)
+    fts_sql = store.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'messages_fts'"
+    ).fetchone()[0]
+    assert f"prefix='{FTS_PREFIXES}'" in fts_sql
+    for words, found in [
+        ("парол", [1]),
+        ("пароль", [1]),
+        ("door 7", [2]),
+        ("темпер", [3]),
+        ("кот", [3]),
+        ("4455", [1]),
+        ("opened door", [2]),
+    ]:
+        assert [s.smsc_id for s in history.search(store, words, None, None, 10).messages] == found
+    messages.save_incoming(store, [sms(4, "пароль новый")], [])  # new SMS enter it as before
+    assert history.search(store, "пароль", None, None, 10).total == 2
+    # raises SQLITE_CORRUPT_VTAB should the index and the stored texts disagree
+    store.conn.execute(
+        "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+    )
+    store.close()
+
+
 def test_a_window_ending_now_includes_this_second(store: Store) -> None:
     messages.save_incoming(store, [sms(1, "just now")], [])  # stored as T0, a whole second
     now = T0 + timedelta(milliseconds=400)

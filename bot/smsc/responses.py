@@ -182,8 +182,10 @@ def parse_inbox_reply(body: bytes, zone: ZoneInfo, fallback_time: datetime) -> I
     _raise_if_error(payload)
     if not isinstance(payload, list):
         raise SmscGarbageReply(f"reply is not a list of messages ({size})", detail=preview(text))
+    del text  # a full page is megabytes: what the records need is in `payload` now
     reply = InboxReply(records=[], item_count=len(payload))
-    for item in payload:
+    for index, item in enumerate(payload):
+        payload[index] = None  # each item freed once read: the page is never held twice
         sms, notes = parse_record(item, zone, fallback_time)
         reply.problems.extend(notes)
         if sms is not None:
