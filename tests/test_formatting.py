@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.text.clock import full_moment, zone_name
 from bot.text.codes import code_spans, first_code
 from bot.text.formatting import TEXT_LIMIT, pack_entries, split_atoms, text_atoms, visible_length
 from bot.text.i18n import in_language
@@ -272,3 +273,18 @@ def test_any_list_packs_into_valid_messages_in_order(texts: list[str], fold: boo
     assert sorted(set(order)) == list(range(len(texts))) and order == sorted(order)
     for message in packed:
         assert utf16_length(parse_telegram_html(message.html)) <= TEXT_LIMIT - 100
+
+
+ZONES = ["Europe/Moscow", "Asia/Kolkata", "America/St_Johns", "Europe/Berlin", "UTC"]
+
+
+@given(
+    moment=st.datetimes(datetime(1971, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
+    zone=st.sampled_from(ZONES).map(ZoneInfo),
+)
+def test_a_full_moment_written_field_by_field_reads_as_strftime_writes_it(
+    moment: datetime, zone: ZoneInfo
+) -> None:
+    local = moment.astimezone(zone)
+    expected = f"{local.strftime('%d.%m.%Y %H:%M:%S')} {zone_name(zone, moment)}"
+    assert full_moment(moment, zone) == expected
