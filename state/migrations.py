@@ -8,6 +8,7 @@ release appends to MIGRATIONS and never edits a published step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from sqlite_utils import Database
@@ -15,6 +16,8 @@ from sqlite_utils import Database
 from state.phones import DEFAULT_REGION, sender_key
 from state.schema import FAILED_DELIVERY, FTS_TOKENIZER, OPEN_DELIVERY, UNCERTAIN_DELIVERY
 from state.transactions import write_transaction
+
+log = logging.getLogger(__name__)
 
 
 def _v1_initial(db: Database) -> None:
@@ -527,6 +530,13 @@ def migrate(db: Database) -> list[int]:
         raise SchemaTooNew(
             f"the database is at schema version {current}, this release knows up to "
             f"{SCHEMA_VERSION}: upgrade sms-bridge"
+        )
+    if 0 < current < SCHEMA_VERSION:  # a step may rebuild an index: a pause, said first
+        log.info(
+            "upgrading the database from schema %d to %d, once (a step that rebuilds an "
+            "index takes about 15 s per million SMS stored)",
+            current,
+            SCHEMA_VERSION,
         )
     applied = []
     for version in range(current + 1, SCHEMA_VERSION + 1):

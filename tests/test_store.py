@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -405,7 +406,7 @@ def test_a_second_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
 
 
 def test_the_text_index_is_rebuilt_with_prefixes_of_3_to_5_keeping_what_search_finds(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from sqlite_utils import Database
 
@@ -428,7 +429,9 @@ def test_the_text_index_is_rebuilt_with_prefixes_of_3_to_5_keeping_what_search_f
         .fetchone()[0]
     )
 
-    store = Store.open(path)
+    with caplog.at_level(logging.INFO, logger="state.migrations"):
+        store = Store.open(path)
+    assert f"upgrading the database from schema 18 to {SCHEMA_VERSION}" in caplog.text
     fts_sql = store.conn.execute(
         "SELECT sql FROM sqlite_master WHERE name = 'messages_fts'"
     ).fetchone()[0]
