@@ -18,9 +18,11 @@ from __future__ import annotations
 import bisect
 import json
 import random
+import sqlite3
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -131,26 +133,45 @@ def _bridge_catch_up(folder: Path, inbox: BulkInbox, count: int) -> tuple[float,
     return seconds, peak
 
 
-def _raw_store(folder: Path, bodies: list[bytes], router: Router) -> float:
-    """Seconds for raw executemany of the rows the bridge writes, built ahead."""
+Rows = list[tuple[object, ...]]
+RawPage = tuple[Rows, Rows]  # a page's message rows and visibility rows
+
+
+def raw_pages(bodies: list[bytes], router: Router) -> list[RawPage]:
+    """The rows the bridge writes for each page of a first start, built ahead."""
     now = to_db(datetime.now(UTC))
-    batches = []
+    pages = []
     for body in bodies:
         records = parse_inbox_reply(body, MOSCOW, datetime.now(UTC)).records
-        rows, visible = [], []
+        rows: Rows = []
+        visible: Rows = []
         for sms in records:
             place = router.placement(sms, relay=False)
             row = message_row(sms, now, place.route, place.label)
             rows.append(row)
             visible += [(chat, row[5], sms.smsc_id) for chat in place.visible_to]
-        batches.append((rows, visible))
-    store = Store.open(folder / "raw.db")
+        pages.append((rows, visible))
+    return pages
+
+
+def store_raw(
+    path: Path,
+    pages: list[RawPage],
+    change: Callable[[sqlite3.Connection], object] | None = None,
+    index_text: bool = True,
+) -> float:
+    """Seconds for raw executemany of `pages` into a new store at `path`, a transaction
+    a page; `change` alters the schema first (benchmarks.storing_floor)."""
+    store = Store.open(path)
     conn = store.conn
+    if change is not None:
+        change(conn)
     started = time.perf_counter()
-    for rows, visible in batches:
+    for rows, visible in pages:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(INSERT_MESSAGE, rows)
-        conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
+        if index_text:
+            conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
         conn.executemany(INSERT_VISIBLE, visible)
         conn.execute("COMMIT")
     seconds = time.perf_counter() - started
@@ -172,7 +193,7 @@ def run(count: int) -> list[Result]:
         targets = [ChatTarget.parse(chat) for chat in CHATS.split(",")]
         router = Router(load_routes(folder / "routes.toml"), targets)
         bodies = [inbox.page(records[i]["id"] - 1, PAGE_SIZE) for i in range(0, count, PAGE_SIZE)]
-        raw = _raw_store(folder, bodies, router)
+        raw = store_raw(folder / "raw.db", raw_pages(bodies, router))
     scaled = seconds * 1_000_000 / count
     how = (
         f"real `sms-bridge run`, first start, {count:,} SMS of the last day served by a bulk "

@@ -18,87 +18,47 @@ import argparse
 import random
 import sqlite3
 import tempfile
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.catchup import CHATS, BulkInbox
-from benchmarks.common import MOSCOW, inbox_records
+from sqlite_utils import Database
+
+from benchmarks.catchup import CHATS, BulkInbox, RawPage, raw_pages, store_raw
+from benchmarks.common import inbox_records
 from benchmarks.ingest import ROUTES_20
 from bot.routing.routes import Router, load_routes
 from bot.routing.targets import ChatTarget
-from bot.smsc import parse_inbox_reply
-from state import Store
-from state.messages import INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE, message_row
-from state.schema import FTS_TOKENIZER
-from state.times import to_db
-
-Rows = list[tuple[object, ...]]
-Page = tuple[Rows, Rows]  # message rows, visibility rows
+from state.migrations import rebuild_text_index
 
 # One part of the schema taken away or changed before storing, by name (`--change`).
 CHANGES: dict[str, Callable[[sqlite3.Connection], object]] = {
     "no-text-index": lambda conn: conn.execute("DROP TABLE messages_fts"),
     "no-sender-index": lambda conn: conn.execute("DROP INDEX idx_messages_sender_key_received_at"),
     "no-time-index": lambda conn: conn.execute("DROP INDEX idx_messages_received_at"),
-    "prefixes-2-6": lambda conn: _text_index_with_prefixes(conn, "2 3 4 5 6"),  # schema 18's
-    "prefixes-3-6": lambda conn: _text_index_with_prefixes(conn, "3 4 5 6"),
+    "prefixes-2-6": lambda conn: rebuild_text_index(Database(conn), "2 3 4 5 6"),  # schema 18's
+    "prefixes-3-6": lambda conn: rebuild_text_index(Database(conn), "3 4 5 6"),
     "cache-32mb": lambda conn: conn.execute("PRAGMA cache_size = -32768"),
 }
 
 
-def _text_index_with_prefixes(conn: sqlite3.Connection, prefixes: str) -> None:
-    conn.execute("DROP TABLE messages_fts")
-    conn.execute(
-        f"CREATE VIRTUAL TABLE messages_fts USING FTS5 (text, tokenize='{FTS_TOKENIZER}', "
-        f"prefix='{prefixes}', content=\"messages\")"
-    )
-
-
-def pages_of(count: int, size: int) -> list[Page]:
+def pages_of(count: int, size: int) -> list[RawPage]:
     """The rows a first start writes for `count` SMS, in pages of `size`."""
     records = inbox_records(count, random.Random(20261203), span_days=0.9)
     inbox = BulkInbox(records)
+    bodies = [inbox.page(int(records[i]["id"]) - 1, size) for i in range(0, count, size)]
     with tempfile.TemporaryDirectory() as name:
         routes = Path(name) / "routes.toml"
         routes.write_text(ROUTES_20, "utf-8")
         targets = [ChatTarget.parse(chat) for chat in CHATS.split(",")]
-        router = Router(load_routes(routes), targets)
-    now = to_db(datetime.now(UTC))
-    pages = []
-    for start in range(0, count, size):
-        body = inbox.page(int(records[start]["id"]) - 1, size)
-        rows: Rows = []
-        visible: Rows = []
-        for sms in parse_inbox_reply(body, MOSCOW, datetime.now(UTC)).records:
-            place = router.placement(sms, relay=False)
-            row = message_row(sms, now, place.route, place.label)
-            rows.append(row)
-            visible += [(chat, row[5], sms.smsc_id) for chat in place.visible_to]
-        pages.append((rows, visible))
-    return pages
+        return raw_pages(bodies, Router(load_routes(routes), targets))
 
 
-def store_all(pages: list[Page], change: str | None) -> tuple[float, float]:
+def store_all(pages: list[RawPage], change: str | None) -> tuple[float, float]:
     """Seconds to store every page, and the file's size in MB."""
     with tempfile.TemporaryDirectory() as name:
         path = Path(name) / "floor.db"
-        store = Store.open(path)
-        conn = store.conn
-        if change is not None:
-            CHANGES[change](conn)
-        indexed = change != "no-text-index"
-        started = time.perf_counter()
-        for rows, visible in pages:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(INSERT_MESSAGE, rows)
-            if indexed:
-                conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
-            conn.executemany(INSERT_VISIBLE, visible)
-            conn.execute("COMMIT")
-        seconds = time.perf_counter() - started
-        store.close()
+        altered = CHANGES[change] if change is not None else None
+        seconds = store_raw(path, pages, altered, index_text=change != "no-text-index")
         return seconds, path.stat().st_size / 1e6
 
 

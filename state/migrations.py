@@ -98,10 +98,10 @@ def _v2_fts_prefix_index(db: Database) -> None:
     ).fetchone()
     if "prefix=" in sql:
         return  # done by an earlier, interrupted run of this step
-    _rebuild_text_index(db, "2 3 4 5 6")
+    rebuild_text_index(db, "2 3 4 5 6")
 
 
-def _rebuild_text_index(db: Database, prefixes: str) -> None:
+def rebuild_text_index(db: Database, prefixes: str) -> None:
     """The full-text index made again with these prefix indexes, from the stored texts."""
     with write_transaction(db.conn):
         db.execute("DROP TABLE IF EXISTS messages_fts")  # messages' triggers name it again
@@ -488,7 +488,7 @@ def _v19_fewer_prefix_indexes(db: Database) -> None:
         "SELECT coalesce(max(sql), '') FROM sqlite_master WHERE name = 'messages_fts'"
     ).fetchone()
     if f"prefix='{FTS_PREFIXES}'" not in sql:
-        _rebuild_text_index(db, FTS_PREFIXES)
+        rebuild_text_index(db, FTS_PREFIXES)
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [
