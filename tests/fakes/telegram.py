@@ -180,7 +180,7 @@ class Answer:
 class ApiRequest:
     method: str
     params: dict[str, Any]
-    at: float
+    at: float  # time.monotonic() when its whole body had arrived, before the fake read it
 
 
 @dataclass
@@ -405,9 +405,14 @@ class FakeTelegram:
             self._answer(handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
         method = path[len(prefix) :]
-        params, files = self._params(handler)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        # Stamped before the body is parsed: decoding a file upload's form takes the fake
+        # several milliseconds that no bridge figure should carry.
+        arrived = time.monotonic()
+        params, files = self._params(handler, body)
         with self.lock:
-            self.requests.append(ApiRequest(method, params, time.monotonic()))
+            self.requests.append(ApiRequest(method, params, arrived))
         endpoint = None if method in self.missing else getattr(self, f"_api_{method}", None)
         if endpoint is None:
             self._answer(handler, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -415,9 +420,9 @@ class FakeTelegram:
         endpoint(handler, params, files)
 
     @staticmethod
-    def _params(handler: BaseHTTPRequestHandler) -> tuple[dict[str, Any], dict[str, bytes]]:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
+    def _params(
+        handler: BaseHTTPRequestHandler, body: bytes
+    ) -> tuple[dict[str, Any], dict[str, bytes]]:
         kind = handler.headers.get("Content-Type", "")
         params: dict[str, Any] = dict(parse_qsl(urlsplit(handler.path).query))
         files: dict[str, bytes] = {}
