@@ -14,8 +14,9 @@ def to_db(moment: datetime) -> str:
     """An aware datetime as stored text, in UTC (naive datetimes are refused)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: the store only takes aware datetimes")
-    # isoformat writes "YYYY-MM-DD HH:MM:SS", several times faster than strftime
-    return moment.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+    # isoformat starts with "YYYY-MM-DD HH:MM:SS" (the year always four digits), several
+    # times faster than strftime; cut there, not `replace`d first, which cost as much again
+    return moment.astimezone(UTC).isoformat(sep=" ")[:19]
 
 
 def to_db_end(moment: datetime) -> str:
@@ -24,7 +25,10 @@ def to_db_end(moment: datetime) -> str:
     Stored times are whole seconds: an SMS stored as 12:00:05 arrived within that second,
     so a window ending at 12:00:05.8 ("now") must include it. Rounding the bound up does.
     """
-    if moment.microsecond:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the store only takes aware datetimes")
+    moment = moment.astimezone(UTC)  # in UTC: adding to a local time in an hour that
+    if moment.microsecond:  # repeats (clocks turned back) could land an hour off
         moment += timedelta(microseconds=1_000_000 - moment.microsecond)
     return to_db(moment)
 

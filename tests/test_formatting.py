@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text.clock import full_moment, zone_name
+from bot.text.clock import FullMoments, full_moment, zone_name
 from bot.text.codes import code_spans, first_code
 from bot.text.formatting import TEXT_LIMIT, pack_entries, split_atoms, text_atoms, visible_length
-from bot.text.i18n import in_language
+from bot.text.i18n import LANGUAGES, Language, in_language
 from bot.text.sms_view import Look, entry_atoms, render_sms
 from state import StoredSms
 from tests.fakes.telegram import HtmlRefused, parse_telegram_html, relayed_text, utf16_length
@@ -275,7 +275,14 @@ def test_any_list_packs_into_valid_messages_in_order(texts: list[str], fold: boo
         assert utf16_length(parse_telegram_html(message.html)) <= TEXT_LIMIT - 100
 
 
-ZONES = ["Europe/Moscow", "Asia/Kolkata", "America/St_Johns", "Europe/Berlin", "UTC"]
+ZONES = [
+    "Europe/Moscow",
+    "Asia/Kolkata",
+    "America/St_Johns",
+    "Europe/Berlin",
+    "Australia/Lord_Howe",  # half an hour of summer time
+    "UTC",
+]
 
 
 @given(
@@ -288,3 +295,38 @@ def test_a_full_moment_written_field_by_field_reads_as_strftime_writes_it(
     local = moment.astimezone(zone)
     expected = f"{local.strftime('%d.%m.%Y %H:%M:%S')} {zone_name(zone, moment)}"
     assert full_moment(moment, zone) == expected
+
+
+@given(
+    start=st.datetimes(datetime(1971, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
+    steps=st.lists(st.integers(0, 4 * 3600), min_size=1, max_size=40),
+    zone=st.sampled_from(ZONES).map(ZoneInfo),
+    language=st.sampled_from(LANGUAGES),
+)
+def test_a_file_writes_each_moment_as_full_moment_does(
+    start: datetime, steps: list[int], zone: ZoneInfo, language: Language
+) -> None:
+    """One writer for a run of moments (as a file's entries), hours remembered between them:
+    the same text as each written alone, across changes of the zone's offset."""
+    moments = [start + timedelta(seconds=sum(steps[: i + 1])) for i in range(len(steps))]
+    with in_language(language):
+        write = FullMoments(zone)
+        assert [write(m) for m in moments] == [full_moment(m, zone) for m in moments]
+
+
+@pytest.mark.parametrize(
+    ("zone", "around"),
+    [
+        ("Europe/Berlin", datetime(2026, 3, 29, 1, tzinfo=UTC)),  # clocks go forward
+        ("Europe/Berlin", datetime(2026, 10, 25, 1, tzinfo=UTC)),  # and back
+        ("Australia/Lord_Howe", datetime(2026, 4, 4, 15, tzinfo=UTC)),  # by half an hour
+        ("Asia/Kolkata", datetime(2026, 11, 26, 12, tzinfo=UTC)),  # +5:30 all year
+    ],
+)
+def test_a_file_writes_moments_across_a_change_of_offset_second_by_second(
+    zone: str, around: datetime
+) -> None:
+    write = FullMoments(ZoneInfo(zone))
+    moments = [around + timedelta(seconds=s) for s in range(-3600, 3600, 7)]
+    moments.append(datetime(2026, 11, 26, 12, tzinfo=ZoneInfo("Asia/Tokyo")))  # not in UTC
+    assert [write(m) for m in moments] == [full_moment(m, ZoneInfo(zone)) for m in moments]

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from bot.chat.context import bridge_of
 from bot.chat.sent import history_entry, history_line
-from bot.text.clock import full_moment, short_moment
+from bot.text.clock import FullMoments, short_moment
 from bot.text.formatting import (
     ENTRY_SEPARATOR,
     TEXT_LIMIT,
@@ -207,14 +207,15 @@ def answer_file(
     if page.truncated:
         lines.append(showing(page, oldest))
     lines.append("")
+    moments = FullMoments(look.zone)
     timed: list[tuple[datetime, str]] = []
     for sms in page.messages:
         taken = ""
         if (take := takes.get(sms.smsc_id)) is not None:
-            when = full_moment(take.at, look.zone)
+            when = moments(take.at)
             taken = " · " + _("taken by {name} at {time}").format(name=take.by.name, time=when)
-        timed.append((sms.received_at, plain_entry(sms, look) + taken + "\n"))
-    timed += [(out.sent_at or out.created_at, history_line(out, look) + "\n") for out in sent]
+        timed.append((sms.received_at, plain_entry(sms, moments) + taken + "\n"))
+    timed += [(out.sent_at or out.created_at, history_line(out, moments) + "\n") for out in sent]
     lines += [line for _moment, line in sorted(timed, key=lambda item: item[0])]
     return "\n".join(lines).encode("utf-8")
 

@@ -9,7 +9,7 @@ borrows `reason_of` for its previews.
 from __future__ import annotations
 
 from bot.smsc.send_api import smsc_reason
-from bot.text.clock import full_moment, short_moment
+from bot.text.clock import FullMoments, short_moment
 from bot.text.formatting import display_phone, escape, short_name, text_atoms
 from bot.text.i18n import _
 from bot.text.sms_view import Look
@@ -43,8 +43,8 @@ def history_entry(out: Outgoing, look: Look) -> list[str]:
     return [head, *text_atoms(out.text, look.hide_codes)]
 
 
-def history_line(out: Outgoing, look: Look) -> str:
-    """An outgoing SMS as plain text, for answers sent as a file."""
-    when = full_moment(out.sent_at or out.created_at, look.zone)
+def history_line(out: Outgoing, moments: FullMoments) -> str:
+    """An outgoing SMS as plain text, for answers sent as a file (`plain_entry`'s twin)."""
+    when = moments(out.sent_at or out.created_at)
     to = _("to {phone}").format(phone=display_phone(out.phone))
     return f"{when} · {to} · {out.author.name} · {went_out_words(out)} · id {out.id}\n{out.text}"

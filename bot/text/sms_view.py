@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.text.clock import full_moment, moment_in_zone, short_moment, zone_name
+from bot.text.clock import FullMoments, moment_in_zone, short_moment, zone_name
 from bot.text.codes import code_spans, first_code
 from bot.text.durations import short_duration
 from bot.text.formatting import (
@@ -210,9 +210,10 @@ def digest_header(first: StoredSms, last: StoredSms, count: int, left: int, look
     return " · ".join(parts)
 
 
-def plain_entry(sms: StoredSms, look: Look) -> str:
-    """One SMS as plain text, for answers sent as a file (read later: full dates)."""
+def plain_entry(sms: StoredSms, moments: FullMoments) -> str:
+    """One SMS as plain text, for answers sent as a file (read later: full dates), its
+    moment written by the writer the file's entries share."""
     return (
-        f"{full_moment(sms.received_at, look.zone)} · {display_phone(sms.sender)} → "
+        f"{moments(sms.received_at)} · {display_phone(sms.sender)} → "
         f"{display_phone(sms.recipient)} · id {sms.smsc_id}\n{sms.text}"
     )
