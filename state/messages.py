@@ -43,6 +43,7 @@ from state.store import Store
 from state.times import from_db, to_db, utc_now
 
 _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
+BULK_PAGE = 1000  # new SMS in a page of a catch-up, written as one (Store.transaction)
 SMS_COLUMNS = (
     "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label, "
     "m.damaged"
@@ -55,16 +56,18 @@ Where = Sequence[str] | Callable[[IncomingSms], Placement]
 
 
 def sms_from_row(row: Sequence[Any]) -> StoredSms:
+    """A row of SMS_COLUMNS as a StoredSms. Its fields by position, in their order: by
+    keyword, 2,000 rows of an answer took twice as long (5.2 ms against 2.8)."""
     return StoredSms(
-        smsc_id=row[0],
-        sender=row[1],
-        recipient=row[2],
-        text=row[3],
-        received_at=from_db(row[4]),
-        sent_at=from_db(row[5]) if row[5] else None,
-        fetched_at=from_db(row[6]),
-        label=row[7],
-        damaged=bool(row[8]),
+        row[0],  # smsc_id
+        row[1],  # sender
+        row[2],  # recipient
+        row[3],  # text
+        from_db(row[4]),  # received_at
+        from_db(row[5]) if row[5] else None,  # sent_at
+        from_db(row[6]),  # fetched_at
+        row[7],  # label
+        bool(row[8]),  # damaged
     )
 
 
@@ -222,7 +225,7 @@ def save_incoming(
     )
     now = to_db(moment)
     try:
-        with store.transaction():
+        with store.transaction(bulk=len(placed) >= BULK_PAGE):
             _insert_new(store, placed, now)
             raise_cursor_floor(store, too_old)
     except Exception as error:

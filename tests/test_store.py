@@ -28,7 +28,9 @@ from state import (
     messages,
     oncall,
 )
+from state.messages import BULK_PAGE
 from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
+from state.store import BULK_CHECKPOINT_PAGES, CHECKPOINT_PAGES
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 CHATS = ["-1001", "-1002:7"]
@@ -638,3 +640,34 @@ def test_the_full_text_index_holds_every_stored_sms_once(store: Store) -> None:
         "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
     )
     assert history.search(store, "boiler", None, None, 10).total == 3
+
+
+def _sizes(store: Store) -> tuple[int, int]:
+    """Bytes of the database file and of its WAL, read without copying anything."""
+    assert store.path is not None
+    wal = store.path.with_name(store.path.name + "-wal")
+    return store.path.stat().st_size, wal.stat().st_size
+
+
+def _checkpoint_pages(store: Store) -> int:
+    return int(store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+
+def test_a_catch_ups_pages_are_copied_from_the_wal_once_it_ends(store: Store) -> None:
+    """Big pages let the WAL grow past SQLite's checkpoint; the next small write copies it."""
+    page_size = int(store.conn.execute("PRAGMA page_size").fetchone()[0])
+    file_before, _wal = _sizes(store)
+    words = " ".join(f"word{n}" for n in range(40))
+    for page in range(6):
+        first = page * BULK_PAGE + 1
+        batch = [sms(i, f"{words} {i}", f"7926{i:07d}") for i in range(first, first + BULK_PAGE)]
+        messages.save_incoming(store, batch, [])
+        assert _checkpoint_pages(store) == BULK_CHECKPOINT_PAGES
+    file_during, wal_during = _sizes(store)
+    assert wal_during > CHECKPOINT_PAGES * page_size  # past where SQLite would have copied
+    assert file_during == file_before  # and nothing copied yet
+    messages.save_incoming(store, [sms(10**6)], ["-1001"])  # the next SMS, relayed
+    assert _checkpoint_pages(store) == CHECKPOINT_PAGES
+    file_after, _wal = _sizes(store)
+    assert file_after > file_before + CHECKPOINT_PAGES * page_size  # copied at its commit
+    assert messages.count_messages(store) == 6 * BULK_PAGE + 1
