@@ -281,6 +281,13 @@ def test_a_pattern_that_would_run_for_hours_is_stopped_and_said_once(
     assert decided.describe().startswith("routing failed (see the log) → TELEGRAM_CHAT_IDS")
 
 
+def test_a_pattern_matches_whole_not_as_a_prefix_at_the_texts_end() -> None:
+    """`regex` also matches partially, a start of the pattern at the text's end: never here."""
+    rules = Router([route(1, text="door 5 opened")], EVERYWHERE)
+    assert rules.route(reading("alarm: door 5 open"), True)[0].route is None
+    assert rules.route(reading("alarm: door 5 opened"), True)[0].route == "route 1"
+
+
 def test_a_pattern_reads_the_first_2000_characters_of_the_text() -> None:
     rules = Router([route(1, text="alarm")], EVERYWHERE)
     assert ROUTE_TEXT_LIMIT == 2000
