@@ -43,7 +43,7 @@ from state.store import Store
 from state.times import from_db, to_db, utc_now
 
 _IN_CHUNK = 500  # stay well under SQLite's host-parameter limit
-BULK_PAGE = 1000  # new SMS in a page of a catch-up, written as one (Store.transaction)
+BULK_PAGE = 1000  # new SMS a page holds at least when a catch-up writes it: Store.transaction(bulk)
 SMS_COLUMNS = (
     "m.id, m.sender, m.recipient, m.text, m.received_at, m.sent_at, m.fetched_at, m.label, "
     "m.damaged"

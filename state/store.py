@@ -138,7 +138,7 @@ class Store:
         pages of the indexes the one before rewrote too (every sender's, the text's); so
         that each is copied from the WAL into the file once for many of them, not once a
         transaction, SQLite's checkpoint waits for BULK_CHECKPOINT_PAGES while bulk ones
-        are written (a million SMS: the floor of storing them 54 s instead of 64). The
+        are written (storing a million raw: 61.7 s instead of 65.6, docs/benchmarks.md). The
         next transaction that is not bulk copies what grew, and the WAL is cut back to
         WAL_KEPT_BYTES.
         """
