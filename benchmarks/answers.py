@@ -7,7 +7,9 @@ command is sent as an update of the fake Bot API and timed from then to the firs
 and its rendering, the write). The first answer of each command after the start is
 reported apart (caches cold), then the p95 of the repeats. Commands go one at a time,
 each command in its own private chat, so that a chat's pace (one message a second; a long
-answer is several) never holds an answer back.
+answer is several) never holds an answer back. One more is asked in the team chat the
+database routes every third SMS to (a routes file is set, so that chat sees only its
+own): its `/search` walks three matches for each one it may show.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ SPACING = 0.8  # seconds between commands: a chat is asked again after its whole
 ANSWERS = ("sendMessage", "sendDocument")  # a long answer is a file
 
 
+ROUTED_COMMAND = "/search pressure"  # asked in queries.TEAM_CHAT, which sees a third
+ROUTED_NAME = "/search pressure (routed chat)"
+ROUTES = f'[[route]]\ntext = "pressure"\nchats = ["{queries.TEAM_CHAT}"]\n'
+
+
 def commands() -> list[str]:
     sender = phone(random.Random(365))  # the first sender the database was built with
     return [
@@ -41,6 +48,11 @@ def commands() -> list[str]:
         "/history 26.11",  # a whole day of the database: about 2,700 SMS
         "/status",
     ]
+
+
+def _name(command: str) -> str:
+    """How the results name a command: its first two words, a number as PHONE."""
+    return "/from PHONE" if command.startswith("/from") else " ".join(command.split()[:2])
 
 
 def _answer_time(telegram: FakeTelegram, chat: int, command: str) -> float:
@@ -67,18 +79,27 @@ def run(folder: Path, database_count: int, repeats: int) -> list[Result]:
     source = queries.database(folder, database_count)
     smsc, telegram = FakeSmsc().start(), FakeTelegram().start()
     smsc.next_id = 10 * database_count
+    private = [FIRST_CHAT + index for index in range(len(commands()))]
+    asked = [
+        *(
+            (chat, command, _name(command))
+            for chat, command in zip(private, commands(), strict=True)
+        ),
+        (int(queries.TEAM_CHAT), ROUTED_COMMAND, ROUTED_NAME),
+    ]
     firsts: dict[str, float] = {}
-    times: dict[str, list[float]] = {command: [] for command in commands()}
-    chats = [FIRST_CHAT + index for index in range(len(commands()))]
+    times: dict[str, list[float]] = {name: [] for _chat, _command, name in asked}
     with tempfile.TemporaryDirectory() as work:
         database = Path(work) / "bridge.db"
         shutil.copyfile(source, database)
+        (Path(work) / "routes.toml").write_text(ROUTES, "utf-8")
         env = bridge_settings(
             smsc,
             telegram,
             database,
-            TELEGRAM_CHAT_IDS=",".join(str(chat) for chat in chats),
-            TELEGRAM_ALLOWED_USER_IDS=",".join(str(chat) for chat in chats),
+            TELEGRAM_CHAT_IDS=",".join([*(str(chat) for chat in private), queries.TEAM_CHAT]),
+            TELEGRAM_ALLOWED_USER_IDS=",".join(str(chat) for chat in private),
+            ROUTES_FILE=str(Path(work) / "routes.toml"),
             SMSC_POLL_INTERVAL="30",
             LOG_LEVEL="INFO",  # the start's last line says when commands are answered
         )
@@ -88,12 +109,12 @@ def run(folder: Path, database_count: int, repeats: int) -> list[Result]:
             # the one that says the chat side is up (migrations of a big file come before).
             bridge.wait_for_log("answering chat commands", timeout=300)
             for round_number in range(repeats + 1):
-                for chat, command in zip(chats, commands(), strict=True):
+                for chat, command, name in asked:
                     seconds = _answer_time(telegram, chat, command)
                     if round_number == 0:
-                        firsts[command] = seconds
+                        firsts[name] = seconds
                     else:
-                        times[command].append(seconds)
+                        times[name].append(seconds)
                     time.sleep(SPACING)
         finally:
             bridge.kill()
@@ -101,17 +122,15 @@ def run(folder: Path, database_count: int, repeats: int) -> list[Result]:
             telegram.stop()
     how = (
         f"sms-bridge run on a copy of a {database_count:,}-SMS database, one private chat "
-        f"of an allowed user per command; update handed to the bridge -> the answer's first "
+        f"of an allowed user per command, and {ROUTED_COMMAND} in the team chat every third "
+        f"SMS is routed to; update handed to the bridge -> the answer's first "
         f"sendMessage or sendDocument at the fake Bot API; the first answer after the start, "
         f"then p95 of {repeats} more"
     )
     results = []
-    for command in commands():
-        name = command.split()[0] + (" " + command.split()[1] if " " in command else "")
-        if command.startswith("/from"):
-            name = "/from PHONE"
-        p95 = percentile(times[command], 0.95) * 1000
-        results.append(Result("answers", f"{name}: first", firsts[command] * 1000, "ms", how=how))
+    for _chat, _command, name in asked:
+        p95 = percentile(times[name], 0.95) * 1000
+        results.append(Result("answers", f"{name}: first", firsts[name] * 1000, "ms", how=how))
         results.append(
             Result(
                 "answers",

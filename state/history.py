@@ -28,10 +28,12 @@ _VISIBLE = (
     "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
     "AND v.received_at = m.received_at AND v.message_id = m.id)"
 )
-# The same for a full-text match `f`, by its ID alone: the message is not read.
-_VISIBLE_MATCH = (
-    "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? AND v.message_id = f.rowid)"
-)
+# The same for a full-text match `f`, by its ID alone (the message is not read): its row
+# of `_VISIBLE_MATCHES`, a look-up as EXISTS would be, without a subquery for each match
+# (a routed chat's count of 10,000 in a million: a fifth less). A chat has at most one
+# visibility row per SMS, so the join repeats no match.
+_VISIBLE_MATCH = "v.chat_id = ?"
+_VISIBLE_MATCHES = "messages_fts f CROSS JOIN message_chats v ON v.message_id = f.rowid"
 # One chat's SMS, driven by its visibility rows `v`: its history in received order.
 VISIBLE_SOURCE = "message_chats v CROSS JOIN messages m ON m.id = v.message_id"
 _NEWEST_FIRST = "m.received_at DESC, m.id DESC"
@@ -183,9 +185,10 @@ def search(
         if bounds is not None:
             where += " AND f.rowid BETWEEN ? AND ?"
             args += bounds
-    source = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
+    matches = "messages_fts f" if visible_to is None else _VISIBLE_MATCHES
+    source = f"{matches} CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
     # The indexes alone can count, unless each match's time counts too.
-    counted = source if windowed else "messages_fts f"
+    counted = source if windowed else matches
     (total,) = store.conn.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
         (*args, COUNT_CAP + 1),

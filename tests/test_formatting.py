@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.text.clock import FullMoments, full_moment, zone_name
+from bot.text.clock import FullMoments, zone_name
 from bot.text.codes import code_spans, first_code
 from bot.text.formatting import TEXT_LIMIT, pack_entries, split_atoms, text_atoms, visible_length
 from bot.text.i18n import LANGUAGES, Language, in_language
@@ -285,16 +285,17 @@ ZONES = [
 ]
 
 
+def as_strftime_writes_it(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local.strftime('%d.%m.%Y %H:%M:%S')} {zone_name(zone, moment)}"
+
+
 @given(
     moment=st.datetimes(datetime(1971, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
     zone=st.sampled_from(ZONES).map(ZoneInfo),
 )
-def test_a_full_moment_written_field_by_field_reads_as_strftime_writes_it(
-    moment: datetime, zone: ZoneInfo
-) -> None:
-    local = moment.astimezone(zone)
-    expected = f"{local.strftime('%d.%m.%Y %H:%M:%S')} {zone_name(zone, moment)}"
-    assert full_moment(moment, zone) == expected
+def test_a_moment_in_a_file_reads_as_strftime_writes_it(moment: datetime, zone: ZoneInfo) -> None:
+    assert FullMoments(zone)(moment) == as_strftime_writes_it(moment, zone)
 
 
 @given(
@@ -303,15 +304,15 @@ def test_a_full_moment_written_field_by_field_reads_as_strftime_writes_it(
     zone=st.sampled_from(ZONES).map(ZoneInfo),
     language=st.sampled_from(LANGUAGES),
 )
-def test_a_file_writes_each_moment_as_full_moment_does(
+def test_a_file_writes_each_of_its_moments_as_strftime_does(
     start: datetime, steps: list[int], zone: ZoneInfo, language: Language
 ) -> None:
-    """One writer for a run of moments (as a file's entries), hours remembered between them:
-    the same text as each written alone, across changes of the zone's offset."""
+    """One writer for a run of moments (as a file's entries), days and names remembered
+    between them: the same text as each written alone, across changes of the offset."""
     moments = [start + timedelta(seconds=sum(steps[: i + 1])) for i in range(len(steps))]
     with in_language(language):
         write = FullMoments(zone)
-        assert [write(m) for m in moments] == [full_moment(m, zone) for m in moments]
+        assert [write(m) for m in moments] == [as_strftime_writes_it(m, zone) for m in moments]
 
 
 @pytest.mark.parametrize(
@@ -329,4 +330,6 @@ def test_a_file_writes_moments_across_a_change_of_offset_second_by_second(
     write = FullMoments(ZoneInfo(zone))
     moments = [around + timedelta(seconds=s) for s in range(-3600, 3600, 7)]
     moments.append(datetime(2026, 11, 26, 12, tzinfo=ZoneInfo("Asia/Tokyo")))  # not in UTC
-    assert [write(m) for m in moments] == [full_moment(m, ZoneInfo(zone)) for m in moments]
+    assert [write(m) for m in moments] == [
+        as_strftime_writes_it(m, ZoneInfo(zone)) for m in moments
+    ]

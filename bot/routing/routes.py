@@ -222,7 +222,7 @@ class Route:
         after ROUTE_TIME_LIMIT seconds. It releases the GIL while it runs (`concurrent`),
         so that a slow one never holds up the event loop. The arguments go by position
         (`string, pos, endpos, concurrent, partial, timeout`, as `regex` takes them):
-        by keyword, reading them cost a microsecond a search, a third of routing a
+        by keyword, reading them cost a microsecond a search, a tenth of routing a
         catch-up; tests/test_routes.py holds both the time limit and `partial` to it.
         """
         return (
