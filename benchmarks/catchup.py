@@ -37,7 +37,13 @@ from bot.routing.targets import ChatTarget
 from bot.smsc import parse_inbox_reply
 from bot.smsc.inbox_api import PAGE_SIZE
 from state import Store
-from state.messages import BULK_PAGE, INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE, message_row
+from state.messages import (
+    INDEX_TEXT,
+    INSERT_MESSAGE,
+    INSERT_VISIBLE,
+    message_row,
+    page_transaction,
+)
 from state.times import to_db
 from tests.fakes.bridge import BridgeProcess, bridge_settings
 from tests.fakes.smsc import LOGIN, PASSWORD
@@ -168,7 +174,7 @@ def store_raw(
         change(conn)
     started = time.perf_counter()
     for rows, visible in pages:
-        with store.transaction(bulk=len(rows) >= BULK_PAGE):  # as the bridge writes a page
+        with page_transaction(store, len(rows)):  # as the bridge writes a page
             conn.executemany(INSERT_MESSAGE, rows)
             if index_text:
                 conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -225,7 +226,7 @@ def save_incoming(
     )
     now = to_db(moment)
     try:
-        with store.transaction(bulk=len(placed) >= BULK_PAGE):
+        with page_transaction(store, len(placed)):
             _insert_new(store, placed, now)
             raise_cursor_floor(store, too_old)
     except Exception as error:
@@ -236,6 +237,12 @@ def save_incoming(
             raise_cursor_floor(store, too_old)
         return Saved(saved.stored, saved.kept_aside, too_old)
     return Saved([sms.smsc_id for sms, _placement in placed], [], too_old)
+
+
+def page_transaction(store: Store, new_sms: int) -> AbstractContextManager[None]:
+    """The write transaction of a page of `new_sms` SMS: a bulk one (Store.transaction)
+    when it holds BULK_PAGE or more, as a catch-up's pages do."""
+    return store.transaction(bulk=new_sms >= BULK_PAGE)
 
 
 def _without_too_old(

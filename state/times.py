@@ -10,25 +10,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 
-def to_db(moment: datetime) -> str:
-    """An aware datetime as stored text, in UTC (naive datetimes are refused)."""
+def _in_utc(moment: datetime) -> datetime:
+    """An aware datetime in UTC; a naive one is refused (its zone would be a guess)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: the store only takes aware datetimes")
+    return moment.astimezone(UTC)
+
+
+def to_db(moment: datetime) -> str:
+    """An aware datetime as stored text, in UTC (naive datetimes are refused)."""
     # isoformat starts with "YYYY-MM-DD HH:MM:SS" (the year always four digits), several
     # times faster than strftime; cut there, not `replace`d first, which cost as much again
-    return moment.astimezone(UTC).isoformat(sep=" ")[:19]
+    return _in_utc(moment).isoformat(sep=" ")[:19]
 
 
 def to_db_end(moment: datetime) -> str:
     """An exclusive upper bound as stored text, rounded up to the next whole second.
 
     Stored times are whole seconds: an SMS stored as 12:00:05 arrived within that second,
-    so a window ending at 12:00:05.8 ("now") must include it. Rounding the bound up does.
+    so a window ending at 12:00:05.8 ("now") must include it. Rounding the bound up does,
+    in UTC: added to a local time in an hour that repeats (clocks turned back), the
+    rounding could land an hour off.
     """
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: the store only takes aware datetimes")
-    moment = moment.astimezone(UTC)  # in UTC: adding to a local time in an hour that
-    if moment.microsecond:  # repeats (clocks turned back) could land an hour off
+    moment = _in_utc(moment)
+    if moment.microsecond:
         moment += timedelta(microseconds=1_000_000 - moment.microsecond)
     return to_db(moment)
 
