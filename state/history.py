@@ -106,17 +106,13 @@ def _page(
     counted: str | None = None,
 ) -> Page:
     """The newest `limit` rows of `source` in `order`, and how many match in all
-    (counted in `counted`, a cheaper source with the same rows, if given)."""
-    total = int(
-        store.conn.execute(
-            f"SELECT count(*) FROM {counted or source} WHERE {where}", args
-        ).fetchone()[0]
-    )
+    (counted beside the rows, in `counted`, a cheaper source with the same rows, if given)."""
+    total = store.count(f"SELECT count(*) FROM {counted or source} WHERE {where}", args)
     rows = store.conn.execute(
         f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
         (*args, limit),
     ).fetchall()
-    return Page([sms_from_row(r) for r in reversed(rows)], total)
+    return Page([sms_from_row(r) for r in reversed(rows)], total.result())
 
 
 def between(
@@ -170,7 +166,7 @@ def search(
     most WINDOW_SEEK_LIMIT SMS, their smallest and largest IDs bound the walk (every
     SMS of the window lies between them); the received time is still checked on each
     row. With `visible_to`, each match is also looked up, by its ID, in that chat's
-    visibility rows. The total is counted up to COUNT_CAP.
+    visibility rows. The total is counted up to COUNT_CAP, beside the page (`Store.count`).
     """
     query = fts_query(words)
     if query is None:
@@ -189,16 +185,17 @@ def search(
     source = f"{matches} CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
     # The indexes alone can count, unless each match's time counts too.
     counted = source if windowed else matches
-    (total,) = store.conn.execute(
+    counting = store.count(
         f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
         (*args, COUNT_CAP + 1),
-    ).fetchone()
+    )
     rows = store.conn.execute(
         f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY f.rowid DESC LIMIT ?",
         (*args, limit),
     ).fetchall()
-    capped = total > COUNT_CAP
-    return Page([sms_from_row(r) for r in reversed(rows)], min(total, COUNT_CAP), capped)
+    page = [sms_from_row(r) for r in reversed(rows)]
+    total = counting.result()
+    return Page(page, min(total, COUNT_CAP), total > COUNT_CAP)
 
 
 def _id_bounds(

@@ -230,9 +230,9 @@ def untaken(
         " AND NOT EXISTS (SELECT 1 FROM takes t WHERE t.message_id = m.id)"
         " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)"
     )
-    (total,) = store.conn.execute(f"SELECT count(*) FROM {source} WHERE {where}", args).fetchone()
+    total = store.count(f"SELECT count(*) FROM {source} WHERE {where}", args)  # beside
     rows = store.conn.execute(
         f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
         (*args, limit),
     ).fetchall()
-    return Page([sms_from_row(row) for row in rows], int(total))
+    return Page([sms_from_row(row) for row in rows], total.result())

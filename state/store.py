@@ -22,13 +22,16 @@ functions on one dedicated thread (`await db.call(deliveries.pending, chat, 10)`
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
+from state.aside import CountAside, counted_here
 from state.files import create_private_file, make_private_folder, private_umask
 from state.migrations import migrate
 from state.phones import DEFAULT_REGION
@@ -60,6 +63,8 @@ class Store:
         self.region = region
         self.keep_for = keep_for  # RETENTION_DAYS: older SMS are never stored; None: all
         self._bulk = False  # whether the WAL may grow to BULK_CHECKPOINT_PAGES
+        self.counts_aside = False  # Store.open of a file: counts run beside, see count()
+        self.aside: CountAside | None = None  # the counts' connection, opened at the first
 
     @classmethod
     def open(
@@ -78,6 +83,7 @@ class Store:
             with private_umask():  # SQLite creates -wal and -shm while the store opens
                 create_private_file(path)
                 store = cls._connect(path, region)
+            store.counts_aside = True
         store.keep_for = keep_for
         return store
 
@@ -106,15 +112,7 @@ class Store:
         """A read-only Store on a connection of its own, for a long read (a report) on
         another thread. In WAL mode it neither blocks the bridge's writes nor waits for
         them, and one read transaction sees one moment of the database throughout."""
-        conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro",
-            uri=True,
-            isolation_level=None,
-            check_same_thread=False,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
-        conn.execute("PRAGMA query_only = ON")
-        return cls(Database(conn, execute_plugins=False), path)
+        return cls(Database(read_only_connection(path), execute_plugins=False), path)
 
     @classmethod
     @contextmanager
@@ -128,7 +126,23 @@ class Store:
         finally:
             snapshot.close()
 
+    def count(self, sql: str, args: Sequence[Any]) -> Future[int]:
+        """Start `sql`, a count, on a second connection (`state.aside`) and return at once:
+        the caller reads its page of rows meanwhile and then waits for the future.
+
+        Counted here instead, before returning, where a second connection would see
+        another moment or cannot be had: inside a transaction (a report's snapshot, whose
+        count and rows must agree), on a snapshot, in memory.
+        """
+        if not self.counts_aside or self.path is None or self.conn.in_transaction:
+            return counted_here(self.conn, sql, args)
+        if self.aside is None:
+            self.aside = CountAside(read_only_connection(self.path))
+        return self.aside.count(sql, args)
+
     def close(self) -> None:
+        if self.aside is not None:
+            self.aside.close()
         self.conn.close()
 
     def transaction(self, bulk: bool = False) -> AbstractContextManager[None]:
@@ -147,3 +161,16 @@ class Store:
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
             self._bulk = bulk
         return write_transaction(self.conn)
+
+
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the database at `path`, usable from any one thread."""
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro",
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    conn.execute("PRAGMA query_only = ON")
+    return conn

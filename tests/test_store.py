@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,9 +29,11 @@ from state import (
     messages,
     oncall,
 )
+from state.aside import CountAside
 from state.messages import BULK_PAGE
 from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
-from state.store import BULK_CHECKPOINT_PAGES, CHECKPOINT_PAGES
+from state.store import BULK_CHECKPOINT_PAGES, CHECKPOINT_PAGES, read_only_connection
+from state.transactions import read_transaction
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 CHATS = ["-1001", "-1002:7"]
@@ -327,6 +330,56 @@ def test_search_counts_up_to_a_cap_and_says_so(
     assert (windowed.total, windowed.total_is_lower_bound) == (2, False)
 
 
+def test_a_count_runs_on_its_own_connection_and_thread_and_closes_with_the_store(
+    store: Store,
+) -> None:
+    messages.save_incoming(store, [sms(n, f"pump {n}", minutes=n) for n in range(1, 8)], [])
+    assert store.path is not None
+    conn = read_only_connection(store.path)
+    conn.create_function("thread", 0, lambda: threading.current_thread().name)
+    store.aside = CountAside(conn)
+    on_its_thread = "SELECT count(*) FROM messages WHERE thread() LIKE 'sqlite-count%'"
+    assert store.count(on_its_thread, ()).result() == 7
+    page = history.search(store, "pump", None, None, 2)
+    assert (page.total, [s.smsc_id for s in page.messages]) == (7, [6, 7])
+    store.close()
+    assert not any(t.name.startswith("sqlite-count") for t in threading.enumerate())
+    with pytest.raises(sqlite3.ProgrammingError):  # closed with the store
+        conn.execute("SELECT 1")
+
+
+def test_a_count_inside_a_read_transaction_sees_the_moment_its_rows_see(store: Store) -> None:
+    """A report's snapshot is one read transaction: its totals and rows must agree, which a
+    count on a second connection, seeing what was written since, would not."""
+    messages.save_incoming(store, [sms(1, "pump 1")], [])
+    assert store.path is not None
+    with read_transaction(store.conn):
+        assert history.search(store, "pump", None, None, 10).total == 1  # the moment is set
+        writer = Store.open(store.path)
+        messages.save_incoming(writer, [sms(2, "pump 2", minutes=1)], [])
+        writer.close()
+        page = history.search(store, "pump", None, None, 10)
+        assert (page.total, len(page.messages)) == (1, 1)
+        assert history.between(store, T0, T0 + timedelta(hours=1), 10).total == 1
+    assert store.aside is None  # nothing was counted aside: it opens at the first count
+    assert history.search(store, "pump", None, None, 10).total == 2
+    assert store.aside is not None
+
+
+def test_a_store_in_memory_or_a_snapshot_counts_on_its_own_connection(store: Store) -> None:
+    memory = Store.open(":memory:")
+    messages.save_incoming(memory, [sms(1, "pump 1")], [])
+    assert history.search(memory, "pump", None, None, 10).total == 1
+    assert memory.aside is None
+    memory.close()
+    messages.save_incoming(store, [sms(1, "pump 1")], [])
+    assert store.path is not None
+    snapshot = Store.open_snapshot(store.path)
+    assert history.search(snapshot, "pump", None, None, 10).total == 1
+    assert snapshot.aside is None
+    snapshot.close()
+
+
 def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
@@ -548,6 +601,9 @@ def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Sto
     messages.save_incoming(store, [sms(n, f"alarm {n}", minutes=n) for n in range(1, 30)], routed)
     recorder = RecordingConnection(store.conn)
     store.conn = recorder  # type: ignore[assignment]
+    assert store.path is not None
+    counter = RecordingConnection(read_only_connection(store.path))
+    store.aside = CountAside(counter)  # type: ignore[arg-type]
     window = (T0, T0 + timedelta(hours=1))
     history.last(store, 10, visible_to="-1001")
     history.between(store, *window, 10, visible_to="-1001")
@@ -559,10 +615,12 @@ def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Sto
     store.conn = recorder.conn
     plans = {
         sql: [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
-        for sql, args in recorder.statements
+        for sql, args in [*recorder.statements, *counter.statements]
         if "message_chats" in sql
     }
     assert len(plans) == 13  # /last one, the others a count and a page each
+    assert all("count(*)" in sql for sql, _args in counter.statements)  # counted aside
+    assert len(counter.statements) == 6
     for sql, plan in plans.items():
         chat_index = (
             "USING PRIMARY KEY (chat_id=?",
