@@ -14,7 +14,8 @@ The queries are free functions taking the Store, one module per table family:
 - `state.oncall`, `state.outgoing`, `state.retention`, `state.stats`, `state.export`:
   takes and duty, outgoing SMS, purges, /stats figures, /export rows.
 
-The store is synchronous and owns one connection; callers in async code run any of those
+The store is synchronous and owns one connection (and, for a history answer's totals, a
+read-only one that counts beside it: `state.aside`); callers in async code run any of those
 functions on one dedicated thread (`await db.call(deliveries.pending, chat, 10)`, see
 `bot.core.database`).
 """
