@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -138,9 +137,14 @@ async def test_queued_sms_reach_every_chat_in_order_and_are_booked_sent(
     await eventually(lambda: telegram.sms_texts(GROUP) == ["first", "second", "third"])
     await eventually(lambda: rig.statuses(GROUP) == [("sent", 0)] * 3)
     assert all(m.markup is None for m in telegram.messages(GROUP))  # ONCALL_BUTTONS=false
-    # Spacing counts from the start of each write; arrival at the fake jitters by a few ms.
+    # Paced: unpaced, three writes arrive within milliseconds. The spacing itself is held
+    # on a driven clock (tests/test_chat_pace.py); here only that the relay's chats use it.
+    # Arrival at the fake is a write's start plus its way there, which a busy machine
+    # stretches for one write and not the next: gap by gap it once missed 0.75 of a
+    # spacing in CI. Three writes paced take at least two spacings from first start to
+    # last start, so their arrivals span at least one unless the first is 0.2 s late.
     arrived = [m.at for m in telegram.messages(GROUP)]
-    assert all(later - earlier >= SPACING * 0.75 for earlier, later in itertools.pairwise(arrived))
+    assert arrived[-1] - arrived[0] >= SPACING
 
 
 async def test_a_silent_delivery_is_sent_without_a_notification_sound(
