@@ -544,11 +544,13 @@ async def test_a_hinted_poll_that_found_nothing_is_followed_up_and_finds_it(
     running = asyncio.create_task(on_list.poller.run())
     try:
         await eventually(lambda: on_list.pending_ids() == [1])
+        asked = len(list_inbox.cursors)
         hints.set()  # SMSC called, but its inbox does not show the SMS yet
-        await eventually(lambda: polls_by(on_list, "hint") == 1)
-        list_inbox.ids.append(77)
+        await eventually(lambda: len(list_inbox.cursors) > asked, what="the hinted request")
+        list_inbox.ids.append(77)  # after the hinted poll read the inbox, not only began
         await eventually(lambda: on_list.pending_ids() == [1, 77], what="the follow-up")
-        assert polls_by(on_list, "follow-up") == 1 and polls_by(on_list, "timer") == 1
+        assert polls_by(on_list, "follow-up") == 1 and polls_by(on_list, "hint") == 1
+        assert polls_by(on_list, "timer") == 1
     finally:
         running.cancel()
 
