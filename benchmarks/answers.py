@@ -10,18 +10,26 @@ each command in its own private chat, so that a chat's pace (one message a secon
 answer is several) never holds an answer back. One more is asked in the team chat the
 database routes every third SMS to (a routes file is set, so that chat sees only its
 own): its `/search` walks three matches for each one it may show.
+
+Beside them, the query's share: the routed `/search` query alone, in this process on the
+same file, asked back to back and after SPACING of idleness, as the bridge is asked. An
+answer much slower than its query is the bridge's way (or the machine's); a query slower
+after a pause than back to back is the machine's caches (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import random
 import shutil
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import queries
 from benchmarks.common import Result, percentile, phone
+from state import Store, history
 from tests.fakes.bridge import BridgeProcess, bridge_settings
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
@@ -75,6 +83,47 @@ def _answer_time(telegram: FakeTelegram, chat: int, command: str) -> float:
     return at - sent
 
 
+def _idle_penalty(database: Path, repeats: int) -> list[Result]:
+    """The routed /search query alone, back to back and after SPACING idle (alternated)."""
+    store = Store.open(database)
+
+    def query() -> object:
+        return history.search(store, "pressure", None, None, 2000, queries.TEAM_CHAT)
+
+    def seconds(ask: Callable[[], object]) -> float:
+        started = time.perf_counter()
+        ask()
+        return time.perf_counter() - started
+
+    try:
+        query()  # the first read of the file is reported by the answers, not here
+        busy, rested = [], []
+        for _ in range(repeats):
+            busy += [seconds(query) for _ in range(3)][1:]  # the first follows a pause
+            time.sleep(SPACING)
+            rested.append(seconds(query))
+    finally:
+        store.close()
+    busy_ms, rested_ms = statistics.median(busy) * 1000, statistics.median(rested) * 1000
+    how = (
+        f"history.search of {ROUTED_COMMAND!r} for the routed chat in this process on the "
+        f"same file: median of {len(busy)} asked back to back, of {len(rested)} asked after "
+        f"{SPACING} s idle (alternated): the query's share of the routed answer"
+    )
+    return [
+        Result("answers", "routed query alone, back to back", busy_ms, "ms", how=how),
+        Result("answers", f"routed query alone, after {SPACING} s idle", rested_ms, "ms", how=how),
+        Result(
+            "answers",
+            "routed query: idle / back to back",
+            rested_ms / busy_ms,
+            "x",
+            how=how,
+            higher_is_better=False,
+        ),
+    ]
+
+
 def run(folder: Path, database_count: int, repeats: int) -> list[Result]:
     source = queries.database(folder, database_count)
     smsc, telegram = FakeSmsc().start(), FakeTelegram().start()
@@ -120,6 +169,7 @@ def run(folder: Path, database_count: int, repeats: int) -> list[Result]:
             bridge.kill()
             smsc.stop()
             telegram.stop()
+        machine = _idle_penalty(database, repeats)
     how = (
         f"sms-bridge run on a copy of a {database_count:,}-SMS database, one private chat "
         f"of an allowed user per command, and {ROUTED_COMMAND} in the team chat every third "
@@ -142,4 +192,4 @@ def run(folder: Path, database_count: int, repeats: int) -> list[Result]:
                 how=how,
             )
         )
-    return results
+    return results + machine
