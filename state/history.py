@@ -95,7 +95,7 @@ def last(store: Store, count: int, visible_to: str | None = None) -> Page:
     return Page([sms_from_row(r) for r in reversed(rows)], len(rows))
 
 
-def _page(
+def page_of(
     store: Store,
     where: str,
     args: Sequence[Any],
@@ -104,15 +104,18 @@ def _page(
     *,
     order: str = _NEWEST_FIRST,
     counted: str | None = None,
+    oldest: bool = False,
 ) -> Page:
-    """The newest `limit` rows of `source` in `order`, and how many match in all
-    (counted beside the rows, in `counted`, a cheaper source with the same rows, if given)."""
+    """The first `limit` rows of `source` in `order` (newest first, unless `oldest` says
+    the order walks oldest first), oldest first, and how many match in all (counted
+    beside the rows, in `counted`, a cheaper source with the same rows, if given)."""
     total = store.count(f"SELECT count(*) FROM {counted or source} WHERE {where}", args)
     rows = store.conn.execute(
         f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
         (*args, limit),
     ).fetchall()
-    return Page([sms_from_row(r) for r in reversed(rows)], total.result())
+    in_time = rows if oldest else reversed(rows)
+    return Page([sms_from_row(r) for r in in_time], total.result())
 
 
 def between(
@@ -124,9 +127,9 @@ def between(
     """
     if visible_to is None:
         where, args = _window("1", [], start, end)
-        return _page(store, where, args, limit, "messages m")
+        return page_of(store, where, args, limit, "messages m")
     where, args = _window("v.chat_id = ?", [visible_to], start, end, "v.received_at")
-    return _page(
+    return page_of(
         store,
         where,
         args,
@@ -148,7 +151,7 @@ def from_sender(
     """SMS from one sender, however a person wrote its number (that `visible_to` may see)."""
     where, args = _visible("m.sender_key = ?", [typed_key(sender, store.region)], visible_to)
     where, args = _window(where, args, start, end)
-    return _page(store, where, args, limit, "messages m")
+    return page_of(store, where, args, limit, "messages m")
 
 
 def search(

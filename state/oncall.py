@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from state.history import VISIBLE_SOURCE, Page
-from state.messages import SMS_COLUMNS, sms_from_row
+from state.history import VISIBLE_SOURCE, Page, page_of
 from state.models import DeliveryStatus
 from state.store import Store
 from state.times import from_db, to_db, to_db_end
@@ -230,9 +229,4 @@ def untaken(
         " AND NOT EXISTS (SELECT 1 FROM takes t WHERE t.message_id = m.id)"
         " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.id)"
     )
-    total = store.count(f"SELECT count(*) FROM {source} WHERE {where}", args)  # beside
-    rows = store.conn.execute(
-        f"SELECT {SMS_COLUMNS} FROM {source} WHERE {where} ORDER BY {order} LIMIT ?",
-        (*args, limit),
-    ).fetchall()
-    return Page([sms_from_row(row) for row in rows], total.result())
+    return page_of(store, where, args, limit, source, order=order, oldest=True)

@@ -594,6 +594,8 @@ def test_what_nobody_took_in_one_chat_is_only_what_was_routed_there(store: Store
     assert [s.smsc_id for s in oncall.untaken(store, *window, 10, "-1001").messages] == [1]
     assert oncall.untaken(store, *window, 10, "-1002").total == 2
     assert oncall.untaken(store, *window, 10).total == 3  # not the dropped one: no button
+    oldest = oncall.untaken(store, *window, 2)  # the oldest two of the three, oldest first
+    assert ([s.smsc_id for s in oldest.messages], oldest.total) == ([1, 2], 3)
     messages.save_incoming(
         store, [sms(9, minutes=9)], []
     )  # history of the first start: not relayed
