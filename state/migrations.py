@@ -19,6 +19,14 @@ from state.transactions import write_transaction
 
 log = logging.getLogger(__name__)
 
+# The index by sender (for /from), by name. A first start's fill of an empty store leaves
+# it out and builds it at its end (state.first_fill); `migrate` builds it again at every
+# open where a fill stopped by a crash left it out.
+SENDER_INDEX = "idx_messages_sender_key_received_at"
+CREATE_SENDER_INDEX = (
+    f"CREATE INDEX IF NOT EXISTS {SENDER_INDEX} ON messages (sender_key, received_at)"
+)
+
 
 def _v1_initial(db: Database) -> None:
     """Messages keyed by SMSC ID, the per-chat outbox, and a key-value table for markers."""
@@ -543,4 +551,5 @@ def migrate(db: Database) -> list[int]:
         MIGRATIONS[version - 1](db)
         db.execute(f"PRAGMA user_version = {version}")
         applied.append(version)
+    db.execute(CREATE_SENDER_INDEX)  # nothing to do unless a fill was stopped midway
     return applied

@@ -58,7 +58,7 @@ from bot.core.metrics import Metrics
 from bot.intake.poll_failures import PollFailures
 from bot.intake.poll_pacing import PollReason, PollSchedule, RequestLog, SentRequest
 from bot.routing.routes import RouteDecision, Router
-from state import IncomingSms, Placement, Saved, markers, messages
+from state import IncomingSms, Placement, Saved, first_fill, markers, messages
 
 log = logging.getLogger(__name__)
 SHOWN_IDS = 20  # IDs of SMS too old to store named in one log line, at most
@@ -228,13 +228,35 @@ class Poller:
             start.hours,
             "relaying them" if self._relay_backfill else "not relaying them",
         )
-        stored = await self._fetch_pages(
-            None, start.hours, relay=self._relay_backfill, hinted=hinted
-        )
+        # Into an empty store, the index by sender is built once at the end: faster than
+        # written page by page (state.first_fill); failed or not, it is there after.
+        filling = await self._store.call(first_fill.begin)
+        try:
+            stored = await self._fetch_pages(
+                None, start.hours, relay=self._relay_backfill, hinted=hinted
+            )
+        finally:
+            if filling:
+                await self._index_senders()
         await self._store.call(markers.mark_first_start_done, datetime.now(UTC))
         log.info("first start: %d SMS stored as history; relaying every new SMS from now", stored)
         self._last_overlap = time.monotonic()
         return stored
+
+    async def _index_senders(self) -> None:
+        """Build the index by sender after a first start's fill; a failure is logged, not
+        raised (it would hide why the fill stopped), and the next start builds it."""
+        started = time.monotonic()
+        try:
+            await self._store.call(first_fill.end)
+        except Exception as error:
+            log.error(
+                "first start: the index by sender could not be built (%s): /from reads "
+                "every SMS until the next start builds it",
+                error,
+            )
+            return
+        log.info("first start: index by sender built in %.1f s", time.monotonic() - started)
 
     async def _fetch_pages(
         self, after_id: int | None, hours: int, *, relay: bool, hinted: bool
