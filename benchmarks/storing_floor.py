@@ -7,7 +7,7 @@ figures are the floor the bridge's own storing is held against (`benchmarks.catc
 they say where a cheaper schema would save: docs/benchmarks.md has what they showed.
 
     python -m benchmarks.storing_floor 200000 --pages 1000 5000 10000
-    python -m benchmarks.storing_floor 1000000 --change no-text-index no-sender-index prefixes-2-6
+    python -m benchmarks.storing_floor 1000000 --change no-text-index prefixes-2-6
     python -m benchmarks.storing_floor 1000000 --change page-16k+sync-normal
 
 The rows are built once, ahead (routing and parsing are not timed).
@@ -34,7 +34,6 @@ from state.migrations import rebuild_text_index
 # One part of the schema taken away or changed before storing, by name (`--change`).
 CHANGES: dict[str, Callable[[sqlite3.Connection], object]] = {
     "no-text-index": lambda conn: conn.execute("DROP TABLE messages_fts"),
-    "no-sender-index": lambda conn: conn.execute("DROP INDEX idx_messages_sender_key_received_at"),
     "no-time-index": lambda conn: conn.execute("DROP INDEX idx_messages_received_at"),
     "prefixes-2-6": lambda conn: rebuild_text_index(Database(conn), "2 3 4 5 6"),  # schema 18's
     "prefixes-3-6": lambda conn: rebuild_text_index(Database(conn), "3 4 5 6"),
