@@ -61,11 +61,13 @@ def trap() -> Iterator[Trap]:
     proxy.stop()
 
 
-def first(telegram: FakeTelegram, starts: str, *, after: int = 0) -> SentMessage:
+def first(
+    telegram: FakeTelegram, starts: str, *, after: int = 0, timeout: float = 20.0
+) -> SentMessage:
     def found() -> list[SentMessage]:
         return [m for m in telegram.messages(GROUP)[after:] if m.plain.startswith(starts)]
 
-    telegram.wait_for(lambda: found(), what=starts)
+    telegram.wait_for(lambda: found(), timeout=timeout, what=starts)
     with telegram.lock:
         return replace(found()[0])
 
@@ -97,7 +99,9 @@ def test_the_demo_relays_its_night_and_reaches_nothing_beyond_this_machine(
             stderr=subprocess.STDOUT,
         )
     try:
-        code = first(telegram, "🔑 4821 · MyBank: Your login code: 4821.")
+        # The first SMS waits for a whole process to start (6.5 s alone here; more than
+        # 20 s once, beside seven other test workers on two cores): a deadline, not a pace.
+        code = first(telegram, "🔑 4821 · MyBank: Your login code: 4821.", timeout=90)
         assert code.markup is not None  # a Take button, as in any group
         late = first(telegram, "⏳ 3 h ")  # late, and its first line says how old first
         assert " old · +7 903 555-77-88: Evening shift" in late.plain.splitlines()[0]
