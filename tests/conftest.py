@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from state import Store
 from tests.fakes.bridge import BridgeProcess, bridge_settings
 from tests.fakes.smsc import FakeSmsc
 from tests.fakes.telegram import FakeTelegram
@@ -22,6 +23,14 @@ settings.load_profile("shared-machine")
 
 GROUP, OTHER_GROUP, TOPIC_CHAT, TOPIC = -1001, -1002, -1003, 42
 OPERATOR = 555
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A store in a file of its own, closed after the test (a module may define its own)."""
+    opened = Store.open(tmp_path / "bridge.db")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

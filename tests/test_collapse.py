@@ -3,7 +3,6 @@ routes naming one chat combine, and the runs a repeat folds into (`state.repeats
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,13 +107,6 @@ def test_a_dropping_route_takes_no_collapse() -> None:
 
 
 # -- the store -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "bridge.db")
-    yield opened
-    opened.close()
 
 
 def save(store: Store, smsc_id: int, text: str, sender: str = "79261234567") -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,13 +36,6 @@ def from_sender_plan(store: Store) -> str:
         ("79261234567",),
     ).fetchall()
     return " ".join(row[3] for row in rows)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "bridge.db")
-    yield opened
-    opened.close()
 
 
 def test_a_fill_of_an_empty_store_leaves_the_index_out_and_builds_it_at_its_end(

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,13 +43,6 @@ ANNA = Person(1, "Anna")
 
 def sms(smsc_id: int, days_ago: float, text: str = "hello", to: str = "79031234567") -> IncomingSms:
     return IncomingSms(smsc_id, "79261234567", to, text, NOW - timedelta(days=days_ago))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "bridge.db")
-    yield opened
-    opened.close()
 
 
 def delivered(store: Store, ids: list[int], message_id: int, *, shown: bool = False) -> None:

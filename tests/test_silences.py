@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,13 +87,6 @@ def test_the_end_button_reads_back_what_it_writes(number: int) -> None:
 @pytest.mark.parametrize("data", ["um:", "um:x", "um:-1", "t:7", "um"])
 def test_end_button_data_that_does_not_read_is_none(data: str) -> None:
     assert read_end(data) is None
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.open(tmp_path / "bridge.db")
-    yield store
-    store.close()
 
 
 def test_a_silence_is_stored_counts_what_it_mutes_ends_and_is_told_once(
