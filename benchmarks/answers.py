@@ -24,7 +24,6 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import queries
@@ -87,21 +86,18 @@ def _idle_penalty(database: Path, repeats: int) -> list[Result]:
     """The routed /search query alone, back to back and after SPACING idle (alternated)."""
     store = Store.open(database)
 
-    def query() -> object:
-        return history.search(store, "pressure", None, None, 2000, queries.TEAM_CHAT)
-
-    def seconds(ask: Callable[[], object]) -> float:
+    def timed_query() -> float:
         started = time.perf_counter()
-        ask()
+        history.search(store, "pressure", None, None, 2000, queries.TEAM_CHAT)
         return time.perf_counter() - started
 
     try:
-        query()  # the first read of the file is reported by the answers, not here
+        timed_query()  # the first read of the file is reported by the answers, not here
         busy, rested = [], []
         for _ in range(repeats):
-            busy += [seconds(query) for _ in range(3)][1:]  # the first follows a pause
+            busy += [timed_query() for _ in range(3)][1:]  # the first follows a pause
             time.sleep(SPACING)
-            rested.append(seconds(query))
+            rested.append(timed_query())
     finally:
         store.close()
     busy_ms, rested_ms = statistics.median(busy) * 1000, statistics.median(rested) * 1000
