@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.smsc import SmscApiError, SmscError, SmscGarbageReply, parse_inbox_reply
+from bot.smsc import (
+    SmscApiError,
+    SmscError,
+    SmscGarbageReply,
+    parse_inbox_reply,
+    parse_smsc_time,
+)
 from state import Store, history, messages
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -23,6 +29,22 @@ SAMPLE = (
 
 def parse(body: bytes):  # type: ignore[no-untyped-def]
     return parse_inbox_reply(body, MOSCOW, FETCHED)
+
+
+def test_a_remembered_moment_is_read_again_in_each_zone_and_a_bad_one_never_is() -> None:
+    """SMSC times are remembered once read (`parse_smsc_time`): the zone is part of what
+    is remembered, and a text that is no time is refused each time it comes."""
+    text = "29.09.2018 15:07:39"
+    moscow = parse_smsc_time(text, MOSCOW)
+    assert parse_smsc_time(text, MOSCOW) == moscow == datetime(2018, 9, 29, 12, 7, 39, tzinfo=UTC)
+    assert parse_smsc_time(text, ZoneInfo("Asia/Yekaterinburg")) == datetime(
+        2018, 9, 29, 10, 7, 39, tzinfo=UTC
+    )
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not a date"):
+            parse_smsc_time("29.09.2018 25:07", MOSCOW)
+    with pytest.raises(ValueError, match="not a date"):
+        parse_smsc_time(["29.09.2018 15:07:39"], MOSCOW)  # unhashable: never remembered
 
 
 def test_documented_sample_is_read_with_times_in_utc() -> None:
