@@ -16,6 +16,7 @@ from bot.smsc import (
     SmscGarbageReply,
     parse_inbox_reply,
     parse_smsc_time,
+    responses,
 )
 from state import Store, history, messages
 
@@ -45,6 +46,14 @@ def test_a_remembered_moment_is_read_again_in_each_zone_and_a_bad_one_never_is()
             parse_smsc_time("29.09.2018 25:07", MOSCOW)
     with pytest.raises(ValueError, match="not a date"):
         parse_smsc_time(["29.09.2018 15:07:39"], MOSCOW)  # unhashable: never remembered
+
+
+def test_a_long_time_text_is_read_but_not_kept() -> None:
+    """A garbage reply's long texts never fill the memory of recent times."""
+    kept = responses._remembered_moment.cache_info().currsize
+    spaced = "29.09.2018" + " " * 10_000 + "15:07:39"
+    assert parse_smsc_time(spaced, MOSCOW) == datetime(2018, 9, 29, 12, 7, 39, tzinfo=UTC)
+    assert responses._remembered_moment.cache_info().currsize == kept
 
 
 def test_documented_sample_is_read_with_times_in_utc() -> None:

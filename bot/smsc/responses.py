@@ -34,6 +34,7 @@ SMSC_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
 _TEXT_ERROR = re.compile(r"^\s*ERROR\s*=\s*(\d+)\s*(?:\((.*)\))?", re.IGNORECASE)
 _PREVIEW = 80
 REMEMBERED_MOMENTS = 4096  # recent SMSC times kept read (about 0.5 MB at most)
+REMEMBERED_LENGTH = 32  # characters of a time text that is remembered, at most
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -80,16 +81,21 @@ def parse_smsc_time(value: Any, zone: ZoneInfo) -> datetime:
     """
     if not isinstance(value, str):
         raise ValueError(f"not a date in {SMSC_TIME_FORMAT}: {value!r}")
-    return _moment_of(value, zone)
+    text = value.strip()
+    # only a time's length is remembered: a garbage reply's long texts are read, not kept
+    read = _remembered_moment if len(text) <= REMEMBERED_LENGTH else _moment_of
+    return read(text, zone)
 
 
-@functools.lru_cache(maxsize=REMEMBERED_MOMENTS)
-def _moment_of(value: str, zone: ZoneInfo) -> datetime:
-    match = _SMSC_TIME.fullmatch(value.strip())
-    if match is None:  # an error is raised each time, never remembered
-        raise ValueError(f"not a date in {SMSC_TIME_FORMAT}: {value!r}")
+def _moment_of(text: str, zone: ZoneInfo) -> datetime:
+    match = _SMSC_TIME.fullmatch(text)
+    if match is None:  # raised each time, never remembered
+        raise ValueError(f"not a date in {SMSC_TIME_FORMAT}: {text!r}")
     day, month, year, hour, minute, second = map(int, match.groups())
     return datetime(year, month, day, hour, minute, second, tzinfo=zone)
+
+
+_remembered_moment = functools.lru_cache(maxsize=REMEMBERED_MOMENTS)(_moment_of)
 
 
 def _record_id(item: dict[str, Any]) -> int | None:
