@@ -160,6 +160,16 @@ def raw_pages(bodies: list[bytes], router: Router) -> list[RawPage]:
     return pages
 
 
+def store_raw_page(store: Store, page: RawPage, index_text: bool = True) -> None:
+    """One page's rows by raw executemany, in one transaction, as the bridge writes a page."""
+    rows, visible = page
+    with page_transaction(store, len(rows)):
+        store.conn.executemany(INSERT_MESSAGE, rows)
+        if index_text:
+            store.conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
+        store.conn.executemany(INSERT_VISIBLE, visible)
+
+
 def store_raw(
     path: Path,
     pages: list[RawPage],
@@ -170,17 +180,12 @@ def store_raw(
     a page, the index by sender built at the end as a first start does (state.first_fill);
     `change` alters the schema first (benchmarks.storing_floor)."""
     store = Store.open(path)
-    conn = store.conn
     if change is not None:
-        change(conn)
+        change(store.conn)
     started = time.perf_counter()
     filling = first_fill.begin(store)
-    for rows, visible in pages:
-        with page_transaction(store, len(rows)):  # as the bridge writes a page
-            conn.executemany(INSERT_MESSAGE, rows)
-            if index_text:
-                conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
-            conn.executemany(INSERT_VISIBLE, visible)
+    for page in pages:
+        store_raw_page(store, page, index_text)
     if filling:
         first_fill.end(store)
     seconds = time.perf_counter() - started

@@ -26,11 +26,12 @@ import random
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from benchmarks.catchup import CHATS, BulkInbox, RawPage, raw_pages
+from benchmarks.catchup import CHATS, BulkInbox, raw_pages, store_raw_page
 from benchmarks.common import inbox_records
 from benchmarks.ingest import ROUTES_20
 from bot.routing.routes import Router, load_routes
@@ -51,21 +52,13 @@ VISIBLE_AS_ONE = (
 JsonPage = tuple[str, str, int]  # a page's message rows and visibility rows, and how many
 
 
-def _store_page(store: Store, page: RawPage) -> None:
-    rows, visible = page
-    with page_transaction(store, len(rows)):
-        store.conn.executemany(INSERT_MESSAGE, rows)
-        store.conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
-        store.conn.executemany(INSERT_VISIBLE, visible)
-
-
 def one_after_the_other(path: Path, bodies: list[bytes], router: Router) -> float:
     """Seconds to read, route and store every page in turn, in this process."""
     store = Store.open(path)
     started = time.perf_counter()
     filling = first_fill.begin(store)
     for body in bodies:
-        _store_page(store, raw_pages([body], router)[0])
+        store_raw_page(store, raw_pages([body], router)[0])
     if filling:
         first_fill.end(store)
     seconds = time.perf_counter() - started
@@ -79,30 +72,53 @@ def _read_and_route(bodies: list[bytes], router: Router, out: Connection) -> Non
     out.send(None)
 
 
-def overlapped(path: Path, bodies: list[bytes], router: Router) -> tuple[float, float]:
-    """Seconds to store every page while a child reads and routes the next, and of them
-    the seconds this process waited for a page's rows."""
+P = TypeVar("P")  # a page as the producer hands it over
+
+
+class _Producer(Protocol):
+    """A child process or a thread making pages for the writer."""
+
+    def start(self) -> None: ...
+    def join(self) -> None: ...
+
+
+def _fill_beside(
+    path: Path,
+    producer: _Producer,
+    receive: Callable[[], P | None],
+    store_page: Callable[[Store, P], None],
+) -> tuple[float, float, int]:
+    """Seconds to store, as a first start does, each page `receive` gives (None: no more)
+    while `producer` makes the next; of them the seconds waited for a page; SMS stored."""
     store = Store.open(path)
     started = time.perf_counter()
     filling = first_fill.begin(store)
+    producer.start()
+    waited = 0.0
+    while True:
+        asked = time.perf_counter()
+        page = receive()
+        waited += time.perf_counter() - asked
+        if page is None:
+            break
+        store_page(store, page)
+    producer.join()
+    if filling:
+        first_fill.end(store)
+    seconds = time.perf_counter() - started
+    (stored,) = store.conn.execute("SELECT count(*) FROM messages").fetchone()
+    store.close()
+    return seconds, waited, stored
+
+
+def overlapped(path: Path, bodies: list[bytes], router: Router) -> tuple[float, float]:
+    """Seconds to store every page while a child reads and routes the next, and of them
+    the seconds this process waited for a page's rows."""
     rows_in, rows_out = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("fork").Process(
         target=_read_and_route, args=(bodies, router, rows_out)
     )
-    child.start()
-    waited = 0.0
-    while True:
-        asked = time.perf_counter()
-        page = rows_in.recv()
-        waited += time.perf_counter() - asked
-        if page is None:
-            break
-        _store_page(store, page)
-    child.join()
-    if filling:
-        first_fill.end(store)
-    seconds = time.perf_counter() - started
-    store.close()
+    seconds, waited, _stored = _fill_beside(path, child, rows_in.recv, store_raw_page)
     return seconds, waited
 
 
@@ -113,34 +129,20 @@ def _read_route_and_encode(bodies: list[bytes], router: Router, out: queue.Queue
     out.put(None)
 
 
+def _store_page_as_one(store: Store, page: JsonPage) -> None:
+    rows, visible, count = page
+    with page_transaction(store, count):
+        store.conn.execute(MESSAGES_AS_ONE, (rows,))
+        store.conn.execute(TEXT_AS_ONE, (rows,))
+        store.conn.execute(VISIBLE_AS_ONE, (visible,))
+
+
 def in_a_thread(path: Path, bodies: list[bytes], router: Router) -> tuple[float, float, int]:
     """Seconds to store every page, each table's rows as one statement, while a thread
     reads, routes and encodes the next; the seconds the writer waited; rows stored."""
-    store = Store.open(path)
-    started = time.perf_counter()
-    filling = first_fill.begin(store)
     pages: queue.Queue[JsonPage | None] = queue.Queue(maxsize=1)
     reader = threading.Thread(target=_read_route_and_encode, args=(bodies, router, pages))
-    reader.start()
-    waited = 0.0
-    while True:
-        asked = time.perf_counter()
-        page = pages.get()
-        waited += time.perf_counter() - asked
-        if page is None:
-            break
-        rows, visible, count = page
-        with page_transaction(store, count):
-            store.conn.execute(MESSAGES_AS_ONE, (rows,))
-            store.conn.execute(TEXT_AS_ONE, (rows,))
-            store.conn.execute(VISIBLE_AS_ONE, (visible,))
-    reader.join()
-    if filling:
-        first_fill.end(store)
-    seconds = time.perf_counter() - started
-    (stored,) = store.conn.execute("SELECT count(*) FROM messages").fetchone()
-    store.close()
-    return seconds, waited, stored
+    return _fill_beside(path, reader, pages.get, _store_page_as_one)
 
 
 def main() -> None:
