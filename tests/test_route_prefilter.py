@@ -14,11 +14,9 @@ from hypothesis import strategies as st
 
 from benchmarks.common import sms_text
 from bot.routing.prefilter import literal_prefilter
-from bot.routing.routes import Route, Router, RouteSpec
-from bot.routing.targets import ChatTarget
+from bot.routing.routes import Router
 from state import IncomingSms
-
-EVERYWHERE = [ChatTarget(-1001)]
+from tests.test_routes import EVERYWHERE, route
 
 
 def words(pattern: str) -> str | None:
@@ -117,10 +115,6 @@ def test_a_text_the_pattern_matches_always_passes_its_prefilter(
         assert found.search(text) is not None, (pattern, text, found.pattern)
 
 
-def _route(text: str) -> Route:
-    return Route.from_spec(1, RouteSpec.model_validate({"text": text, "chats": ["-1009"]}))
-
-
 BENCHMARK_PATTERNS = [
     "(?i)balance|баланс",
     "(?i)\\bups\\b.*on battery",
@@ -158,7 +152,7 @@ HANDWRITTEN = [
 
 @pytest.mark.parametrize("pattern", BENCHMARK_PATTERNS)
 def test_routes_decide_as_without_a_prefilter_on_the_benchmarks_texts(pattern: str) -> None:
-    with_words = _route(pattern)
+    with_words = route(1, text=pattern)
     assert with_words.prefilter is not None  # each of these needs a word
     without = dataclasses.replace(with_words, prefilter=None)
     rng = random.Random(pattern)
@@ -174,7 +168,7 @@ def test_a_text_without_the_word_never_reaches_a_runaway_pattern(
 ) -> None:
     """`(a|aa)+` before either word runs out of time on a long run of a's; a text
     holding neither word is ruled out before that run starts."""
-    runaway = _route("(a|aa)+(?:alarm|alert)")
+    runaway = route(1, text="(a|aa)+(?:alarm|alert)")
     rules = Router([runaway], EVERYWHERE)
     sms = IncomingSms(1, "79261234567", "79031234567", "a" * 60 + "b", datetime.now(UTC))
     decided, _ = rules.route(sms, True)
