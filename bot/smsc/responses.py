@@ -111,37 +111,42 @@ def _record_id(item: dict[str, Any]) -> int | None:
     return value if value is not None and 0 < value < 2**63 else None
 
 
-def _text_field(item: dict[str, Any], name: str, default: str) -> tuple[str, str | None, bool]:
-    """A field as storable text, a note when it was missing or damaged, and whether it was
-    damaged."""
+def _text_field(
+    item: dict[str, Any], name: str, default: str, notes: list[str]
+) -> tuple[str, bool]:
+    """A field as storable text, and whether it was damaged; a note added to `notes` when
+    it was missing or damaged."""
     raw = item.get(name)
     if isinstance(raw, str):
+        if raw.isascii():  # most fields: nothing to check further
+            return raw, False
         text, damaged = storable(raw)
-        note = f"{name} had unreadable characters, each now U+FFFD" if damaged else None
-        return text, note, damaged
+        if damaged:
+            notes.append(f"{name} had unreadable characters, each now U+FFFD")
+        return text, damaged
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return str(raw), None, False
-    return default, f"{name} missing or not text ({type(raw).__name__})", False
+        return str(raw), False
+    notes.append(f"{name} missing or not text ({type(raw).__name__})")
+    return default, False
 
 
 def parse_record(
     item: Any, zone: ZoneInfo, fallback_time: datetime
 ) -> tuple[IncomingSms | None, list[str]]:
-    """One inbox item as an SMS plus notes; (None, notes) when it has no usable ID."""
+    """One inbox item as an SMS plus notes; (None, notes) when it has no usable ID.
+
+    It runs for every record of a catch-up, so it builds little: the fields are read in
+    line, and the SMS is built by position (by keyword it cost as much again).
+    """
     if not isinstance(item, dict):
         return None, [f"item is not an object ({type(item).__name__})"]
     smsc_id = _record_id(item)
     if smsc_id is None:
         return None, [f"item without a valid id: id={preview(str(item.get('id')))}"]
     notes: list[str] = []
-    damaged = False
-    fields = []
-    for name, default in (("phone", "unknown"), ("to_phone", ""), ("message", "")):
-        value, note, was_damaged = _text_field(item, name, default)
-        fields.append(value)
-        notes += [note] if note else []
-        damaged = damaged or was_damaged
-    sender, recipient, text = fields
+    sender, sender_damaged = _text_field(item, "phone", "unknown", notes)
+    recipient, recipient_damaged = _text_field(item, "to_phone", "", notes)
+    text, text_damaged = _text_field(item, "message", "", notes)
     try:
         received = parse_smsc_time(item.get("received"), zone)
     except ValueError:
@@ -153,16 +158,9 @@ def parse_record(
             sent = parse_smsc_time(item.get("sent"), zone)
         except ValueError:
             notes.append(f"bad sent date {preview(str(item.get('sent')))}, ignored")
-    sms = IncomingSms(
-        smsc_id=smsc_id,
-        sender=sender,
-        recipient=recipient,
-        text=text,
-        received_at=received,
-        sent_at=sent,
-        damaged=damaged,
-    )
-    return sms, [f"SMS {smsc_id}: {n}" for n in notes]
+    damaged = sender_damaged or recipient_damaged or text_damaged
+    sms = IncomingSms(smsc_id, sender, recipient, text, received, sent, damaged)
+    return sms, [f"SMS {smsc_id}: {n}" for n in notes] if notes else notes
 
 
 def _raise_if_error(payload: Any) -> None:
@@ -201,12 +199,14 @@ def parse_inbox_reply(body: bytes, zone: ZoneInfo, fallback_time: datetime) -> I
     if not isinstance(payload, list):
         raise SmscGarbageReply(f"reply is not a list of messages ({size})", detail=preview(text))
     del text  # a full page is megabytes: what the records need is in `payload` now
-    reply = InboxReply(records=[], item_count=len(payload))
+    records: list[IncomingSms] = []
+    problems: list[str] = []
     for index, item in enumerate(payload):
         payload[index] = None  # each item freed once read: the page is never held twice
         sms, notes = parse_record(item, zone, fallback_time)
-        reply.problems.extend(notes)
+        if notes:
+            problems += notes
         if sms is not None:
-            reply.records.append(sms)
-            reply.max_id = sms.smsc_id if reply.max_id is None else max(reply.max_id, sms.smsc_id)
-    return reply
+            records.append(sms)
+    max_id = max((sms.smsc_id for sms in records), default=None)
+    return InboxReply(records, problems, item_count=len(payload), max_id=max_id)
