@@ -196,6 +196,7 @@ def save_incoming(
     batch: Iterable[IncomingSms],
     where: Where,
     fetched_at: datetime | None = None,
+    committing: Callable[[], object] | None = None,
 ) -> Saved:
     """Store the SMS not seen before, each queued and made visible as `where` says.
 
@@ -226,7 +227,7 @@ def save_incoming(
     )
     now = to_db(moment)
     try:
-        with page_transaction(store, len(placed)):
+        with page_transaction(store, len(placed), committing):
             _insert_new(store, placed, now)
             raise_cursor_floor(store, too_old)
     except Exception as error:
@@ -239,10 +240,12 @@ def save_incoming(
     return Saved([sms.smsc_id for sms, _placement in placed], [], too_old)
 
 
-def page_transaction(store: Store, new_sms: int) -> AbstractContextManager[None]:
+def page_transaction(
+    store: Store, new_sms: int, committing: Callable[[], object] | None = None
+) -> AbstractContextManager[None]:
     """The write transaction of a page of `new_sms` SMS: a bulk one (Store.transaction)
     when it holds BULK_PAGE or more, as a catch-up's pages do."""
-    return store.transaction(bulk=new_sms >= BULK_PAGE)
+    return store.transaction(bulk=new_sms >= BULK_PAGE, committing=committing)
 
 
 def _without_too_old(

@@ -10,7 +10,8 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ from bot.smsc import (
 )
 from bot.text.i18n import in_language
 from state import IncomingSms, SmsNotStored, Store, deliveries, history, markers, messages
+from state.store import read_only_connection
 from tests.fakes.smsc import LOGIN, PASSWORD, FakeSmsc, Fault
 from tests.fakes.wait import eventually
 
@@ -66,9 +68,13 @@ EVERY_CHAT = Router((), TARGETS)
 
 
 def make_harness(
-    path: Path, inbox: Inbox, hints: asyncio.Event | None = None, router: Router = EVERY_CHAT
+    path: Path,
+    inbox: Inbox,
+    hints: asyncio.Event | None = None,
+    router: Router = EVERY_CHAT,
+    store_class: type[Store] = Store,
 ) -> Harness:
-    store = Store.open(path)
+    store = store_class.open(path)
     db = AsyncStore(store)
     status = BridgeStatus()
     holder: list[Harness] = []
@@ -407,6 +413,86 @@ async def test_a_full_page_whose_cursor_did_not_move_ends_the_walk(tmp_path: Pat
     assert inbox.cursors == [9]  # asking after 9 again would only get the same page
     assert harness.pending_ids() == [7, 8, 9]
     harness.db.close()
+
+
+class HeldCommitStore(Store):
+    """A real store whose pages, their statements run, wait to commit until `release` is
+    set (a commit that takes its time), then commit, or fail if `fail_commit` says so."""
+
+    release = threading.Event()
+    fail_commit = False
+
+    def transaction(
+        self, bulk: bool = False, committing: Callable[[], object] | None = None
+    ) -> AbstractContextManager[None]:
+        if committing is None:
+            return super().transaction(bulk)
+
+        def held() -> None:
+            committing()
+            assert self.release.wait(20), "the test never released the commit"
+            if self.fail_commit:
+                raise OSError("disk I/O error")
+
+        return super().transaction(bulk, held)
+
+
+@pytest.fixture
+def held_commits(tmp_path: Path, list_inbox: ListInbox) -> Iterator[Harness]:
+    HeldCommitStore.release = threading.Event()
+    HeldCommitStore.fail_commit = False
+    harness = make_harness(tmp_path / "bridge.db", list_inbox, store_class=HeldCommitStore)
+    markers.mark_first_start_done(harness.store, datetime.now(UTC))
+    harness.poller._last_overlap = float("inf")  # no overlap re-reads: pages only
+    yield harness
+    HeldCommitStore.release.set()
+    harness.db.close()
+
+
+def committed_ids(store: Store) -> list[int]:
+    """The SMS another connection sees: those committed."""
+    assert store.path is not None
+    conn = read_only_connection(store.path)
+    try:
+        return [row[0] for row in conn.execute("SELECT id FROM messages ORDER BY id")]
+    finally:
+        conn.close()
+
+
+async def test_the_next_page_is_asked_for_while_a_page_commits_and_stored_only_after_it(
+    held_commits: Harness, list_inbox: ListInbox
+) -> None:
+    list_inbox.ids = [1, 2, 3, 4, 5, 6, 7]  # pages of 3: 1-3, 4-6, 7
+    polling = asyncio.create_task(held_commits.poller.poll_once())
+    await eventually(lambda: list_inbox.cursors == [None, 3], what="page 2 asked for")
+    # Page 1 is written and committing; page 2 is read but not even looked at yet.
+    assert committed_ids(held_commits.store) == []
+    assert held_commits.wakes == 0  # the first page's save has not returned
+    written = held_commits.store.conn.execute("SELECT id FROM messages ORDER BY id").fetchall()
+    assert [row[0] for row in written] == [1, 2, 3]
+    HeldCommitStore.release.set()
+    assert await asyncio.wait_for(polling, 20) == 7
+    assert list_inbox.cursors == [None, 3, 6]  # each page asked for once, in order
+    assert committed_ids(held_commits.store) == [1, 2, 3, 4, 5, 6, 7]
+    assert held_commits.wakes == 3
+
+
+async def test_a_page_whose_commit_fails_drops_the_page_asked_for_meanwhile(
+    held_commits: Harness, list_inbox: ListInbox
+) -> None:
+    list_inbox.ids = [1, 2, 3, 4, 5, 6, 7]
+    HeldCommitStore.fail_commit = True
+    polling = asyncio.create_task(held_commits.poller.poll_once())
+    await eventually(lambda: list_inbox.cursors == [None, 3], what="page 2 asked for")
+    HeldCommitStore.release.set()
+    with pytest.raises(OSError, match="disk I/O error"):
+        await asyncio.wait_for(polling, 20)
+    assert list_inbox.cursors == [None, 3]  # no third page: the walk stopped at the failure
+    assert committed_ids(held_commits.store) == []  # page 2 was never stored
+    assert held_commits.pending_ids() == []
+    HeldCommitStore.fail_commit = False
+    assert await held_commits.poller.poll_once() == 7  # the next poll takes it all again
+    assert list_inbox.cursors[2:] == [None, 3, 6]
 
 
 class PolicyError(InboxError):

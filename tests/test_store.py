@@ -734,3 +734,35 @@ def test_a_catch_ups_pages_are_copied_from_the_wal_once_it_ends(store: Store) ->
     file_after, _wal = _sizes(store)
     assert file_after > file_before + CHECKPOINT_PAGES * page_size  # copied at its commit
     assert messages.count_messages(store) == 6 * BULK_PAGE + 1
+
+
+def test_a_page_says_when_it_commits_its_rows_written_and_seen_by_no_one_else_yet(
+    store: Store,
+) -> None:
+    assert store.path is not None
+    other = read_only_connection(store.path)
+    seen: list[tuple[int, int]] = []
+
+    def committing() -> None:
+        def count(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+        seen.append((count(store.conn), count(other)))
+
+    saved = messages.save_incoming(store, [sms(1), sms(2), sms(3)], CHATS, committing=committing)
+    assert seen == [(3, 0)]  # every statement run, nothing committed: then the commit
+    assert saved.stored == [1, 2, 3]
+    assert other.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
+    other.close()
+
+
+def test_a_page_whose_commit_fails_as_it_begins_keeps_nothing(store: Store) -> None:
+    def failing() -> None:
+        raise OSError("the disk is full")
+
+    with pytest.raises(OSError, match="disk is full"):
+        messages.save_incoming(store, [sms(1), sms(2)], CHATS, committing=failing)
+    assert messages.count_messages(store) == 0
+    assert deliveries.pending(store, CHATS[0], 10) == []
+    messages.save_incoming(store, [sms(1), sms(2)], CHATS)  # the store goes on as before
+    assert messages.count_messages(store) == 2

@@ -1,11 +1,12 @@
 """Polling the inbox into the store.
 
 Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
-database, never only in memory), a page at a time, and stores them; the store queues each
-new SMS for the chats the router picked for it (`bot.routing.routes`: every chat without
-ROUTES_FILE) before the write transaction, in a worker thread (a pattern may take its
-time limit). Every few minutes a poll also re-reads the last hour, so an SMS whose ID
-arrived out of order is still caught; dedup by ID makes the overlap harmless.
+database, never only in memory), a page at a time (the next one asked for while the one
+before commits), and stores them; the store queues each new SMS for the chats the router
+picked for it (`bot.routing.routes`: every chat without ROUTES_FILE) before the write
+transaction, in a worker thread (a pattern may take its time limit). Every few minutes a
+poll also re-reads the last hour, so an SMS whose ID arrived out of order is still caught;
+dedup by ID makes the overlap harmless.
 
 One SMS never stops the others: its text was made storable when it was read, and one the
 database still refuses is kept aside by the store (its ID counts for the cursor), logged
@@ -43,6 +44,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from tenacity import (
     AsyncRetrying,
@@ -67,6 +69,16 @@ LINE_PER_SMS_UP_TO = 20  # new SMS in a page logged a line each; more: one line 
 OVERLAP_EVERY = 300.0  # seconds between re-reads of the last hour
 OVERLAP_HOURS = 1
 CATCH_UP_HOURS = 168  # SMSC keeps the inbox for 7 days
+
+
+async def _first_of(task: asyncio.Future[int], event: asyncio.Event) -> None:
+    """Wait until `task` is done or `event` is set, whichever comes first."""
+    waiting: asyncio.Future[Any] = asyncio.ensure_future(event.wait())
+    either: set[asyncio.Future[Any]] = {task, waiting}
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
 
 
 def log_too_old(ids: Sequence[int]) -> None:
@@ -264,20 +276,43 @@ class Poller:
         """Fetch page after page until one says no more follow; returns how many were new.
 
         A page whose cursor did not move on ends the walk too: asking again after the same
-        cursor would only get the same page.
+        cursor would only get the same page. The next page is asked for, and read, while
+        this one commits: a catch-up's page of thousands of SMS takes some 45 ms to write
+        out, and its thread holds no lock of the interpreter's meanwhile (earlier, reading
+        would have stalled the page's statements: docs/benchmarks.md). The next page is
+        stored only after this one is, and dropped, never stored, if this one fails.
         """
         new = 0
+        page = await self._ask(after_id, hours, hinted)
         while True:
-            page = await self._ask(after_id, hours, hinted)
             log.debug(
                 "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, len(page.records)
             )
-            new += await self._save(page, relay)
             cursor = page.next_cursor
             moved_on = cursor is not None and (after_id is None or cursor > after_id)
-            if not (page.more and moved_on):
+            more = page.more and moved_on
+            committing = asyncio.Event()
+            saving = asyncio.ensure_future(self._save(page, relay, committing))
+            following: asyncio.Future[InboxPage] | None = None
+            try:
+                if more:
+                    await _first_of(saving, committing)
+                    if committing.is_set():
+                        following = asyncio.ensure_future(self._ask(cursor, hours, hinted))
+                new += await saving
+            except BaseException:
+                saving.cancel()
+                if following is not None:
+                    following.cancel()
+                    with contextlib.suppress(BaseException):
+                        await following
+                raise
+            if not more:
                 return new
             after_id = cursor
+            page = (
+                await self._ask(after_id, hours, hinted) if following is None else await following
+            )
 
     async def _ask(self, after_id: int | None, hours: int, hinted: bool) -> InboxPage:
         """One inbox request, remembered (answered or not) for pacing the next ones."""
@@ -287,8 +322,9 @@ class Poller:
             sent = SentRequest(time.monotonic(), hinted)
             self._requests.record(PollStart(after_id, hours).identity, sent)
 
-    async def _save(self, page: InboxPage, relay: bool) -> int:
-        """Route the page's new SMS, then store them; how many were stored."""
+    async def _save(self, page: InboxPage, relay: bool, committing: asyncio.Event) -> int:
+        """Route the page's new SMS, then store them; how many were stored. `committing`
+        is set when the page's statements have run and its commit begins."""
         for problem in page.problems:
             log.warning("SMSC reply: %s", problem)
         fresh = await self._store.call(messages.unseen, page.records) if page.records else []
@@ -298,8 +334,12 @@ class Poller:
             routed = await asyncio.to_thread(self._route_all, fresh, relay)
         else:
             routed = self._route_all(fresh, relay)
+        loop = asyncio.get_running_loop()
         saved = await self._store.call(
-            messages.save_incoming, fresh, lambda sms: routed[sms.smsc_id][1]
+            messages.save_incoming,
+            fresh,
+            lambda sms: routed[sms.smsc_id][1],
+            committing=lambda: loop.call_soon_threadsafe(committing.set),
         )
         self._report(fresh, routed, saved, relay)
         log_too_old(saved.too_old)  # RETENTION_DAYS: history too old to keep
