@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime, timedelta
 
-REMEMBERED_TEXTS = 4096  # recent moments kept with their stored text (about 0.6 MB at most)
+REMEMBERED_TEXTS = 4096  # recent moments kept with their stored text (about 1 MB at most)
 
 
 def _in_utc(moment: datetime) -> datetime:

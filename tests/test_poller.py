@@ -419,8 +419,8 @@ class HeldCommitStore(Store):
     """A real store whose pages, their statements run, wait to commit until `release` is
     set (a commit that takes its time), then commit, or fail if `fail_commit` says so."""
 
-    release = threading.Event()
-    fail_commit = False
+    release: threading.Event
+    fail_commit: bool
 
     def transaction(
         self, bulk: bool = False, committing: Callable[[], object] | None = None
@@ -439,14 +439,19 @@ class HeldCommitStore(Store):
 
 @pytest.fixture
 def held_commits(tmp_path: Path, list_inbox: ListInbox) -> Iterator[Harness]:
-    HeldCommitStore.release = threading.Event()
-    HeldCommitStore.fail_commit = False
     harness = make_harness(tmp_path / "bridge.db", list_inbox, store_class=HeldCommitStore)
+    store = held_store(harness)
+    store.release, store.fail_commit = threading.Event(), False
     markers.mark_first_start_done(harness.store, datetime.now(UTC))
     harness.poller._last_overlap = float("inf")  # no overlap re-reads: pages only
     yield harness
-    HeldCommitStore.release.set()
+    store.release.set()
     harness.db.close()
+
+
+def held_store(harness: Harness) -> HeldCommitStore:
+    assert isinstance(harness.store, HeldCommitStore)
+    return harness.store
 
 
 def committed_ids(store: Store) -> list[int]:
@@ -470,7 +475,7 @@ async def test_the_next_page_is_asked_for_while_a_page_commits_and_stored_only_a
     assert held_commits.wakes == 0  # the first page's save has not returned
     written = held_commits.store.conn.execute("SELECT id FROM messages ORDER BY id").fetchall()
     assert [row[0] for row in written] == [1, 2, 3]
-    HeldCommitStore.release.set()
+    held_store(held_commits).release.set()
     assert await asyncio.wait_for(polling, 20) == 7
     assert list_inbox.cursors == [None, 3, 6]  # each page asked for once, in order
     assert committed_ids(held_commits.store) == [1, 2, 3, 4, 5, 6, 7]
@@ -481,16 +486,17 @@ async def test_a_page_whose_commit_fails_drops_the_page_asked_for_meanwhile(
     held_commits: Harness, list_inbox: ListInbox
 ) -> None:
     list_inbox.ids = [1, 2, 3, 4, 5, 6, 7]
-    HeldCommitStore.fail_commit = True
+    store = held_store(held_commits)
+    store.fail_commit = True
     polling = asyncio.create_task(held_commits.poller.poll_once())
     await eventually(lambda: list_inbox.cursors == [None, 3], what="page 2 asked for")
-    HeldCommitStore.release.set()
+    store.release.set()
     with pytest.raises(OSError, match="disk I/O error"):
         await asyncio.wait_for(polling, 20)
     assert list_inbox.cursors == [None, 3]  # no third page: the walk stopped at the failure
     assert committed_ids(held_commits.store) == []  # page 2 was never stored
     assert held_commits.pending_ids() == []
-    HeldCommitStore.fail_commit = False
+    store.fail_commit = False
     assert await held_commits.poller.poll_once() == 7  # the next poll takes it all again
     assert list_inbox.cursors[2:] == [None, 3, 6]
 
