@@ -8,11 +8,12 @@ chat); without it they read every SMS, as before routes existed.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import state.word_forms as word_forms
 from state.messages import SMS_COLUMNS, sms_from_row
 from state.models import StoredSms
 from state.phones import typed_key
@@ -68,16 +69,36 @@ _FTS_WORD = re.compile(r"\w+", re.UNICODE)
 PREFIX_FROM = 3  # shorter words match whole: "1"* would match every number from 1
 
 
-def fts_query(text: str) -> str | None:
+# The index's terms that start with a term, None when there are too many to list.
+FormsOf = Callable[[str], list[str] | None]
+
+
+def fts_query(text: str, forms_of: FormsOf | None = None) -> str | None:
     """User words as an FTS5 query: every word must match; words of 3+ letters as prefixes.
 
     Each word is quoted, so FTS operators typed by a user (`AND`, `*`, `"`, `NEAR`) are
     searched for as text instead of breaking the query. None when there is no word at all.
+    With `forms_of` (the index's terms that start with a term), a word longer than the
+    prefix indexes is asked for by its forms, which match what its prefix would
+    (`state.word_forms`), unless it has none or too many.
     """
     words = _FTS_WORD.findall(text)
     if not words:
         return None
-    return " ".join(f'"{w}"*' if len(w) >= PREFIX_FROM else f'"{w}"' for w in words)
+    # AND said, not implied by a space: FTS5 implies it between phrases, not after a group.
+    return " AND ".join(_fts_word(w, forms_of) for w in words)
+
+
+def _fts_word(word: str, forms_of: FormsOf | None) -> str:
+    if len(word) < PREFIX_FROM:
+        return f'"{word}"'
+    term = word_forms.fold(word)
+    if forms_of is not None and term is not None and word_forms.needs_listing(term):
+        found = forms_of(term)
+        if found:
+            quoted = [f'"{form}"' for form in found]
+            return quoted[0] if len(quoted) == 1 else f"({' OR '.join(quoted)})"
+    return f'"{word}"*'
 
 
 def last(store: Store, count: int, visible_to: str | None = None) -> Page:
@@ -171,7 +192,7 @@ def search(
     row. With `visible_to`, each match is also looked up, by its ID, in that chat's
     visibility rows. The total is counted up to COUNT_CAP, beside the page (`Store.count`).
     """
-    query = fts_query(words)
+    query = fts_query(words, lambda term: word_forms.forms(store.conn, term))
     if query is None:
         return Page([], 0)
     where, args = _visible("messages_fts MATCH ?", [query], visible_to, _VISIBLE_MATCH)

@@ -499,6 +499,15 @@ def _v19_fewer_prefix_indexes(db: Database) -> None:
         rebuild_text_index(db, FTS_PREFIXES)
 
 
+def _v20_indexed_words(db: Database) -> None:
+    """A listing of the words the full-text index holds (`indexed_words`, an fts5vocab
+    table: it stores nothing, it reads the index). Search asks for a word longer than the
+    prefix indexes by its forms listed there, instead of as a prefix (`state.word_forms`)."""
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS indexed_words USING fts5vocab(messages_fts, instance)"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -519,6 +528,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v17_duty_handovers,
     _v18_calls,
     _v19_fewer_prefix_indexes,
+    _v20_indexed_words,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

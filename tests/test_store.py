@@ -282,7 +282,7 @@ def test_search_syntax_typed_by_users_is_only_text(
 
 
 def test_fts_query_quotes_every_word() -> None:
-    assert fts_query('code "AND" 12') == '"code"* "AND"* "12"'
+    assert fts_query('code "AND" 12') == '"code"* AND "AND"* AND "12"'
     assert fts_query("!!!") is None
 
 
