@@ -67,16 +67,20 @@ class FullMoments:
     "today"; in one zone and one language (the zone's name is remembered).
 
     Each moment is put in the zone; what it is written with is looked up, not formatted:
-    the date once per day, the zone's name once per offset, the hour and the minutes and
-    seconds from tables. 2,000 moments: 5.5 ms in one day, 6.2 over a year, where writing
-    each field by field took 10.4 (and `strftime` 15.7); a cache by UTC hour, tried
-    first, took 2.2 ms in a day but 37 over a year.
+    the date once per day, the zone's name once per abbreviation, the hour and the minutes
+    and seconds from tables. 2,000 moments: 5.5 ms in one day, 6.2 over a year, where
+    writing each field by field took 10.4 (and `strftime` 15.7); a cache by UTC hour, tried
+    first, took 2.2 ms in a day but 37 over a year. The name is found by the abbreviation
+    alone, without asking the zone for its offset too (2,000 moments in 2.4 ms instead of
+    2.9): a lettered one (`MSK`, `CET`) is the name, whatever the offset; a numeric one
+    (`+05`) is the offset written, one offset for one abbreviation in every zone of the
+    tz database from 1900 to 2050 (checked every second day).
     """
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
         self._days: dict[int, str] = {}
-        self._names: dict[tuple[str | None, timedelta | None], str] = {}
+        self._names: dict[str | None, str] = {}  # by the zone's abbreviation
 
     def __call__(self, moment: datetime) -> str:
         local = moment.astimezone(self.zone)
@@ -84,10 +88,10 @@ class FullMoments:
         day = self._days.get(ordinal)
         if day is None:
             day = self._days[ordinal] = f"{local.day:02d}.{local.month:02d}.{local.year}"
-        offset = (local.tzname(), local.utcoffset())
-        name = self._names.get(offset)
+        abbreviation = local.tzname()
+        name = self._names.get(abbreviation)
         if name is None:
-            name = self._names[offset] = _name_of_local(local)
+            name = self._names[abbreviation] = _name_of_local(local)
         clock = _MINUTES_SECONDS[local.minute * 60 + local.second]
         return f"{day} {_HOURS[local.hour]}:{clock} {name}"
 
