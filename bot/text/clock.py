@@ -74,7 +74,7 @@ class FullMoments:
     alone, without asking the zone for its offset too (2,000 moments in 2.4 ms instead of
     2.9): a lettered one (`MSK`, `CET`) is the name, whatever the offset; a numeric one
     (`+05`) is the offset written, one offset for one abbreviation in every zone of the
-    tz database from 1900 to 2050 (checked every second day).
+    tz database from 1900 to 2050 (checked once every second day; a test every 30 days).
     """
 
     def __init__(self, zone: ZoneInfo) -> None:
