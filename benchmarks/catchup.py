@@ -41,6 +41,7 @@ from state.messages import (
     INDEX_TEXT,
     INSERT_MESSAGE,
     INSERT_VISIBLE,
+    index_row,
     message_row,
     page_transaction,
 )
@@ -157,7 +158,7 @@ def raw_pages(bodies: list[bytes], router: Router) -> list[RawPage]:
         visible: Rows = []
         for sms in records:
             place = router.placement(sms, relay=False)
-            row = message_row(sms, now, place.route, place.label)
+            row = message_row(sms, now, place.route, place.label, visible_to=place.visible_to)
             rows.append(row)
             visible += [(chat, row[5], sms.smsc_id) for chat in place.visible_to]
         pages.append((rows, visible))
@@ -170,7 +171,7 @@ def store_raw_page(store: Store, page: RawPage, index_text: bool = True) -> None
     with page_transaction(store, len(rows)):
         store.conn.executemany(INSERT_MESSAGE, rows)
         if index_text:
-            store.conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in rows])
+            store.conn.executemany(INDEX_TEXT, [index_row(row) for row in rows])
         store.conn.executemany(INSERT_VISIBLE, visible)
 
 

@@ -31,6 +31,7 @@ from state.messages import (
     INSERT_DELIVERY,
     INSERT_MESSAGE,
     INSERT_VISIBLE,
+    index_row,
     message_row,
 )
 from state.times import to_db
@@ -90,7 +91,7 @@ def _raw_rows(bodies: list[bytes], router: Router) -> list[Batch]:
         visible: Rows = []
         for sms in _records(body):
             place = router.placement(sms, relay=True)
-            row = message_row(sms, now, place.route, place.label)
+            row = message_row(sms, now, place.route, place.label, visible_to=place.visible_to)
             message_rows.append(row)
             deliveries += [(sms.smsc_id, key, silent, now, now) for key, silent in place.deliveries]
             visible += [(chat, row[5], sms.smsc_id) for chat in place.visible_to]
@@ -111,7 +112,7 @@ def _raw_pass(store: Store, batches: list[Batch], or_ignore: str) -> float:
         for sql, rows in zip(inserts, batch, strict=True):
             conn.executemany(sql, rows)
         if not or_ignore:  # new rows: their full-text index too, a page at a time as stored
-            conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in batch[0]])
+            conn.executemany(INDEX_TEXT, [index_row(row) for row in batch[0]])
         conn.execute("COMMIT")
     return time.perf_counter() - started
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from benchmarks.common import SITES, Result, percentile, phone, sms_text
 from bot.chat.commands.lookback import ANSWER_ROWS
 from state import Store, history
-from state.messages import INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE
+from state.messages import INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE, index_row
 from state.phones import sender_key
+from state.schema import chat_tokens
 from state.times import to_db
 
 END = datetime(2026, 11, 27, tzinfo=UTC)
@@ -42,7 +43,7 @@ def build(path: Path, count: int) -> None:
     def flush() -> None:
         store.conn.execute("BEGIN")
         store.conn.executemany(INSERT_MESSAGE, batch)
-        store.conn.executemany(INDEX_TEXT, [(row[0], row[4]) for row in batch])
+        store.conn.executemany(INDEX_TEXT, [index_row(row) for row in batch])
         store.conn.executemany(INSERT_VISIBLE, routed)
         store.conn.execute("COMMIT")
         batch.clear()
@@ -64,6 +65,7 @@ def build(path: Path, count: int) -> None:
                 None,
                 None,
                 0,  # not damaged
+                chat_tokens([TEAM_CHAT] if n % 3 == 0 else []),
             )
         )
         if n % 3 == 0:
@@ -77,7 +79,7 @@ def build(path: Path, count: int) -> None:
 
 
 def database(folder: Path, count: int) -> Path:
-    path = folder / f"queries-v5-{count}.db"  # schema 5: with a routed chat's rows
+    path = folder / f"queries-v6-{count}.db"  # v6: a routed chat's token in the index
     if not path.exists():
         partial = path.with_suffix(".partial")
         for leftover in folder.glob(partial.name + "*"):

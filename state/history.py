@@ -2,7 +2,8 @@
 
 History queries take an optional chat (`visible_to`): with it they read only the SMS
 placed in that chat's history, through its `message_chats` rows (one index range per
-chat); without it they read every SMS, as before routes existed.
+chat), or for /search its token in the full-text index; without it they read every SMS,
+as before routes existed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import state.word_forms as word_forms
 from state.messages import SMS_COLUMNS, sms_from_row
 from state.models import StoredSms
 from state.phones import typed_key
+from state.schema import chat_token
 from state.store import Store
 from state.times import to_db, to_db_end
 
@@ -29,12 +31,6 @@ _VISIBLE = (
     "EXISTS (SELECT 1 FROM message_chats v WHERE v.chat_id = ? "
     "AND v.received_at = m.received_at AND v.message_id = m.id)"
 )
-# The same for a full-text match `f`, by its ID alone (the message is not read): its row
-# of `_VISIBLE_MATCHES`, a look-up as EXISTS would be, without a subquery for each match
-# (a routed chat's count of 10,000 in a million: a fifth less). A chat has at most one
-# visibility row per SMS, so the join repeats no match.
-_VISIBLE_MATCH = "v.chat_id = ?"
-_VISIBLE_MATCHES = "messages_fts f CROSS JOIN message_chats v ON v.message_id = f.rowid"
 # One chat's SMS, driven by its visibility rows `v`: its history in received order.
 VISIBLE_SOURCE = "message_chats v CROSS JOIN messages m ON m.id = v.message_id"
 _NEWEST_FIRST = "m.received_at DESC, m.id DESC"
@@ -54,13 +50,11 @@ class Page:
         return self.total > len(self.messages)
 
 
-def _visible(
-    where: str, args: list[Any], visible_to: str | None, condition: str = _VISIBLE
-) -> tuple[str, list[Any]]:
+def _visible(where: str, args: list[Any], visible_to: str | None) -> tuple[str, list[Any]]:
     """`where` narrowed to the SMS the chat `visible_to` may see (None: every SMS)."""
     if visible_to is None:
         return where, args
-    return f"{where} AND {condition}", [*args, visible_to]
+    return f"{where} AND {_VISIBLE}", [*args, visible_to]
 
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
@@ -189,14 +183,14 @@ def search(
     the LIMIT stops the walk. A window narrows it further: when the window holds at
     most WINDOW_SEEK_LIMIT SMS, their smallest and largest IDs bound the walk (every
     SMS of the window lies between them); the received time is still checked on each
-    row. With `visible_to`, each match is also looked up, by its ID, in that chat's
-    visibility rows. The total is counted up to COUNT_CAP, beside the page (`Store.count`).
+    row. With `visible_to`, the query asks for that chat's token in the index's `chats`
+    column too, so FTS5 walks only the SMS the chat may see (`_in_chat`). The total is
+    counted up to COUNT_CAP, beside the page (`Store.count`).
     """
     query = fts_query(words, lambda term: word_forms.forms(store.conn, term))
     if query is None:
         return Page([], 0)
-    where, args = _visible("messages_fts MATCH ?", [query], visible_to, _VISIBLE_MATCH)
-    where, args = _window(where, args, start, end)
+    where, args = _window("messages_fts MATCH ?", [_in_chat(query, visible_to)], start, end)
     windowed = start is not None or end is not None
     if windowed:
         bounds = _id_bounds(store, start, end)
@@ -205,10 +199,9 @@ def search(
         if bounds is not None:
             where += " AND f.rowid BETWEEN ? AND ?"
             args += bounds
-    matches = "messages_fts f" if visible_to is None else _VISIBLE_MATCHES
-    source = f"{matches} CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
-    # The indexes alone can count, unless each match's time counts too.
-    counted = source if windowed else matches
+    source = "messages_fts f CROSS JOIN messages m ON m.id = f.rowid"  # FTS drives
+    # The index alone can count, unless each match's time counts too.
+    counted = source if windowed else "messages_fts f"
     counting = store.count(
         f"SELECT count(*) FROM (SELECT 1 FROM {counted} WHERE {where} LIMIT ?)",
         (*args, COUNT_CAP + 1),
@@ -220,6 +213,15 @@ def search(
     page = [sms_from_row(r) for r in reversed(rows)]
     total = counting.result()
     return Page(page, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+def _in_chat(query: str, visible_to: str | None) -> str:
+    """The user's words matched in the text alone, and with `visible_to`, only in the SMS
+    that chat's history shows: its token in the index's `chats` column."""
+    words = f"{{text}} : ({query})"
+    if visible_to is None:
+        return words
+    return f'{words} AND {{chats}} : "{chat_token(visible_to)}"'
 
 
 def _id_bounds(

@@ -39,7 +39,7 @@ from state.models import (
     StoredSms,
 )
 from state.phones import DEFAULT_REGION, sender_key
-from state.schema import status_literal
+from state.schema import chat_tokens, status_literal
 from state.store import Store
 from state.times import from_db, to_db, utc_now
 
@@ -83,10 +83,11 @@ def _marks(items: Sequence[object]) -> str:
 
 INSERT_MESSAGE = (
     "INSERT INTO messages (id, sender, sender_key, recipient, text, received_at, sent_at, "
-    "fetched_at, route, label, damaged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "fetched_at, route, label, damaged, chats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-# The full-text index of new SMS, written with them for the whole page (no trigger does it)
-INDEX_TEXT = "INSERT INTO messages_fts (rowid, text) VALUES (?, ?)"
+# The full-text index of new SMS, written with them for the whole page (no trigger does
+# it): the text, and the tokens of the chats whose history shows it (`index_row`).
+INDEX_TEXT = "INSERT INTO messages_fts (rowid, text, chats) VALUES (?, ?, ?)"
 INSERT_DELIVERY = (
     "INSERT INTO deliveries (message_id, chat, silent, status, attempts, uncertain, "
     f"created_at, updated_at) VALUES (?, ?, ?, {status_literal(DeliveryStatus.PENDING)}, "
@@ -99,7 +100,7 @@ INSERT_COLLAPSE = (
 INSERT_VISIBLE = (
     "INSERT OR IGNORE INTO message_chats (chat_id, received_at, message_id) VALUES (?, ?, ?)"
 )
-_TEXT, _RECEIVED_AT = 4, 5  # where message_row puts the text and received_at
+_TEXT, _RECEIVED_AT, _CHATS = 4, 5, 11  # where message_row puts these
 
 
 def message_row(
@@ -108,8 +109,10 @@ def message_row(
     route: str | None = None,
     label: str | None = None,
     region: str = DEFAULT_REGION,
+    visible_to: Iterable[str] = (),
 ) -> tuple[object, ...]:
-    """An SMS as the values of INSERT_MESSAGE, its sender keyed as SMSC wrote it."""
+    """An SMS as the values of INSERT_MESSAGE, its sender keyed as SMSC wrote it, with the
+    chats whose history shows it (`visible_to`) as the index's tokens."""
     return (
         sms.smsc_id,
         sms.sender,
@@ -122,7 +125,13 @@ def message_row(
         route,
         label,
         int(sms.damaged),
+        chat_tokens(visible_to),
     )
+
+
+def index_row(row: tuple[object, ...]) -> tuple[object, ...]:
+    """The values of INDEX_TEXT for a row of INSERT_MESSAGE."""
+    return row[0], row[_TEXT], row[_CHATS]
 
 
 def refuses_the_record(error: BaseException) -> bool:
@@ -310,11 +319,11 @@ def _insert_new(store: Store, placed: list[tuple[IncomingSms, Placement]], now: 
     new = [sms for sms, _placement in placed]
     placements = [placement for _sms, placement in placed]
     rows = [
-        message_row(s, now, p.route, p.label, store.region)
+        message_row(s, now, p.route, p.label, store.region, p.visible_to)
         for s, p in zip(new, placements, strict=True)
     ]
     store.conn.executemany(INSERT_MESSAGE, rows)
-    store.conn.executemany(INDEX_TEXT, [(row[0], row[_TEXT]) for row in rows])
+    store.conn.executemany(INDEX_TEXT, [index_row(row) for row in rows])
     store.conn.executemany(
         INSERT_DELIVERY,
         [

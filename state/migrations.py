@@ -14,7 +14,13 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from state.phones import DEFAULT_REGION, sender_key
-from state.schema import FAILED_DELIVERY, FTS_TOKENIZER, OPEN_DELIVERY, UNCERTAIN_DELIVERY
+from state.schema import (
+    FAILED_DELIVERY,
+    FTS_TOKENIZER,
+    OPEN_DELIVERY,
+    UNCERTAIN_DELIVERY,
+    chat_token,
+)
 from state.transactions import write_transaction
 
 log = logging.getLogger(__name__)
@@ -109,17 +115,22 @@ def _v2_fts_prefix_index(db: Database) -> None:
     rebuild_text_index(db, "2 3 4 5 6")
 
 
-def rebuild_text_index(db: Database, prefixes: str) -> None:
-    """The full-text index made again with these prefix indexes, from the stored texts."""
+def rebuild_text_index(db: Database, prefixes: str, columns: str = "text") -> None:
+    """The full-text index made again with these prefix indexes and columns of
+    `messages`, from the stored rows."""
     with write_transaction(db.conn):
-        db.execute("DROP TABLE IF EXISTS messages_fts")  # messages' triggers name it again
-        # content="messages" in quotes, as sqlite-utils writes it, so that its
-        # detect_fts() and table.search() keep recognising the index.
-        db.execute(
-            "CREATE VIRTUAL TABLE messages_fts USING FTS5 (text, "
-            f"tokenize='{FTS_TOKENIZER}', prefix='{prefixes}', content=\"messages\")"
-        )
-        db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+        _make_text_index(db, prefixes, columns)
+
+
+def _make_text_index(db: Database, prefixes: str, columns: str) -> None:
+    db.execute("DROP TABLE IF EXISTS messages_fts")  # messages' triggers name it again
+    # content="messages" in quotes, as sqlite-utils writes it, so that its
+    # detect_fts() and table.search() keep recognising the index.
+    db.execute(
+        f"CREATE VIRTUAL TABLE messages_fts USING FTS5 ({columns}, "
+        f"tokenize='{FTS_TOKENIZER}', prefix='{prefixes}', content=\"messages\")"
+    )
+    db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 
 
 def _v3_deliveries_delivered_at(db: Database) -> None:
@@ -508,6 +519,46 @@ def _v20_indexed_words(db: Database) -> None:
     )
 
 
+def _v21_chats_in_the_text_index(db: Database) -> None:
+    """The full-text index gets a second column, `chats`: the tokens of the chats whose
+    history shows the SMS (`state.schema.chat_tokens`), also kept in `messages.chats`,
+    which the index reads them from when it deletes or rebuilds. A routed chat's /search
+    asks for its token beside the words (FTS5 walks both lists), not each match's
+    visibility row, so the index of `message_chats` by chat and ID, which only that
+    look-up read, is dropped. Stored SMS get their tokens from `message_chats`; the
+    index is built again once (about 15 s per million SMS). One transaction: a crash
+    leaves the step undone, and the next start runs it whole.
+    """
+    db.conn.create_function("chat_token", 1, chat_token, deterministic=True)
+    with write_transaction(db.conn):
+        # The triggers name the index's columns; without them, filling the column does
+        # not update the index row by row (it is built once, after).
+        db.execute("DROP TRIGGER IF EXISTS messages_au")
+        db.execute("DROP TRIGGER IF EXISTS messages_ad")
+        _add_column(db, "messages", "chats", "TEXT")
+        db.execute(
+            "UPDATE messages SET chats = (SELECT group_concat(chat_token(v.chat_id), ' ') "
+            "FROM message_chats v WHERE v.message_id = messages.id) "
+            "WHERE id IN (SELECT message_id FROM message_chats)"
+        )
+        _make_text_index(db, FTS_PREFIXES, "text, chats")
+        # The index named in quotes, as sqlite-utils writes it, so that its
+        # disable_fts() (a rerun of step 1 after a crash) finds these triggers too.
+        db.execute(
+            'CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN INSERT INTO "messages_fts" '
+            "(messages_fts, rowid, text, chats) VALUES ('delete', old.id, old.text, old.chats); "
+            "END"
+        )
+        db.execute(
+            "CREATE TRIGGER messages_au AFTER UPDATE OF text, chats ON messages BEGIN "
+            'INSERT INTO "messages_fts" (messages_fts, rowid, text, chats) '
+            "VALUES ('delete', old.id, old.text, old.chats); "
+            'INSERT INTO "messages_fts" (rowid, text, chats) VALUES (new.id, new.text, new.chats); '
+            "END"
+        )
+        db.execute("DROP INDEX IF EXISTS message_chats_by_id")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_initial,
     _v2_fts_prefix_index,
@@ -529,6 +580,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v18_calls,
     _v19_fewer_prefix_indexes,
     _v20_indexed_words,
+    _v21_chats_in_the_text_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -623,13 +623,15 @@ def test_one_chats_history_searches_its_index_and_never_scans_a_table(store: Sto
         for sql, args in [*recorder.statements, *counter.statements]
         if "message_chats" in sql
     }
-    assert len(plans) == 13  # /last one, the others a count and a page each
+    assert len(plans) == 9  # /last one, the others but /search a count and a page each
     assert all("count(*)" in sql for sql, _args in counter.statements)  # counted aside
     assert len(counter.statements) == 6
+    searched = [args for sql, args in [*recorder.statements, *counter.statements] if "MATCH" in sql]
+    assert len(searched) == 4  # /search asks the index for the chat's token, not the table
+    assert all('{chats} : "chatn1001"' in args[0] for args in searched)
     for sql, plan in plans.items():
         chat_index = (
             "USING PRIMARY KEY (chat_id=?",
-            "USING COVERING INDEX message_chats_by_id",
             "USING COVERING INDEX message_chats_by_message (message_id=? AND chat_id=?)",
         )
         assert any(index in step for index in chat_index for step in plan), (sql, plan)
