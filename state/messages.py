@@ -109,7 +109,7 @@ def message_row(
     route: str | None = None,
     label: str | None = None,
     region: str = DEFAULT_REGION,
-    visible_to: Iterable[str] = (),
+    visible_to: tuple[str, ...] = (),
 ) -> tuple[object, ...]:
     """An SMS as the values of INSERT_MESSAGE, its sender keyed as SMSC wrote it, with the
     chats whose history shows it (`visible_to`) as the index's tokens."""

@@ -44,12 +44,12 @@ def index_is_whole(conn: sqlite3.Connection) -> None:
 def test_a_chats_token_is_one_index_token_for_any_chat_id() -> None:
     assert chat_token("-1001234567890") == "chatn1001234567890"
     assert chat_token("77") == "chat77"
-    assert chat_tokens(["-1001", "77"]) == "chatn1001 chat77"
-    assert chat_tokens([]) is None
+    assert chat_tokens(("-1001", "77")) == "chatn1001 chat77"
+    assert chat_tokens(()) is None
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE x USING FTS5 (a, tokenize='unicode61 remove_diacritics 2')")
     conn.execute("CREATE VIRTUAL TABLE t USING fts5vocab(x, 'row')")
-    conn.execute("INSERT INTO x (a) VALUES (?)", (chat_tokens(["-1001234567890", "77"]),))
+    conn.execute("INSERT INTO x (a) VALUES (?)", (chat_tokens(("-1001234567890", "77")),))
     assert [r[0] for r in conn.execute("SELECT term FROM t")] == [
         "chat77",
         "chatn1001234567890",
