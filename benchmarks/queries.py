@@ -65,7 +65,7 @@ def build(path: Path, count: int) -> None:
                 None,
                 None,
                 0,  # not damaged
-                chat_tokens([TEAM_CHAT] if n % 3 == 0 else []),
+                chat_tokens((TEAM_CHAT,) if n % 3 == 0 else ()),
             )
         )
         if n % 3 == 0:
