@@ -18,6 +18,7 @@ import logging
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,34 +51,53 @@ BENCHMARKS = [
     "export",
     "retention",
 ]
+
+
+@dataclass(frozen=True)
+class RunSizes:
+    """How much each benchmark does in a mode: SMS counts, repeats, SMS per chat."""
+
+    ingest: int
+    catchup: int
+    queries: int
+    answers: tuple[int, int]  # SMS in the database, repeats
+    drain: int
+    latency: int
+    push: push.Sizes
+    memory: tuple[int, int]  # SMS in the database, SMS relayed
+    presses: tuple[int, float]  # SMS and presses, seconds between SMS
+    export: int
+    retention: int
+
+
 SIZES = {
-    "full": {
-        "ingest": 100_000,
-        "catchup": 1_000_000,
-        "queries": 1_000_000,
-        "answers": (1_000_000, 20),
-        "drain": 1_000,
-        "latency": 30,
-        "push": push.Sizes(hinted=30, unhinted=12, flood=1_000, flood_seconds=10),
-        "memory": (1_000_000, 10_000),
-        "presses": (12, 6.0),
-        "export": 1_000_000,
-        "retention": 1_000_000,
-    },
-    "smoke": {
-        "ingest": 5_000,
-        "catchup": 100_000,  # about a minute here
-        "queries": 20_000,
-        "answers": (20_000, 3),
-        "drain": 100,
-        "latency": 3,
+    "full": RunSizes(
+        ingest=100_000,
+        catchup=1_000_000,
+        queries=1_000_000,
+        answers=(1_000_000, 20),
+        drain=1_000,
+        latency=30,
+        push=push.Sizes(hinted=30, unhinted=12, flood=1_000, flood_seconds=10),
+        memory=(1_000_000, 10_000),
+        presses=(12, 6.0),
+        export=1_000_000,
+        retention=1_000_000,
+    ),
+    "smoke": RunSizes(
+        ingest=5_000,
+        catchup=100_000,  # about a minute here
+        queries=20_000,
+        answers=(20_000, 3),
+        drain=100,
+        latency=3,
         # unhinted probes cost an interval each (30 s): the smoke run has none
-        "push": push.Sizes(hinted=3, unhinted=0, flood=100, flood_seconds=1),
-        "memory": (20_000, 200),
-        "presses": (3, 2.0),
-        "export": 20_000,
-        "retention": 20_000,
-    },
+        push=push.Sizes(hinted=3, unhinted=0, flood=100, flood_seconds=1),
+        memory=(20_000, 200),
+        presses=(3, 2.0),
+        export=20_000,
+        retention=20_000,
+    ),
 }
 
 
@@ -103,17 +123,17 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     chosen = options.only or BENCHMARKS
     runners = {
-        "ingest": lambda: ingest.run(size["ingest"]),
-        "catchup": lambda: catchup.run(size["catchup"]),
-        "queries": lambda: queries.run(RESULTS, size["queries"]),
-        "answers": lambda: answers.run(RESULTS, *size["answers"]),
-        "drain": lambda: drain.run(size["drain"]),
+        "ingest": lambda: ingest.run(size.ingest),
+        "catchup": lambda: catchup.run(size.catchup),
+        "queries": lambda: queries.run(RESULTS, size.queries),
+        "answers": lambda: answers.run(RESULTS, *size.answers),
+        "drain": lambda: drain.run(size.drain),
         # latency at a 1 s interval, then with and without push hints at the default 30 s
-        "latency": lambda: latency.run(size["latency"]) + push.run(size["push"]),
-        "memory": lambda: memory.run(RESULTS, *size["memory"]),
-        "presses": lambda: presses.run(*size["presses"]),
-        "export": lambda: export.run(RESULTS, size["export"]),
-        "retention": lambda: retention.run(RESULTS, size["retention"]),
+        "latency": lambda: latency.run(size.latency) + push.run(size.push),
+        "memory": lambda: memory.run(RESULTS, *size.memory),
+        "presses": lambda: presses.run(*size.presses),
+        "export": lambda: export.run(RESULTS, size.export),
+        "retention": lambda: retention.run(RESULTS, size.retention),
     }
     baseline = load_baseline(mode)
     out = RESULTS / f"{mode}.json"

@@ -434,7 +434,8 @@ class FakeTelegram:
             )
             for part in message.iter_parts():
                 name = part.get_param("name", header="content-disposition")
-                payload = part.get_payload(decode=True) or b""
+                decoded = part.get_payload(decode=True)  # bytes for a part that is not multipart
+                payload = decoded if isinstance(decoded, bytes) else b""
                 if part.get_filename():
                     files[str(name)] = payload
                     params[f"{name}.filename"] = part.get_filename()
