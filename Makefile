@@ -57,7 +57,7 @@ TEST_WORKERS ?= 8
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-## lint: ruff, mypy and a dead-code check (vulture) on the application, the store and (mypy) the benchmarks
+## lint: ruff (bot, state, tests, benchmarks), mypy --strict (bot, state, benchmarks), vulture (dead code)
 lint: $(STAMP)
 	$(BIN)/ruff check bot state tests benchmarks
 	$(BIN)/ruff format --check bot state tests benchmarks
