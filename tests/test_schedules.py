@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.features.oncall.schedules import (
@@ -18,6 +18,7 @@ from bot.features.oncall.schedules import (
     read_calendar,
     rotation_handovers,
     rotation_on_duty,
+    wall_instant,
 )
 from bot.features.oncall.team import Member, Rotation, Team
 
@@ -68,7 +69,24 @@ def test_the_handover_keeps_its_wall_clock_time_across_a_dst_change() -> None:
     assert shifts[2].start - shifts[1].start == timedelta(hours=23)  # the night of 29 March
 
 
-ZONES = st.sampled_from([MOSCOW, BERLIN, ZoneInfo("America/New_York"), ZoneInfo("UTC")])
+def test_an_hour_the_clocks_skip_is_nobodys_shift() -> None:
+    """Hourly shifts in Berlin on 29 March 2020: 02:00 does not exist; its shift lasts no
+    time and is not a handover, and the duty passes from 01:00's shift to 03:00's."""
+    hourly = Rotation(("anna", "boris"), time(0), timedelta(hours=1), date(2020, 1, 1))
+    after, until = at("2020-03-29 00:30", BERLIN), at("2020-03-29 04:30", BERLIN)
+    shifts = rotation_handovers(hourly, after, until, BERLIN)
+    assert [s.start.astimezone(BERLIN).hour for s in shifts] == [1, 3, 4]
+    assert shifts[0].end == shifts[1].start  # 01:00's shift ends at the jump, 03:00
+    assert wall_instant(datetime(2020, 3, 29, 2, 30), BERLIN) == at("2020-03-29 03:00", BERLIN)
+    # read twice in October: the first reading, summer time
+    assert wall_instant(datetime(2020, 10, 25, 2, 30), BERLIN) == datetime(
+        2020, 10, 25, 0, 30, tzinfo=UTC
+    )
+
+
+# Lord Howe's clocks move by half an hour; Troll's jump by two hours in spring.
+ODD_ZONES = [ZoneInfo("Australia/Lord_Howe"), ZoneInfo("Antarctica/Troll")]
+ZONES = st.sampled_from([MOSCOW, BERLIN, ZoneInfo("America/New_York"), ZoneInfo("UTC"), *ODD_ZONES])
 ROTATIONS = st.builds(
     Rotation,
     people=st.lists(st.sampled_from(["anna", "boris", "vera"]), min_size=1, max_size=4).map(tuple),
@@ -98,8 +116,12 @@ def test_the_shift_on_duty_holds_the_instant(
     assert shift.end is not None and shift.start <= instant < shift.end
 
 
+HOURLY = Rotation(("anna",), time(0), timedelta(hours=1), date(2020, 1, 1))
+
+
 @settings(max_examples=200, deadline=None)
 @given(ROTATIONS, INSTANTS, st.integers(0, 24 * 40), ZONES)
+@example(HOURLY, datetime(2020, 3, 10, tzinfo=UTC), 457, BERLIN)  # found by CI, 2026-12-05
 def test_handovers_between_two_instants_are_where_duty_changes(
     rotation: Rotation, after: datetime, hours: int, zone: ZoneInfo
 ) -> None:
@@ -201,3 +223,10 @@ def test_the_shift_follows_berlin_across_its_dst_change() -> None:
     assert schedule.handovers(at("2027-03-28 00:00"), at("2027-03-30 00:00")) == [
         at("2027-03-29 11:00")
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(ROTATIONS, st.integers(0, 24 * 3700), ZONES)
+@example(HOURLY, 24 * 88 + 2, ZoneInfo("Antarctica/Troll"))  # 02:00, 29 March 2020: skipped
+def test_handovers_never_run_backwards(rotation: Rotation, k: int, zone: ZoneInfo) -> None:
+    assert handover_at(rotation, k, zone) <= handover_at(rotation, k + 1, zone)

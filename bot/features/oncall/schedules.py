@@ -48,7 +48,34 @@ def _firsts(rotation: Rotation) -> list[int]:
 
 
 def _wall(day: date, at: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, at).replace(tzinfo=zone).astimezone(UTC)
+    return wall_instant(datetime.combine(day, at), zone)
+
+
+def wall_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """A wall-clock time of `zone` as an instant in UTC; a time read twice (the clocks go
+    back) is its first reading.
+
+    A time the clocks skip (they go forward) is the instant they jump at, as if the
+    handover waited for the clock to show it: so handovers never run backwards, and a
+    shift that lies wholly in the gap lasts no time (nobody is on duty in it). Python's
+    reading (`fold=0`: the offset before the jump) would put 02:00 of a jump at 02:00 on
+    the same instant as 03:00, and 02:30 after it.
+    """
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if second >= first:  # an ordinary time (the same), or one read twice
+        return first
+    # In the gap `first` lies after the jump and `second` before it: find the jump,
+    # the first second that has the offset after it.
+    offset_after = first.astimezone(zone).utcoffset()
+    before, after = 0, int((first - second).total_seconds())
+    while after - before > 1:
+        middle = (before + after) // 2
+        if (second + timedelta(seconds=middle)).astimezone(zone).utcoffset() == offset_after:
+            after = middle
+        else:
+            before = middle
+    return second + timedelta(seconds=after)
 
 
 def handover_at(rotation: Rotation, k: int, zone: ZoneInfo) -> datetime:
@@ -59,8 +86,9 @@ def handover_at(rotation: Rotation, k: int, zone: ZoneInfo) -> datetime:
         day = rotation.start + timedelta(days=7 * weeks + firsts[nth])
         return _wall(day, rotation.handover, zone)
     assert rotation.shift is not None
-    wall = datetime.combine(rotation.start, rotation.handover) + k * rotation.shift
-    return wall.replace(tzinfo=zone).astimezone(UTC)
+    return wall_instant(
+        datetime.combine(rotation.start, rotation.handover) + k * rotation.shift, zone
+    )
 
 
 def _estimate(rotation: Rotation, at: datetime, zone: ZoneInfo) -> int:
@@ -98,14 +126,16 @@ def rotation_on_duty(rotation: Rotation, at: datetime, zone: ZoneInfo) -> Shift 
 def rotation_handovers(
     rotation: Rotation, after: datetime, until: datetime, zone: ZoneInfo
 ) -> list[Shift]:
-    """The shifts that begin in (after, until], in order (at most MAX_HANDOVERS)."""
+    """The shifts that begin in (after, until], in order (at most MAX_HANDOVERS); a shift
+    the clocks skip wholly (it lasts no time: `wall_instant`) is nobody's duty, not listed."""
     found: list[Shift] = []
     k = shift_index(rotation, after, zone) + 1
     while len(found) < MAX_HANDOVERS:
         shift = rotation_shift(rotation, k, zone)
         if shift.start > until:
             break
-        found.append(shift)
+        if shift.end != shift.start:
+            found.append(shift)
         k += 1
     return found
 
