@@ -58,8 +58,9 @@ def wall_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     A time the clocks skip (they go forward) is the instant they jump at, as if the
     handover waited for the clock to show it: so handovers never run backwards, and a
     shift that lies wholly in the gap lasts no time (nobody is on duty in it). Python's
-    reading (`fold=0`: the offset before the jump) would put 02:00 of a jump at 02:00 on
-    the same instant as 03:00, and 02:30 after it.
+    own reading (`fold=0`, the offset before the jump) puts 02:00 of Berlin's spring
+    night on 03:00's instant and 02:30 half an hour after it, so a shift could end
+    before it began.
     """
     first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
     second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
