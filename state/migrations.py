@@ -115,9 +115,10 @@ def _v2_fts_prefix_index(db: Database) -> None:
     rebuild_text_index(db, "2 3 4 5 6")
 
 
-def rebuild_text_index(db: Database, prefixes: str, columns: str = "text") -> None:
-    """The full-text index made again with these prefix indexes and columns of
-    `messages`, from the stored rows."""
+def rebuild_text_index(db: Database, prefixes: str) -> None:
+    """The full-text index made again with these prefix indexes and the columns it has
+    (the text alone where there is none), from the stored rows."""
+    columns = ", ".join(column.name for column in db["messages_fts"].columns) or "text"
     with write_transaction(db.conn):
         _make_text_index(db, prefixes, columns)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from state import IncomingSms, Placement, Store, history, messages, retention
-from state.migrations import MIGRATIONS
+from state.migrations import MIGRATIONS, rebuild_text_index
 from state.schema import chat_token, chat_tokens
 from state.times import to_db
 
@@ -153,4 +153,17 @@ def test_a_chats_search_finds_exactly_what_its_history_shows(
             page = history.search(store, word, None, None, 100, chat)
             assert [s.smsc_id for s in page.messages] == expected
             assert page.total == len(expected)
+    store.close()
+
+
+def test_a_text_index_rebuilt_with_other_prefixes_keeps_the_chats(tmp_path: Path) -> None:
+    """`rebuild_text_index` (the upgrades' and `benchmarks.storing_floor`'s) keeps the
+    index's columns: a new SMS is still indexed with its chats, and found by them."""
+    store = Store.open(tmp_path / "bridge.db")
+    messages.save_incoming(store, [sms(1, "boiler alarm")], lambda s: shown_in("-1001"))
+    rebuild_text_index(Database(store.conn), "2 3 4 5 6")
+    messages.save_incoming(store, [sms(2, "boiler low", 1)], lambda s: shown_in("-1002"))
+    index_is_whole(store.conn)
+    assert found(store, "boiler", "-1001") == [1]
+    assert found(store, "boiler", "-1002") == [2]
     store.close()
