@@ -89,7 +89,11 @@ class FakeSmsc:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8")
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the client went away mid-body (a bridge stopping):
+                    self.close_connection = True  # no server answers half a request
+                    return
+                body = raw.decode("utf-8")
                 form = dict(parse_qsl(urlsplit(self.path).query))
                 form.update(parse_qsl(body, keep_blank_values=True))
                 fake._handle(self, form, "POST")
