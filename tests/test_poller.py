@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import re
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -499,6 +501,87 @@ async def test_a_page_whose_commit_fails_drops_the_page_asked_for_meanwhile(
     store.fail_commit = False
     assert await held_commits.poller.poll_once() == 7  # the next poll takes it all again
     assert list_inbox.cursors[2:] == [None, 3, 6]
+
+
+class RecordingPattern:
+    """A route pattern that notes each text it reads, from whichever thread routes."""
+
+    def __init__(self, pattern: str) -> None:
+        self.inner = re.compile(pattern)
+        self.read: list[str] = []
+
+    def search(self, text: str, *args: object) -> re.Match[str] | None:
+        self.read.append(text)
+        return self.inner.search(text)
+
+
+def evens_routed_apart(path: Path, inbox: Inbox) -> tuple[Harness, RecordingPattern]:
+    """A started bridge's poller whose one route sends SMS ending in an even digit to
+    -1009, its pages' commits held as HeldCommitStore says (released to begin with)."""
+    even = RecordingPattern("[02468]$")
+    route = Route(1, None, None, None, even, (ChatTarget.parse("-1009"),))  # type: ignore[arg-type]
+    harness = make_harness(
+        path, inbox, router=Router([route], TARGETS), store_class=HeldCommitStore
+    )
+    store = held_store(harness)
+    store.release, store.fail_commit = threading.Event(), False
+    store.release.set()
+    markers.mark_first_start_done(harness.store, datetime.now(UTC))
+    harness.poller._last_overlap = float("inf")
+    return harness, even
+
+
+async def test_a_page_asked_for_while_one_commits_is_routed_meanwhile_and_stored_once(
+    tmp_path: Path, list_inbox: ListInbox
+) -> None:
+    harness, even = evens_routed_apart(tmp_path / "bridge.db", list_inbox)
+    store = held_store(harness)
+    try:
+        list_inbox.ids = [5, 6, 7]  # SMS 5 and 6 first: a full page, committed at once
+        await harness.poller.poll_once()
+        store.release.clear()
+        # 1 to 4 arrive late, out of order: the re-read of the last hour walks 1-3, 4-6, 7,
+        # its second page asked for and routed while the first commits.
+        list_inbox.ids = [1, 2, 3, 4, 5, 6, 7]
+        harness.poller._last_overlap = -math.inf
+        even.read.clear()
+        polling = asyncio.create_task(harness.poller.poll_once())
+        await eventually(lambda: "sms 6" in even.read, what="page 2 routed")
+        assert committed_ids(harness.store) == [5, 6, 7]  # page 1 is committing still
+        assert even.read == ["sms 1", "sms 2", "sms 3", "sms 4", "sms 5", "sms 6"]
+        store.release.set()
+        assert await asyncio.wait_for(polling, 20) == 4
+        assert committed_ids(harness.store) == [1, 2, 3, 4, 5, 6, 7]
+        # SMS 5 and 6, routed again for nothing, are queued no second time.
+        assert harness.pending_ids("-1009") == [2, 4, 6]
+        assert harness.pending_ids("-1001") == [1, 3, 5, 7]
+    finally:
+        store.release.set()
+        harness.db.close()
+
+
+class TwiceInbox(ListInbox):
+    """An inbox whose second page holds SMS 5 twice, the second time with another text."""
+
+    async def fetch_after(self, cursor: int | None, *, hours: int) -> InboxPage:
+        page = await super().fetch_after(cursor, hours=hours)
+        if cursor == 3:
+            page.records.append(IncomingSms(5, "79261234567", "79031234567", "sms 6", NOW))
+        return page
+
+
+async def test_of_two_records_with_one_id_the_first_is_routed_as_it_is_the_one_stored(
+    tmp_path: Path,
+) -> None:
+    inbox = TwiceInbox([1, 2, 3, 4, 5, 7])
+    harness, _even = evens_routed_apart(tmp_path / "bridge.db", inbox)
+    try:
+        assert await harness.poller.poll_once() == 6
+        assert messages.sms_by_id(harness.store, [5])[0].text == "sms 5"
+        assert harness.pending_ids("-1009") == [2, 4]  # not SMS 5, as "sms 6" would go
+        assert harness.pending_ids("-1001") == [1, 3, 5, 7]
+    finally:
+        harness.db.close()
 
 
 class PolicyError(InboxError):

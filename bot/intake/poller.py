@@ -1,12 +1,12 @@
 """Polling the inbox into the store.
 
 Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
-database, never only in memory), a page at a time (the next one asked for while the one
-before commits), and stores them; the store queues each new SMS for the chats the router
-picked for it (`bot.routing.routes`: every chat without ROUTES_FILE) before the write
-transaction, in a worker thread (a pattern may take its time limit). Every few minutes a
-poll also re-reads the last hour, so an SMS whose ID arrived out of order is still caught;
-dedup by ID makes the overlap harmless.
+database, never only in memory), a page at a time (the next one asked for and routed
+while the one before commits), and stores them; the store queues each new SMS for the
+chats the router picked for it (`bot.routing.routes`: every chat without ROUTES_FILE)
+before the write transaction, in a worker thread (a pattern may take its time limit).
+Every few minutes a poll also re-reads the last hour, so an SMS whose ID arrived out of
+order is still caught; dedup by ID makes the overlap harmless.
 
 One SMS never stops the others: its text was made storable when it was read, and one the
 database still refuses is kept aside by the store (its ID counts for the cursor), logged
@@ -63,6 +63,7 @@ from bot.routing.routes import RouteDecision, Router
 from state import IncomingSms, Placement, Saved, first_fill, markers, messages
 
 log = logging.getLogger(__name__)
+Routed = dict[int, tuple[RouteDecision, Placement]]  # where each SMS of a page goes, by ID
 SHOWN_IDS = 20  # IDs of SMS too old to store named in one log line, at most
 LINE_PER_SMS_UP_TO = 20  # new SMS in a page logged a line each; more: one line for the page
 
@@ -276,14 +277,16 @@ class Poller:
         """Fetch page after page until one says no more follow; returns how many were new.
 
         A page whose cursor did not move on ends the walk too: asking again after the same
-        cursor would only get the same page. The next page is asked for, and read, while
-        this one commits: a catch-up's page of thousands of SMS takes some 45 ms to write
-        out, and its thread holds no lock of the interpreter's meanwhile (earlier, reading
-        would have stalled the page's statements: docs/benchmarks.md). The next page is
-        stored only after this one is, and dropped, never stored, if this one fails.
+        cursor would only get the same page. The next page is asked for, read and routed
+        while this one commits (`_ask_and_route`): a catch-up's page of thousands of SMS
+        takes tens of milliseconds to write out, and its thread holds no lock of the
+        interpreter's meanwhile (earlier, reading would have stalled the page's statements:
+        docs/benchmarks.md). The next page is stored only after this one is, and dropped,
+        never stored, if this one fails.
         """
         new = 0
         page = await self._ask(after_id, hours, hinted)
+        routed: Routed | None = None  # the first page is routed when it is saved
         while True:
             log.debug(
                 "polled SMSC (after_id=%s, hour=%d): %d items", after_id, hours, len(page.records)
@@ -292,13 +295,15 @@ class Poller:
             moved_on = cursor is not None and (after_id is None or cursor > after_id)
             more = page.more and moved_on
             committing = asyncio.Event()
-            saving = asyncio.ensure_future(self._save(page, relay, committing))
-            following: asyncio.Future[InboxPage] | None = None
+            saving = asyncio.ensure_future(self._save(page, relay, committing, routed))
+            following: asyncio.Future[tuple[InboxPage, Routed | None]] | None = None
             try:
                 if more:
                     await _first_of(saving, committing)
                     if committing.is_set():
-                        following = asyncio.ensure_future(self._ask(cursor, hours, hinted))
+                        following = asyncio.ensure_future(
+                            self._ask_and_route(cursor, hours, hinted, relay)
+                        )
                 new += await saving
             except BaseException:
                 saving.cancel()
@@ -310,9 +315,10 @@ class Poller:
             if not more:
                 return new
             after_id = cursor
-            page = (
-                await self._ask(after_id, hours, hinted) if following is None else await following
-            )
+            if following is None:
+                page, routed = await self._ask(after_id, hours, hinted), None
+            else:
+                page, routed = await following
 
     async def _ask(self, after_id: int | None, hours: int, hinted: bool) -> InboxPage:
         """One inbox request, remembered (answered or not) for pacing the next ones."""
@@ -322,17 +328,34 @@ class Poller:
             sent = SentRequest(time.monotonic(), hinted)
             self._requests.record(PollStart(after_id, hours).identity, sent)
 
-    async def _save(self, page: InboxPage, relay: bool, committing: asyncio.Event) -> int:
-        """Route the page's new SMS, then store them; how many were stored. `committing`
-        is set when the page's statements have run and its commit begins."""
+    async def _ask_and_route(
+        self, after_id: int | None, hours: int, hinted: bool, relay: bool
+    ) -> tuple[InboxPage, Routed | None]:
+        """The next page of a walk, and where each of its SMS goes, found while the page
+        before commits: that commit is SQLite's alone, so routing, Python's work, runs
+        beside it instead of after it (routing is a fifth of a catch-up's work). Its SMS
+        are routed before the store says which are new: one already stored is routed for
+        nothing (a re-read of the last hour), and stored nowhere twice. None: routed when
+        saved, as without routes, where placing an SMS costs next to nothing."""
+        page = await self._ask(after_id, hours, hinted)
+        if not self._router.routes or not page.records:
+            return page, None
+        return page, await asyncio.to_thread(self._route_all, page.records, relay)
+
+    async def _save(
+        self, page: InboxPage, relay: bool, committing: asyncio.Event, routed: Routed | None
+    ) -> int:
+        """Route the page's new SMS (unless `routed` says already where each goes), then
+        store them; how many were stored. `committing` is set when the page's statements
+        have run and its commit begins."""
         for problem in page.problems:
             log.warning("SMSC reply: %s", problem)
         fresh = await self._store.call(messages.unseen, page.records) if page.records else []
         if not fresh:
             return 0
-        if self._router.routes:  # off the event loop: a pattern may take its time limit
-            routed = await asyncio.to_thread(self._route_all, fresh, relay)
-        else:
+        if routed is None and self._router.routes:  # off the event loop: a pattern may
+            routed = await asyncio.to_thread(self._route_all, fresh, relay)  # take its time
+        elif routed is None:
             routed = self._route_all(fresh, relay)
         loop = asyncio.get_running_loop()
         saved = await self._store.call(
@@ -350,7 +373,7 @@ class Poller:
     def _log_page(
         self,
         new: list[IncomingSms],
-        routed: dict[int, tuple[RouteDecision, Placement]],
+        routed: Routed,
         relay: bool,
     ) -> None:
         """One line for a page of many new SMS: how many, which IDs, by which route."""
@@ -368,16 +391,19 @@ class Poller:
             else "",
         )
 
-    def _route_all(
-        self, batch: list[IncomingSms], relay: bool
-    ) -> dict[int, tuple[RouteDecision, Placement]]:
-        """Where each SMS goes (the router never raises: a failure means unmatched)."""
-        return {sms.smsc_id: self._router.route(sms, relay) for sms in batch}
+    def _route_all(self, batch: Sequence[IncomingSms], relay: bool) -> Routed:
+        """Where each SMS goes (the router never raises: a failure means unmatched). Of two
+        records with one ID the first counts, as the store keeps the first."""
+        routed: Routed = {}
+        for sms in batch:
+            if sms.smsc_id not in routed:
+                routed[sms.smsc_id] = self._router.route(sms, relay)
+        return routed
 
     def _report(
         self,
         batch: list[IncomingSms],
-        routed: dict[int, tuple[RouteDecision, Placement]],
+        routed: Routed,
         saved: Saved,
         relay: bool,
     ) -> None:
