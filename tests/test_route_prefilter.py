@@ -13,10 +13,15 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.common import sms_text
-from bot.routing.prefilter import literal_prefilter
-from bot.routing.routes import Router
+from bot.routing.prefilter import literal_prefilter, prefilter_decides
+from bot.routing.routes import Route, RouteCheck, Router, matching_routes
 from state import IncomingSms
 from tests.test_routes import EVERYWHERE, route
+
+
+def matches(rule: Route, text: str) -> bool:
+    """Whether the route, one of its own, takes an SMS of `text`."""
+    return bool(matching_routes((RouteCheck.of(rule),), "", "", text))
 
 
 def words(pattern: str) -> str | None:
@@ -115,6 +120,53 @@ def test_a_text_the_pattern_matches_always_passes_its_prefilter(
         assert found.search(text) is not None, (pattern, text, found.pattern)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "decides"),
+    [
+        ("(?i)balance|баланс", True),
+        ("(?i)invoice|счёт|счет", True),
+        ("Оплата ", True),
+        ("(?i:alarm)", True),
+        ("(?:door|gate)", True),
+        ("(?i)door \\d+ opened", False),
+        ("ab(?:cd|ef)", False),  # "ab" is needed, not enough
+        ("(?:door|gate)+ on", False),
+        ("заказ|заказы", False),  # `re` takes the shared start out of the branches
+        ("(?s:alarm)", False),  # a flag beside the case rule: not worth the doubt
+        ("(?i)(?-i:AB)cd", False),
+        ("a|bc", False),  # no prefilter at all
+        ("door{e<=1}", False),
+    ],
+)
+def test_a_pattern_of_words_alone_is_decided_by_its_prefilter(pattern: str, decides: bool) -> None:
+    assert prefilter_decides(pattern) is decides
+
+
+_WORDS_ALONE = st.lists(_WORD, min_size=1, max_size=4).map("|".join)
+
+
+@settings(max_examples=400)
+@given(
+    flags=st.sampled_from(["", "(?i)", "(?-i)"]),
+    words=_WORDS_ALONE,
+    group=st.sampled_from(["{}", "(?:{})", "({})", "(?i:{})"]),
+    data=st.data(),
+)
+def test_where_the_prefilter_decides_it_answers_as_the_pattern_does(
+    flags: str, words: str, group: str, data: st.DataObject
+) -> None:
+    """Texts made to match and texts of the same letters in any case, the tricky ones
+    among them: the prefilter finds a word exactly where `regex` finds the pattern."""
+    pattern = flags + group.format(words)
+    assume(prefilter_decides(pattern))
+    found = literal_prefilter(pattern)
+    assert found is not None
+    made = data.draw(st.from_regex(pattern) | st.text(TRICKY, max_size=12))
+    text = data.draw(st.sampled_from([made, made.upper(), made.lower(), made.casefold()]))
+    matched = regex.compile(pattern).search(text) is not None
+    assert (found.search(text) is not None) is matched, (pattern, text, found.pattern)
+
+
 BENCHMARK_PATTERNS = [
     "(?i)balance|баланс",
     "(?i)\\bups\\b.*on battery",
@@ -157,8 +209,8 @@ def test_routes_decide_as_without_a_prefilter_on_the_benchmarks_texts(pattern: s
     without = dataclasses.replace(with_words, prefilter=None)
     rng = random.Random(pattern)
     texts = HANDWRITTEN + [sms_text(rng) for _ in range(3000)]
-    decided = [with_words.matches("", "", text) for text in texts]
-    assert decided == [without.matches("", "", text) for text in texts]
+    decided = [matches(with_words, text) for text in texts]
+    assert decided == [matches(without, text) for text in texts]
     assert any(decided), "the texts never match: the comparison says nothing"
     assert not all(decided), "the texts always match: the comparison says nothing"
 

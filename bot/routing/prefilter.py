@@ -65,6 +65,39 @@ def literal_prefilter(pattern: str) -> regex.Pattern[str] | None:
     return regex.compile("|".join(_fragment(text, fold) for text, fold in sorted(required)))
 
 
+def prefilter_decides(pattern: str) -> bool:
+    """Whether the prefilter's answer is the pattern's own, so no timed search need follow
+    it: the pattern is nothing but a run of characters, or a choice of such runs (in one
+    group at most), as `(?i)invoice|счёт` is. Its prefilter is then those very runs, each
+    with its case rule, and finds one exactly where the pattern matches; and a search of
+    fixed words has no backtracking to run away with. Anything else, or any doubt (a
+    pattern `re` parses with a shared start taken out of its branches), says no: the
+    pattern runs as before, timed."""
+    if literal_prefilter(pattern) is None:
+        return False
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        c: Any = importlib.import_module("re._constants")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            items = list(parser.parse(pattern).data)
+        if len(items) == 1 and items[0][0] is c.SUBPATTERN:
+            _group, added, removed, inner = items[0][1]
+            if (added | removed) & ~re.IGNORECASE:
+                return False
+            items = list(inner)
+        if len(items) == 1 and items[0][0] is c.BRANCH:
+            return all(_only_characters(branch, c) for branch in items[0][1][1])
+        return _only_characters(items, c)
+    except Exception:  # the private parser changed or failed: the pattern runs, timed
+        return False
+
+
+def _only_characters(items: Iterable[tuple[Any, Any]], constants: Any) -> bool:
+    found = list(items)
+    return bool(found) and all(op is constants.LITERAL for op, _value in found)
+
+
 def _fragment(text: str, fold: bool) -> str:
     return f"(?{'i' if fold else '-i'}:{regex.escape(text)})"
 
