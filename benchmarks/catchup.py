@@ -38,10 +38,9 @@ from bot.smsc import parse_inbox_reply
 from bot.smsc.inbox_api import PAGE_SIZE
 from state import Store, first_fill
 from state.messages import (
-    INDEX_TEXT,
     INSERT_MESSAGE,
     INSERT_VISIBLE,
-    index_row,
+    index_page,
     message_row,
     page_transaction,
 )
@@ -166,13 +165,14 @@ def raw_pages(bodies: list[bytes], router: Router) -> list[RawPage]:
 
 
 def store_raw_page(store: Store, page: RawPage, index_text: bool = True) -> None:
-    """One page's rows by raw executemany, in one transaction, as the bridge writes a page."""
+    """One page's rows by raw executemany, in one transaction, as the bridge writes a page
+    (its text indexed by the bridge's one statement)."""
     rows, visible = page
     with page_transaction(store, len(rows)):
         store.conn.executemany(INSERT_MESSAGE, rows)
-        if index_text:
-            store.conn.executemany(INDEX_TEXT, [index_row(row) for row in rows])
         store.conn.executemany(INSERT_VISIBLE, visible)
+        if index_text:
+            index_page(store.conn, [row[0] for row in rows])
 
 
 def store_raw(

@@ -27,11 +27,10 @@ from bot.routing.targets import ChatTarget
 from bot.smsc import parse_inbox_reply
 from state import IncomingSms, Store, messages
 from state.messages import (
-    INDEX_TEXT,
     INSERT_DELIVERY,
     INSERT_MESSAGE,
     INSERT_VISIBLE,
-    index_row,
+    index_page,
     message_row,
 )
 from state.times import to_db
@@ -112,7 +111,7 @@ def _raw_pass(store: Store, batches: list[Batch], or_ignore: str) -> float:
         for sql, rows in zip(inserts, batch, strict=True):
             conn.executemany(sql, rows)
         if not or_ignore:  # new rows: their full-text index too, a page at a time as stored
-            conn.executemany(INDEX_TEXT, [index_row(row) for row in batch[0]])
+            index_page(conn, [row[0] for row in batch[0]])
         conn.execute("COMMIT")
     return time.perf_counter() - started
 

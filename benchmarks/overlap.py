@@ -38,15 +38,15 @@ from bot.routing.routes import Router, load_routes
 from bot.routing.targets import ChatTarget
 from bot.smsc.inbox_api import PAGE_SIZE
 from state import Store, first_fill
-from state.messages import INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE, page_transaction
+from state.messages import INSERT_MESSAGE, INSERT_VISIBLE, page_transaction
 
 # A page's rows as one statement a table. `->>` needs SQLite 3.38. Not for the bridge as
 # is: SQLite's JSON cuts a text at an escaped NUL ("a\u0000b" is stored as "a").
 _ROWS = "SELECT {} FROM json_each(?)"
 _MESSAGE_VALUES = ", ".join(f"value->>{n}" for n in range(12))
 MESSAGES_AS_ONE = INSERT_MESSAGE.split(" VALUES")[0] + " " + _ROWS.format(_MESSAGE_VALUES)
-TEXT_AS_ONE = (
-    INDEX_TEXT.split(" VALUES")[0] + " " + _ROWS.format("value->>0, value->>4, value->>11")
+TEXT_AS_ONE = "INSERT INTO messages_fts (rowid, text, chats) " + _ROWS.format(
+    "value->>0, value->>4, value->>11"
 )
 VISIBLE_AS_ONE = (
     INSERT_VISIBLE.split(" VALUES")[0] + " " + _ROWS.format("value->>0, value->>1, value->>2")

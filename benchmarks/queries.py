@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks.common import SITES, Result, percentile, phone, sms_text
 from bot.chat.commands.lookback import ANSWER_ROWS
 from state import Store, history
-from state.messages import INDEX_TEXT, INSERT_MESSAGE, INSERT_VISIBLE, index_row
+from state.messages import INSERT_MESSAGE, INSERT_VISIBLE, index_page
 from state.phones import sender_key
 from state.schema import chat_tokens
 from state.times import to_db
@@ -43,7 +43,7 @@ def build(path: Path, count: int) -> None:
     def flush() -> None:
         store.conn.execute("BEGIN")
         store.conn.executemany(INSERT_MESSAGE, batch)
-        store.conn.executemany(INDEX_TEXT, [index_row(row) for row in batch])
+        index_page(store.conn, [row[0] for row in batch])
         store.conn.executemany(INSERT_VISIBLE, routed)
         store.conn.execute("COMMIT")
         batch.clear()

@@ -86,8 +86,12 @@ INSERT_MESSAGE = (
     "fetched_at, route, label, damaged, chats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The full-text index of new SMS, written with them for the whole page (no trigger does
-# it): the text, and the tokens of the chats whose history shows it (`index_row`).
-INDEX_TEXT = "INSERT INTO messages_fts (rowid, text, chats) VALUES (?, ?, ?)"
+# it): the text, and the tokens of the chats whose history shows it, from the page's
+# stored rows (`index_page`).
+INDEX_PAGE = (
+    "INSERT INTO messages_fts (rowid, text, chats) "
+    "SELECT m.id, m.text, m.chats FROM json_each(?) AS page JOIN messages m ON m.id = page.value"
+)
 INSERT_DELIVERY = (
     "INSERT INTO deliveries (message_id, chat, silent, status, attempts, uncertain, "
     f"created_at, updated_at) VALUES (?, ?, ?, {status_literal(DeliveryStatus.PENDING)}, "
@@ -100,7 +104,7 @@ INSERT_COLLAPSE = (
 INSERT_VISIBLE = (
     "INSERT OR IGNORE INTO message_chats (chat_id, received_at, message_id) VALUES (?, ?, ?)"
 )
-_TEXT, _RECEIVED_AT, _CHATS = 4, 5, 11  # where message_row puts these
+_RECEIVED_AT = 5  # where message_row puts it
 
 
 def message_row(
@@ -129,9 +133,11 @@ def message_row(
     )
 
 
-def index_row(row: tuple[object, ...]) -> tuple[object, ...]:
-    """The values of INDEX_TEXT for a row of INSERT_MESSAGE."""
-    return row[0], row[_TEXT], row[_CHATS]
+def index_page(conn: sqlite3.Connection, ids: Iterable[object]) -> None:
+    """Index the text of the SMS of `ids`, stored in this transaction, in one statement
+    (their IDs its one parameter, as a JSON list): SQLite reads the rows back itself, and
+    holds no lock of the interpreter's from start to end (see `_insert_new`)."""
+    conn.execute(INDEX_PAGE, (json.dumps(list(ids)),))
 
 
 def refuses_the_record(error: BaseException) -> bool:
@@ -205,7 +211,7 @@ def save_incoming(
     batch: Iterable[IncomingSms],
     where: Where,
     fetched_at: datetime | None = None,
-    committing: Callable[[], object] | None = None,
+    sqlite_alone: Callable[[], object] | None = None,
 ) -> Saved:
     """Store the SMS not seen before, each queued and made visible as `where` says.
 
@@ -222,6 +228,11 @@ def save_incoming(
     stored all the same. A failure of the database itself is raised.
     SMS received before `fetched_at - keep_for` that no chat is to get are not stored:
     `too_old` names them, and their largest ID moves the cursor.
+
+    `sqlite_alone` is called when what is left of the page's transaction is SQLite's
+    alone, with no lock of the interpreter's held (the text index filled from the
+    stored rows, the commit), so that a caller may do Python's work meanwhile; the page
+    may still fail after it.
     """
     unique: dict[int, IncomingSms] = {}
     for sms in batch:
@@ -236,9 +247,9 @@ def save_incoming(
     )
     now = to_db(moment)
     try:
-        with page_transaction(store, len(placed), committing):
-            _insert_new(store, placed, now)
+        with page_transaction(store, len(placed)):
             raise_cursor_floor(store, too_old)
+            _insert_new(store, placed, now, sqlite_alone)
     except Exception as error:
         if not refuses_the_record(error):
             raise
@@ -249,12 +260,10 @@ def save_incoming(
     return Saved([sms.smsc_id for sms, _placement in placed], [], too_old)
 
 
-def page_transaction(
-    store: Store, new_sms: int, committing: Callable[[], object] | None = None
-) -> AbstractContextManager[None]:
+def page_transaction(store: Store, new_sms: int) -> AbstractContextManager[None]:
     """The write transaction of a page of `new_sms` SMS: a bulk one (Store.transaction)
     when it holds BULK_PAGE or more, as a catch-up's pages do."""
-    return store.transaction(bulk=new_sms >= BULK_PAGE, committing=committing)
+    return store.transaction(bulk=new_sms >= BULK_PAGE)
 
 
 def _without_too_old(
@@ -315,7 +324,21 @@ def _forget_known(store: Store, unique: dict[int, IncomingSms]) -> None:
                 unique.pop(known, None)
 
 
-def _insert_new(store: Store, placed: list[tuple[IncomingSms, Placement]], now: str) -> None:
+def _insert_new(
+    store: Store,
+    placed: list[tuple[IncomingSms, Placement]],
+    now: str,
+    sqlite_alone: Callable[[], object] | None = None,
+) -> None:
+    """Write new SMS, their deliveries and visibility rows, then their text index.
+
+    The rows go by `executemany`, which lets go of the interpreter's lock and takes it
+    back at every row (Python must not run beside it: the two threads would trade the
+    lock at each row, docs/benchmarks.md). The index is filled last, from the rows just
+    written, in one statement that holds no lock of the interpreter's from start to end:
+    for a catch-up's page of 5,000 SMS some 50 ms of SQLite's work that Python's (the
+    next page read and routed) runs beside, as it does beside the commit.
+    """
     new = [sms for sms, _placement in placed]
     placements = [placement for _sms, placement in placed]
     rows = [
@@ -323,7 +346,6 @@ def _insert_new(store: Store, placed: list[tuple[IncomingSms, Placement]], now: 
         for s, p in zip(new, placements, strict=True)
     ]
     store.conn.executemany(INSERT_MESSAGE, rows)
-    store.conn.executemany(INDEX_TEXT, [index_row(row) for row in rows])
     store.conn.executemany(
         INSERT_DELIVERY,
         [
@@ -361,6 +383,9 @@ def _insert_new(store: Store, placed: list[tuple[IncomingSms, Placement]], now: 
         "INSERT OR IGNORE INTO receiving_numbers (number) VALUES (?)",
         [(number,) for number in numbers],
     )
+    if sqlite_alone is not None:
+        sqlite_alone()
+    index_page(store.conn, [sms.smsc_id for sms in new])
 
 
 def count_kept_aside(store: Store) -> int:

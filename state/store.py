@@ -23,7 +23,7 @@ functions on one dedicated thread (`await db.call(deliveries.pending, chat, 10)`
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
@@ -146,9 +146,7 @@ class Store:
             self.aside.close()
         self.conn.close()
 
-    def transaction(
-        self, bulk: bool = False, committing: Callable[[], object] | None = None
-    ) -> AbstractContextManager[None]:
+    def transaction(self, bulk: bool = False) -> AbstractContextManager[None]:
         """One write transaction (see state.transactions.write_transaction).
 
         `bulk`: one of a catch-up's pages of thousands of SMS. Each such page rewrites
@@ -163,7 +161,7 @@ class Store:
             pages = BULK_CHECKPOINT_PAGES if bulk else CHECKPOINT_PAGES
             self.conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
             self._bulk = bulk
-        return write_transaction(self.conn, committing)
+        return write_transaction(self.conn)
 
 
 def read_only_connection(path: Path) -> sqlite3.Connection:

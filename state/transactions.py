@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 
 @contextmanager
-def write_transaction(
-    conn: sqlite3.Connection, committing: Callable[[], object] | None = None
-) -> Iterator[None]:
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """One write transaction, taking the write lock up front (no upgrade deadlocks).
 
     The connection is in autocommit mode (isolation_level=None); this is the only place
-    that begins, commits and rolls back. `committing` is called when every statement has
-    run, just before the commit (which may still fail); should it raise, nothing is kept.
+    that begins, commits and rolls back.
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
-        if committing is not None:
-            committing()
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -12,8 +12,8 @@ import math
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -423,20 +423,18 @@ class HeldCommitStore(Store):
 
     release: threading.Event
     fail_commit: bool
+    holding = False  # set once the test's own writes are done: then only pages are written
 
-    def transaction(
-        self, bulk: bool = False, committing: Callable[[], object] | None = None
-    ) -> AbstractContextManager[None]:
-        if committing is None:
-            return super().transaction(bulk)
+    def transaction(self, bulk: bool = False) -> AbstractContextManager[None]:
+        return self._held(bulk) if self.holding else super().transaction(bulk)
 
-        def held() -> None:
-            committing()
+    @contextmanager
+    def _held(self, bulk: bool) -> Iterator[None]:
+        with super().transaction(bulk):
+            yield
             assert self.release.wait(20), "the test never released the commit"
             if self.fail_commit:
                 raise OSError("disk I/O error")
-
-        return super().transaction(bulk, held)
 
 
 @pytest.fixture
@@ -446,6 +444,7 @@ def held_commits(tmp_path: Path, list_inbox: ListInbox) -> Iterator[Harness]:
     store.release, store.fail_commit = threading.Event(), False
     markers.mark_first_start_done(harness.store, datetime.now(UTC))
     harness.poller._last_overlap = float("inf")  # no overlap re-reads: pages only
+    store.holding = True
     yield harness
     store.release.set()
     harness.db.close()
@@ -528,6 +527,7 @@ def evens_routed_apart(path: Path, inbox: Inbox) -> tuple[Harness, RecordingPatt
     store.release.set()
     markers.mark_first_start_done(harness.store, datetime.now(UTC))
     harness.poller._last_overlap = float("inf")
+    store.holding = True
     return harness, even
 
 

@@ -738,32 +738,42 @@ def test_a_catch_ups_pages_are_copied_from_the_wal_once_it_ends(store: Store) ->
     assert messages.count_messages(store) == 6 * BULK_PAGE + 1
 
 
-def test_a_page_says_when_it_commits_its_rows_written_and_seen_by_no_one_else_yet(
+def test_a_page_says_when_sqlite_alone_finishes_it_its_rows_written_not_indexed_yet(
     store: Store,
 ) -> None:
     assert store.path is not None
     other = read_only_connection(store.path)
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[int, int, int]] = []
 
-    def committing() -> None:
-        def count(conn: sqlite3.Connection) -> int:
-            return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+    def sqlite_alone() -> None:
+        def count(conn: sqlite3.Connection, table: str, where: str = "") -> int:
+            return int(conn.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0])
 
-        seen.append((count(store.conn), count(other)))
+        found = "WHERE messages_fts MATCH 'door'"
+        seen.append(
+            (
+                count(store.conn, "messages"),
+                count(store.conn, "messages_fts", found),
+                count(other, "messages"),
+            )
+        )
 
-    saved = messages.save_incoming(store, [sms(1), sms(2), sms(3)], CHATS, committing=committing)
-    assert seen == [(3, 0)]  # every statement run, nothing committed: then the commit
+    texts = [sms(1, "door opened"), sms(2, "door closed"), sms(3, "pump")]
+    saved = messages.save_incoming(store, texts, CHATS, sqlite_alone=sqlite_alone)
+    # every row written, nothing indexed, nothing committed: the index and commit follow
+    assert seen == [(3, 0, 0)]
     assert saved.stored == [1, 2, 3]
     assert other.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
+    assert [s.smsc_id for s in history.search(store, "door", None, None, 10).messages] == [1, 2]
     other.close()
 
 
-def test_a_page_whose_commit_fails_as_it_begins_keeps_nothing(store: Store) -> None:
+def test_a_page_that_fails_once_sqlite_alone_finishes_it_keeps_nothing(store: Store) -> None:
     def failing() -> None:
         raise OSError("the disk is full")
 
     with pytest.raises(OSError, match="disk is full"):
-        messages.save_incoming(store, [sms(1), sms(2)], CHATS, committing=failing)
+        messages.save_incoming(store, [sms(1), sms(2)], CHATS, sqlite_alone=failing)
     assert messages.count_messages(store) == 0
     assert deliveries.pending(store, CHATS[0], 10) == []
     messages.save_incoming(store, [sms(1), sms(2)], CHATS)  # the store goes on as before

@@ -2,7 +2,7 @@
 
 Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
 database, never only in memory), a page at a time (the next one asked for and routed
-while the one before commits), and stores them; the store queues each new SMS for the
+while SQLite alone finishes the one before), and stores them; the store queues each new SMS for the
 chats the router picked for it (`bot.routing.routes`: every chat without ROUTES_FILE)
 before the write transaction, in a worker thread (a pattern may take its time limit).
 Every few minutes a poll also re-reads the last hour, so an SMS whose ID arrived out of
@@ -278,11 +278,11 @@ class Poller:
 
         A page whose cursor did not move on ends the walk too: asking again after the same
         cursor would only get the same page. The next page is asked for, read and routed
-        while this one commits (`_ask_and_route`): a catch-up's page of thousands of SMS
-        takes tens of milliseconds to write out, and its thread holds no lock of the
-        interpreter's meanwhile (earlier, reading would have stalled the page's statements:
-        docs/benchmarks.md). The next page is stored only after this one is, and dropped,
-        never stored, if this one fails.
+        while SQLite alone finishes this one (`_ask_and_route`): a catch-up's page of
+        thousands of SMS takes some 100 ms to index and commit, and the store's thread
+        holds no lock of the interpreter's meanwhile (beside the page's other statements,
+        Python's work would stall them: docs/benchmarks.md). The next page is stored only
+        after this one is, and dropped, never stored, if this one fails.
         """
         new = 0
         page = await self._ask(after_id, hours, hinted)
@@ -294,13 +294,13 @@ class Poller:
             cursor = page.next_cursor
             moved_on = cursor is not None and (after_id is None or cursor > after_id)
             more = page.more and moved_on
-            committing = asyncio.Event()
-            saving = asyncio.ensure_future(self._save(page, relay, committing, routed))
+            finishing = asyncio.Event()  # set when SQLite alone finishes the page
+            saving = asyncio.ensure_future(self._save(page, relay, finishing, routed))
             following: asyncio.Future[tuple[InboxPage, Routed | None]] | None = None
             try:
                 if more:
-                    await _first_of(saving, committing)
-                    if committing.is_set():
+                    await _first_of(saving, finishing)
+                    if finishing.is_set():
                         following = asyncio.ensure_future(
                             self._ask_and_route(cursor, hours, hinted, relay)
                         )
@@ -331,9 +331,9 @@ class Poller:
     async def _ask_and_route(
         self, after_id: int | None, hours: int, hinted: bool, relay: bool
     ) -> tuple[InboxPage, Routed | None]:
-        """The next page of a walk, and where each of its SMS goes, found while the page
-        before commits: that commit is SQLite's alone, so routing, Python's work, runs
-        beside it instead of after it (routing is a fifth of a catch-up's work). Its SMS
+        """The next page of a walk, and where each of its SMS goes, found while SQLite alone
+        finishes the page before (its text index, its commit): routing, Python's work, runs
+        beside that instead of after it (routing is a fifth of a catch-up's work). Its SMS
         are routed before the store says which are new: one already stored is routed for
         nothing (a re-read of the last hour), and stored nowhere twice. None: routed when
         saved, as without routes, where placing an SMS costs next to nothing."""
@@ -343,11 +343,11 @@ class Poller:
         return page, await asyncio.to_thread(self._route_all, page.records, relay)
 
     async def _save(
-        self, page: InboxPage, relay: bool, committing: asyncio.Event, routed: Routed | None
+        self, page: InboxPage, relay: bool, finishing: asyncio.Event, routed: Routed | None
     ) -> int:
         """Route the page's new SMS (unless `routed` says already where each goes), then
-        store them; how many were stored. `committing` is set when the page's statements
-        have run and its commit begins."""
+        store them; how many were stored. `finishing` is set when what is left of the
+        page's transaction is SQLite's alone (`messages.save_incoming`'s `sqlite_alone`)."""
         for problem in page.problems:
             log.warning("SMSC reply: %s", problem)
         fresh = await self._store.call(messages.unseen, page.records) if page.records else []
@@ -362,7 +362,7 @@ class Poller:
             messages.save_incoming,
             fresh,
             lambda sms: routed[sms.smsc_id][1],
-            committing=lambda: loop.call_soon_threadsafe(committing.set),
+            sqlite_alone=lambda: loop.call_soon_threadsafe(finishing.set),
         )
         self._report(fresh, routed, saved, relay)
         log_too_old(saved.too_old)  # RETENTION_DAYS: history too old to keep
