@@ -87,10 +87,11 @@ INSERT_MESSAGE = (
 )
 # The full-text index of new SMS, written with them for the whole page (no trigger does
 # it): the text, and the tokens of the chats whose history shows it, from the page's
-# stored rows (`index_page`).
+# stored rows (`index_page`), each found by its ID (CROSS JOIN keeps that order: never a
+# walk of every stored SMS).
 INDEX_PAGE = (
-    "INSERT INTO messages_fts (rowid, text, chats) "
-    "SELECT m.id, m.text, m.chats FROM json_each(?) AS page JOIN messages m ON m.id = page.value"
+    "INSERT INTO messages_fts (rowid, text, chats) SELECT m.id, m.text, m.chats "
+    "FROM json_each(?) AS page CROSS JOIN messages m ON m.id = page.value"
 )
 INSERT_DELIVERY = (
     "INSERT INTO deliveries (message_id, chat, silent, status, attempts, uncertain, "

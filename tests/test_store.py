@@ -30,7 +30,7 @@ from state import (
     oncall,
 )
 from state.aside import CountAside
-from state.messages import BULK_PAGE
+from state.messages import BULK_PAGE, INDEX_PAGE
 from state.schema import FAILED_DELIVERY, OPEN_DELIVERY, UNCERTAIN_DELIVERY
 from state.store import BULK_CHECKPOINT_PAGES, CHECKPOINT_PAGES, read_only_connection
 from state.transactions import read_transaction
@@ -766,6 +766,14 @@ def test_a_page_says_when_sqlite_alone_finishes_it_its_rows_written_not_indexed_
     assert other.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
     assert [s.smsc_id for s in history.search(store, "door", None, None, 10).messages] == [1, 2]
     other.close()
+
+
+def test_a_page_is_indexed_from_its_rows_found_by_id_never_by_walking_every_sms(
+    store: Store,
+) -> None:
+    plan = [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {INDEX_PAGE}", ("[1]",))]
+    assert any(step.startswith("SEARCH m USING INTEGER PRIMARY KEY") for step in plan), plan
+    assert not [step for step in plan if step.startswith("SCAN m")], plan
 
 
 def test_a_page_that_fails_once_sqlite_alone_finishes_it_keeps_nothing(store: Store) -> None:

@@ -2,11 +2,11 @@
 
 Each poll asks for the SMS after the largest stored SMSC ID (the cursor lives in the
 database, never only in memory), a page at a time (the next one asked for and routed
-while SQLite alone finishes the one before), and stores them; the store queues each new SMS for the
-chats the router picked for it (`bot.routing.routes`: every chat without ROUTES_FILE)
-before the write transaction, in a worker thread (a pattern may take its time limit).
-Every few minutes a poll also re-reads the last hour, so an SMS whose ID arrived out of
-order is still caught; dedup by ID makes the overlap harmless.
+while SQLite alone finishes the one before), and stores them; the store queues each new
+SMS for the chats the router picked for it (`bot.routing.routes`: every chat without
+ROUTES_FILE) before the write transaction, in a worker thread (a pattern may take its
+time limit). Every few minutes a poll also re-reads the last hour, so an SMS whose ID
+arrived out of order is still caught; dedup by ID makes the overlap harmless.
 
 One SMS never stops the others: its text was made storable when it was read, and one the
 database still refuses is kept aside by the store (its ID counts for the cursor), logged
